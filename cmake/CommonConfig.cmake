@@ -1,0 +1,22 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Build options shared by every target: warnings, Qt defines, sanitizers.
+add_library(agentdeck_options INTERFACE)
+target_compile_options(agentdeck_options INTERFACE
+    -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual
+    -Wformat=2 -Wimplicit-fallthrough)
+if(AGENTDECK_WERROR)
+    target_compile_options(agentdeck_options INTERFACE -Werror)
+endif()
+target_compile_definitions(agentdeck_options INTERFACE
+    QT_NO_CAST_FROM_ASCII
+    QT_NO_CAST_TO_ASCII
+    QT_NO_NARROWING_CONVERSIONS_IN_CONNECT
+    QT_NO_URL_CAST_FROM_STRING
+    QT_USE_QSTRINGBUILDER
+    QT_NO_FOREACH
+    AGENTDECK_VERSION="${PROJECT_VERSION}")
+if(AGENTDECK_SANITIZE)
+    target_compile_options(agentdeck_options INTERFACE
+        -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+    target_link_options(agentdeck_options INTERFACE -fsanitize=address,undefined)
+endif()
