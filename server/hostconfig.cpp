@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "server/hostconfig.h"
+
+#include "server/json.h"
+
+#include <QFile>
+#include <limits>
+
+namespace {
+
+/// Reads members of one JSON object into typed fields, collecting the first error.
+class ObjectReader
+{
+public:
+    ObjectReader(Json::Value object, QString path, QString* error)
+        : m_object(object)
+        , m_path(std::move(path))
+        , m_error(error)
+    {
+    }
+
+    bool ok() const { return m_ok; }
+
+    void readString(const char* key, QString* target)
+    {
+        const Json::Value v = m_object[key];
+        if (v.isUndefined() || v.isNull())
+            return;
+        if (!v.isString())
+            return fail(key, QStringLiteral("a string"));
+        *target = v.toString();
+    }
+
+    template <typename Int>
+    void readInteger(const char* key, Int* target, qint64 minimum = 0,
+                     qint64 maximum = std::numeric_limits<Int>::max())
+    {
+        const Json::Value v = m_object[key];
+        if (v.isUndefined() || v.isNull())
+            return;
+        if (!v.isInteger() || v.toInteger() < minimum || v.toInteger() > maximum)
+            return fail(key, QStringLiteral("an integer from %1 to %2").arg(minimum).arg(maximum));
+        *target = Int(v.toInteger());
+    }
+
+    void readNumber(const char* key, double* target)
+    {
+        const Json::Value v = m_object[key];
+        if (v.isUndefined() || v.isNull())
+            return;
+        if (!v.isNumber() || v.toDouble() < 0)
+            return fail(key, QStringLiteral("a number not below 0"));
+        *target = v.toDouble();
+    }
+
+    void readBool(const char* key, bool* target)
+    {
+        const Json::Value v = m_object[key];
+        if (v.isUndefined() || v.isNull())
+            return;
+        if (!v.isBool())
+            return fail(key, QStringLiteral("true or false"));
+        *target = v.toBool();
+    }
+
+    void readStringList(const char* key, QStringList* target)
+    {
+        const Json::Value v = m_object[key];
+        if (v.isUndefined() || v.isNull())
+            return;
+        if (!v.isArray())
+            return fail(key, QStringLiteral("an array of strings"));
+        QStringList list;
+        for (const Json::Value item : v.items()) {
+            if (!item.isString())
+                return fail(key, QStringLiteral("an array of strings"));
+            list.append(item.toString());
+        }
+        *target = list;
+    }
+
+    /// The member object named key; an Undefined value (and no error) when absent.
+    Json::Value object(const char* key)
+    {
+        const Json::Value v = m_object[key];
+        if (!v.isUndefined() && !v.isNull() && !v.isObject())
+            fail(key, QStringLiteral("an object"));
+        return v.isObject() ? v : Json::Value();
+    }
+
+private:
+    void fail(const char* key, const QString& expected)
+    {
+        if (!m_ok)
+            return;
+        m_ok = false;
+        if (m_error)
+            *m_error = QStringLiteral("%1%2: expected %3").arg(m_path, QLatin1String(key), expected);
+    }
+
+    Json::Value m_object;
+    QString m_path;
+    QString* m_error;
+    bool m_ok = true;
+};
+
+void lineAndColumn(QByteArrayView text, qsizetype offset, int* line, int* column)
+{
+    *line = 1;
+    *column = 1;
+    offset = std::min(offset, text.size());
+    for (qsizetype i = 0; i < offset; ++i) {
+        if (text[i] == '\n') {
+            ++*line;
+            *column = 1;
+        } else if ((uchar(text[i]) & 0xc0) != 0x80) {
+            ++*column;
+        }
+    }
+}
+
+} // namespace
+
+bool HostConfig::load(const QString& path, QString* error)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(path, file.errorString());
+        return false;
+    }
+    const QByteArray text = file.readAll();
+    Json::Document doc;
+    QString parseError;
+    if (!doc.parse(text, &parseError)) {
+        int line, column;
+        lineAndColumn(text, doc.errorOffset(), &line, &column);
+        if (error)
+            *error = QStringLiteral("%1:%2:%3: %4").arg(path).arg(line).arg(column).arg(parseError);
+        return false;
+    }
+    if (!doc.root().isObject()) {
+        if (error)
+            *error = QStringLiteral("%1: the configuration must be a JSON object").arg(path);
+        return false;
+    }
+
+    HostConfig c = *this;
+    QString detail;
+    ObjectReader top(doc.root(), QString(), &detail);
+    top.readString("listen", &c.listenAddress);
+    top.readInteger("port", &c.port, 0, 65535);
+    top.readString("name", &c.hostName);
+    top.readString("token", &c.token);
+    top.readString("agent_token", &c.agentToken);
+    top.readString("viewer_token", &c.viewerToken);
+    top.readStringList("allowed_origins", &c.allowedOrigins);
+
+    ObjectReader tls(top.object("tls"), QStringLiteral("tls."), &detail);
+    tls.readString("cert", &c.tlsCertificate);
+    tls.readString("key", &c.tlsKey);
+
+    ObjectReader limits(top.object("limits"), QStringLiteral("limits."), &detail);
+    limits.readInteger("max_message_bytes", &c.maxMessageBytes, 1024, qint64(1) << 31);
+    limits.readInteger("max_connections_per_address", &c.maxConnectionsPerAddress, 1, 1 << 20);
+    limits.readInteger("hello_timeout_ms", &c.helloTimeoutMs, 1);
+    limits.readInteger("upgrade_timeout_ms", &c.upgradeTimeoutMs, 1);
+    limits.readInteger("ping_interval_ms", &c.pingIntervalMs, 1);
+    limits.readInteger("idle_timeout_ms", &c.idleTimeoutMs, 1);
+    limits.readInteger("close_grace_ms", &c.closeGraceMs, 1);
+    limits.readInteger("command_timeout_ms", &c.commandTimeoutMs, 1);
+    limits.readInteger("abuse_limit", &c.abuseLimit, 1);
+    limits.readInteger("abuse_window_ms", &c.abuseWindowMs, 1);
+    limits.readNumber("rate_limit_lines_per_s", &c.rateLimitLinesPerSecond);
+    limits.readNumber("rate_limit_burst", &c.rateLimitBurst);
+    limits.readInteger("metrics_interval_ms", &c.metricsIntervalMs, 10);
+    limits.readInteger("viewer_backlog_bytes", &c.viewerBacklogBytes, 64 * 1024);
+
+    ObjectReader retention(top.object("retention"), QStringLiteral("retention."), &detail);
+    retention.readInteger("log_lines", &c.logRetentionLines, 1);
+    retention.readInteger("log_bytes", &c.logRetentionBytes, 1024);
+    retention.readInteger("forum_messages", &c.forumRetentionMessages, 1);
+    retention.readInteger("forum_bytes", &c.forumRetentionBytes, 1024);
+
+    ObjectReader redact(top.object("redact"), QStringLiteral("redact."), &detail);
+    redact.readBool("defaults", &c.redactDefaults);
+    redact.readStringList("patterns", &c.redactPatterns);
+
+    if (!top.ok() || !tls.ok() || !limits.ok() || !retention.ok() || !redact.ok()) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(path, detail);
+        return false;
+    }
+    *this = c;
+    return true;
+}

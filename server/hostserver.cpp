@@ -1,0 +1,2035 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "server/hostserver.h"
+
+#include "server/forumstore.h"
+#include "server/hostmetrics.h"
+#include "server/json.h"
+#include "server/logstore.h"
+#include "server/protocol.h"
+#include "server/redactor.h"
+#include "server/tokens.h"
+
+#include <QDateTime>
+#include <QFile>
+#include <QHash>
+#include <QHostInfo>
+#include <QPointer>
+#include <QRandomGenerator>
+#include <QSet>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QSslKey>
+#include <QSslServer>
+#include <QSslSocket>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTimer>
+#include <QUrlQuery>
+#include <QWebSocket>
+#include <QWebSocketCorsAuthenticator>
+#include <QWebSocketServer>
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <deque>
+#include <functional>
+#include <map>
+#include <vector>
+
+using namespace Protocol;
+
+namespace {
+
+constexpr int MaxLinesPerMessage = 2000;
+constexpr qsizetype MaxBytesPerMessage = 512 * 1024;
+constexpr int PartialIntervalMs = 100;
+constexpr int MaxDeferredEvents = 10000;
+
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
+
+enum class Role { None, Agent, Viewer };
+enum class Origin { Connected, Launched, Bridged };
+
+QByteArrayView originName(Origin origin)
+{
+    switch (origin) {
+    case Origin::Launched:
+        return "launched";
+    case Origin::Bridged:
+        return "bridged";
+    case Origin::Connected:
+        break;
+    }
+    return "connected";
+}
+
+struct Agent;
+struct Connection;
+
+/// The unfinished last line of one stream of an agent.
+struct PartialLine
+{
+    bool present = false;
+    QByteArray text;
+    QByteArray source;
+    LogLevel level = LogLevel::Info;
+    qint64 ts = 0;
+    quint64 version = 0; // the version viewers may see (throttled)
+    quint64 latest = 0; // the newest version received
+    qint64 lastForwardMs = 0;
+    bool timerArmed = false;
+};
+
+struct OpenAsk
+{
+    QByteArray id;
+    QByteArray json; // the ask as viewers see it (with agent and ts)
+};
+
+struct Agent
+{
+    QByteArray id;
+    QString name;
+    Origin origin = Origin::Connected;
+    Connection* connection = nullptr;
+    qint64 pid = 0;
+    qint64 startedAt = 0;
+    int restarts = 0;
+    QByteArray commandsJson = "[]";
+    QByteArray state = "running";
+    QByteArray statusJson; // the last status object, without agent
+    LogStore log;
+    ForumStore forum;
+    PartialLine partial[2];
+    std::vector<OpenAsk> asks;
+    double rateTokens = 0;
+    qint64 rateRefillMs = 0;
+    qint64 lastRateErrorMs = 0;
+    // The lines of the last unfiltered log message built, shared by viewers at the same position.
+    qint64 cacheFrom = 0;
+    qint64 cacheTo = -1;
+    QByteArray cacheLines;
+};
+
+/// Where a viewer stands in one agent's streams.
+struct Cursor
+{
+    Agent* agent = nullptr;
+    qint64 log = 0; // last log number delivered or skipped
+    qint64 forum = 0;
+    qint64 logTarget = 0; // replay ends here
+    qint64 forumTarget = 0;
+    quint64 partialSent[2] = {0, 0};
+    // The first eviction gap after a subscribe is "evicted", later ones "slow_consumer".
+    bool freshLog = true;
+    bool freshForum = true;
+};
+
+struct Subscription
+{
+    bool active = false;
+    bool all = false;
+    QSet<QByteArray> named;
+    QSet<QByteArray> excluded; // unsubscribed after "*"
+    QByteArray agentsJson = "[]";
+    quint8 levelMask = 0; // bit per LogLevel; 0: every level
+    QList<QByteArray> sources; // prefixes; empty: every line
+    qint64 history = 1000;
+    QHash<QByteArray, std::pair<qint64, qint64>> since;
+
+    bool covers(const QByteArray& agentId) const
+    {
+        if (!active)
+            return false;
+        return all ? !excluded.contains(agentId) : named.contains(agentId);
+    }
+    bool filtersLines() const { return levelMask != 0 || !sources.isEmpty(); }
+    bool accepts(LogLevel level, QByteArrayView source) const
+    {
+        if (levelMask && !(levelMask & (1u << unsigned(level))))
+            return false;
+        if (sources.isEmpty())
+            return true;
+        if (source.isEmpty())
+            return false;
+        for (const QByteArray& prefix : sources) {
+            if (source.startsWith(prefix))
+                return true;
+        }
+        return false;
+    }
+};
+
+struct PendingCommand;
+
+struct Connection
+{
+    QWebSocket* socket = nullptr;
+    QString address;
+    Role role = Role::None;
+    Agent* agent = nullptr;
+    qint64 acceptedMs = 0;
+    qint64 lastActivityMs = 0;
+    qint64 lastPingMs = 0;
+    bool closing = false;
+    qint64 closeStartedMs = 0;
+    std::deque<qint64> errorTimes;
+    // Viewers
+    Subscription sub;
+    std::map<QByteArray, Cursor> cursors;
+    bool replaying = false;
+    bool backlogged = false;
+    size_t roundRobin = 0;
+    QList<QByteArray> deferred;
+    QHash<QByteArray, PendingCommand*> commands; // by the viewer's command id
+};
+
+struct CommandTarget
+{
+    QByteArray agentId;
+    QByteArray hostCommandId;
+    bool done = false;
+};
+
+struct PendingCommand
+{
+    Connection* viewer = nullptr;
+    QByteArray id;
+    QByteArray idJson;
+    qint64 deadlineMs = 0;
+    std::vector<CommandTarget> targets;
+    int remaining = 0;
+};
+
+/// A reader of one message's fields by name, in a single pass over its members.
+template <size_t N>
+void readMembers(Json::Value object, const std::array<QByteArrayView, N>& names, std::array<Json::Value, N>* values)
+{
+    for (const Json::Value member : object.items()) {
+        const QByteArrayView key = member.key();
+        for (size_t i = 0; i < N; ++i) {
+            if (key == names[i] && (*values)[i].isUndefined()) {
+                (*values)[i] = member;
+                break;
+            }
+        }
+    }
+}
+
+} // namespace
+
+struct HostServer::Private
+{
+    HostServer* q;
+    HostConfig config;
+    Redactor redactor;
+    HostMetricsSampler sampler;
+    QTcpServer* tcpServer = nullptr;
+    QWebSocketServer* wsServer = nullptr;
+    QTimer* housekeeping = nullptr;
+    QTimer* metricsTimer = nullptr;
+    QString token;
+    QString agentToken;
+    QString viewerToken;
+    QString tokenPath;
+    bool tokenGenerated = false;
+    QByteArray hostId;
+    QByteArray hostJson;
+    bool secure = false;
+
+    std::map<QWebSocket*, std::unique_ptr<Connection>> connections;
+    std::vector<std::unique_ptr<Connection>> graveyard;
+    std::map<QByteArray, std::unique_ptr<Agent>> agents;
+    QHash<QString, int> perAddress;
+    struct PendingSocket
+    {
+        QPointer<QTcpSocket> socket;
+        qint64 acceptedMs;
+        bool overLimit;
+        std::function<void()> release;
+    };
+    QHash<QString, PendingSocket> pendingSockets; // by "address|port", until upgraded
+    std::map<quint64, std::unique_ptr<PendingCommand>> commands;
+    QHash<QByteArray, std::pair<PendingCommand*, size_t>> commandsByHostId;
+    quint64 nextCommandSerial = 1;
+    bool pumpQueued = false;
+    quint64 linesIngested = 0;
+    Json::Document doc;
+
+    explicit Private(HostServer* owner, const HostConfig& c)
+        : q(owner)
+        , config(c)
+    {
+    }
+
+    // Setup
+    bool resolveTokens(QString* error);
+    bool listen(QString* error);
+    void onTcpConnection();
+    void onWebSocketConnection();
+    void onDisconnected(QWebSocket* socket);
+    void onHousekeeping();
+    void onMetricsTick();
+
+    // Sending
+    void send(Connection* c, const QByteArray& json);
+    void sendError(Connection* c, QByteArrayView code, const QString& text, QByteArrayView ref = {});
+    void close(Connection* c, quint16 code, const QString& reason);
+    void broadcast(const Agent& agent, const QByteArray& json, bool droppable);
+    void broadcastToViewers(const QByteArray& json, bool droppable);
+    void schedulePump();
+    void pumpAll();
+    void pumpViewer(Connection* v);
+    bool pumpLog(Connection* v, Cursor& cursor, qint64 end);
+    bool pumpForum(Connection* v, Cursor& cursor, qint64 end);
+    void sendGap(Connection* v, const Agent& agent, QByteArrayView kind, qint64 from, qint64 to, GapReason reason);
+    void sendPartials(Connection* v, Cursor& cursor);
+    bool overBacklog(Connection* v) const;
+
+    // Messages
+    void onTextMessage(Connection* c, const QString& message);
+    void handleHello(Connection* c, Json::Value root);
+    void handleLog(Connection* c, Json::Value root, QByteArrayView ref);
+    void handleForum(Connection* c, Json::Value root, QByteArrayView ref);
+    void handleMetrics(Connection* c, Json::Value root, QByteArrayView ref);
+    void handleStatus(Connection* c, Json::Value root, QByteArrayView ref);
+    void handleResult(Connection* c, Json::Value root);
+    void handleAsk(Connection* c, Json::Value root, QByteArrayView ref);
+    void handleSubscribe(Connection* c, Json::Value root, QByteArrayView ref);
+    void handleUnsubscribe(Connection* c, Json::Value root, QByteArrayView ref);
+    void handleCommand(Connection* c, Json::Value root);
+
+    // Agents
+    Agent* ensureAgent(const QByteArray& id, bool* created);
+    QByteArray agentJson(const Agent& agent) const;
+    QByteArray agentEvent(const Agent& agent, QByteArrayView event) const;
+    QByteArray snapshotJson() const;
+    void agentWentOffline(Agent* agent);
+    void appendLine(Agent& agent, qint64 seq, qint64 ts, Stream stream, LogLevel level, QByteArrayView source,
+                    QByteArrayView text);
+    bool rateAllows(Agent& agent, qint64 now);
+    void setPartial(Agent& agent, Stream stream, qint64 ts, LogLevel level, QByteArrayView source,
+                    QByteArrayView text);
+    void releasePartial(const QByteArray& agentId, int stream);
+    void coverNewAgent(Agent* agent);
+
+    // Commands
+    void finishTarget(PendingCommand* command, size_t target, const QByteArray& resultJson);
+    QByteArray resultJson(const PendingCommand& command, const QByteArray& agentId, bool ok, QByteArrayView text,
+                          QByteArrayView error, QByteArrayView extraRaw = {}) const;
+    void failCommandsOf(const Agent& agent, QByteArrayView error, QByteArrayView text);
+    void dropCommand(PendingCommand* command);
+};
+
+// ---------------------------------------------------------------------------
+// Setup
+
+HostServer::HostServer(const HostConfig& config, QObject* parent)
+    : QObject(parent)
+    , d(std::make_unique<Private>(this, config))
+{
+    QString error;
+    if (!d->redactor.configure(config.redactDefaults, config.redactPatterns, &error))
+        Q_EMIT warning(error);
+    const QByteArray random = QByteArray::number(QRandomGenerator::system()->generate64(), 16).rightJustified(16, '0');
+    d->hostId = random;
+    // Parented, so that moving the server to another thread moves its timers too.
+    d->housekeeping = new QTimer(this);
+    d->metricsTimer = new QTimer(this);
+    connect(d->housekeeping, &QTimer::timeout, this, [this] { d->onHousekeeping(); });
+    connect(d->metricsTimer, &QTimer::timeout, this, [this] { d->onMetricsTick(); });
+}
+
+HostServer::~HostServer()
+{
+    stop();
+}
+
+bool HostServer::Private::resolveTokens(QString* error)
+{
+    token = config.token;
+    agentToken = config.agentToken.isEmpty() ? token : config.agentToken;
+    viewerToken = config.viewerToken.isEmpty() ? token : config.viewerToken;
+    if (!agentToken.isEmpty() && !viewerToken.isEmpty())
+        return true;
+    tokenPath = Tokens::defaultTokenPath();
+    const QString generated = Tokens::loadOrCreate(tokenPath, &tokenGenerated, error);
+    if (generated.isEmpty())
+        return false;
+    if (token.isEmpty())
+        token = generated;
+    if (agentToken.isEmpty())
+        agentToken = generated;
+    if (viewerToken.isEmpty())
+        viewerToken = generated;
+    return true;
+}
+
+bool HostServer::start(QString* error)
+{
+    if (d->tcpServer)
+        return true;
+    QString problem;
+    if (!d->redactor.configure(d->config.redactDefaults, d->config.redactPatterns, &problem)) {
+        if (error)
+            *error = problem;
+        return false;
+    }
+    if (!d->resolveTokens(error))
+        return false;
+    if (!d->listen(error))
+        return false;
+
+    QString name = d->config.hostName.isEmpty() ? QHostInfo::localHostName() : d->config.hostName;
+    QByteArray host;
+    Json::Writer w(&host);
+    w.beginObject().key("id").string(d->hostId).key("name").string(name).key("version").string(AGENTDECK_VERSION);
+    w.endObject();
+    d->hostJson = host;
+
+    const int shortest = std::min({d->config.helloTimeoutMs, d->config.pingIntervalMs, d->config.idleTimeoutMs,
+                                   d->config.closeGraceMs, d->config.commandTimeoutMs, d->config.upgradeTimeoutMs});
+    d->housekeeping->start(std::clamp(shortest / 4, 10, 1000));
+    d->metricsTimer->start(d->config.metricsIntervalMs);
+    return true;
+}
+
+bool HostServer::Private::listen(QString* error)
+{
+    QHostAddress address;
+    if (config.listenAddress == QLatin1String("localhost"))
+        address = QHostAddress::LocalHost;
+    else if (config.listenAddress == QLatin1String("*") || config.listenAddress == QLatin1String("any"))
+        address = QHostAddress::Any;
+    else if (!address.setAddress(config.listenAddress)) {
+        if (error)
+            *error = QStringLiteral("not an IP address to listen on: %1").arg(config.listenAddress);
+        return false;
+    }
+
+    secure = !config.tlsCertificate.isEmpty() || !config.tlsKey.isEmpty();
+    if (secure) {
+        QSslServer* ssl = new QSslServer(q);
+        const QList<QSslCertificate> chain = QSslCertificate::fromPath(config.tlsCertificate);
+        QFile keyFile(config.tlsKey);
+        if (chain.isEmpty() || !keyFile.open(QIODevice::ReadOnly)) {
+            if (error)
+                *error = QStringLiteral("cannot read the TLS certificate %1 or key %2")
+                             .arg(config.tlsCertificate, config.tlsKey);
+            delete ssl;
+            return false;
+        }
+        const QByteArray keyPem = keyFile.readAll();
+        QSslKey key(keyPem, QSsl::Rsa);
+        if (key.isNull())
+            key = QSslKey(keyPem, QSsl::Ec);
+        if (key.isNull()) {
+            if (error)
+                *error = QStringLiteral("cannot read the TLS key %1 (RSA or EC, PEM)").arg(config.tlsKey);
+            delete ssl;
+            return false;
+        }
+        QSslConfiguration sslConfig = QSslConfiguration::defaultConfiguration();
+        sslConfig.setLocalCertificateChain(chain);
+        sslConfig.setPrivateKey(key);
+        sslConfig.setPeerVerifyMode(QSslSocket::VerifyNone);
+        ssl->setSslConfiguration(sslConfig);
+        ssl->setHandshakeTimeout(config.upgradeTimeoutMs);
+        tcpServer = ssl;
+        QObject::connect(ssl, &QTcpServer::pendingConnectionAvailable, q, [this] { onTcpConnection(); });
+    } else {
+        tcpServer = new QTcpServer(q);
+        QObject::connect(tcpServer, &QTcpServer::pendingConnectionAvailable, q, [this] { onTcpConnection(); });
+    }
+    tcpServer->setMaxPendingConnections(1024);
+
+    wsServer = new QWebSocketServer(QStringLiteral("AgentDeck/") + QLatin1String(AGENTDECK_VERSION),
+                                    QWebSocketServer::NonSecureMode, q);
+    wsServer->setMaxPendingConnections(1024);
+    QObject::connect(wsServer, &QWebSocketServer::originAuthenticationRequired, q,
+                     [this](QWebSocketCorsAuthenticator* auth) {
+                         // Browsers always send an Origin; other clients do not.
+                         const QString origin = auth->origin();
+                         auth->setAllowed(origin.isEmpty() || config.allowedOrigins.contains(origin));
+                     });
+    QObject::connect(wsServer, &QWebSocketServer::newConnection, q, [this] { onWebSocketConnection(); });
+
+    if (!tcpServer->listen(address, quint16(config.port))) {
+        if (error)
+            *error = QStringLiteral("cannot listen on %1:%2: %3")
+                         .arg(config.listenAddress)
+                         .arg(config.port)
+                         .arg(tcpServer->errorString());
+        delete tcpServer;
+        tcpServer = nullptr;
+        delete wsServer;
+        wsServer = nullptr;
+        return false;
+    }
+    return true;
+}
+
+void HostServer::stop()
+{
+    d->housekeeping->stop();
+    d->metricsTimer->stop();
+    std::vector<QWebSocket*> sockets;
+    for (auto& entry : d->connections)
+        sockets.push_back(entry.first);
+    for (QWebSocket* socket : sockets) {
+        auto it = d->connections.find(socket);
+        if (it == d->connections.end())
+            continue;
+        it->second->closing = true;
+        socket->close(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("host shutting down"));
+        socket->abort();
+    }
+    for (auto& entry : d->pendingSockets) {
+        if (entry.socket)
+            entry.socket->abort();
+    }
+    if (d->tcpServer) {
+        d->tcpServer->close();
+        delete d->tcpServer;
+        d->tcpServer = nullptr;
+    }
+    if (d->wsServer) {
+        d->wsServer->close();
+        delete d->wsServer;
+        d->wsServer = nullptr;
+    }
+    // Connections not yet disconnected by abort() are released here.
+    for (auto& entry : d->connections)
+        entry.first->deleteLater();
+    d->connections.clear();
+    d->commands.clear();
+    d->commandsByHostId.clear();
+    d->graveyard.clear();
+}
+
+bool HostServer::isListening() const
+{
+    return d->tcpServer && d->tcpServer->isListening();
+}
+
+quint16 HostServer::port() const
+{
+    return d->tcpServer ? d->tcpServer->serverPort() : 0;
+}
+
+QUrl HostServer::url() const
+{
+    QUrl u;
+    u.setScheme(d->secure ? QStringLiteral("wss") : QStringLiteral("ws"));
+    QHostAddress address = d->tcpServer ? d->tcpServer->serverAddress() : QHostAddress(QHostAddress::LocalHost);
+    if (address == QHostAddress::Any || address == QHostAddress::AnyIPv4 || address == QHostAddress::AnyIPv6)
+        address = QHostAddress::LocalHost;
+    u.setHost(address.toString());
+    u.setPort(port());
+    u.setPath(QStringLiteral("/"));
+    return u;
+}
+
+QString HostServer::token() const
+{
+    return d->token;
+}
+
+QString HostServer::tokenPath() const
+{
+    return d->tokenPath;
+}
+
+bool HostServer::tokenWasGenerated() const
+{
+    return d->tokenGenerated;
+}
+
+QByteArray HostServer::hostId() const
+{
+    return d->hostId;
+}
+
+int HostServer::agentCount() const
+{
+    int n = 0;
+    for (const auto& entry : d->agents)
+        n += entry.second->connection != nullptr;
+    return n;
+}
+
+int HostServer::viewerCount() const
+{
+    int n = 0;
+    for (const auto& entry : d->connections)
+        n += entry.second->role == Role::Viewer;
+    return n;
+}
+
+quint64 HostServer::linesIngested() const
+{
+    return d->linesIngested;
+}
+
+static QString socketKey(const QHostAddress& address, quint16 port)
+{
+    return address.toString() + QLatin1Char('|') + QString::number(port);
+}
+
+void HostServer::Private::onTcpConnection()
+{
+    while (tcpServer && tcpServer->hasPendingConnections()) {
+        QTcpSocket* socket = tcpServer->nextPendingConnection();
+        if (!socket)
+            break;
+        const QString address = socket->peerAddress().toString();
+        const int count = ++perAddress[address];
+        const QString key = socketKey(socket->peerAddress(), socket->peerPort());
+        // Runs once, when the connection is gone, whichever object goes last.
+        auto released = std::make_shared<bool>(false);
+        std::function<void()> release = [this, address, key, released] {
+            if (*released)
+                return;
+            *released = true;
+            if (--perAddress[address] <= 0)
+                perAddress.remove(address);
+            pendingSockets.remove(key);
+        };
+        pendingSockets.insert(key, {socket, nowMs(), count > config.maxConnectionsPerAddress, release});
+        QObject::connect(socket, &QObject::destroyed, q, release);
+        // Until the upgrade the socket is ours; afterwards its QWebSocket owns it.
+        QObject::connect(socket, &QAbstractSocket::disconnected, socket, [this, socket, key] {
+            if (pendingSockets.contains(key))
+                socket->deleteLater();
+        });
+        wsServer->handleConnection(socket);
+    }
+}
+
+void HostServer::Private::onWebSocketConnection()
+{
+    while (wsServer && wsServer->hasPendingConnections()) {
+        QWebSocket* socket = wsServer->nextPendingConnection();
+        if (!socket)
+            break;
+        socket->setParent(q);
+        const QString key = socketKey(socket->peerAddress(), socket->peerPort());
+        const auto pending = pendingSockets.find(key);
+        bool overLimit = false;
+        if (pending != pendingSockets.end()) {
+            overLimit = pending->overLimit;
+            if (pending->socket)
+                pending->socket->setParent(socket);
+            // QWebSocket drops every connection of its TCP socket, so count from the QWebSocket now.
+            QObject::connect(socket, &QObject::destroyed, q, pending->release);
+            pendingSockets.erase(pending);
+        }
+
+        auto connection = std::make_unique<Connection>();
+        Connection* c = connection.get();
+        c->socket = socket;
+        c->address = socket->peerAddress().toString();
+        c->acceptedMs = c->lastActivityMs = c->lastPingMs = nowMs();
+        connections.emplace(socket, std::move(connection));
+
+        socket->setMaxAllowedIncomingMessageSize(quint64(config.maxMessageBytes));
+        socket->setMaxAllowedIncomingFrameSize(quint64(config.maxMessageBytes));
+        socket->setReadBufferSize(0);
+        QObject::connect(socket, &QWebSocket::textMessageReceived, q, [this, socket](const QString& message) {
+            auto it = connections.find(socket);
+            if (it != connections.end())
+                onTextMessage(it->second.get(), message);
+        });
+        QObject::connect(socket, &QWebSocket::binaryMessageReceived, q, [this, socket](const QByteArray&) {
+            auto it = connections.find(socket);
+            if (it != connections.end() && !it->second->closing) {
+                it->second->lastActivityMs = nowMs();
+                close(it->second.get(), CloseUnsupportedData, QStringLiteral("binary frames are not accepted"));
+            }
+        });
+        QObject::connect(socket, &QWebSocket::pong, q, [this, socket](quint64, const QByteArray&) {
+            auto it = connections.find(socket);
+            if (it != connections.end())
+                it->second->lastActivityMs = nowMs();
+        });
+        QObject::connect(socket, &QWebSocket::bytesWritten, q, [this, socket](qint64) {
+            auto it = connections.find(socket);
+            if (it == connections.end())
+                return;
+            Connection* v = it->second.get();
+            if (v->backlogged && socket->bytesToWrite() < config.viewerBacklogBytes / 2) {
+                v->backlogged = false;
+                pumpViewer(v);
+            }
+        });
+        QObject::connect(socket, &QWebSocket::disconnected, q, [this, socket] { onDisconnected(socket); });
+
+        if (overLimit)
+            close(c, CloseTryAgainLater, QStringLiteral("too many connections"));
+    }
+}
+
+void HostServer::Private::onDisconnected(QWebSocket* socket)
+{
+    auto it = connections.find(socket);
+    if (it == connections.end())
+        return;
+    std::unique_ptr<Connection> c = std::move(it->second);
+    connections.erase(it);
+    c->closing = true;
+    if (c->role == Role::Agent && c->agent && c->agent->connection == c.get())
+        agentWentOffline(c->agent);
+    // Commands this viewer is waiting for are dropped; late results find nothing.
+    const QList<PendingCommand*> pending = c->commands.values();
+    for (PendingCommand* command : pending)
+        dropCommand(command);
+    // Its handlers find no connection from now on; the destroyed hook still counts it out.
+    socket->deleteLater();
+    // The connection may be on the stack of a handler that closed it; free it later.
+    graveyard.push_back(std::move(c));
+    QMetaObject::invokeMethod(
+        q, [this] { graveyard.clear(); }, Qt::QueuedConnection);
+}
+
+void HostServer::Private::onHousekeeping()
+{
+    const qint64 now = nowMs();
+    std::vector<Connection*> all;
+    all.reserve(connections.size());
+    for (auto& entry : connections)
+        all.push_back(entry.second.get());
+    for (Connection* c : all) {
+        if (c->closing) {
+            if (now - c->closeStartedMs >= config.closeGraceMs)
+                c->socket->abort();
+            continue;
+        }
+        if (c->role == Role::None && now - c->acceptedMs >= config.helloTimeoutMs) {
+            close(c, ClosePolicy, QStringLiteral("hello timeout"));
+            continue;
+        }
+        if (now - c->lastActivityMs >= config.idleTimeoutMs) {
+            close(c, CloseHostError, QStringLiteral("ping timeout"));
+            continue;
+        }
+        if (now - c->lastPingMs >= config.pingIntervalMs) {
+            c->lastPingMs = now;
+            c->socket->ping();
+        }
+    }
+    // TCP connections that never complete the upgrade.
+    const QList<PendingSocket> pending = pendingSockets.values();
+    for (const PendingSocket& p : pending) {
+        if (p.socket && now - p.acceptedMs >= config.upgradeTimeoutMs)
+            p.socket->abort();
+    }
+    // Commands whose agents did not answer in time.
+    std::vector<PendingCommand*> expired;
+    for (auto& entry : commands) {
+        if (entry.second->deadlineMs <= now)
+            expired.push_back(entry.second.get());
+    }
+    for (PendingCommand* command : expired) {
+        for (size_t i = 0; i < command->targets.size(); ++i) {
+            if (!command->targets[i].done)
+                finishTarget(command, i,
+                             resultJson(*command, command->targets[i].agentId, false, "timeout", ErrorCode::Timeout));
+        }
+    }
+}
+
+void HostServer::Private::onMetricsTick()
+{
+    const HostMetrics m = sampler.sample();
+    QByteArray json;
+    Json::Writer w(&json);
+    w.beginObject().key("type").string("host_metrics").key("ts").integer(m.ts).key("values").raw(m.valuesJson());
+    w.endObject();
+    broadcastToViewers(json, true);
+    Q_EMIT q->statsChanged(q->agentCount(), q->viewerCount(), linesIngested);
+}
+
+// ---------------------------------------------------------------------------
+// Sending
+
+void HostServer::Private::send(Connection* c, const QByteArray& json)
+{
+    if (c->closing)
+        return;
+    c->socket->sendTextMessage(QString::fromUtf8(json));
+}
+
+void HostServer::Private::sendError(Connection* c, QByteArrayView code, const QString& text, QByteArrayView ref)
+{
+    QByteArray json;
+    Json::Writer w(&json);
+    w.beginObject().key("type").string("error").key("code").string(code).key("text").string(text);
+    if (!ref.isEmpty())
+        w.key("ref").raw(ref);
+    w.endObject();
+    send(c, json);
+
+    const qint64 now = nowMs();
+    c->errorTimes.push_back(now);
+    while (!c->errorTimes.empty() && now - c->errorTimes.front() >= config.abuseWindowMs)
+        c->errorTimes.pop_front();
+    if (int(c->errorTimes.size()) > config.abuseLimit)
+        close(c, ClosePolicy, QStringLiteral("too many bad messages"));
+}
+
+void HostServer::Private::close(Connection* c, quint16 code, const QString& reason)
+{
+    if (c->closing)
+        return;
+    c->closing = true;
+    c->closeStartedMs = nowMs();
+    c->socket->close(QWebSocketProtocol::CloseCode(code), reason);
+}
+
+bool HostServer::Private::overBacklog(Connection* v) const
+{
+    return v->socket->bytesToWrite() > config.viewerBacklogBytes;
+}
+
+void HostServer::Private::broadcast(const Agent& agent, const QByteArray& json, bool droppable)
+{
+    for (auto& entry : connections) {
+        Connection* v = entry.second.get();
+        if (v->role != Role::Viewer || !v->sub.covers(agent.id))
+            continue;
+        if (v->replaying || v->backlogged) {
+            if (!droppable && v->deferred.size() < MaxDeferredEvents)
+                v->deferred.append(json);
+            continue;
+        }
+        send(v, json);
+    }
+}
+
+void HostServer::Private::broadcastToViewers(const QByteArray& json, bool droppable)
+{
+    for (auto& entry : connections) {
+        Connection* v = entry.second.get();
+        if (v->role != Role::Viewer || !v->sub.active)
+            continue;
+        if (v->replaying || v->backlogged) {
+            if (!droppable && v->deferred.size() < MaxDeferredEvents)
+                v->deferred.append(json);
+            continue;
+        }
+        send(v, json);
+    }
+}
+
+void HostServer::Private::schedulePump()
+{
+    if (pumpQueued)
+        return;
+    pumpQueued = true;
+    // Deliver after the event loop has read every socket that is ready, so one
+    // viewer message carries the lines of many agent messages.
+    QMetaObject::invokeMethod(
+        q,
+        [this] {
+            pumpQueued = false;
+            pumpAll();
+        },
+        Qt::QueuedConnection);
+}
+
+void HostServer::Private::pumpAll()
+{
+    std::vector<Connection*> viewers;
+    for (auto& entry : connections) {
+        if (entry.second->role == Role::Viewer && entry.second->sub.active)
+            viewers.push_back(entry.second.get());
+    }
+    for (Connection* v : viewers) {
+        if (!v->closing && !v->backlogged)
+            pumpViewer(v);
+    }
+}
+
+void HostServer::Private::sendGap(Connection* v, const Agent& agent, QByteArrayView kind, qint64 from, qint64 to,
+                                  GapReason reason)
+{
+    QByteArray json;
+    Json::Writer w(&json);
+    w.beginObject().key("type").string("gap").key("agent").string(agent.id).key("kind").string(kind);
+    w.key("from").integer(from).key("to").integer(to).key("reason").string(gapReasonName(reason));
+    w.endObject();
+    send(v, json);
+}
+
+static void appendLineJson(QByteArray& out, const LogLine& line)
+{
+    out += "{\"seq\":";
+    Json::appendInteger(out, line.seq);
+    out += ",\"ts\":";
+    Json::appendInteger(out, line.ts);
+    out += line.stream == Stream::Stderr ? QByteArrayView(",\"stream\":\"stderr\",\"level\":\"")
+                                         : QByteArrayView(",\"stream\":\"stdout\",\"level\":\"");
+    out += logLevelName(line.level);
+    out += '"';
+    if (!line.source.isEmpty()) {
+        out += ",\"source\":";
+        Json::appendString(out, line.source);
+    }
+    out += ",\"text\":";
+    Json::appendString(out, line.text);
+    out += '}';
+}
+
+bool HostServer::Private::pumpLog(Connection* v, Cursor& cursor, qint64 end)
+{
+    Agent& agent = *cursor.agent;
+    const LogStore& store = agent.log;
+    const bool filtered = v->sub.filtersLines();
+    while (cursor.log < end) {
+        if (v->closing || overBacklog(v)) {
+            v->backlogged = !v->closing;
+            return false;
+        }
+        const qint64 next = cursor.log + 1;
+        const qint64 firstHeld = store.firstHeldSeq();
+        if (next < firstHeld) {
+            const qint64 to = std::min(firstHeld - 1, end);
+            sendGap(v, agent, "log", next, to, cursor.freshLog ? GapReason::Evicted : GapReason::SlowConsumer);
+            cursor.log = to;
+            continue;
+        }
+        cursor.freshLog = false;
+        const SeqGap* gap = store.gaps().firstEndingAtOrAfter(next);
+        if (gap && gap->from <= next) {
+            const qint64 to = std::min(gap->to, end);
+            sendGap(v, agent, "log", next, to, gap->reason);
+            cursor.log = to;
+            continue;
+        }
+        const qint64 stop = gap ? std::min(end, gap->from - 1) : end;
+
+        if (!filtered && agent.cacheFrom == next && agent.cacheTo <= stop && agent.cacheTo >= next) {
+            send(v, agent.cacheLines);
+            cursor.log = agent.cacheTo;
+            continue;
+        }
+
+        QByteArray json;
+        json.reserve(std::min<qsizetype>(MaxBytesPerMessage + 4096, (stop - next + 1) * 160 + 64));
+        json += "{\"type\":\"log\",\"agent\":\"";
+        json += agent.id;
+        json += "\",\"lines\":[";
+        int count = 0;
+        qint64 covered = stop; // unless a message fills up first
+        for (qsizetype index = store.indexOfSeq(next); index < store.lineCount(); ++index) {
+            const LogLine line = store.lineAt(index);
+            if (line.seq > stop)
+                break;
+            if (count >= MaxLinesPerMessage || json.size() >= MaxBytesPerMessage) {
+                covered = line.seq - 1;
+                break;
+            }
+            if (filtered && !v->sub.accepts(line.level, line.source))
+                continue;
+            if (count > 0)
+                json += ',';
+            appendLineJson(json, line);
+            ++count;
+        }
+        json += "]}";
+        if (count > 0) {
+            if (!filtered) {
+                agent.cacheFrom = next;
+                agent.cacheTo = covered;
+                agent.cacheLines = json;
+            }
+            send(v, json);
+        }
+        cursor.log = covered;
+    }
+    return true;
+}
+
+bool HostServer::Private::pumpForum(Connection* v, Cursor& cursor, qint64 end)
+{
+    Agent& agent = *cursor.agent;
+    const ForumStore& store = agent.forum;
+    while (cursor.forum < end) {
+        if (v->closing || overBacklog(v)) {
+            v->backlogged = !v->closing;
+            return false;
+        }
+        const qint64 next = cursor.forum + 1;
+        const qint64 firstHeld = store.firstHeldSeq();
+        if (next < firstHeld) {
+            const qint64 to = std::min(firstHeld - 1, end);
+            sendGap(v, agent, "forum", next, to, cursor.freshForum ? GapReason::Evicted : GapReason::SlowConsumer);
+            cursor.forum = to;
+            continue;
+        }
+        cursor.freshForum = false;
+        const SeqGap* gap = store.gaps().firstEndingAtOrAfter(next);
+        if (gap && gap->from <= next) {
+            const qint64 to = std::min(gap->to, end);
+            sendGap(v, agent, "forum", next, to, gap->reason);
+            cursor.forum = to;
+            continue;
+        }
+        const qint64 stop = gap ? std::min(end, gap->from - 1) : end;
+        QByteArray json = "{\"type\":\"forum\",\"agent\":\"" + agent.id + "\",\"messages\":[";
+        int count = 0;
+        for (qsizetype i = store.indexOfSeq(next); i < store.size() && store.at(i).seq <= stop; ++i) {
+            if (count > 0)
+                json += ',';
+            json += store.at(i).json;
+            cursor.forum = store.at(i).seq;
+            if (++count >= MaxLinesPerMessage || json.size() >= MaxBytesPerMessage)
+                break;
+        }
+        json += "]}";
+        if (count > 0)
+            send(v, json);
+        else
+            cursor.forum = stop;
+    }
+    return true;
+}
+
+void HostServer::Private::sendPartials(Connection* v, Cursor& cursor)
+{
+    Agent& agent = *cursor.agent;
+    for (int s = 0; s < 2; ++s) {
+        PartialLine& p = agent.partial[s];
+        if (!p.present || p.version <= cursor.partialSent[s])
+            continue;
+        cursor.partialSent[s] = p.version;
+        if (!v->sub.accepts(p.level, p.source))
+            continue;
+        QByteArray json;
+        Json::Writer w(&json);
+        w.beginObject().key("type").string("log").key("agent").string(agent.id).key("lines").beginArray();
+        w.beginObject().key("partial").boolean(true).key("ts").integer(p.ts);
+        w.key("stream").string(streamName(Stream(s))).key("level").string(logLevelName(p.level));
+        if (!p.source.isEmpty())
+            w.key("source").string(p.source);
+        w.key("text").string(p.text).endObject();
+        w.endArray().endObject();
+        send(v, json);
+    }
+}
+
+void HostServer::Private::pumpViewer(Connection* v)
+{
+    if (v->closing || !v->sub.active)
+        return;
+    if (overBacklog(v)) {
+        v->backlogged = true;
+        return;
+    }
+    v->backlogged = false;
+    if (!v->replaying && !v->deferred.isEmpty()) {
+        const QList<QByteArray> deferred = std::exchange(v->deferred, {});
+        for (const QByteArray& event : deferred)
+            send(v, event);
+    }
+    // Start with a different agent each time, so a busy agent cannot starve the others.
+    const size_t n = v->cursors.size();
+    std::vector<Cursor*> order;
+    order.reserve(n);
+    for (auto& entry : v->cursors)
+        order.push_back(&entry.second);
+    const size_t start = n ? v->roundRobin++ % n : 0;
+    bool complete = true;
+    for (size_t k = 0; k < n; ++k) {
+        Cursor& cursor = *order[(start + k) % n];
+        const qint64 logEnd = v->replaying ? cursor.logTarget : cursor.agent->log.lastSeq();
+        const qint64 forumEnd = v->replaying ? cursor.forumTarget : cursor.agent->forum.lastSeq();
+        if (!pumpForum(v, cursor, forumEnd) || !pumpLog(v, cursor, logEnd)) {
+            complete = false;
+            break;
+        }
+        cursor.freshLog = cursor.freshForum = false;
+        if (!v->replaying && cursor.log == cursor.agent->log.lastSeq())
+            sendPartials(v, cursor);
+    }
+    if (!complete || !v->replaying)
+        return;
+
+    v->replaying = false;
+    QByteArray json = "{\"type\":\"subscribed\",\"agents\":" + v->sub.agentsJson + '}';
+    send(v, json);
+    for (auto& entry : v->cursors) {
+        if (entry.second.log == entry.second.agent->log.lastSeq())
+            sendPartials(v, entry.second);
+    }
+    const QList<QByteArray> deferred = std::exchange(v->deferred, {});
+    for (const QByteArray& event : deferred)
+        send(v, event);
+    // Lines that arrived during the replay follow at once.
+    pumpViewer(v);
+}
+
+// ---------------------------------------------------------------------------
+// Messages
+
+void HostServer::Private::onTextMessage(Connection* c, const QString& message)
+{
+    if (c->closing)
+        return;
+    c->lastActivityMs = nowMs();
+    const QByteArray utf8 = message.toUtf8();
+    QString parseError;
+    if (!doc.parse(utf8, &parseError)) {
+        sendError(c, ErrorCode::BadMessage,
+                  QStringLiteral("not JSON: %1 at byte %2").arg(parseError).arg(doc.errorOffset()));
+        if (c->role == Role::None)
+            close(c, ClosePolicy, QStringLiteral("expected hello"));
+        return;
+    }
+    const Json::Value root = doc.root();
+    const Json::Value typeValue = root["type"];
+    if (!root.isObject() || !typeValue.isString()) {
+        sendError(c, ErrorCode::BadMessage, QStringLiteral("a message must be a JSON object with a string \"type\""));
+        if (c->role == Role::None)
+            close(c, ClosePolicy, QStringLiteral("expected hello"));
+        return;
+    }
+    const QByteArrayView type = typeValue.toUtf8();
+    const Json::Value id = root["id"];
+    const QByteArrayView ref = id.isString() || id.isNumber() ? id.raw() : QByteArrayView();
+
+    if (c->role == Role::None) {
+        if (type != "hello") {
+            sendError(c, ErrorCode::BadMessage, QStringLiteral("the first message must be hello"), ref);
+            close(c, ClosePolicy, QStringLiteral("expected hello"));
+            return;
+        }
+        handleHello(c, root);
+        return;
+    }
+    if (type == "hello") {
+        sendError(c, ErrorCode::BadMessage, QStringLiteral("hello was already received on this connection"), ref);
+        return;
+    }
+
+    static constexpr std::array<QByteArrayView, 6> agentTypes = {"log", "forum", "metrics", "status", "result", "ask"};
+    static constexpr std::array<QByteArrayView, 3> viewerTypes = {"subscribe", "unsubscribe", "command"};
+    const bool isAgentType = std::find(agentTypes.begin(), agentTypes.end(), type) != agentTypes.end();
+    const bool isViewerType = std::find(viewerTypes.begin(), viewerTypes.end(), type) != viewerTypes.end();
+    if (!isAgentType && !isViewerType) {
+        sendError(c, ErrorCode::BadMessage, QStringLiteral("unknown message type \"%1\"").arg(typeValue.toString()),
+                  ref);
+        return;
+    }
+    if ((isAgentType && c->role != Role::Agent) || (isViewerType && c->role != Role::Viewer)) {
+        sendError(c, ErrorCode::Forbidden,
+                  QStringLiteral("%1 may not send \"%2\"")
+                      .arg(c->role == Role::Agent ? QStringLiteral("an agent") : QStringLiteral("a viewer"),
+                           typeValue.toString()),
+                  ref);
+        return;
+    }
+
+    if (type == "log")
+        handleLog(c, root, ref);
+    else if (type == "forum")
+        handleForum(c, root, ref);
+    else if (type == "metrics")
+        handleMetrics(c, root, ref);
+    else if (type == "status")
+        handleStatus(c, root, ref);
+    else if (type == "result")
+        handleResult(c, root);
+    else if (type == "ask")
+        handleAsk(c, root, ref);
+    else if (type == "subscribe")
+        handleSubscribe(c, root, ref);
+    else if (type == "unsubscribe")
+        handleUnsubscribe(c, root, ref);
+    else if (type == "command")
+        handleCommand(c, root);
+}
+
+void HostServer::Private::handleHello(Connection* c, Json::Value root)
+{
+    const Json::Value roleValue = root["role"];
+    const QByteArrayView role = roleValue.toUtf8();
+    const bool isAgent = roleValue.isString() && role == "agent";
+    const bool isViewer = roleValue.isString() && role == "viewer";
+
+    // The token: from hello, else ?token=, else "Authorization: Bearer".
+    QByteArray given;
+    const Json::Value tokenValue = root["token"];
+    if (tokenValue.isString()) {
+        given = tokenValue.toUtf8().toByteArray();
+    } else {
+        const QUrlQuery query(c->socket->requestUrl());
+        if (query.hasQueryItem(QStringLiteral("token"))) {
+            given = query.queryItemValue(QStringLiteral("token"), QUrl::FullyDecoded).toUtf8();
+        } else {
+            const QByteArray auth = c->socket->request().rawHeader("Authorization").trimmed();
+            if (auth.size() > 7 && auth.left(7).compare("Bearer ", Qt::CaseInsensitive) == 0)
+                given = auth.mid(7).trimmed();
+        }
+    }
+    const QByteArray agentSecret = agentToken.toUtf8();
+    const QByteArray viewerSecret = viewerToken.toUtf8();
+    // Compare with both secrets every time, so timing tells nothing about the role.
+    const bool matchesAgent = Tokens::equal(given, agentSecret);
+    const bool matchesViewer = Tokens::equal(given, viewerSecret);
+    const bool authorized = isAgent ? matchesAgent : isViewer ? matchesViewer : (matchesAgent || matchesViewer);
+    if (!authorized) {
+        sendError(c, ErrorCode::Unauthorized,
+                  given.isEmpty() ? QStringLiteral("a token is required") : QStringLiteral("wrong token"));
+        close(c, ClosePolicy, QStringLiteral("unauthorized"));
+        return;
+    }
+
+    const Json::Value protocol = root["protocol"];
+    if (!protocol.isNumber() || protocol.toDouble() != Protocol::Version) {
+        sendError(c, ErrorCode::Unsupported, QStringLiteral("this host speaks protocol 1"));
+        close(c, CloseProtocolError, QStringLiteral("unsupported protocol"));
+        return;
+    }
+    if (!isAgent && !isViewer) {
+        sendError(c, ErrorCode::BadMessage, QStringLiteral("role must be \"agent\" or \"viewer\""));
+        close(c, ClosePolicy, QStringLiteral("bad hello"));
+        return;
+    }
+
+    if (isViewer) {
+        c->role = Role::Viewer;
+        QByteArray welcome = "{\"type\":\"welcome\",\"protocol\":1,\"role\":\"viewer\",\"host\":" + hostJson + '}';
+        send(c, welcome);
+        send(c, snapshotJson());
+        return;
+    }
+
+    const Json::Value info = root["agent"];
+    const Json::Value idValue = info["id"];
+    if (!info.isObject() || !idValue.isString() || !isValidAgentId(idValue.toUtf8())) {
+        sendError(c, ErrorCode::BadMessage,
+                  QStringLiteral("an agent hello needs agent.id matching [A-Za-z0-9_.-]{1,64}"));
+        close(c, ClosePolicy, QStringLiteral("bad hello"));
+        return;
+    }
+    const QByteArray id = idValue.toUtf8().toByteArray();
+    bool created = false;
+    Agent* agent = ensureAgent(id, &created);
+    if (agent->connection) {
+        Connection* old = agent->connection;
+        agent->connection = nullptr;
+        old->agent = nullptr;
+        failCommandsOf(*agent, ErrorCode::Disconnected, "the agent's connection was replaced");
+        close(old, CloseReplaced, QStringLiteral("replaced"));
+    }
+    c->role = Role::Agent;
+    c->agent = agent;
+    agent->connection = c;
+    agent->name = info["name"].isString() ? info["name"].toString() : QString::fromLatin1(id);
+    agent->pid = info["pid"].isInteger() ? info["pid"].toInteger() : 0;
+    agent->startedAt = nowMs();
+    agent->state = "running";
+    agent->statusJson.clear();
+    agent->commandsJson = "[]";
+    const Json::Value commandsValue = info["commands"];
+    if (commandsValue.isArray()) {
+        QByteArray list;
+        Json::Writer w(&list);
+        w.beginArray();
+        for (const Json::Value command : commandsValue.items()) {
+            const Json::Value name = command.isString() ? command : command["name"];
+            if (!name.isString() || name.toUtf8().isEmpty())
+                continue;
+            w.beginObject().key("name").string(name.toUtf8());
+            if (command["help"].isString())
+                w.key("help").string(command["help"].toUtf8());
+            if (command["args"].isString())
+                w.key("args").string(command["args"].toUtf8());
+            w.endObject();
+        }
+        w.endArray();
+        agent->commandsJson = list;
+    }
+
+    QByteArray welcome;
+    Json::Writer w(&welcome);
+    w.beginObject().key("type").string("welcome").key("protocol").integer(1).key("role").string("agent");
+    w.key("host").raw(hostJson);
+    w.key("resume_from").beginObject().key("log").integer(agent->log.lastSeq());
+    w.key("forum").integer(agent->forum.lastSeq()).endObject();
+    w.endObject();
+    send(c, welcome);
+
+    if (created)
+        coverNewAgent(agent);
+    broadcastToViewers(agentEvent(*agent, created ? "added" : "changed"), false);
+}
+
+void HostServer::Private::coverNewAgent(Agent* agent)
+{
+    for (auto& entry : connections) {
+        Connection* v = entry.second.get();
+        if (v->role == Role::Viewer && v->sub.covers(agent->id) && !v->cursors.count(agent->id)) {
+            Cursor cursor;
+            cursor.agent = agent;
+            cursor.freshLog = cursor.freshForum = false;
+            v->cursors.emplace(agent->id, cursor);
+        }
+    }
+}
+
+Agent* HostServer::Private::ensureAgent(const QByteArray& id, bool* created)
+{
+    auto it = agents.find(id);
+    *created = it == agents.end();
+    if (!*created)
+        return it->second.get();
+    auto agent = std::make_unique<Agent>();
+    agent->id = id;
+    agent->name = QString::fromLatin1(id);
+    agent->log.setLimits(config.logRetentionLines, config.logRetentionBytes);
+    agent->forum.setLimits(config.forumRetentionMessages, config.forumRetentionBytes);
+    Agent* raw = agent.get();
+    agents.emplace(id, std::move(agent));
+    return raw;
+}
+
+QByteArray HostServer::Private::agentJson(const Agent& agent) const
+{
+    QByteArray json;
+    Json::Writer w(&json);
+    w.beginObject().key("id").string(agent.id).key("name").string(agent.name);
+    w.key("origin").string(originName(agent.origin));
+    w.key("state").string(agent.connection || agent.origin != Origin::Connected ? QByteArrayView(agent.state)
+                                                                                   : QByteArrayView("offline"));
+    if (agent.pid > 0)
+        w.key("pid").integer(agent.pid);
+    if (agent.startedAt > 0)
+        w.key("started_at").integer(agent.startedAt);
+    w.key("restarts").integer(agent.restarts);
+    w.key("commands").raw(agent.commandsJson);
+    if (!agent.statusJson.isEmpty())
+        w.key("status").raw(agent.statusJson);
+    w.key("last_seq").beginObject().key("log").integer(agent.log.lastSeq());
+    w.key("forum").integer(agent.forum.lastSeq()).endObject();
+    w.endObject();
+    return json;
+}
+
+QByteArray HostServer::Private::agentEvent(const Agent& agent, QByteArrayView event) const
+{
+    return "{\"type\":\"agent\",\"event\":\"" + event.toByteArray() + "\",\"agent\":" + agentJson(agent) + '}';
+}
+
+QByteArray HostServer::Private::snapshotJson() const
+{
+    QByteArray json;
+    Json::Writer w(&json);
+    w.beginObject().key("type").string("snapshot").key("host").raw(hostJson);
+    w.key("agents").beginArray();
+    for (const auto& entry : agents)
+        w.raw(agentJson(*entry.second));
+    w.endArray().key("asks").beginArray();
+    for (const auto& entry : agents) {
+        for (const OpenAsk& ask : entry.second->asks)
+            w.raw(ask.json);
+    }
+    w.endArray().endObject();
+    return json;
+}
+
+void HostServer::Private::agentWentOffline(Agent* agent)
+{
+    agent->connection = nullptr;
+    for (int s = 0; s < 2; ++s)
+        agent->partial[s].present = false;
+    failCommandsOf(*agent, ErrorCode::Disconnected, "the agent disconnected before answering");
+    broadcastToViewers(agentEvent(*agent, "changed"), false);
+}
+
+bool HostServer::Private::rateAllows(Agent& agent, qint64 now)
+{
+    if (config.rateLimitLinesPerSecond <= 0)
+        return true;
+    const double burst = config.rateLimitBurst > 0 ? config.rateLimitBurst : config.rateLimitLinesPerSecond;
+    if (agent.rateRefillMs == 0) {
+        agent.rateTokens = burst;
+    } else {
+        agent.rateTokens = std::min(burst, agent.rateTokens
+                                               + double(now - agent.rateRefillMs) * config.rateLimitLinesPerSecond
+                                                   / 1000.0);
+    }
+    agent.rateRefillMs = now;
+    if (agent.rateTokens >= 1) {
+        agent.rateTokens -= 1;
+        return true;
+    }
+    return false;
+}
+
+void HostServer::Private::appendLine(Agent& agent, qint64 seq, qint64 ts, Stream stream, LogLevel level,
+                                     QByteArrayView source, QByteArrayView text)
+{
+    agent.log.append(seq, ts, stream, level, source, text);
+    ++linesIngested;
+}
+
+void HostServer::Private::handleLog(Connection* c, Json::Value root, QByteArrayView ref)
+{
+    Agent& agent = *c->agent;
+    const Json::Value lines = root["lines"];
+    if (!lines.isArray()) {
+        sendError(c, ErrorCode::BadMessage, QStringLiteral("log needs an array \"lines\""), ref);
+        return;
+    }
+    const qint64 now = nowMs();
+    int rejected = 0;
+    QString firstProblem;
+    bool rateLimited = false;
+    QByteArray redacted;
+    static constexpr std::array<QByteArrayView, 7> names = {"text",   "stream", "level",  "source",
+                                                            "ts",     "seq",    "partial"};
+    for (const Json::Value line : lines.items()) {
+        std::array<Json::Value, 7> f;
+        if (line.isObject())
+            readMembers(line, names, &f);
+        if (!f[0].isString()) {
+            if (++rejected == 1)
+                firstProblem = QStringLiteral("a line needs a string \"text\"");
+            continue;
+        }
+        QByteArrayView text = f[0].toUtf8();
+        const Stream stream = f[1].isString() && f[1].toUtf8() == "stderr" ? Stream::Stderr : Stream::Stdout;
+        LogLevel level = f[2].isString() ? parseLogLevel(f[2].toUtf8()) : LogLevel::Unknown;
+        const QByteArrayView source = f[3].isString() ? f[3].toUtf8() : QByteArrayView();
+        const qint64 ts = readTimestamp(f[4], now);
+        if (redactor.redact(text, &redacted))
+            text = redacted;
+
+        if (f[6].toBool()) {
+            setPartial(agent, stream, ts, level, source, text);
+            continue;
+        }
+
+        if (!f[5].isUndefined() && !f[5].isNull()) {
+            if (!f[5].isInteger() || f[5].toInteger() < 1) {
+                if (++rejected == 1)
+                    firstProblem = QStringLiteral("\"seq\" must be an integer from 1");
+                continue;
+            }
+            const qint64 seq = f[5].toInteger();
+            if (seq <= agent.log.lastSeq())
+                continue; // a resend after a reconnect
+            if (seq > agent.log.lastSeq() + 1)
+                agent.log.addGap(agent.log.lastSeq() + 1, seq - 1, GapReason::AgentDropped);
+            if (level == LogLevel::Unknown)
+                level = inferLogLevel(text);
+            if (level == LogLevel::Unknown)
+                level = stream == Stream::Stderr ? LogLevel::Warning : LogLevel::Info;
+            if (rateAllows(agent, now)) {
+                appendLine(agent, seq, ts, stream, level, source, text);
+            } else {
+                agent.log.addGap(seq, seq, GapReason::RateLimited);
+                rateLimited = true;
+            }
+        } else {
+            // An unnumbered text is one line per "\n"; a trailing newline adds none.
+            if (text.endsWith('\n'))
+                text.chop(1);
+            bool first = true;
+            qsizetype start = 0;
+            while (true) {
+                qsizetype nl = text.indexOf('\n', start);
+                QByteArrayView piece = text.sliced(start, (nl < 0 ? text.size() : nl) - start);
+                if (piece.endsWith('\r'))
+                    piece.chop(1);
+                if (first) {
+                    if (level == LogLevel::Unknown)
+                        level = inferLogLevel(piece);
+                    if (level == LogLevel::Unknown)
+                        level = stream == Stream::Stderr ? LogLevel::Warning : LogLevel::Info;
+                    first = false;
+                }
+                const qint64 seq = agent.log.lastSeq() + 1;
+                if (rateAllows(agent, now)) {
+                    appendLine(agent, seq, ts, stream, level, source, piece);
+                } else {
+                    agent.log.addGap(seq, seq, GapReason::RateLimited);
+                    rateLimited = true;
+                }
+                if (nl < 0)
+                    break;
+                start = nl + 1;
+            }
+        }
+        // A complete line ends the stream's unfinished one.
+        agent.partial[int(stream)].present = false;
+    }
+    if (rejected > 0) {
+        sendError(c, ErrorCode::BadMessage,
+                  QStringLiteral("%1 of %2 lines rejected: %3").arg(rejected).arg(lines.size()).arg(firstProblem),
+                  ref);
+    }
+    if (rateLimited && now - agent.lastRateErrorMs >= 1000) {
+        agent.lastRateErrorMs = now;
+        sendError(c, ErrorCode::RateLimited,
+                  QStringLiteral("over %1 lines per second; lines were dropped").arg(config.rateLimitLinesPerSecond));
+    }
+    schedulePump();
+}
+
+void HostServer::Private::setPartial(Agent& agent, Stream stream, qint64 ts, LogLevel level, QByteArrayView source,
+                                     QByteArrayView text)
+{
+    PartialLine& p = agent.partial[int(stream)];
+    if (level == LogLevel::Unknown)
+        level = inferLogLevel(text);
+    if (level == LogLevel::Unknown)
+        level = stream == Stream::Stderr ? LogLevel::Warning : LogLevel::Info;
+    p.present = true;
+    p.text = text.toByteArray();
+    p.source = source.toByteArray();
+    p.level = level;
+    p.ts = ts;
+    ++p.latest;
+    const qint64 now = nowMs();
+    if (now - p.lastForwardMs >= PartialIntervalMs) {
+        p.version = p.latest;
+        p.lastForwardMs = now;
+        schedulePump();
+    } else if (!p.timerArmed) {
+        p.timerArmed = true;
+        const QByteArray id = agent.id;
+        const int s = int(stream);
+        QTimer::singleShot(int(PartialIntervalMs - (now - p.lastForwardMs)), q, [this, id, s] { releasePartial(id, s); });
+    }
+}
+
+void HostServer::Private::releasePartial(const QByteArray& agentId, int stream)
+{
+    auto it = agents.find(agentId);
+    if (it == agents.end())
+        return;
+    PartialLine& p = it->second->partial[stream];
+    p.timerArmed = false;
+    if (p.present && p.version != p.latest) {
+        p.version = p.latest;
+        p.lastForwardMs = nowMs();
+        schedulePump();
+    }
+}
+
+void HostServer::Private::handleForum(Connection* c, Json::Value root, QByteArrayView ref)
+{
+    Agent& agent = *c->agent;
+    const Json::Value messages = root["messages"];
+    if (!messages.isArray()) {
+        sendError(c, ErrorCode::BadMessage, QStringLiteral("forum needs an array \"messages\""), ref);
+        return;
+    }
+    const qint64 now = nowMs();
+    int rejected = 0;
+    QString firstProblem;
+    QByteArray redacted;
+    for (const Json::Value m : messages.items()) {
+        const Json::Value text = m["text"];
+        if (!m.isObject() || !text.isString()) {
+            if (++rejected == 1)
+                firstProblem = QStringLiteral("a message needs a string \"text\"");
+            continue;
+        }
+        const Json::Value roleValue = m["role"];
+        QByteArrayView role = "agent";
+        if (roleValue.isString()) {
+            role = roleValue.toUtf8();
+            if (role != "agent" && role != "host" && role != "system" && role != "user") {
+                if (++rejected == 1)
+                    firstProblem = QStringLiteral("\"role\" must be agent, host, system or user");
+                continue;
+            }
+        }
+        qint64 seq = agent.forum.lastSeq() + 1;
+        const Json::Value seqValue = m["seq"];
+        if (!seqValue.isUndefined() && !seqValue.isNull()) {
+            if (!seqValue.isInteger() || seqValue.toInteger() < 1) {
+                if (++rejected == 1)
+                    firstProblem = QStringLiteral("\"seq\" must be an integer from 1");
+                continue;
+            }
+            seq = seqValue.toInteger();
+            if (seq <= agent.forum.lastSeq())
+                continue;
+            if (seq > agent.forum.lastSeq() + 1)
+                agent.forum.addGap(agent.forum.lastSeq() + 1, seq - 1, GapReason::AgentDropped);
+        }
+        QByteArrayView body = text.toUtf8();
+        if (redactor.redact(body, &redacted))
+            body = redacted;
+        QByteArray json;
+        Json::Writer w(&json);
+        w.beginObject().key("seq").integer(seq).key("ts").integer(readTimestamp(m["ts"], now));
+        w.key("sender");
+        if (m["sender"].isString())
+            w.string(m["sender"].toUtf8());
+        else
+            w.string(agent.name);
+        w.key("role").string(role);
+        if (m["source"].isString())
+            w.key("source").string(m["source"].toUtf8());
+        w.key("text").string(body).endObject();
+        agent.forum.append(seq, json);
+    }
+    if (rejected > 0) {
+        sendError(c, ErrorCode::BadMessage,
+                  QStringLiteral("%1 of %2 messages rejected: %3").arg(rejected).arg(messages.size()).arg(firstProblem),
+                  ref);
+    }
+    schedulePump();
+}
+
+void HostServer::Private::handleMetrics(Connection* c, Json::Value root, QByteArrayView ref)
+{
+    const Json::Value values = root["values"];
+    if (!values.isObject()) {
+        sendError(c, ErrorCode::BadMessage, QStringLiteral("metrics needs an object \"values\""), ref);
+        return;
+    }
+    QByteArray json;
+    Json::Writer w(&json);
+    w.beginObject().key("type").string("metrics").key("agent").string(c->agent->id);
+    w.key("ts").integer(readTimestamp(root["ts"], nowMs())).key("values").beginObject();
+    for (const Json::Value v : values.items()) {
+        if (v.isNumber())
+            w.key(v.key()).raw(v.raw());
+    }
+    w.endObject().endObject();
+    broadcast(*c->agent, json, true);
+}
+
+void HostServer::Private::handleStatus(Connection* c, Json::Value root, QByteArrayView ref)
+{
+    const Json::Value state = root["state"];
+    if (!state.isString() || !isValidStatusState(state.toUtf8())) {
+        sendError(c, ErrorCode::BadMessage,
+                  QStringLiteral("status.state must be one of starting, running, idle, busy, stopping, stopped, "
+                                 "crashed, error"),
+                  ref);
+        return;
+    }
+    Agent& agent = *c->agent;
+    const qint64 ts = readTimestamp(root["ts"], nowMs());
+    QByteArray status;
+    Json::Writer w(&status);
+    w.beginObject().key("state").string(state.toUtf8());
+    if (root["text"].isString())
+        w.key("text").string(root["text"].toUtf8());
+    const Json::Value progress = root["progress"];
+    if (progress.isNumber())
+        w.key("progress").number(std::clamp(progress.toDouble(), 0.0, 1.0));
+    const Json::Value tasks = root["tasks"];
+    if (tasks.isArray()) {
+        w.key("tasks").beginArray();
+        for (const Json::Value task : tasks.items()) {
+            if (!task.isObject())
+                continue;
+            w.beginObject();
+            for (const char* key : {"id", "title", "state"}) {
+                const Json::Value v = task[key];
+                if (v.isString())
+                    w.key(key).string(v.toUtf8());
+                else if (v.isNumber())
+                    w.key(key).raw(v.raw());
+            }
+            w.endObject();
+        }
+        w.endArray();
+    }
+    w.key("ts").integer(ts).endObject();
+    agent.state = state.toUtf8().toByteArray();
+    agent.statusJson = status;
+
+    QByteArray json = "{\"type\":\"status\",\"agent\":\"" + agent.id + "\"," + status.mid(1);
+    broadcast(agent, json, false);
+}
+
+void HostServer::Private::handleAsk(Connection* c, Json::Value root, QByteArrayView ref)
+{
+    const Json::Value id = root["id"];
+    const Json::Value text = root["text"];
+    if (!id.isString() || id.toUtf8().isEmpty() || !text.isString()) {
+        sendError(c, ErrorCode::BadMessage, QStringLiteral("ask needs a string \"id\" and \"text\""), ref);
+        return;
+    }
+    Agent& agent = *c->agent;
+    QByteArray redacted;
+    QByteArrayView body = text.toUtf8();
+    if (redactor.redact(body, &redacted))
+        body = redacted;
+    QByteArray askJson;
+    Json::Writer w(&askJson);
+    w.beginObject().key("agent").string(agent.id).key("id").string(id.toUtf8()).key("text").string(body);
+    const Json::Value choices = root["choices"];
+    if (choices.isArray()) {
+        w.key("choices").beginArray();
+        for (const Json::Value choice : choices.items()) {
+            if (choice.isString())
+                w.string(choice.toUtf8());
+        }
+        w.endArray();
+    }
+    w.key("ts").integer(readTimestamp(root["ts"], nowMs())).endObject();
+
+    const QByteArray askId = id.toUtf8().toByteArray();
+    auto existing = std::find_if(agent.asks.begin(), agent.asks.end(), [&](const OpenAsk& a) { return a.id == askId; });
+    if (existing != agent.asks.end())
+        existing->json = askJson;
+    else
+        agent.asks.push_back({askId, askJson});
+    broadcast(agent, "{\"type\":\"ask\"," + askJson.mid(1), false);
+}
+
+void HostServer::Private::handleResult(Connection* c, Json::Value root)
+{
+    const Json::Value id = root["id"];
+    if (!id.isString())
+        return;
+    const auto found = commandsByHostId.find(id.toUtf8().toByteArray());
+    // A result after its timeout, or for a command this agent never got, has nobody waiting.
+    if (found == commandsByHostId.end())
+        return;
+    PendingCommand* command = found->first;
+    const size_t target = found->second;
+    if (command->targets[target].agentId != c->agent->id)
+        return;
+    const Json::Value text = root["text"];
+    const Json::Value error = root["error"];
+    const Json::Value data = root["data"];
+    QByteArray extra;
+    if (!data.isUndefined())
+        extra = ",\"data\":" + data.raw().toByteArray();
+    finishTarget(command, target,
+                 resultJson(*command, c->agent->id, root["ok"].toBool(false),
+                            text.isString() ? text.toUtf8() : QByteArrayView(),
+                            error.isString() ? error.toUtf8() : QByteArrayView(), extra));
+}
+
+void HostServer::Private::handleSubscribe(Connection* c, Json::Value root, QByteArrayView ref)
+{
+    const Json::Value agentsValue = root["agents"];
+    bool valid = agentsValue.isArray();
+    Subscription sub;
+    sub.active = true;
+    if (valid) {
+        for (const Json::Value a : agentsValue.items()) {
+            if (!a.isString()) {
+                valid = false;
+                break;
+            }
+            if (a.toUtf8() == "*")
+                sub.all = true;
+            else
+                sub.named.insert(a.toUtf8().toByteArray());
+        }
+    }
+    const Json::Value history = root["history"];
+    if (!history.isUndefined() && !history.isNull()) {
+        if (!history.isInteger() || history.toInteger() < 0)
+            valid = false;
+        else
+            sub.history = history.toInteger();
+    }
+    const Json::Value levels = root["levels"];
+    if (levels.isArray()) {
+        for (const Json::Value l : levels.items()) {
+            const LogLevel level = l.isString() ? parseLogLevel(l.toUtf8()) : LogLevel::Unknown;
+            if (level == LogLevel::Unknown)
+                valid = false;
+            else
+                sub.levelMask |= quint8(1u << unsigned(level));
+        }
+    } else if (!levels.isUndefined() && !levels.isNull()) {
+        valid = false;
+    }
+    const Json::Value sources = root["sources"];
+    if (sources.isArray()) {
+        for (const Json::Value s : sources.items()) {
+            if (s.isString())
+                sub.sources.append(s.toUtf8().toByteArray());
+            else
+                valid = false;
+        }
+    } else if (!sources.isUndefined() && !sources.isNull()) {
+        valid = false;
+    }
+    const Json::Value since = root["since"];
+    if (since.isObject()) {
+        for (const Json::Value entry : since.items()) {
+            if (!entry.isObject()) {
+                valid = false;
+                continue;
+            }
+            const Json::Value log = entry["log"];
+            const Json::Value forum = entry["forum"];
+            if ((!log.isUndefined() && !log.isInteger()) || (!forum.isUndefined() && !forum.isInteger())) {
+                valid = false;
+                continue;
+            }
+            sub.since.insert(entry.key().toByteArray(),
+                             {std::max<qint64>(0, log.toInteger(0)), std::max<qint64>(0, forum.toInteger(0))});
+        }
+    } else if (!since.isUndefined() && !since.isNull()) {
+        valid = false;
+    }
+    if (!valid) {
+        sendError(c, ErrorCode::BadMessage,
+                  QStringLiteral("subscribe needs \"agents\" (an array of ids or \"*\"); \"since\", \"history\", "
+                                 "\"levels\" and \"sources\" are optional and must be well formed"),
+                  ref);
+        return;
+    }
+    sub.agentsJson = agentsValue.raw().toByteArray();
+
+    c->sub = sub;
+    c->cursors.clear();
+    c->deferred.clear();
+    c->replaying = true;
+    for (auto& entry : agents) {
+        Agent* agent = entry.second.get();
+        if (!c->sub.covers(agent->id))
+            continue;
+        Cursor cursor;
+        cursor.agent = agent;
+        cursor.logTarget = agent->log.lastSeq();
+        cursor.forumTarget = agent->forum.lastSeq();
+        const auto resume = c->sub.since.find(agent->id);
+        if (resume != c->sub.since.end()) {
+            cursor.log = std::min(resume->first, agent->log.lastSeq());
+            cursor.forum = std::min(resume->second, agent->forum.lastSeq());
+        } else {
+            // The last `history` lines that pass the filter; no leading gap.
+            const LogStore& store = agent->log;
+            qsizetype index = store.lineCount();
+            qint64 wanted = c->sub.history;
+            while (wanted > 0 && index > 0) {
+                const LogLine line = store.lineAt(index - 1);
+                if (!c->sub.accepts(line.level, line.source)) {
+                    --index;
+                    continue;
+                }
+                --index;
+                --wanted;
+            }
+            cursor.log = index < store.lineCount() && c->sub.history > 0 ? store.lineAt(index).seq - 1 : store.lastSeq();
+            cursor.forum = agent->forum.size() > 0 ? agent->forum.at(0).seq - 1 : agent->forum.lastSeq();
+        }
+        c->cursors.emplace(agent->id, cursor);
+    }
+    pumpViewer(c);
+}
+
+void HostServer::Private::handleUnsubscribe(Connection* c, Json::Value root, QByteArrayView ref)
+{
+    const Json::Value agentsValue = root["agents"];
+    if (!agentsValue.isArray()) {
+        sendError(c, ErrorCode::BadMessage, QStringLiteral("unsubscribe needs an array \"agents\""), ref);
+        return;
+    }
+    for (const Json::Value a : agentsValue.items()) {
+        if (!a.isString())
+            continue;
+        const QByteArray id = a.toUtf8().toByteArray();
+        if (id == "*") {
+            c->sub.all = false;
+            c->sub.named.clear();
+            c->cursors.clear();
+            continue;
+        }
+        c->sub.named.remove(id);
+        if (c->sub.all)
+            c->sub.excluded.insert(id);
+        c->cursors.erase(id);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Commands
+
+QByteArray HostServer::Private::resultJson(const PendingCommand& command, const QByteArray& agentId, bool ok,
+                                           QByteArrayView text, QByteArrayView error, QByteArrayView extraRaw) const
+{
+    QByteArray json;
+    Json::Writer w(&json);
+    w.beginObject().key("type").string("result").key("id").raw(command.idJson);
+    if (!agentId.isEmpty())
+        w.key("agent").string(agentId);
+    w.key("ok").boolean(ok);
+    if (!text.isNull())
+        w.key("text").string(text);
+    if (!error.isEmpty())
+        w.key("error").string(error);
+    w.endObject();
+    if (!extraRaw.isEmpty())
+        json.insert(json.size() - 1, extraRaw.toByteArray());
+    return json;
+}
+
+void HostServer::Private::finishTarget(PendingCommand* command, size_t target, const QByteArray& result)
+{
+    CommandTarget& t = command->targets[target];
+    if (t.done)
+        return;
+    t.done = true;
+    if (!t.hostCommandId.isEmpty())
+        commandsByHostId.remove(t.hostCommandId);
+    if (command->viewer)
+        send(command->viewer, result);
+    if (--command->remaining <= 0)
+        dropCommand(command);
+}
+
+void HostServer::Private::dropCommand(PendingCommand* command)
+{
+    for (const CommandTarget& t : command->targets) {
+        if (!t.hostCommandId.isEmpty())
+            commandsByHostId.remove(t.hostCommandId);
+    }
+    if (command->viewer) {
+        const auto it = command->viewer->commands.find(command->id);
+        if (it != command->viewer->commands.end() && it.value() == command)
+            command->viewer->commands.erase(it);
+    }
+    for (auto it = commands.begin(); it != commands.end(); ++it) {
+        if (it->second.get() == command) {
+            commands.erase(it);
+            break;
+        }
+    }
+}
+
+void HostServer::Private::failCommandsOf(const Agent& agent, QByteArrayView error, QByteArrayView text)
+{
+    std::vector<std::pair<PendingCommand*, size_t>> affected;
+    for (auto& entry : commands) {
+        PendingCommand* command = entry.second.get();
+        for (size_t i = 0; i < command->targets.size(); ++i) {
+            if (!command->targets[i].done && command->targets[i].agentId == agent.id)
+                affected.emplace_back(command, i);
+        }
+    }
+    // finishTarget may free a command, so every result is built before any is sent.
+    std::vector<QByteArray> results;
+    for (const auto& [command, i] : affected)
+        results.push_back(resultJson(*command, agent.id, false, text, error));
+    for (size_t k = 0; k < affected.size(); ++k)
+        finishTarget(affected[k].first, affected[k].second, results[k]);
+}
+
+void HostServer::Private::handleCommand(Connection* c, Json::Value root)
+{
+    const Json::Value id = root["id"];
+    if (!(id.isString() && !id.toUtf8().isEmpty()) && !id.isNumber()) {
+        sendError(c, ErrorCode::BadMessage, QStringLiteral("a command needs an \"id\""));
+        return;
+    }
+    auto owned = std::make_unique<PendingCommand>();
+    PendingCommand* command = owned.get();
+    command->viewer = c;
+    command->id = id.isString() ? id.toUtf8().toByteArray() : id.raw().toByteArray();
+    command->idJson = id.raw().toByteArray();
+    command->deadlineMs = nowMs() + config.commandTimeoutMs;
+
+    const Json::Value agentValue = root["agent"];
+    const Json::Value nameValue = root["name"];
+    const Json::Value args = root["args"];
+    const QByteArray agentId = agentValue.toUtf8().toByteArray();
+    auto reply = [&](bool ok, QByteArrayView text, QByteArrayView error, const QByteArray& agent = {}) {
+        send(c, resultJson(*command, agent, ok, text, error));
+    };
+
+    if (c->commands.contains(command->id)) {
+        reply(false, "this command id is still pending", ErrorCode::BadMessage, agentId);
+        return;
+    }
+    if (!agentValue.isString() || !nameValue.isString() || nameValue.toUtf8().isEmpty()
+        || (!args.isUndefined() && !args.isNull() && !args.isObject())) {
+        reply(false, "a command needs a string \"agent\" and \"name\"; \"args\" must be an object",
+              ErrorCode::BadMessage, agentId);
+        return;
+    }
+    const QByteArrayView name = nameValue.toUtf8();
+    const QByteArray argsJson = args.isObject() ? args.raw().toByteArray() : QByteArray("{}");
+
+    std::vector<Agent*> targets;
+    if (agentId == "*") {
+        for (auto& entry : agents) {
+            if (entry.second->connection || entry.second->origin == Origin::Launched)
+                targets.push_back(entry.second.get());
+        }
+        if (targets.empty()) {
+            reply(false, "no agents", ErrorCode::NoAgents);
+            return;
+        }
+    } else {
+        auto it = agents.find(agentId);
+        if (it == agents.end()) {
+            reply(false, "no agent has this id", ErrorCode::UnknownAgent, agentId);
+            return;
+        }
+        targets.push_back(it->second.get());
+    }
+
+    PendingCommand* pending = command;
+    commands.emplace(nextCommandSerial++, std::move(owned));
+    c->commands.insert(pending->id, pending);
+    pending->remaining = int(targets.size());
+    for (Agent* agent : targets)
+        pending->targets.push_back({agent->id, {}, false});
+
+    const bool isAnswer = name == "answer";
+    for (size_t i = 0; i < targets.size(); ++i) {
+        Agent* agent = targets[i];
+        if (isAnswer) {
+            const QByteArrayView askId = args["ask"].toUtf8();
+            const auto ask = std::find_if(agent->asks.begin(), agent->asks.end(),
+                                          [&](const OpenAsk& a) { return a.id == askId; });
+            if (!args["ask"].isString() || ask == agent->asks.end()) {
+                finishTarget(pending, i,
+                             resultJson(*pending, agent->id, false, "no open question with this id", {}));
+                continue;
+            }
+            if (!agent->connection) {
+                finishTarget(pending, i,
+                             resultJson(*pending, agent->id, false, "the agent is offline", ErrorCode::NotConnected));
+                continue;
+            }
+            QByteArray closed;
+            Json::Writer w(&closed);
+            w.beginObject().key("type").string("ask_closed").key("agent").string(agent->id).key("id").string(askId);
+            w.key("choice");
+            const Json::Value choice = args["choice"];
+            if (choice.isUndefined())
+                w.null();
+            else
+                w.raw(choice.raw());
+            w.endObject();
+            agent->asks.erase(ask);
+            broadcast(*agent, closed, false);
+        }
+        if (!agent->connection) {
+            finishTarget(pending, i, resultJson(*pending, agent->id, false, "the agent is offline", ErrorCode::NotConnected));
+            continue;
+        }
+        const QByteArray hostCommandId = 'c' + QByteArray::number(nextCommandSerial++);
+        pending->targets[i].hostCommandId = hostCommandId;
+        commandsByHostId.insert(hostCommandId, {pending, i});
+        QByteArray forward;
+        Json::Writer w(&forward);
+        w.beginObject().key("type").string("command").key("id").string(hostCommandId).key("name").string(name);
+        w.key("args").raw(argsJson).endObject();
+        send(agent->connection, forward);
+    }
+}
