@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "server/hostconfig.h"
+#include "server/hostserver.h"
+#include "server/unixsignalwatcher.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QTextStream>
+#include <csignal>
+
+int main(int argc, char* argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCoreApplication::setApplicationName(QStringLiteral("agentdeck-host"));
+    QCoreApplication::setOrganizationName(QStringLiteral("agentdeck"));
+    QCoreApplication::setApplicationVersion(QStringLiteral(AGENTDECK_VERSION));
+
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("AgentDeck host: the server that bots connect to and AgentDeck consoles watch."));
+    parser.addHelpOption();
+    parser.addVersionOption();
+    const QCommandLineOption configOption(QStringLiteral("config"), QStringLiteral("Read the configuration from FILE (JSON)."),
+                                          QStringLiteral("FILE"));
+    const QCommandLineOption listenOption(QStringLiteral("listen"),
+                                          QStringLiteral("Listen on ADDR (default 127.0.0.1; 0.0.0.0 for every interface)."),
+                                          QStringLiteral("ADDR"));
+    const QCommandLineOption portOption(QStringLiteral("port"), QStringLiteral("Listen on port N (default 7700; 0 picks a free one)."),
+                                        QStringLiteral("N"));
+    const QCommandLineOption tokenOption(QStringLiteral("token"),
+                                         QStringLiteral("Require TOKEN from agents and viewers (default: a generated token)."),
+                                         QStringLiteral("TOKEN"));
+    parser.addOptions({configOption, listenOption, portOption, tokenOption});
+    parser.process(app);
+
+    QTextStream out(stdout);
+    QTextStream err(stderr);
+    HostConfig config;
+    QString error;
+    if (parser.isSet(configOption) && !config.load(parser.value(configOption), &error)) {
+        err << "agentdeck-host: " << error << Qt::endl;
+        return 2;
+    }
+    if (parser.isSet(listenOption))
+        config.listenAddress = parser.value(listenOption);
+    if (parser.isSet(portOption)) {
+        bool ok = false;
+        const int port = parser.value(portOption).toInt(&ok);
+        if (!ok || port < 0 || port > 65535) {
+            err << "agentdeck-host: --port needs a number from 0 to 65535" << Qt::endl;
+            return 2;
+        }
+        config.port = port;
+    }
+    if (parser.isSet(tokenOption))
+        config.token = parser.value(tokenOption);
+
+    HostServer server(config);
+    QObject::connect(&server, &HostServer::warning, &app,
+                     [&err](const QString& message) { err << "agentdeck-host: " << message << Qt::endl; });
+    if (!server.start(&error)) {
+        err << "agentdeck-host: " << error << Qt::endl;
+        return 1;
+    }
+    out << "AgentDeck host " << AGENTDECK_VERSION << " listening on " << server.url().toString() << Qt::endl;
+    if (!server.tokenPath().isEmpty())
+        out << "Token: in " << server.tokenPath() << (server.tokenWasGenerated() ? " (new)" : "") << Qt::endl;
+    else
+        out << "Token: as configured" << Qt::endl;
+
+    UnixSignalWatcher signalWatcher;
+    signalWatcher.watch(SIGTERM);
+    signalWatcher.watch(SIGINT);
+    QObject::connect(&signalWatcher, &UnixSignalWatcher::signalReceived, &app, [&](int signum) {
+        out << "Shutting down (signal " << signum << ")" << Qt::endl;
+        server.stop();
+        QCoreApplication::quit();
+    });
+    return app.exec();
+}
