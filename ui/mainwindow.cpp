@@ -88,6 +88,7 @@ void MainWindow::setHostEndpoint(const QUrl& url, const QString& token, const QS
 
 void MainWindow::setHostStats(int agents, int viewers, quint64 linesIngested)
 {
-    m_statusLabel->setText(
-        tr("%1 agents · %2 viewers · %3 lines received").arg(agents).arg(viewers).arg(linesIngested));
+    const QString agentText = agents == 1 ? tr("1 agent") : tr("%1 agents").arg(agents);
+    const QString viewerText = viewers == 1 ? tr("1 viewer") : tr("%1 viewers").arg(viewers);
+    m_statusLabel->setText(tr("%1 · %2 · %3 lines received").arg(agentText, viewerText).arg(linesIngested));
 }
