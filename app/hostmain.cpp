@@ -20,16 +20,17 @@ int main(int argc, char* argv[])
         QStringLiteral("AgentDeck host: the server that bots connect to and AgentDeck consoles watch."));
     parser.addHelpOption();
     parser.addVersionOption();
-    const QCommandLineOption configOption(QStringLiteral("config"), QStringLiteral("Read the configuration from FILE (JSON)."),
-                                          QStringLiteral("FILE"));
-    const QCommandLineOption listenOption(QStringLiteral("listen"),
-                                          QStringLiteral("Listen on ADDR (default 127.0.0.1; 0.0.0.0 for every interface)."),
-                                          QStringLiteral("ADDR"));
-    const QCommandLineOption portOption(QStringLiteral("port"), QStringLiteral("Listen on port N (default 7700; 0 picks a free one)."),
+    const QCommandLineOption configOption(
+        QStringLiteral("config"), QStringLiteral("Read the configuration from FILE (JSON)."), QStringLiteral("FILE"));
+    const QCommandLineOption listenOption(
+        QStringLiteral("listen"), QStringLiteral("Listen on ADDR (default 127.0.0.1; 0.0.0.0 for every interface)."),
+        QStringLiteral("ADDR"));
+    const QCommandLineOption portOption(QStringLiteral("port"),
+                                        QStringLiteral("Listen on port N (default 7700; 0 picks a free one)."),
                                         QStringLiteral("N"));
-    const QCommandLineOption tokenOption(QStringLiteral("token"),
-                                         QStringLiteral("Require TOKEN from agents and viewers (default: a generated token)."),
-                                         QStringLiteral("TOKEN"));
+    const QCommandLineOption tokenOption(
+        QStringLiteral("token"), QStringLiteral("Require TOKEN from agents and viewers (default: a generated token)."),
+        QStringLiteral("TOKEN"));
     parser.addOptions({configOption, listenOption, portOption, tokenOption});
     parser.process(app);
 
@@ -56,6 +57,15 @@ int main(int argc, char* argv[])
         config.token = parser.value(tokenOption);
 
     HostServer server(config);
+    // Watch signals before saying where we listen: whoever reads that line may signal at once.
+    UnixSignalWatcher signalWatcher;
+    signalWatcher.watch(SIGTERM);
+    signalWatcher.watch(SIGINT);
+    QObject::connect(&signalWatcher, &UnixSignalWatcher::signalReceived, &app, [&](int signum) {
+        out << "Shutting down (signal " << signum << ")" << Qt::endl;
+        server.stop();
+        QCoreApplication::quit();
+    });
     QObject::connect(&server, &HostServer::warning, &app,
                      [&err](const QString& message) { err << "agentdeck-host: " << message << Qt::endl; });
     if (!server.start(&error)) {
@@ -68,13 +78,5 @@ int main(int argc, char* argv[])
     else
         out << "Token: as configured" << Qt::endl;
 
-    UnixSignalWatcher signalWatcher;
-    signalWatcher.watch(SIGTERM);
-    signalWatcher.watch(SIGINT);
-    QObject::connect(&signalWatcher, &UnixSignalWatcher::signalReceived, &app, [&](int signum) {
-        out << "Shutting down (signal " << signum << ")" << Qt::endl;
-        server.stop();
-        QCoreApplication::quit();
-    });
     return app.exec();
 }

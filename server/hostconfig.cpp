@@ -16,8 +16,7 @@ public:
         : m_object(object)
         , m_path(std::move(path))
         , m_error(error)
-    {
-    }
+    { }
 
     bool ok() const { return m_ok; }
 
@@ -32,8 +31,7 @@ public:
     }
 
     template <typename Int>
-    void readInteger(const char* key, Int* target, qint64 minimum = 0,
-                     qint64 maximum = std::numeric_limits<Int>::max())
+    void readInteger(const char* key, Int* target, qint64 minimum = 0, qint64 maximum = std::numeric_limits<Int>::max())
     {
         const Json::Value v = m_object[key];
         if (v.isUndefined() || v.isNull())

@@ -262,8 +262,7 @@ struct HostServer::Private
     explicit Private(HostServer* owner, const HostConfig& c)
         : q(owner)
         , config(c)
-    {
-    }
+    { }
 
     // Setup
     bool resolveTokens(QString* error);
@@ -311,8 +310,7 @@ struct HostServer::Private
     void appendLine(Agent& agent, qint64 seq, qint64 ts, Stream stream, LogLevel level, QByteArrayView source,
                     QByteArrayView text);
     bool rateAllows(Agent& agent, qint64 now);
-    void setPartial(Agent& agent, Stream stream, qint64 ts, LogLevel level, QByteArrayView source,
-                    QByteArrayView text);
+    void setPartial(Agent& agent, Stream stream, qint64 ts, LogLevel level, QByteArrayView source, QByteArrayView text);
     void releasePartial(const QByteArray& agentId, int stream);
     void coverNewAgent(Agent* agent);
 
@@ -733,11 +731,15 @@ void HostServer::Private::onHousekeeping()
             expired.push_back(entry.second.get());
     }
     for (PendingCommand* command : expired) {
+        // The last finishTarget() frees the command, so build every result first.
+        std::vector<std::pair<size_t, QByteArray>> results;
         for (size_t i = 0; i < command->targets.size(); ++i) {
             if (!command->targets[i].done)
-                finishTarget(command, i,
-                             resultJson(*command, command->targets[i].agentId, false, "timeout", ErrorCode::Timeout));
+                results.emplace_back(
+                    i, resultJson(*command, command->targets[i].agentId, false, "timeout", ErrorCode::Timeout));
         }
+        for (const auto& [i, json] : results)
+            finishTarget(command, i, json);
     }
 }
 
@@ -1305,7 +1307,7 @@ QByteArray HostServer::Private::agentJson(const Agent& agent) const
     w.beginObject().key("id").string(agent.id).key("name").string(agent.name);
     w.key("origin").string(originName(agent.origin));
     w.key("state").string(agent.connection || agent.origin != Origin::Connected ? QByteArrayView(agent.state)
-                                                                                   : QByteArrayView("offline"));
+                                                                                : QByteArrayView("offline"));
     if (agent.pid > 0)
         w.key("pid").integer(agent.pid);
     if (agent.startedAt > 0)
@@ -1359,9 +1361,8 @@ bool HostServer::Private::rateAllows(Agent& agent, qint64 now)
     if (agent.rateRefillMs == 0) {
         agent.rateTokens = burst;
     } else {
-        agent.rateTokens = std::min(burst, agent.rateTokens
-                                               + double(now - agent.rateRefillMs) * config.rateLimitLinesPerSecond
-                                                   / 1000.0);
+        agent.rateTokens = std::min(
+            burst, agent.rateTokens + double(now - agent.rateRefillMs) * config.rateLimitLinesPerSecond / 1000.0);
     }
     agent.rateRefillMs = now;
     if (agent.rateTokens >= 1) {
@@ -1391,8 +1392,8 @@ void HostServer::Private::handleLog(Connection* c, Json::Value root, QByteArrayV
     QString firstProblem;
     bool rateLimited = false;
     QByteArray redacted;
-    static constexpr std::array<QByteArrayView, 7> names = {"text",   "stream", "level",  "source",
-                                                            "ts",     "seq",    "partial"};
+    static constexpr std::array<QByteArrayView, 7> names = {"text", "stream", "level",  "source",
+                                                            "ts",   "seq",    "partial"};
     for (const Json::Value line : lines.items()) {
         std::array<Json::Value, 7> f;
         if (line.isObject())
@@ -1471,8 +1472,7 @@ void HostServer::Private::handleLog(Connection* c, Json::Value root, QByteArrayV
     }
     if (rejected > 0) {
         sendError(c, ErrorCode::BadMessage,
-                  QStringLiteral("%1 of %2 lines rejected: %3").arg(rejected).arg(lines.size()).arg(firstProblem),
-                  ref);
+                  QStringLiteral("%1 of %2 lines rejected: %3").arg(rejected).arg(lines.size()).arg(firstProblem), ref);
     }
     if (rateLimited && now - agent.lastRateErrorMs >= 1000) {
         agent.lastRateErrorMs = now;
@@ -1505,7 +1505,8 @@ void HostServer::Private::setPartial(Agent& agent, Stream stream, qint64 ts, Log
         p.timerArmed = true;
         const QByteArray id = agent.id;
         const int s = int(stream);
-        QTimer::singleShot(int(PartialIntervalMs - (now - p.lastForwardMs)), q, [this, id, s] { releasePartial(id, s); });
+        QTimer::singleShot(int(PartialIntervalMs - (now - p.lastForwardMs)), q,
+                           [this, id, s] { releasePartial(id, s); });
     }
 }
 
@@ -1823,7 +1824,8 @@ void HostServer::Private::handleSubscribe(Connection* c, Json::Value root, QByte
                 --index;
                 --wanted;
             }
-            cursor.log = index < store.lineCount() && c->sub.history > 0 ? store.lineAt(index).seq - 1 : store.lastSeq();
+            cursor.log =
+                index < store.lineCount() && c->sub.history > 0 ? store.lineAt(index).seq - 1 : store.lastSeq();
             cursor.forum = agent->forum.size() > 0 ? agent->forum.at(0).seq - 1 : agent->forum.lastSeq();
         }
         c->cursors.emplace(agent->id, cursor);
@@ -1994,11 +1996,10 @@ void HostServer::Private::handleCommand(Connection* c, Json::Value root)
         Agent* agent = targets[i];
         if (isAnswer) {
             const QByteArrayView askId = args["ask"].toUtf8();
-            const auto ask = std::find_if(agent->asks.begin(), agent->asks.end(),
-                                          [&](const OpenAsk& a) { return a.id == askId; });
+            const auto ask =
+                std::find_if(agent->asks.begin(), agent->asks.end(), [&](const OpenAsk& a) { return a.id == askId; });
             if (!args["ask"].isString() || ask == agent->asks.end()) {
-                finishTarget(pending, i,
-                             resultJson(*pending, agent->id, false, "no open question with this id", {}));
+                finishTarget(pending, i, resultJson(*pending, agent->id, false, "no open question with this id", {}));
                 continue;
             }
             if (!agent->connection) {
@@ -2020,7 +2021,8 @@ void HostServer::Private::handleCommand(Connection* c, Json::Value root)
             broadcast(*agent, closed, false);
         }
         if (!agent->connection) {
-            finishTarget(pending, i, resultJson(*pending, agent->id, false, "the agent is offline", ErrorCode::NotConnected));
+            finishTarget(pending, i,
+                         resultJson(*pending, agent->id, false, "the agent is offline", ErrorCode::NotConnected));
             continue;
         }
         const QByteArray hostCommandId = 'c' + QByteArray::number(nextCommandSerial++);

@@ -2,26 +2,40 @@
 #include "server/loglevel.h"
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 
 /*
  * inferLogLevel runs on every console line, so it works on the raw bytes with
  * no allocation: at most the first 256 bytes are looked at, copied to a stack
- * buffer only when they hold an escape sequence to strip.
+ * buffer only when they hold an escape sequence to strip (CSI such as SGR
+ * colours, OSC, two-byte escapes).
+ *
+ * Level words: TRACE DEBUG INFO WARNING ERROR CRITICAL and WARN, FATAL, SUCCESS
+ * (Info), NOTICE (Info), PANIC (Critical) in any case where case is free; the
+ * abbreviations TRAC TRC VRB DEBU DBG INF WRN ERRO ERR CRIT FATA FTL PANI PNC
+ * only in capitals. A word is a whole run of letters: "ERRORS", "ERROR2",
+ * "error_x", "error-free" are not level words.
  *
  * A level word only counts where loggers put it, never merely because it
  * appears in a message ("no errors found"):
- *   - at the start of the line, after a prefix of timestamps and bracketed
- *     groups ("[14:02:12] ", "2025-08-27 13:11:54,943 ", "[main] "):
- *     "[ERROR]", "<warn>", "| INFO |", "ERROR: x" / "error: x" (any case before
- *     a colon), "ERROR x" / "ERRO[0000] x" (capitals only before a space or "["),
- *     "INFO\tx" (any case before a tab), klog/glog "E0102 ...",
- *     "Traceback (most recent call last):" (Error), "thread '...' panicked at" (Critical);
- *   - inside a bracketed prefix after a timestamp: "[2024-01-02T03:04:05Z ERROR app]";
- *   - anywhere in the window between separators, in capitals: "| ERROR |"
- *     (loguru) and " - ERROR - " or " - ERROR: " (Python logging);
- *   - as the value of a level key: logfmt "level=error", JSON "\"level\":\"warn\""
- *     (also lvl, severity, levelname, log.level; pino's numbers 10..60).
+ *   - at the start of the line, after leading blanks and a prefix of up to six
+ *     timestamps/numbers ("2025-08-27 13:11:54,943", "3:04PM") and bracketed
+ *     groups of up to 64 bytes ("[14:02:12]", "[main]", "(node:42)"), then an
+ *     optional "- " or a "| ... |" pair:
+ *       "[ERROR]", "<warn>", "(INFO)" (the group holds only the word; any case),
+ *       "| INFO |" (any case), "ERROR: x" / "error: x" (any case before ':'
+ *       but not "::"), "INFO\tx" (any case before a tab), "ERROR x",
+ *       "ERRO[0000] x", "ERROR" at the end (capitals only), klog/glog
+ *       "E0102 " (I W E F + four digits), "Traceback (most recent call last)"
+ *       (Error), "thread '...' panicked at" (Critical);
+ *   - inside a bracketed group after a timestamp: "[2024-01-02T03:04:05Z ERROR app]";
+ *   - anywhere in the window, in capitals and not abbreviated, between
+ *     separators: "| ERROR |" (loguru) and " - ERROR - " or " - ERROR:" (Python logging);
+ *   - as the value of a level key (level, *level, lvl, severity, levelname; the
+ *     value quoted or not, any case): logfmt "level=error"; and when the window
+ *     holds a '{', JSON or dict keys "\"level\": \"warn\"", "'levelname': 'INFO'",
+ *     and pino's numbers 10 20 30 40 50 60.
  */
 
 namespace {
@@ -42,7 +56,10 @@ struct Word
     bool upper = false;
     qsizetype end = 0;
 
-    bool loose() const { return kind == WordKind::Name || kind == WordKind::Extra || (kind == WordKind::Short && upper); }
+    bool loose() const
+    {
+        return kind == WordKind::Name || kind == WordKind::Extra || (kind == WordKind::Short && upper);
+    }
     bool capital() const { return kind != WordKind::None && upper; }
     bool capitalName() const { return (kind == WordKind::Name || kind == WordKind::Extra) && upper; }
 };
@@ -160,16 +177,29 @@ qsizetype skipSpaces(const char* s, qsizetype n, qsizetype i)
     return i;
 }
 
+constexpr std::array<bool, 256> makeTimestampBytes()
+{
+    std::array<bool, 256> table{};
+    for (char c = '0'; c <= '9'; ++c)
+        table[quint8(c)] = true;
+    for (const char c : {'-', ':', '.', ',', '/', '+'})
+        table[quint8(c)] = true;
+    return table;
+}
+constexpr std::array<bool, 256> TimestampBytes = makeTimestampBytes();
+
 // Consumes a date, time, number or a run of them ("2025-11-14 14:02:12.000",
 // "2024-01-02T03:04:05.123Z", "13:11:54,943").
 qsizetype skipTimestamp(const char* s, qsizetype n, qsizetype i)
 {
     const qsizetype start = i;
-    while (i < n) {
-        const char c = s[i];
-        if (isDigit(c) || c == '-' || c == ':' || c == '.' || c == ',' || c == '/' || c == '+')
+    for (;;) {
+        while (i < n && TimestampBytes[quint8(s[i])])
             ++i;
-        else if ((c == 'T' || c == 'Z') && i > start && isDigit(s[i - 1]))
+        if (i >= n)
+            break;
+        const char c = s[i];
+        if ((c == 'T' || c == 'Z') && i > start && isDigit(s[i - 1]))
             ++i;
         else if (c == ' ' && i + 1 < n && (isDigit(s[i + 1]) || s[i + 1] == '+'))
             ++i;
@@ -409,7 +439,8 @@ LogLevel fromPrefix(const char* s, qsizetype n)
 
 LogLevel betweenSeparators(const char* s, qsizetype n, const Present& has)
 {
-    for (const char* bar = s; has.bar && (bar = static_cast<const char*>(std::memchr(bar, '|', size_t(s + n - bar))));) {
+    for (const char* bar = s;
+         has.bar && (bar = static_cast<const char*>(std::memchr(bar, '|', size_t(s + n - bar))));) {
         const Word word = betweenBars(s, n, bar - s);
         if (word.capitalName())
             return word.level;

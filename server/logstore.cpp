@@ -141,8 +141,8 @@ qsizetype LogStore::indexOfSeq(qint64 seq) const
     const qint64 guess = seq - m_entries.front().seq;
     if (guess < qint64(m_entries.size()) && m_entries[size_t(guess)].seq == seq)
         return qsizetype(guess);
-    auto it = std::lower_bound(m_entries.begin(), m_entries.end(), seq,
-                               [](const Entry& e, qint64 s) { return e.seq < s; });
+    auto it =
+        std::lower_bound(m_entries.begin(), m_entries.end(), seq, [](const Entry& e, qint64 s) { return e.seq < s; });
     return qsizetype(it - m_entries.begin());
 }
 

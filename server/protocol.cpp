@@ -43,8 +43,8 @@ bool isValidAgentId(QByteArrayView id)
 
 bool isValidStatusState(QByteArrayView state)
 {
-    static constexpr std::array<QByteArrayView, 8> states
-        = {"starting", "running", "idle", "busy", "stopping", "stopped", "crashed", "error"};
+    static constexpr std::array<QByteArrayView, 8> states = {"starting", "running", "idle",    "busy",
+                                                             "stopping", "stopped", "crashed", "error"};
     for (QByteArrayView s : states) {
         if (s == state)
             return true;
@@ -70,8 +70,7 @@ class Cursor
 public:
     explicit Cursor(QByteArrayView text)
         : m_text(text)
-    {
-    }
+    { }
     bool atEnd() const { return m_pos >= m_text.size(); }
     char peek() const { return atEnd() ? '\0' : m_text[m_pos]; }
     bool take(char c)

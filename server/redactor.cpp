@@ -18,32 +18,36 @@
  * pass and nothing else, no allocation. Every replaced range starts and ends at
  * an ASCII byte or at the end of the line, so valid UTF-8 stays valid.
  *
- * What is replaced by [REDACTED] (see docs/protocol.md):
+ * What is replaced by [REDACTED] (docs/protocol.md repeats this):
  *   - API keys, the whole token, when not preceded by a letter or digit:
  *     "sk-" + 16 or more of [A-Za-z0-9_-] (OpenAI, Anthropic "sk-ant-...");
  *     "sk_live_", "sk_test_", "rk_live_", "rk_test_" + 16 or more of [A-Za-z0-9] (Stripe);
  *     "ghp_", "gho_", "ghu_", "ghs_", "ghr_" + 20 or more of [A-Za-z0-9] and
  *     "github_pat_" + 22 or more of [A-Za-z0-9_] (GitHub);
  *     "xoxb-", "xoxa-", "xoxp-", "xoxr-", "xoxs-" + 10 or more of [A-Za-z0-9-] (Slack);
- *     "AKIA" or "ASIA" + exactly 16 of [A-Z0-9] (AWS key ids);
- *     "AIza" + 35 of [A-Za-z0-9_-] (Google).
- *   - The value of a secret-named key: an identifier of [A-Za-z0-9_.-] (not
- *     preceded by '/' or '\', so "/etc/passwd:" is a path) whose end matches,
+ *     "AKIA" or "ASIA" + exactly 16 of [A-Z0-9], then no letter or digit (AWS key ids);
+ *     "AIza" + exactly 35 of [A-Za-z0-9_-] (Google).
+ *   - The value of a secret-named key. The key is an identifier of [A-Za-z0-9_.-]
+ *     (not preceded by '/' or '\', so "/etc/passwd:" is a path) whose end matches,
  *     ignoring case, password, passwd, pwd, passphrase, secret, token, api_key,
  *     secret_key, access_key, private_key or authorization, where '_' stands for
- *     '_', '-', '.' or nothing ("OPENAI_API_KEY", "apikey", "x-api-token",
- *     "client_secret", "DB_PASSWORD"; but not "tokens" or "max_tokens"). The key
- *     may be quoted; then ':', '=', ':=' or '=>' (spaces allowed around ':', and
- *     around '=' when there is one before it); then the value: up to the closing
- *     quote when quoted, else up to whitespace or one of , ; & " ' ` ) ] } < >.
- *     Values starting with { [ ( < are left alone. A leading "Bearer " or
- *     "Basic " is kept. The key and separator are kept: "password=[REDACTED]".
- *   - "Bearer" (any case, not preceded by a letter or digit) followed by spaces and
- *     a token of [A-Za-z0-9._~+/=-] that holds something other than a-z (so
- *     "the bearer of bad news" stays): the token.
- *   - A URL's password: "scheme://user:PASSWORD@host" up to the last '@' before
- *     whitespace, '/', '?' or '#'.
- * Text that already reads "[REDACTED]" is skipped, so redacting twice changes nothing.
+ *     '_', '-', '.' or nothing: "OPENAI_API_KEY", "apikey", "x-api-token",
+ *     "client_secret", "accessToken", "DB_PASSWORD", but not "tokens" or
+ *     "max_tokens". It may be quoted ("password", 'password', \"password\").
+ *     Then ':', '=', ':=' or '=>', with spaces allowed around ':', and around
+ *     '=' only when there is one before it ("a= b" is not an assignment of b).
+ *     Not "==", "!=", "<=", ">=", "::". Then the value: up to the closing quote
+ *     when quoted (with \-escapes; \"...\" too), else up to whitespace, one of
+ *     , ; & " ' ` ) ] } < > or \" \'. Values starting with { [ ( < are left alone.
+ *     A leading "Bearer " or "Basic " (any case) is kept. The key and separator
+ *     are kept: "password=[REDACTED]".
+ *   - "Bearer" (any case, not preceded by a letter or digit), blanks, then a token
+ *     of [A-Za-z0-9._~+/=-] holding something other than a-z (so "the bearer of
+ *     bad news" stays): the token.
+ *   - A URL's password: "scheme://user:PASSWORD@host", the scheme ending in a
+ *     letter, up to the last '@' before whitespace, '/', '?', '#', quotes, < > \ `.
+ * Text that already reads "[REDACTED]" is skipped, and a marker counts as part of
+ * the word it touches, so redacting twice changes nothing.
  */
 
 namespace {
@@ -75,8 +79,7 @@ public:
     TriggerScanner(const char* s, qsizetype n)
         : m_s(s)
         , m_n(n)
-    {
-    }
+    { }
 
     /// The index of the first trigger byte at or after from, or the line's size.
     qsizetype next(qsizetype from)
@@ -109,11 +112,11 @@ private:
         return _mm_cmplt_epi8(offset, _mm_set1_epi8(char((hi - lo + 1) ^ 0x80)));
     }
 
-    static __m128i anyOf(__m128i x, QByteArrayView bytes)
+    template <typename... Bytes>
+    static __m128i anyOf(__m128i x, Bytes... bytes)
     {
         __m128i hit = _mm_setzero_si128();
-        for (const char c : bytes)
-            hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, _mm_set1_epi8(c)));
+        ((hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, _mm_set1_epi8(bytes)))), ...);
         return hit;
     }
 
@@ -137,9 +140,12 @@ private:
         }
         m_blockEnd = m_block + 16;
         const __m128i folded = _mm_or_si128(v, _mm_set1_epi8(0x20));
-        const __m128i wordStart = _mm_or_si128(_mm_cmpeq_epi8(folded, _mm_set1_epi8('b')), _mm_cmpeq_epi8(v, _mm_set1_epi8('A')));
-        const __m128i joint = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')), _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
-        const __m128i separator = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')), _mm_cmpeq_epi8(v, _mm_set1_epi8('=')));
+        const __m128i wordStart =
+            _mm_or_si128(_mm_cmpeq_epi8(folded, _mm_set1_epi8('b')), _mm_cmpeq_epi8(v, _mm_set1_epi8('A')));
+        const __m128i joint =
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('-')), _mm_cmpeq_epi8(v, _mm_set1_epi8('_')));
+        const __m128i separator =
+            _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8(':')), _mm_cmpeq_epi8(v, _mm_set1_epi8('=')));
         m_mask = quint32(_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(wordStart, joint), separator)));
         if (!m_mask)
             return;
@@ -148,9 +154,10 @@ private:
         // them: each rule then costs a mispredicted branch or two for nothing.
         const __m128i letter = inRange(_mm_or_si128(prev, _mm_set1_epi8(0x20)), 'a', 'z');
         const __m128i alnum = _mm_or_si128(letter, inRange(prev, '0', '9'));
-        const __m128i keep = _mm_or_si128(
-            _mm_or_si128(_mm_andnot_si128(alnum, wordStart), _mm_and_si128(joint, anyOf(prev, "kbaprsou"))),
-            _mm_and_si128(separator, _mm_or_si128(letter, anyOf(prev, "\"' \t"))));
+        const __m128i keep =
+            _mm_or_si128(_mm_or_si128(_mm_andnot_si128(alnum, wordStart),
+                                      _mm_and_si128(joint, anyOf(prev, 'k', 'b', 'a', 'p', 'r', 's', 'o', 'u'))),
+                         _mm_and_si128(separator, _mm_or_si128(letter, anyOf(prev, '"', '\'', ' ', '\t'))));
         m_mask = quint32(_mm_movemask_epi8(keep));
     }
 
@@ -242,8 +249,7 @@ public:
     Line(const char* s, qsizetype n)
         : m_s(s)
         , m_n(n)
-    {
-    }
+    { }
 
     char at(qsizetype i) const { return i >= 0 && i < m_n ? m_s[i] : '\0'; }
     bool has(qsizetype i, QByteArrayView what) const
@@ -285,6 +291,7 @@ public:
 
 private:
     Hit skipWord(qsizetype i) const;
+    qsizetype valueEnd(qsizetype i) const;
     bool secretKeyBefore(qsizetype end, qsizetype floor) const;
     Hit credential(qsizetype begin, qsizetype end, qsizetype resume) const;
 
@@ -332,13 +339,15 @@ Hit Line::capitalA(qsizetype i) const
 {
     if (!startsWord(i))
         return skipWord(i);
+    // These keys have an exact length, so a run that goes on into a marker is
+    // left alone: it was longer before, and must not match on a second pass.
     if (has(i, "AKIA") || has(i, "ASIA")) {
         const qsizetype end = span(i + 4, [](char c) { return isDigit(c) || (c >= 'A' && c <= 'Z'); });
-        if (end - (i + 4) == 16 && !isAlnum(at(end)))
+        if (end - (i + 4) == 16 && !isAlnum(at(end)) && !hasMarker(end))
             return {i, end, end};
     } else if (has(i, "AIza")) {
         const qsizetype end = span(i + 4, isKeyTokenChar);
-        if (end - (i + 4) == 35)
+        if (end - (i + 4) == 35 && !hasMarker(end))
             return {i, end, end};
     }
     return skipWord(i);
@@ -374,8 +383,8 @@ Hit Line::url(qsizetype i) const
         } else if (c == ':') {
             if (colon < 0)
                 colon = k;
-        } else if (quint8(c) <= ' ' || c == '/' || c == '?' || c == '#' || c == '"' || c == '\'' || c == '<'
-                   || c == '>' || c == '\\' || c == '`') {
+        } else if (quint8(c) <= ' ' || c == '/' || c == '?' || c == '#' || c == '"' || c == '\'' || c == '<' || c == '>'
+                   || c == '\\' || c == '`') {
             break;
         }
     }
@@ -386,21 +395,42 @@ Hit Line::url(qsizetype i) const
     return {colon + 1, at_, at_};
 }
 
+// The end of an unquoted value starting at i. A marker ends it too, so that a
+// value glued to one is redacted the same way on every pass.
+qsizetype Line::valueEnd(qsizetype i) const
+{
+    while (i < m_n && !isValueEnd(m_s[i]) && !(m_s[i] == '[' && hasMarker(i))
+           && !(m_s[i] == '\\' && (at(i + 1) == '"' || at(i + 1) == '\'')))
+        ++i;
+    return i;
+}
+
 // Does the identifier that ends at end carry a secret's name?
 bool Line::secretKeyBefore(qsizetype end, qsizetype floor) const
 {
-    // Every name below ends in one of these letters: a cheap first test for
-    // the ':' of every timestamp and "module:function:line".
-    const char last = toLower(at(end - 1));
-    if (end <= floor || (last != 'd' && last != 'e' && last != 't' && last != 'n' && last != 'y'))
+    // A cheap first test on the last two letters, which every name below ends
+    // in, for the ':' of "module:function:line" and the like.
+    if (end - 2 < floor)
         return false;
+    switch ((quint16(quint8(toLower(m_s[end - 2]))) << 8) | quint8(toLower(m_s[end - 1]))) {
+    case ('r' << 8) | 'd': // password
+    case ('w' << 8) | 'd': // passwd, pwd
+    case ('s' << 8) | 'e': // passphrase
+    case ('e' << 8) | 't': // secret
+    case ('e' << 8) | 'n': // token
+    case ('e' << 8) | 'y': // ..._key
+    case ('o' << 8) | 'n': // authorization
+        break;
+    default:
+        return false;
+    }
     qsizetype begin = end;
     while (begin > floor && isIdentChar(m_s[begin - 1]) && end - begin < 128)
         --begin;
     if (begin > 0 && (m_s[begin - 1] == '/' || m_s[begin - 1] == '\\'))
         return false;
-    static constexpr QByteArrayView Names[] = {"password", "passwd",     "pwd",        "passphrase",
-                                               "secret",   "token",      "api_key",    "secret_key",
+    static constexpr QByteArrayView Names[] = {"password",   "passwd",      "pwd",          "passphrase",
+                                               "secret",     "token",       "api_key",      "secret_key",
                                                "access_key", "private_key", "authorization"};
     for (const QByteArrayView name : Names) {
         // Compare backwards; '_' in a name matches '_', '-', '.' or nothing.
@@ -455,8 +485,11 @@ Hit Line::keyValue(qsizetype i, qsizetype floor) const
         --k;
         spaceBefore = true;
     }
-    if (k > floor && (m_s[k - 1] == '"' || m_s[k - 1] == '\''))
+    if (k > floor && (m_s[k - 1] == '"' || m_s[k - 1] == '\'')) {
         --k;
+        if (k > floor && m_s[k - 1] == '\\') // JSON inside a string: {\"password\": \"x\"}
+            --k;
+    }
     if (!secretKeyBefore(k, floor))
         return {};
     qsizetype v = i + 1;
@@ -475,7 +508,13 @@ Hit Line::keyValue(qsizetype i, qsizetype floor) const
             return {-1, -1, v + MarkerSize};
         return {};
     }
-    if (first == '"' || first == '\'') {
+    if (first == '\\' && (at(v + 1) == '"' || at(v + 1) == '\'')) {
+        const char quote[] = {'\\', m_s[v + 1]};
+        const qsizetype e = QByteArrayView(m_s, m_n).indexOf(QByteArrayView(quote, 2), v + 2);
+        if (e >= 0)
+            return credential(v + 2, e, e + 2);
+        v += 2; // no closing quote: read the rest as unquoted
+    } else if (first == '"' || first == '\'') {
         for (qsizetype e = v + 1; e < m_n; ++e) {
             if (m_s[e] == '\\') {
                 ++e;
@@ -485,15 +524,13 @@ Hit Line::keyValue(qsizetype i, qsizetype floor) const
         }
         ++v; // no closing quote: read the rest as unquoted
     }
-    qsizetype end = v;
-    while (end < m_n && !isValueEnd(m_s[end]))
-        ++end;
+    qsizetype end = valueEnd(v);
     // "Bearer abc": the value goes on past the space after the scheme
     if (end < m_n && isBlank(m_s[end]) && (hasLower(v, "bearer") || hasLower(v, "basic"))) {
         const qsizetype rest = span(end, isBlank);
-        qsizetype e = rest;
-        while (e < m_n && !isValueEnd(m_s[e]))
-            ++e;
+        if (hasMarker(rest))
+            return {-1, -1, rest + MarkerSize};
+        const qsizetype e = valueEnd(rest);
         if (e > rest)
             end = e;
     }
@@ -507,8 +544,7 @@ public:
     Writer(QByteArrayView in, QByteArray* out)
         : m_in(in)
         , m_out(out)
-    {
-    }
+    { }
 
     qsizetype floor() const { return m_last; }
     bool wrote() const { return m_started; }
@@ -606,7 +642,7 @@ bool Redactor::configure(bool useDefaults, const QStringList& extraPatterns, QSt
         QRegularExpression re(pattern);
         QString problem;
         if (pattern.isEmpty())
-            problem = QStringLiteral("Redaction pattern is empty");
+            problem = QStringLiteral("Redaction pattern %1 is empty").arg(extra.size() + 1);
         else if (!re.isValid())
             problem = QStringLiteral("Invalid redaction pattern \"%1\": %2 at offset %3")
                           .arg(pattern, re.errorString())
@@ -626,22 +662,31 @@ bool Redactor::configure(bool useDefaults, const QStringList& extraPatterns, QSt
 
 bool Redactor::redact(QByteArrayView utf8, QByteArray* out) const
 {
+    // The configured patterns run first: the built-in rules look at what
+    // surrounds a secret, and markers put in by a pattern afterwards could
+    // change that on a second pass.
+    QByteArray patterned;
+    const bool byPattern = !m_extra.isEmpty() && redactPatterns(utf8, &patterned);
+    if (byPattern)
+        utf8 = patterned;
+
     // Write to a scratch buffer when the caller passes text that lives in *out.
-    const bool aliased = !out->isEmpty() && utf8.data() >= out->constData()
-        && utf8.data() < out->constData() + out->size();
+    const bool aliased =
+        !out->isEmpty() && utf8.data() >= out->constData() && utf8.data() < out->constData() + out->size();
     QByteArray scratch;
-    QByteArray* target = aliased || !m_extra.isEmpty() ? &scratch : out;
+    const bool builtIn = m_useDefaults && redactBuiltIn(utf8, aliased || byPattern ? &scratch : out);
+    if (builtIn && (aliased || byPattern))
+        *out = std::move(scratch);
+    else if (!builtIn && byPattern)
+        *out = std::move(patterned);
+    return builtIn || byPattern;
+}
 
-    const bool builtIn = m_useDefaults && redactBuiltIn(utf8, target);
-    if (m_extra.isEmpty()) {
-        if (builtIn && target != out)
-            *out = std::move(scratch);
-        return builtIn;
-    }
-
-    // The configured patterns work on UTF-16; invalid UTF-8 comes back as U+FFFD
-    // on the lines they change.
-    QString text = QString::fromUtf8(builtIn ? QByteArrayView(scratch) : utf8);
+bool Redactor::redactPatterns(QByteArrayView utf8, QByteArray* out) const
+{
+    // The patterns work on UTF-16; invalid UTF-8 comes back as U+FFFD on the
+    // lines they change.
+    QString text = QString::fromUtf8(utf8);
     bool changed = false;
     for (const QRegularExpression& re : m_extra) {
         const int group = re.captureCount() > 0 ? 1 : 0;
@@ -666,7 +711,5 @@ bool Redactor::redact(QByteArrayView utf8, QByteArray* out) const
     }
     if (changed)
         *out = text.toUtf8();
-    else if (builtIn)
-        *out = std::move(scratch);
-    return changed || builtIn;
+    return changed;
 }

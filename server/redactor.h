@@ -29,6 +29,8 @@ public:
     static constexpr QByteArrayView Marker = "[REDACTED]";
 
 private:
+    bool redactPatterns(QByteArrayView utf8, QByteArray* out) const;
+
     bool m_useDefaults = true;
     QList<QRegularExpression> m_extra; // compiled and optimized by configure()
 };

@@ -33,8 +33,7 @@ QString generate()
 
 QString defaultTokenPath()
 {
-    return QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation)
-        + QStringLiteral("/agentdeck/token");
+    return QStandardPaths::writableLocation(QStandardPaths::GenericConfigLocation) + QStringLiteral("/agentdeck/token");
 }
 
 QString loadOrCreate(const QString& path, bool* created, QString* error)

@@ -79,8 +79,8 @@ private:
     }
 
     std::unique_ptr<TestClient> viewer(HostServer& host, QList<QJsonObject>* replay = nullptr,
-                                       const QJsonObject& subscribe = {{QStringLiteral("agents"),
-                                                                        QJsonArray{QStringLiteral("*")}}})
+                                       const QJsonObject& subscribe = {
+                                           {QStringLiteral("agents"), QJsonArray{QStringLiteral("*")}}})
     {
         auto client = connectClient(host);
         client->helloViewer(Token);
@@ -142,12 +142,13 @@ void TestHostServer::helloAgentAndViewer()
 {
     auto host = startHost();
     auto a = connectClient(*host);
-    const QJsonObject welcome = a->helloAgent(Token, QStringLiteral("query"),
-                                              {{QStringLiteral("name"), QStringLiteral("Query Engine")},
-                                               {QStringLiteral("pid"), 4242},
-                                               {QStringLiteral("commands"),
-                                                QJsonArray{QJsonObject{{QStringLiteral("name"), QStringLiteral("pause")},
-                                                                       {QStringLiteral("help"), QStringLiteral("stop")}}}}});
+    const QJsonObject welcome =
+        a->helloAgent(Token, QStringLiteral("query"),
+                      {{QStringLiteral("name"), QStringLiteral("Query Engine")},
+                       {QStringLiteral("pid"), 4242},
+                       {QStringLiteral("commands"),
+                        QJsonArray{QJsonObject{{QStringLiteral("name"), QStringLiteral("pause")},
+                                               {QStringLiteral("help"), QStringLiteral("stop")}}}}});
     QCOMPARE(str(welcome, "role"), QStringLiteral("agent"));
     QCOMPARE(welcome.value(QStringLiteral("protocol")).toInt(), 1);
     QCOMPARE(welcome.value(QStringLiteral("resume_from")).toObject().value(QStringLiteral("log")).toInt(-1), 0);
@@ -190,9 +191,12 @@ void TestHostServer::tokenSources_data()
     QTest::addRow("hello") << "hello" << Token << true;
     QTest::addRow("query") << "query" << Token << true;
     QTest::addRow("header") << "header" << Token << true;
-    QTest::addRow("wrong in hello") << "hello" << "nope" << false;
-    QTest::addRow("wrong in query") << "query" << "s3cret-tokeX" << false;
-    QTest::addRow("wrong in header") << "header" << "s3cret" << false;
+    QTest::addRow("wrong in hello") << "hello"
+                                    << "nope" << false;
+    QTest::addRow("wrong in query") << "query"
+                                    << "s3cret-tokeX" << false;
+    QTest::addRow("wrong in header") << "header"
+                                     << "s3cret" << false;
     QTest::addRow("missing") << "none" << QString() << false;
     QTest::addRow("empty") << "hello" << QString() << false;
 }
@@ -238,7 +242,8 @@ void TestHostServer::separateRoleTokens()
 
     TestClient a;
     QVERIFY(a.open(host->url()));
-    QCOMPARE(str(a.helloAgent(QStringLiteral("agent-secret"), QStringLiteral("a1")), "type"), QStringLiteral("welcome"));
+    QCOMPARE(str(a.helloAgent(QStringLiteral("agent-secret"), QStringLiteral("a1")), "type"),
+             QStringLiteral("welcome"));
 
     TestClient wrongRole;
     QVERIFY(wrongRole.open(host->url()));
@@ -257,20 +262,19 @@ void TestHostServer::helloRejected_data()
     QTest::addColumn<QString>("code");
     QTest::addColumn<int>("closeCode");
     const QString t = Token;
-    QTest::addRow("not hello first")
-        << QStringLiteral(R"({"type":"log","lines":[{"text":"x"}]})") << "bad_message" << 1008;
+    QTest::addRow("not hello first") << QStringLiteral(R"({"type":"log","lines":[{"text":"x"}]})") << "bad_message"
+                                     << 1008;
     QTest::addRow("not json first") << QStringLiteral("{nope") << "bad_message" << 1008;
     QTest::addRow("protocol 2")
         << QStringLiteral(R"({"type":"hello","protocol":2,"role":"viewer","token":"%1"})").arg(t) << "unsupported"
         << 1002;
-    QTest::addRow("protocol missing")
-        << QStringLiteral(R"({"type":"hello","role":"viewer","token":"%1"})").arg(t) << "unsupported" << 1002;
+    QTest::addRow("protocol missing") << QStringLiteral(R"({"type":"hello","role":"viewer","token":"%1"})").arg(t)
+                                      << "unsupported" << 1002;
     QTest::addRow("protocol as string")
         << QStringLiteral(R"({"type":"hello","protocol":"1","role":"viewer","token":"%1"})").arg(t) << "unsupported"
         << 1002;
-    QTest::addRow("bad role")
-        << QStringLiteral(R"({"type":"hello","protocol":1,"role":"admin","token":"%1"})").arg(t) << "bad_message"
-        << 1008;
+    QTest::addRow("bad role") << QStringLiteral(R"({"type":"hello","protocol":1,"role":"admin","token":"%1"})").arg(t)
+                              << "bad_message" << 1008;
     QTest::addRow("agent without id")
         << QStringLiteral(R"({"type":"hello","protocol":1,"role":"agent","token":"%1","agent":{}})").arg(t)
         << "bad_message" << 1008;
@@ -435,8 +439,8 @@ void TestHostServer::badMessagesKeepConnection_data()
     QTest::addRow("bad seq") << QStringLiteral(R"({"type":"log","lines":[{"text":"a","seq":-3}]})") << "bad_message";
     QTest::addRow("bad status") << QStringLiteral(R"({"type":"status","state":"sleepy"})") << "bad_message";
     QTest::addRow("metrics without values") << QStringLiteral(R"({"type":"metrics"})") << "bad_message";
-    QTest::addRow("forum bad role")
-        << QStringLiteral(R"({"type":"forum","messages":[{"text":"a","role":"king"}]})") << "bad_message";
+    QTest::addRow("forum bad role") << QStringLiteral(R"({"type":"forum","messages":[{"text":"a","role":"king"}]})")
+                                    << "bad_message";
     QTest::addRow("ask without id") << QStringLiteral(R"({"type":"ask","text":"?"})") << "bad_message";
 }
 
@@ -508,8 +512,9 @@ void TestHostServer::linesNumberedSplitAndLevelled()
         line(QStringLiteral("2025-11-14 14:02:12.000 | ERROR    | mod:fn:1 - boom\r\nTraceback line\n  File x\n")),
         line(QStringLiteral("warned"), {{QStringLiteral("level"), QStringLiteral("warn")}}),
         line(QStringLiteral("on stderr"), {{QStringLiteral("stream"), QStringLiteral("stderr")}}),
-        line(QStringLiteral("plain"), {{QStringLiteral("source"), QStringLiteral("query.search")},
-                                       {QStringLiteral("ts"), QStringLiteral("2025-11-14T14:02:12.1239Z")}}),
+        line(QStringLiteral("plain"),
+             {{QStringLiteral("source"), QStringLiteral("query.search")},
+              {QStringLiteral("ts"), QStringLiteral("2025-11-14T14:02:12.1239Z")}}),
         line(QStringLiteral("\x1b[1;31mERROR\x1b[0m: refused")),
         line(QStringLiteral("fatal"), {{QStringLiteral("level"), QStringLiteral("FATAL")}}),
         line(QString(), {{QStringLiteral("ts"), qint64(1763773200123)}}),
@@ -528,7 +533,9 @@ void TestHostServer::linesNumberedSplitAndLevelled()
     v2.helloViewer(Token);
     const QJsonArray lines = linesOf(v2.subscribe({{QStringLiteral("agents"), QJsonArray{QStringLiteral("q")}}}));
     QCOMPARE(lines.size(), 9);
-    auto level = [&](int i) { return lines[i].toObject().value(QStringLiteral("level")).toString(); };
+    auto level = [&](int i) {
+        return lines[i].toObject().value(QStringLiteral("level")).toString();
+    };
     QCOMPARE(level(0), QStringLiteral("ERROR"));
     QCOMPARE(level(1), QStringLiteral("ERROR")); // pieces keep the first piece's level
     QCOMPARE(level(2), QStringLiteral("ERROR"));
@@ -581,8 +588,9 @@ void TestHostServer::redactionBeforeStoreAndSend()
     for (const QJsonObject& m : replay) {
         if (str(m, "type") == QLatin1String("forum")) {
             sawForum = true;
-            QCOMPARE(m.value(QStringLiteral("messages")).toArray()[0].toObject().value(QStringLiteral("text")).toString(),
-                     QStringLiteral("use password=[REDACTED] please"));
+            QCOMPARE(
+                m.value(QStringLiteral("messages")).toArray()[0].toObject().value(QStringLiteral("text")).toString(),
+                QStringLiteral("use password=[REDACTED] please"));
         }
     }
     QVERIFY(sawForum);
@@ -602,8 +610,9 @@ void TestHostServer::agentNumbersDeduplicatedAndGaps()
     StreamRecord r;
     QVERIFY(collectUntil(*v, QStringLiteral("n"), 6, &r));
     QCOMPARE(r.seqs, (QList<qint64>{1, 2, 5, 6}));
-    QCOMPARE(r.texts, (QStringList{QStringLiteral("one"), QStringLiteral("two"), QStringLiteral("five\nstays one item"),
-                                   QStringLiteral("six")}));
+    QCOMPARE(r.texts,
+             (QStringList{QStringLiteral("one"), QStringLiteral("two"), QStringLiteral("five\nstays one item"),
+                          QStringLiteral("six")}));
     QCOMPARE(r.gaps.size(), 1);
     QCOMPARE(r.gaps[0].value(QStringLiteral("from")).toInteger(), 3);
     QCOMPARE(r.gaps[0].value(QStringLiteral("to")).toInteger(), 4);
@@ -625,9 +634,10 @@ void TestHostServer::resumeFromAfterReconnect()
     for (int i = 1; i <= 5; ++i)
         lines.append(line(QStringLiteral("line %1").arg(i), {{QStringLiteral("seq"), i}}));
     a->sendJson(logMessage(lines));
-    a->sendJson({{QStringLiteral("type"), QStringLiteral("forum")},
-                 {QStringLiteral("messages"),
-                  QJsonArray{QJsonObject{{QStringLiteral("text"), QStringLiteral("hi")}, {QStringLiteral("seq"), 1}}}}});
+    a->sendJson(
+        {{QStringLiteral("type"), QStringLiteral("forum")},
+         {QStringLiteral("messages"),
+          QJsonArray{QJsonObject{{QStringLiteral("text"), QStringLiteral("hi")}, {QStringLiteral("seq"), 1}}}}});
     StreamRecord r;
     QVERIFY(collectUntil(*v, QStringLiteral("resumer"), 5, &r));
     a->socket()->abort();
@@ -670,10 +680,10 @@ void TestHostServer::subscribeHistoryAndSince()
                        {{QStringLiteral("agents"), QJsonArray{QStringLiteral("h")}}, {QStringLiteral("history"), 0}});
     QCOMPARE(linesOf(replay).size(), 0);
 
-    auto resumed = viewer(*host, &replay,
-                          {{QStringLiteral("agents"), QJsonArray{QStringLiteral("*")}},
-                           {QStringLiteral("since"),
-                            QJsonObject{{QStringLiteral("h"), QJsonObject{{QStringLiteral("log"), 37}}}}}});
+    auto resumed = viewer(
+        *host, &replay,
+        {{QStringLiteral("agents"), QJsonArray{QStringLiteral("*")}},
+         {QStringLiteral("since"), QJsonObject{{QStringLiteral("h"), QJsonObject{{QStringLiteral("log"), 37}}}}}});
     got = linesOf(replay, QStringLiteral("h"));
     QCOMPARE(got.size(), 13);
     QCOMPARE(got.first().toObject().value(QStringLiteral("seq")).toInt(), 38);
@@ -699,9 +709,10 @@ void TestHostServer::sinceBeforeRetentionGivesEvictedGap()
     QTRY_COMPARE(host->linesIngested(), quint64(100));
 
     QList<QJsonObject> replay;
-    auto v = viewer(*host, &replay,
-                    {{QStringLiteral("agents"), QJsonArray{QStringLiteral("e")}},
-                     {QStringLiteral("since"), QJsonObject{{QStringLiteral("e"), QJsonObject{{QStringLiteral("log"), 10}}}}}});
+    auto v = viewer(
+        *host, &replay,
+        {{QStringLiteral("agents"), QJsonArray{QStringLiteral("e")}},
+         {QStringLiteral("since"), QJsonObject{{QStringLiteral("e"), QJsonObject{{QStringLiteral("log"), 10}}}}}});
     QVERIFY(!replay.isEmpty());
     const QJsonObject gap = replay.first();
     QCOMPARE(str(gap, "type"), QStringLiteral("gap"));
@@ -721,13 +732,16 @@ void TestHostServer::levelAndSourceFilters()
 {
     auto host = startHost();
     auto a = agent(*host, QStringLiteral("f"));
-    a->sendJson(logMessage({line(QStringLiteral("i1"), {{QStringLiteral("level"), QStringLiteral("INFO")},
-                                                        {QStringLiteral("source"), QStringLiteral("query.search")}}),
-                            line(QStringLiteral("e1"), {{QStringLiteral("level"), QStringLiteral("error")},
-                                                        {QStringLiteral("source"), QStringLiteral("query.search")}}),
-                            line(QStringLiteral("w1"), {{QStringLiteral("level"), QStringLiteral("WARN")},
-                                                        {QStringLiteral("source"), QStringLiteral("media")}}),
-                            line(QStringLiteral("e2"), {{QStringLiteral("level"), QStringLiteral("ERROR")}})}));
+    a->sendJson(logMessage(
+        {line(QStringLiteral("i1"),
+              {{QStringLiteral("level"), QStringLiteral("INFO")},
+               {QStringLiteral("source"), QStringLiteral("query.search")}}),
+         line(QStringLiteral("e1"),
+              {{QStringLiteral("level"), QStringLiteral("error")},
+               {QStringLiteral("source"), QStringLiteral("query.search")}}),
+         line(QStringLiteral("w1"),
+              {{QStringLiteral("level"), QStringLiteral("WARN")}, {QStringLiteral("source"), QStringLiteral("media")}}),
+         line(QStringLiteral("e2"), {{QStringLiteral("level"), QStringLiteral("ERROR")}})}));
     QTRY_COMPARE(host->linesIngested(), quint64(4));
     QList<QJsonObject> replay;
     auto v = viewer(*host, &replay,
@@ -749,10 +763,12 @@ void TestHostServer::levelAndSourceFilters()
 
     // Live lines are filtered the same way; a later unfiltered line proves delivery went on.
     a->sendJson(logMessage({line(QStringLiteral("i2"), {{QStringLiteral("level"), QStringLiteral("INFO")}}),
-                            line(QStringLiteral("c1"), {{QStringLiteral("level"), QStringLiteral("CRITICAL")},
-                                                        {QStringLiteral("source"), QStringLiteral("query.x")}}),
-                            line(QStringLiteral("e3"), {{QStringLiteral("level"), QStringLiteral("ERROR")},
-                                                        {QStringLiteral("source"), QStringLiteral("query.y")}})}));
+                            line(QStringLiteral("c1"),
+                                 {{QStringLiteral("level"), QStringLiteral("CRITICAL")},
+                                  {QStringLiteral("source"), QStringLiteral("query.x")}}),
+                            line(QStringLiteral("e3"),
+                                 {{QStringLiteral("level"), QStringLiteral("ERROR")},
+                                  {QStringLiteral("source"), QStringLiteral("query.y")}})}));
     const QJsonObject m = s->next(QStringLiteral("log"));
     got = m.value(QStringLiteral("lines")).toArray();
     QCOMPARE(got.size(), 2);
@@ -881,9 +897,10 @@ void TestHostServer::metricsStatusAndHostMetrics()
     auto v = viewer(*host);
     a->sendJson({{QStringLiteral("type"), QStringLiteral("metrics")},
                  {QStringLiteral("ts"), qint64(1763773200000)},
-                 {QStringLiteral("values"), QJsonObject{{QStringLiteral("cpu"), 12.5},
-                                                        {QStringLiteral("rss_bytes"), 73400320},
-                                                        {QStringLiteral("label"), QStringLiteral("not a number")}}}});
+                 {QStringLiteral("values"),
+                  QJsonObject{{QStringLiteral("cpu"), 12.5},
+                              {QStringLiteral("rss_bytes"), 73400320},
+                              {QStringLiteral("label"), QStringLiteral("not a number")}}}});
     const QJsonObject metrics = v->next(QStringLiteral("metrics"));
     QCOMPARE(str(metrics, "agent"), QStringLiteral("m"));
     QCOMPARE(metrics.value(QStringLiteral("ts")).toInteger(), 1763773200000);
@@ -896,9 +913,10 @@ void TestHostServer::metricsStatusAndHostMetrics()
                  {QStringLiteral("state"), QStringLiteral("busy")},
                  {QStringLiteral("text"), QStringLiteral("analysing 42 posts")},
                  {QStringLiteral("progress"), 0.4},
-                 {QStringLiteral("tasks"), QJsonArray{QJsonObject{{QStringLiteral("id"), QStringLiteral("1")},
-                                                                   {QStringLiteral("title"), QStringLiteral("search")},
-                                                                   {QStringLiteral("state"), QStringLiteral("done")}}}}});
+                 {QStringLiteral("tasks"),
+                  QJsonArray{QJsonObject{{QStringLiteral("id"), QStringLiteral("1")},
+                                         {QStringLiteral("title"), QStringLiteral("search")},
+                                         {QStringLiteral("state"), QStringLiteral("done")}}}}});
     const QJsonObject status = v->next(QStringLiteral("status"));
     QCOMPARE(str(status, "agent"), QStringLiteral("m"));
     QCOMPARE(str(status, "state"), QStringLiteral("busy"));
@@ -920,7 +938,8 @@ void TestHostServer::metricsStatusAndHostMetrics()
     const QJsonObject hv = hm.value(QStringLiteral("values")).toObject();
     for (const char* key : {"cpu", "mem_used_bytes", "mem_total_bytes", "load1", "net_rx_bps", "net_tx_bps"})
         QVERIFY2(hv.value(QLatin1String(key)).isDouble(), key);
-    QVERIFY(hv.value(QStringLiteral("mem_total_bytes")).toDouble() > hv.value(QStringLiteral("mem_used_bytes")).toDouble());
+    QVERIFY(hv.value(QStringLiteral("mem_total_bytes")).toDouble()
+            > hv.value(QStringLiteral("mem_used_bytes")).toDouble());
     QVERIFY(hv.value(QStringLiteral("cpu")).toDouble() >= 0 && hv.value(QStringLiteral("cpu")).toDouble() <= 100);
 }
 
@@ -944,12 +963,13 @@ void TestHostServer::askAnswerFlow()
     QCOMPARE(snapshot.value(QStringLiteral("asks")).toArray().size(), 1);
 
     auto answer = [&](const QString& id, const QString& askId) {
-        v->sendJson({{QStringLiteral("type"), QStringLiteral("command")},
-                     {QStringLiteral("id"), id},
-                     {QStringLiteral("agent"), QStringLiteral("asker")},
-                     {QStringLiteral("name"), QStringLiteral("answer")},
-                     {QStringLiteral("args"), QJsonObject{{QStringLiteral("ask"), askId},
-                                                          {QStringLiteral("choice"), QStringLiteral("approve")}}}});
+        v->sendJson(
+            {{QStringLiteral("type"), QStringLiteral("command")},
+             {QStringLiteral("id"), id},
+             {QStringLiteral("agent"), QStringLiteral("asker")},
+             {QStringLiteral("name"), QStringLiteral("answer")},
+             {QStringLiteral("args"),
+              QJsonObject{{QStringLiteral("ask"), askId}, {QStringLiteral("choice"), QStringLiteral("approve")}}}});
     };
     answer(QStringLiteral("c1"), QStringLiteral("q7"));
     const QJsonObject forwarded = a->next(QStringLiteral("command"));
@@ -1388,9 +1408,10 @@ void TestHostServer::tokenGeneratedWhenNoneConfigured()
     QVERIFY(file.open(QIODevice::ReadOnly));
     const QString token = QString::fromUtf8(file.readAll()).trimmed();
     QVERIFY(token.size() >= 40);
-    QCOMPARE(file.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther | QFileDevice::WriteGroup
-                                   | QFileDevice::WriteOther),
-             QFileDevice::Permissions());
+    QCOMPARE(
+        file.permissions()
+            & (QFileDevice::ReadGroup | QFileDevice::ReadOther | QFileDevice::WriteGroup | QFileDevice::WriteOther),
+        QFileDevice::Permissions());
     TestClient v;
     QVERIFY(v.open(host.url()));
     QCOMPARE(str(v.helloViewer(token), "type"), QStringLiteral("snapshot"));

@@ -2,14 +2,14 @@
 #include "ui/mainwindow.h"
 
 #include <QApplication>
+#include <QClipboard>
 #include <QDir>
 #include <QFileInfo>
-#include <QStyle>
-#include <QClipboard>
 #include <QLabel>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QStatusBar>
+#include <QStyle>
 #include <QTest>
 
 /// The main window as a person sees it, on the offscreen platform.

@@ -130,7 +130,8 @@ bool RawWebSocket::nextFrame(Frame* frame, int timeoutMs)
                 return true;
             }
         }
-        if (deadline.hasExpired() || (m_socket.state() == QAbstractSocket::UnconnectedState && !m_socket.bytesAvailable()))
+        if (deadline.hasExpired()
+            || (m_socket.state() == QAbstractSocket::UnconnectedState && !m_socket.bytesAvailable()))
             return false;
         QTest::qWait(5);
     }
