@@ -69,20 +69,21 @@ void MainWindow::setHostEndpoint(const QUrl& url, const QString& token, const QS
 {
     m_endpointLabel->setText(url.toString());
     m_tokenLabel->setText(tokenPath.isEmpty() ? tr("as configured") : tr("kept in %1").arg(tokenPath));
-    const QString snippet = QStringLiteral(
-                                "import asyncio, json, websockets\n"
-                                "\n"
-                                "async def main():\n"
-                                "    async with websockets.connect(\"%1\") as ws:\n"
-                                "        await ws.send(json.dumps({\"type\": \"hello\", \"protocol\": 1, \"role\": \"agent\",\n"
-                                "                                  \"token\": \"%2\",\n"
-                                "                                  \"agent\": {\"id\": \"my-bot\", \"name\": \"My Bot\"}}))\n"
-                                "        print(await ws.recv())  # welcome\n"
-                                "        await ws.send(json.dumps({\"type\": \"log\", \"lines\": [{\"text\": \"hello from my bot\"}]}))\n"
-                                "        await asyncio.sleep(1)\n"
-                                "\n"
-                                "asyncio.run(main())\n")
-                                .arg(url.toString(), token);
+    const QString snippet =
+        QStringLiteral(
+            "import asyncio, json, websockets\n"
+            "\n"
+            "async def main():\n"
+            "    async with websockets.connect(\"%1\") as ws:\n"
+            "        await ws.send(json.dumps({\"type\": \"hello\", \"protocol\": 1, \"role\": \"agent\",\n"
+            "                                  \"token\": \"%2\",\n"
+            "                                  \"agent\": {\"id\": \"my-bot\", \"name\": \"My Bot\"}}))\n"
+            "        print(await ws.recv())  # welcome\n"
+            "        await ws.send(json.dumps({\"type\": \"log\", \"lines\": [{\"text\": \"hello from my bot\"}]}))\n"
+            "        await asyncio.sleep(1)\n"
+            "\n"
+            "asyncio.run(main())\n")
+            .arg(url.toString(), token);
     m_snippet->setPlainText(snippet);
 }
 
