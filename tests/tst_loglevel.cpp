@@ -56,7 +56,7 @@ private Q_SLOTS:
 void TestLogLevel::names()
 {
     QCOMPARE(logLevelName(LogLevel::Unknown), QByteArrayView());
-    const LogLevel levels[] = {LogLevel::Trace, LogLevel::Debug,   LogLevel::Info,
+    const LogLevel levels[] = {LogLevel::Trace,   LogLevel::Debug, LogLevel::Info,
                                LogLevel::Warning, LogLevel::Error, LogLevel::Critical};
     const char* expected[] = {"TRACE", "DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"};
     for (int i = 0; i < 6; ++i) {
@@ -120,14 +120,16 @@ void TestLogLevel::infer_data()
                                  << QByteArray("INFO");
     QTest::addRow("loguru SUCCESS") << QByteArray("2025-11-14 14:02:12.037 | SUCCESS  | a.b:run:41 - done")
                                     << QByteArray("INFO");
-    QTest::addRow("loguru TRACE") << QByteArray("2025-11-14 14:02:12.037 | TRACE    | a:b:1 - x") << QByteArray("TRACE");
+    QTest::addRow("loguru TRACE") << QByteArray("2025-11-14 14:02:12.037 | TRACE    | a:b:1 - x")
+                                  << QByteArray("TRACE");
     QTest::addRow("loguru CRITICAL") << QByteArray("2025-11-14 14:02:12.037 | CRITICAL | a:b:1 - x")
                                      << QByteArray("CRITICAL");
     QTest::addRow("loguru BettaFish prefix")
         << QByteArray("[14:02:13] 2025-11-14 14:02:13.074 | WARNING  | InsightEngine.tools.search:query:42 - 第2轮")
         << QByteArray("WARNING");
-    QTest::addRow("loguru coloured") << QByteArray("\x1b[32m2025-11-14 14:02:12.000\x1b[0m | \x1b[31m\x1b[1mERROR   "
-                                                   "\x1b[0m | \x1b[36mmod\x1b[0m:\x1b[36mf\x1b[0m:\x1b[36m1\x1b[0m - boom")
+    QTest::addRow("loguru coloured") << QByteArray(
+        "\x1b[32m2025-11-14 14:02:12.000\x1b[0m | \x1b[31m\x1b[1mERROR   "
+        "\x1b[0m | \x1b[36mmod\x1b[0m:\x1b[36mf\x1b[0m:\x1b[36m1\x1b[0m - boom")
                                      << QByteArray("ERROR");
     QTest::addRow("loguru without time") << QByteArray("| DEBUG | m:f:1 - x") << QByteArray("DEBUG");
 
@@ -143,7 +145,8 @@ void TestLogLevel::infer_data()
                                        << QByteArray("DEBUG");
     QTest::addRow("ERROR colon") << QByteArray("ERROR: msg") << QByteArray("ERROR");
     QTest::addRow("uvicorn") << QByteArray("INFO:     Started server process [4242]") << QByteArray("INFO");
-    QTest::addRow("time level name") << QByteArray("2024-01-02 03:04:05,678 INFO werkzeug: GET /") << QByteArray("INFO");
+    QTest::addRow("time level name") << QByteArray("2024-01-02 03:04:05,678 INFO werkzeug: GET /")
+                                     << QByteArray("INFO");
     QTest::addRow("time bracket level") << QByteArray("2024-01-02 03:04:05 [WARNING] slow") << QByteArray("WARNING");
     QTest::addRow("flask") << QByteArray("[2024-01-02 03:04:05,678] ERROR in app: Exception on / [GET]")
                            << QByteArray("ERROR");
@@ -159,6 +162,7 @@ void TestLogLevel::infer_data()
     QTest::addRow("[ warn ]") << QByteArray("[ warn ] disk almost full") << QByteArray("WARNING");
     QTest::addRow("<warning>") << QByteArray("<warning> x") << QByteArray("WARNING");
     QTest::addRow("[FATAL]") << QByteArray("[FATAL] x") << QByteArray("CRITICAL");
+    QTest::addRow("(INFO)") << QByteArray("(INFO) x") << QByteArray("INFO");
     QTest::addRow("[ERR]") << QByteArray("[ERR] x") << QByteArray("ERROR");
     QTest::addRow("time then [DEBUG]") << QByteArray("[14:30:25] [DEBUG] x") << QByteArray("DEBUG");
     QTest::addRow("log4j") << QByteArray("2024-01-02 03:04:05,678 [main] ERROR com.foo.Bar - failed")
@@ -202,11 +206,9 @@ void TestLogLevel::infer_data()
     QTest::addRow("json level") << QByteArray(R"({"level":"warn","msg":"x"})") << QByteArray("WARNING");
     QTest::addRow("json spaced") << QByteArray(R"({"time": "2024-01-02", "level": "ERROR", "message": "x"})")
                                  << QByteArray("ERROR");
-    QTest::addRow("pino number") << QByteArray(R"({"level":50,"time":1700000000000,"msg":"x"})")
-                                 << QByteArray("ERROR");
+    QTest::addRow("pino number") << QByteArray(R"({"level":50,"time":1700000000000,"msg":"x"})") << QByteArray("ERROR");
     QTest::addRow("pino 30") << QByteArray(R"({"level":30,"msg":"x"})") << QByteArray("INFO");
-    QTest::addRow("gcp severity") << QByteArray(R"({"severity":"CRITICAL","message":"x"})")
-                                  << QByteArray("CRITICAL");
+    QTest::addRow("gcp severity") << QByteArray(R"({"severity":"CRITICAL","message":"x"})") << QByteArray("CRITICAL");
     QTest::addRow("python dict") << QByteArray("{'levelname': 'DEBUG', 'msg': 'x'}") << QByteArray("DEBUG");
     QTest::addRow("ecs log.level") << QByteArray(R"({"@timestamp":"x","log.level":"info"})") << QByteArray("INFO");
     QTest::addRow("logfmt") << QByteArray("ts=2024-01-02T03:04:05Z level=info msg=started") << QByteArray("INFO");
@@ -240,12 +242,13 @@ void TestLogLevel::infer_data()
     QTest::addRow("Tracebacks") << QByteArray("Tracebacks are useful") << QByteArray();
     QTest::addRow("thread fine") << QByteArray("thread 'main' is fine") << QByteArray();
     QTest::addRow("note") << QByteArray("Note: info") << QByteArray();
-    QTest::addRow("traceback body")
-        << QByteArray("[14:03:55]   File \"/app/InsightEngine/tools/search.py\", line 88, in query") << QByteArray();
-    QTest::addRow("exception line")
-        << QByteArray("[14:03:55] requests.exceptions.ReadTimeout: HTTPSConnectionPool(host='api.example.com', "
-                      "port=443): Read timed out.")
-        << QByteArray();
+    QTest::addRow("traceback body") << QByteArray(
+        "[14:03:55]   File \"/app/InsightEngine/tools/search.py\", line 88, in query")
+                                    << QByteArray();
+    QTest::addRow("exception line") << QByteArray(
+        "[14:03:55] requests.exceptions.ReadTimeout: HTTPSConnectionPool(host='api.example.com', "
+        "port=443): Read timed out.")
+                                    << QByteArray();
     QTest::addRow("empty") << QByteArray() << QByteArray();
     QTest::addRow("spaces") << QByteArray("   ") << QByteArray();
     QTest::addRow("only escapes") << QByteArray("\x1b[2K\x1b[0m") << QByteArray();

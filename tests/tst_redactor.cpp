@@ -85,7 +85,8 @@ void TestRedactor::builtIn_data()
     };
 
     // The fixture's secrets
-    row("fixture line", "DEBUG config: OPENAI_API_KEY=sk-live-51Habcdefghijklmnopqrstuvwx password=hunter2 token: abcd1234efgh",
+    row("fixture line",
+        "DEBUG config: OPENAI_API_KEY=sk-live-51Habcdefghijklmnopqrstuvwx password=hunter2 token: abcd1234efgh",
         "DEBUG config: OPENAI_API_KEY=[REDACTED] password=[REDACTED] token: [REDACTED]");
 
     // API keys
@@ -132,6 +133,10 @@ void TestRedactor::builtIn_data()
     row("yaml", "  password: hunter2", "  password: [REDACTED]");
     row("unclosed quote", "password=\"abc def", "password=\"[REDACTED] def");
     row("two keys", "token=a,secret=b", "token=[REDACTED],secret=[REDACTED]");
+    row("escaped json", R"(body="{\"password\": \"hunter2\", \"user\": \"bob\"}")",
+        R"(body="{\"password\": \"[REDACTED]\", \"user\": \"bob\"}")");
+    row("backslash in value", "password=ab\\cd next", "password=[REDACTED] next");
+    row("value glued to a marker", "secret=s3[REDACTED]Bearer abc1", "secret=[REDACTED][REDACTED]Bearer abc1");
     row("chinese value", "密码 password=密码123 结束", "密码 password=[REDACTED] 结束");
     row("chinese value after colon", "Password: 你好", "Password: [REDACTED]");
 
@@ -149,7 +154,8 @@ void TestRedactor::builtIn_data()
     row("postgres url", "postgres://admin:s3cret@db.example.com:5432/app",
         "postgres://admin:[REDACTED]@db.example.com:5432/app");
     row("url with @ in password", "https://user:p@ss@host/x", "https://user:[REDACTED]@host/x");
-    row("url in env", "DATABASE_URL=mysql://root:toor@localhost/db", "DATABASE_URL=mysql://root:[REDACTED]@localhost/db");
+    row("url in env", "DATABASE_URL=mysql://root:toor@localhost/db",
+        "DATABASE_URL=mysql://root:[REDACTED]@localhost/db");
 
     // Text that holds no secret
     same("LLM tokens", "LLM 返回 209 tokens");
@@ -174,6 +180,10 @@ void TestRedactor::builtIn_data()
     same("chinese", "中文日志：分析完成 ✅");
     same("emoji", "done 🎉👍🏽 password");
     same("invalid utf-8", "bad bytes here: \x7f\xfe\xc3\x28\xa0\xa1 end");
+
+    same("AIza glued to a marker", "AIzaSyA-1234567890abcdefghijklmnopqrstu[REDACTED]");
+    same("AKIA glued to a marker", "AKIAIOSFODNN7EXAMPLE[REDACTED]");
+    same("spaced after = only", "token= next=1");
 
     // Already redacted
     same("marker after key", "password=[REDACTED]");
@@ -243,19 +253,21 @@ void TestRedactor::extraPatterns_data()
     QTest::addColumn<QByteArray>("expected");
 
     QTest::addRow("whole match") << true << QStringList{QStringLiteral("\\bemployee-\\d+\\b")}
-                                 << QByteArray("user employee-1234 logged in") << QByteArray("user [REDACTED] logged in");
+                                 << QByteArray("user employee-1234 logged in")
+                                 << QByteArray("user [REDACTED] logged in");
     QTest::addRow("first group") << true << QStringList{QStringLiteral("session=(\\w+)")}
                                  << QByteArray("session=abc123; path=/") << QByteArray("session=[REDACTED]; path=/");
     QTest::addRow("only the first group") << true << QStringList{QStringLiteral("(\\w+)@(\\w+)")}
                                           << QByteArray("mail bob@example") << QByteArray("mail [REDACTED]@example");
-    QTest::addRow("every match") << true << QStringList{QStringLiteral("id-\\d+")}
-                                 << QByteArray("id-1 id-22 id-333") << QByteArray("[REDACTED] [REDACTED] [REDACTED]");
+    QTest::addRow("every match") << true << QStringList{QStringLiteral("id-\\d+")} << QByteArray("id-1 id-22 id-333")
+                                 << QByteArray("[REDACTED] [REDACTED] [REDACTED]");
     QTest::addRow("case option") << true << QStringList{QStringLiteral("(?i)internal-[a-z]+")}
                                  << QByteArray("host INTERNAL-Host up") << QByteArray("host [REDACTED] up");
     QTest::addRow("chinese") << true << QStringList{QStringLiteral("身份证号(\\d{18})")}
                              << QByteArray("身份证号110101199003074512 ✅") << QByteArray("身份证号[REDACTED] ✅");
     QTest::addRow("with built-ins") << true << QStringList{QStringLiteral("user=(\\w+)")}
-                                    << QByteArray("user=bob password=x") << QByteArray("user=[REDACTED] password=[REDACTED]");
+                                    << QByteArray("user=bob password=x")
+                                    << QByteArray("user=[REDACTED] password=[REDACTED]");
     QTest::addRow("without built-ins") << false << QStringList{QStringLiteral("user=(\\w+)")}
                                        << QByteArray("password=x user=bob") << QByteArray("password=x user=[REDACTED]");
     QTest::addRow("two patterns") << true << QStringList{QStringLiteral("alpha"), QStringLiteral("beta")}
@@ -264,14 +276,16 @@ void TestRedactor::extraPatterns_data()
                               << QByteArray("nothing here 中文");
     QTest::addRow("group not taken") << true << QStringList{QStringLiteral("a(b)?c")} << QByteArray("ac abc")
                                      << QByteArray("ac a[REDACTED]c");
-    QTest::addRow("empty match") << true << QStringList{QStringLiteral("x*")} << QByteArray("abc")
-                                 << QByteArray("abc");
+    QTest::addRow("empty match") << true << QStringList{QStringLiteral("x*")} << QByteArray("abc") << QByteArray("abc");
     QTest::addRow("marker is not redacted again")
         << true << QStringList{QStringLiteral("[A-Z]{8}")} << QByteArray("password=x ABCDEFGH")
         << QByteArray("password=[REDACTED] [REDACTED]");
-    QTest::addRow("invalid utf-8 left alone") << true << QStringList{QStringLiteral("zzz")}
-                                              << QByteArray("bad \xfe\xff password=x")
-                                              << QByteArray("bad \xfe\xff password=[REDACTED]");
+    QTest::addRow("marker keeps a word glued")
+        << true << QStringList{QStringLiteral("AKIA")} << QByteArray("AKIABearer abcDEF1")
+        << QByteArray("[REDACTED]Bearer abcDEF1");
+    QTest::addRow("invalid utf-8 left alone")
+        << true << QStringList{QStringLiteral("zzz")} << QByteArray("bad \xfe\xff password=x")
+        << QByteArray("bad \xfe\xff password=[REDACTED]");
 }
 
 void TestRedactor::extraPatterns()
