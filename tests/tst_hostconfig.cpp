@@ -287,8 +287,7 @@ void TestHostConfig::loadKeepsUnsetValues()
     c.token = QStringLiteral("from-the-command-line");
     c.commandTimeoutMs = 777;
     QString error;
-    QVERIFY2(c.load(writeConfig(R"({"listen": "0.0.0.0", "limits": {"abuse_limit": 3}})"), &error),
-             qPrintable(error));
+    QVERIFY2(c.load(writeConfig(R"({"listen": "0.0.0.0", "limits": {"abuse_limit": 3}})"), &error), qPrintable(error));
     QCOMPARE(c.listenAddress, QStringLiteral("0.0.0.0"));
     QCOMPARE(c.abuseLimit, 3);
     QCOMPARE(c.port, 1234);
@@ -383,8 +382,10 @@ void TestHostConfig::syntaxError_data()
         << QByteArray("{\n  \"name\": \"h\xc3\xa9llo w\xc3\xb6rld\" x\n}\n") << 2 << 25;
     QTest::addRow("after three-byte characters")
         << QByteArray("{\"name\": \"\xe5\x90\x8d\xe5\x89\x8d\", \"port\": 7700 x}") << 1 << 29;
-    QTest::addRow("multibyte characters on an earlier line")
-        << QByteArray("{\"name\": \"\xc3\xbcn\xc3\xaf" "c\xc3\xb6" "d\xc3\xa9\",\n \"port\": tru\n}") << 2 << 10;
+    QTest::addRow("multibyte characters on an earlier line") << QByteArray("{\"name\": \"\xc3\xbcn\xc3\xaf"
+                                                                           "c\xc3\xb6"
+                                                                           "d\xc3\xa9\",\n \"port\": tru\n}")
+                                                             << 2 << 10;
     QTest::addRow("after multibyte characters on line 5")
         << QByteArray("{\n\"listen\": \"127.0.0.1\",\n\"name\": \"caf\xc3\xa9\",\n\"token\": \"t\",\n"
                       "\"limits\": {\"\xc3\xa4\": 5,, \"x\": 1}\n}\n")

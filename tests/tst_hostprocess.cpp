@@ -48,9 +48,8 @@ public:
         : QObject(parent)
     {
         socket.setProxy(QNetworkProxy::NoProxy);
-        connect(&socket, &QWebSocket::textMessageReceived, this, [this](const QString& text) {
-            messages.append(QJsonDocument::fromJson(text.toUtf8()).object());
-        });
+        connect(&socket, &QWebSocket::textMessageReceived, this,
+                [this](const QString& text) { messages.append(QJsonDocument::fromJson(text.toUtf8()).object()); });
         connect(&socket, &QWebSocket::connected, this, [this] { ++connects; });
         connect(&socket, &QWebSocket::disconnected, this, [this] { ++disconnects; });
     }
@@ -132,11 +131,10 @@ public:
     /// (with the reason in error) when the host ends or says something else.
     bool waitListening(QString* error)
     {
-        const bool done = QTest::qWaitFor(
-            [this] { return out.contains('\n') || process.state() == QProcess::NotRunning; }, Timeout);
+        const bool done =
+            QTest::qWaitFor([this] { return out.contains('\n') || process.state() == QProcess::NotRunning; }, Timeout);
         if (!out.contains('\n')) {
-            *error = done ? QStringLiteral("the host ended without a line on stdout; stderr: ")
-                                + QString::fromUtf8(err)
+            *error = done ? QStringLiteral("the host ended without a line on stdout; stderr: ") + QString::fromUtf8(err)
                           : QStringLiteral("no line on stdout in time");
             return false;
         }
@@ -154,7 +152,10 @@ public:
         return port != 0;
     }
 
-    bool waitFinished() { return QTest::qWaitFor([this] { return process.state() == QProcess::NotRunning; }, Timeout); }
+    bool waitFinished()
+    {
+        return QTest::qWaitFor([this] { return process.state() == QProcess::NotRunning; }, Timeout);
+    }
 
     QString stdoutText() const { return QString::fromUtf8(out); }
     QString stderrText() const { return QString::fromUtf8(err); }

@@ -3,9 +3,9 @@
 """An independent conformance client for the AgentDeck host.
 
 Written only against the wire contract (protocol-v1.md), not against the
-host's sources. It starts the host given as argv[1] on a free port with a
-temporary configuration directory, runs every check against it as agents and
-viewers over real WebSockets on 127.0.0.1, prints one line per check and then
+host's sources. For each check it starts the host given as argv[1] on a free
+port with a temporary configuration directory and talks to it as agents and
+viewers over real WebSockets on 127.0.0.1. It prints one line per check and then
 "N passed, M failed", and exits 1 if any check failed.
 
 Needs Debian bookworm's python3-websockets (10.4, asyncio API).
@@ -100,10 +100,8 @@ class Host:
         except OSError:
             return ""
 
-    def running(self):
-        return self.proc is not None and self.proc.returncode is None
-
     async def stop(self):
+        """Ends the host with SIGTERM; returns its exit code (None if it was never started)."""
         if self.proc is not None and self.proc.returncode is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
@@ -115,6 +113,9 @@ class Host:
             self.drain_task.cancel()
         if self.stderr_file is not None:
             self.stderr_file.close()
+        return None if self.proc is None else self.proc.returncode
+
+    def cleanup(self):
         self.tmp.cleanup()
 
 
@@ -122,11 +123,15 @@ class Host:
 # Clients
 
 
+OPEN_PEERS = []
+
+
 class Peer:
     """One WebSocket connection; every wait is bounded."""
 
     def __init__(self, ws):
         self.ws = ws
+        OPEN_PEERS.append(self)
 
     async def send(self, obj):
         await asyncio.wait_for(self.ws.send(json.dumps(obj)), TIMEOUT)
@@ -457,7 +462,8 @@ async def numbered_resend_is_deduplicated(host):
     expect_eq(welcome.get("resume_from"), {"log": 0, "forum": 0}, "resume_from at first")
     await send_lines(agent, [{"seq": i, "text": f"r{i}"} for i in range(1, 6)])
     await agent.send({"type": "forum", "messages": [{"seq": 1, "text": "f1"}, {"seq": 2, "text": "f2"}]})
-    await collect(viewer, "py-resend", lambda i: has_text(i, "r5") and len(i) >= 7, "the first five lines")
+    first = await collect(viewer, "py-resend", lambda i: has_text(i, "r5") and len(i) >= 7,
+                          "the first five lines and two forum messages")
     await agent.close()
 
     agent, welcome = await open_agent(host, "py-resend")
@@ -466,7 +472,7 @@ async def numbered_resend_is_deduplicated(host):
     await send_lines(agent, [{"seq": i, "text": f"r{i}"} for i in range(3, 8)])
     await agent.send({"type": "forum", "messages": [{"seq": 2, "text": "f2"}, {"seq": 3, "text": "f3"}]})
     await send_lines(agent, [{"seq": 8, "text": "r8"}])
-    items = await collect(viewer, "py-resend", lambda i: has_text(i, "r8"), "lines up to r8")
+    items = first + await collect(viewer, "py-resend", lambda i: has_text(i, "r8"), "lines up to r8")
     lines = log_lines(items)
     forum = [m for kind, m in items if kind == "forum"]
     expect_eq([(line.get("seq"), line.get("text")) for line in lines], [(i, f"r{i}") for i in range(1, 9)],
@@ -826,44 +832,104 @@ async def viewer_may_not_publish(host):
     await agent.close()
 
 
+async def welcomed_viewer_or_code(host):
+    """Connects a viewer; returns "welcome", or the close code if the host closed instead."""
+    peer = await connect(host)
+    try:
+        await peer.send(viewer_hello())
+        msg = await peer.recv()
+        return msg.get("type")
+    except websockets.exceptions.ConnectionClosed:
+        await asyncio.wait_for(peer.ws.wait_closed(), TIMEOUT)
+        return peer.ws.close_code
+    finally:
+        await peer.close()
+        OPEN_PEERS.remove(peer)
+
+
+@check
+async def connection_limit_counts_open_connections(host):
+    # 32 open connections from one address are allowed; the 33rd is refused with 1013.
+    peers = []
+    for i in range(32):
+        peer = await connect(host)
+        await peer.send(viewer_hello())
+        welcome = await peer.recv()
+        expect_eq(welcome.get("type"), "welcome", f"answer to open connection {i + 1}")
+        peers.append(peer)
+    extra = await connect(host)
+    code, reason, _ = await extra.expect_closed()
+    expect_eq((code, reason), (1013, "too many connections"), "close of connection 33")
+    # Once some are closed, there is room again.
+    for peer in peers[:4]:
+        await peer.close()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + TIMEOUT
+    answer = None
+    while loop.time() < deadline:
+        answer = await welcomed_viewer_or_code(host)
+        if answer == "welcome":
+            break
+        await asyncio.sleep(0.2)
+    expect_eq(answer, "welcome", "a new connection after four of 32 were closed")
+
+
+@check
+async def closed_connections_are_not_counted(host):
+    # One connection at a time, many times over: never more than one is open.
+    for i in range(40):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + TIMEOUT
+        answer = None
+        while loop.time() < deadline:
+            answer = await welcomed_viewer_or_code(host)
+            if answer == "welcome":
+                break
+            await asyncio.sleep(0.2)
+        expect_eq(answer, "welcome", f"answer to sequential connection {i + 1} (all earlier ones closed)")
+
+
 # ---------------------------------------------------------------------------
 
 
-async def main(executable):
+async def run_check(executable, fn):
+    """Runs one check against a host of its own; returns None or why it failed."""
     host = Host(executable)
-    passed = failed = 0
+    started = time.monotonic()
+    problem = None
     try:
-        try:
-            await host.start()
-        except Exception as e:
-            print(f"FAIL start the host: {e}")
-            print(f"0 passed, {len(CHECKS)} failed")
-            return 1
-        for fn in CHECKS:
-            name = fn.__name__
-            if not host.running():
-                print(f"FAIL {name}: the host is not running", flush=True)
-                failed += 1
-                continue
-            started = time.monotonic()
-            try:
-                await asyncio.wait_for(fn(host), 4 * TIMEOUT)
-                print(f"PASS {name}", flush=True)
-                passed += 1
-            except CheckFailed as e:
-                print(f"FAIL {name}: {e}", flush=True)
-                failed += 1
-            except asyncio.TimeoutError:
-                print(f"FAIL {name}: timed out after {time.monotonic() - started:.0f} s", flush=True)
-                failed += 1
-            except Exception as e:
-                detail = traceback.format_exception_only(type(e), e)[-1].strip()
-                print(f"FAIL {name}: {detail}", flush=True)
-                failed += 1
-            if not host.running():
-                print(f"the host exited ({host.proc.returncode}); stderr: {host.stderr()}", flush=True)
+        await host.start()
+        await asyncio.wait_for(fn(host), 4 * TIMEOUT)
+    except CheckFailed as e:
+        problem = str(e)
+    except asyncio.TimeoutError:
+        problem = f"timed out after {time.monotonic() - started:.0f} s"
+    except Exception as e:
+        problem = traceback.format_exception_only(type(e), e)[-1].strip()
+    try:
+        while OPEN_PEERS:
+            await OPEN_PEERS.pop().close()
+        was_running = host.proc is not None and host.proc.returncode is None
+        code = await host.stop()
+        # A host that crashed, or that a sanitizer stopped, fails the check that ran it.
+        if problem is None and code != 0:
+            state = "on SIGTERM" if was_running else "during the check"
+            problem = f"the host exited with {code} {state}; stderr: {host.stderr()}"
     finally:
-        await host.stop()
+        host.cleanup()
+    return problem
+
+
+async def main(executable):
+    passed = failed = 0
+    for fn in CHECKS:
+        problem = await run_check(executable, fn)
+        if problem is None:
+            print(f"PASS {fn.__name__}", flush=True)
+            passed += 1
+        else:
+            print(f"FAIL {fn.__name__}: {problem}", flush=True)
+            failed += 1
     print(f"{passed} passed, {failed} failed", flush=True)
     return 1 if failed else 0
 
