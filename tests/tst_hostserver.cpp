@@ -5,6 +5,11 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QSslCertificate>
+#include <QSslConfiguration>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QUrlQuery>
 #include <QtEndian>
@@ -136,6 +141,7 @@ private Q_SLOTS:
     void rateLimitDropsWithGap();
     void retentionBoundsMemory();
     void tokenGeneratedWhenNoneConfigured();
+    void tlsWithCertificate();
 };
 
 void TestHostServer::helloAgentAndViewer()
@@ -1421,6 +1427,48 @@ void TestHostServer::tokenGeneratedWhenNoneConfigured()
     QVERIFY(second.start());
     QVERIFY(!second.tokenWasGenerated());
     QCOMPARE(second.token(), token);
+}
+
+void TestHostServer::tlsWithCertificate()
+{
+    QTemporaryDir dir;
+    const QString cert = dir.filePath(QStringLiteral("cert.pem"));
+    const QString key = dir.filePath(QStringLiteral("key.pem"));
+    QProcess openssl;
+    openssl.start(QStringLiteral("openssl"),
+                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
+                   QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-days"), QStringLiteral("2"),
+                   QStringLiteral("-subj"), QStringLiteral("/CN=127.0.0.1"), QStringLiteral("-addext"),
+                   QStringLiteral("subjectAltName=IP:127.0.0.1"), QStringLiteral("-keyout"), key,
+                   QStringLiteral("-out"), cert});
+    QVERIFY(openssl.waitForFinished(60000));
+    QCOMPARE(openssl.exitCode(), 0);
+
+    HostConfig config;
+    config.tlsCertificate = cert;
+    config.tlsKey = key;
+    auto host = startHost(config);
+    QCOMPARE(host->url().scheme(), QStringLiteral("wss"));
+
+    // A client that trusts exactly this certificate.
+    TestClient client;
+    QSslConfiguration ssl = QSslConfiguration::defaultConfiguration();
+    ssl.setCaCertificates(QSslCertificate::fromPath(cert));
+    client.socket()->setSslConfiguration(ssl);
+    QVERIFY(client.open(host->url()));
+    QCOMPARE(str(client.helloAgent(Token, QStringLiteral("secure")), "type"), QStringLiteral("welcome"));
+
+    // One that does not trust it fails the handshake.
+    TestClient untrusting;
+    QSignalSpy errors(untrusting.socket(), &QWebSocket::sslErrors);
+    QVERIFY(!untrusting.open(host->url(), {}, 3000));
+    QVERIFY(errors.count() >= 1);
+
+    // Plain ws:// to a TLS host gets nowhere.
+    QUrl plain = host->url();
+    plain.setScheme(QStringLiteral("ws"));
+    TestClient cleartext;
+    QVERIFY(!cleartext.open(plain, {}, 3000));
 }
 
 QTEST_GUILESS_MAIN(TestHostServer)
