@@ -151,7 +151,6 @@ private:
         } else if (type == "snapshot") {
             onSnapshot(root);
         } else if (type == "subscribed") {
-            m_subscribed = true;
             std::printf("ready\n");
             std::fflush(stdout);
             m_idleTimer->start();
@@ -405,7 +404,6 @@ private:
     qint64 m_lastLineNs = 0;
     qint64 m_lastMessageNs = 0;
     qint64 m_expectSetNs = 0;
-    bool m_subscribed = false;
     bool m_done = false;
 };
 

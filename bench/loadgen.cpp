@@ -15,8 +15,8 @@
 #include <QWebSocket>
 #include <algorithm>
 #include <cmath>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <memory>
 #include <vector>
@@ -128,9 +128,8 @@ public Q_SLOTS:
         }
     }
 
-    void startSending(qint64 startNs, qint64 endNs)
+    void startSending(qint64 endNs)
     {
-        m_startNs = startNs;
         m_endNs = endNs;
         m_lastTickNs = monotonicNs();
         m_running = true;
@@ -348,7 +347,6 @@ private:
     int m_welcomed = 0;
     int m_syncedCount = 0;
     bool m_running = false;
-    qint64 m_startNs = 0;
     qint64 m_endNs = 0;
     qint64 m_lastTickNs = 0;
     qint64 m_lastSendNs = 0;
@@ -413,8 +411,7 @@ private:
         const qint64 endNs = m_startNs + qint64(m_options.duration * 1e9);
         for (LoadWorker* worker : m_workers) {
             QMetaObject::invokeMethod(
-                worker, [worker, start = m_startNs, endNs] { worker->startSending(start, endNs); },
-                Qt::QueuedConnection);
+                worker, [worker, endNs] { worker->startSending(endNs); }, Qt::QueuedConnection);
         }
         // A host that never answers the sync must not hang the benchmark.
         QTimer::singleShot(int(m_options.duration * 1000) + 120000, this,

@@ -31,6 +31,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <map>
@@ -583,6 +584,8 @@ void HostServer::Private::onTcpConnection()
         QTcpSocket* socket = tcpServer->nextPendingConnection();
         if (!socket)
             break;
+        // Small messages (a command, a result, a few lines) must not wait for delayed ACKs.
+        socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
         const QString address = socket->peerAddress().toString();
         const int count = ++perAddress[address];
         const QString key = socketKey(socket->peerAddress(), socket->peerPort());
@@ -635,7 +638,10 @@ void HostServer::Private::onWebSocketConnection()
 
         socket->setMaxAllowedIncomingMessageSize(quint64(config.maxMessageBytes));
         socket->setMaxAllowedIncomingFrameSize(quint64(config.maxMessageBytes));
-        socket->setReadBufferSize(0);
+        // Read at most about one message ahead: an agent that sends faster than the host
+        // takes in is slowed by TCP, and one busy socket cannot hold the loop for long.
+        // QWebSocket needs a whole frame in the buffer, so it must fit the largest one.
+        socket->setReadBufferSize(std::max<qint64>(config.maxMessageBytes, 1024 * 1024) + 64 * 1024);
         QObject::connect(socket, &QWebSocket::textMessageReceived, q, [this, socket](const QString& message) {
             auto it = connections.find(socket);
             if (it != connections.end())
@@ -850,8 +856,12 @@ void HostServer::Private::pumpAll()
             viewers.push_back(entry.second.get());
     }
     for (Connection* v : viewers) {
-        if (!v->closing && !v->backlogged)
+        if (!v->closing && !v->backlogged) {
             pumpViewer(v);
+            // Hand the bytes to the kernel now rather than on the next write notification.
+            if (!v->closing)
+                v->socket->flush();
+        }
     }
 }
 
@@ -866,23 +876,36 @@ void HostServer::Private::sendGap(Connection* v, const Agent& agent, QByteArrayV
     send(v, json);
 }
 
+// Writes one stored line as its JSON object. Runs for every line sent, so it writes
+// straight into the buffer instead of appending piece by piece.
 static void appendLineJson(QByteArray& out, const LogLine& line)
 {
-    out += "{\"seq\":";
-    Json::appendInteger(out, line.seq);
-    out += ",\"ts\":";
-    Json::appendInteger(out, line.ts);
-    out += line.stream == Stream::Stderr ? QByteArrayView(",\"stream\":\"stderr\",\"level\":\"")
-                                         : QByteArrayView(",\"stream\":\"stdout\",\"level\":\"");
-    out += logLevelName(line.level);
-    out += '"';
+    const qsizetype bound = 96 + Json::maxStringSize(line.source.size()) + Json::maxStringSize(line.text.size());
+    const qsizetype start = out.size();
+    if (out.capacity() < start + bound)
+        out.reserve(std::max(out.capacity() * 2, start + bound));
+    out.resize(start + bound);
+    char* p = out.data() + start;
+    auto put = [&p](QByteArrayView literal) {
+        std::memcpy(p, literal.data(), size_t(literal.size()));
+        p += literal.size();
+    };
+    put("{\"seq\":");
+    p = Json::writeInteger(p, line.seq);
+    put(",\"ts\":");
+    p = Json::writeInteger(p, line.ts);
+    put(line.stream == Stream::Stderr ? QByteArrayView(",\"stream\":\"stderr\",\"level\":\"")
+                                      : QByteArrayView(",\"stream\":\"stdout\",\"level\":\""));
+    put(logLevelName(line.level));
+    *p++ = '"';
     if (!line.source.isEmpty()) {
-        out += ",\"source\":";
-        Json::appendString(out, line.source);
+        put(",\"source\":");
+        p = Json::writeString(p, line.source);
     }
-    out += ",\"text\":";
-    Json::appendString(out, line.text);
-    out += '}';
+    put(",\"text\":");
+    p = Json::writeString(p, line.text);
+    *p++ = '}';
+    out.truncate(p - out.constData());
 }
 
 bool HostServer::Private::pumpLog(Connection* v, Cursor& cursor, qint64 end)

@@ -755,6 +755,31 @@ void appendString(QByteArray& out, QByteArrayView utf8)
     out.append('"');
 }
 
+char* writeString(char* out, QByteArrayView utf8)
+{
+    *out++ = '"';
+    const char* p = utf8.data();
+    const char* end = p + utf8.size();
+    for (;;) {
+        const char* special = findSpecial(p, end);
+        if (special != p) {
+            std::memcpy(out, p, size_t(special - p));
+            out += special - p;
+        }
+        if (special == end)
+            break;
+        out = writeEscape(out, uchar(*special));
+        p = special + 1;
+    }
+    *out++ = '"';
+    return out;
+}
+
+char* writeInteger(char* out, qint64 value)
+{
+    return std::to_chars(out, out + 20, value).ptr;
+}
+
 void appendString(QByteArray& out, QStringView s)
 {
     // Encodes and escapes in one pass, straight into out, a bounded chunk at a

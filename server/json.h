@@ -170,6 +170,17 @@ void appendInteger(QByteArray& out, qint64 value);
 /// Appends the shortest text that reads back as value; null for NaN and infinities.
 void appendDouble(QByteArray& out, double value);
 
+/// The most bytes writeString() writes for a string of utf8Size bytes.
+constexpr qsizetype maxStringSize(qsizetype utf8Size)
+{
+    return utf8Size * 6 + 2;
+}
+/// Writes utf8 as a quoted JSON string at out, which has room for maxStringSize()
+/// bytes, and returns the end. For building large messages without per-piece appends.
+char* writeString(char* out, QByteArrayView utf8);
+/// Writes value in decimal at out (room for 20 bytes) and returns the end.
+char* writeInteger(char* out, qint64 value);
+
 /// Writes one JSON text into a QByteArray, placing commas and colons itself.
 class Writer
 {
