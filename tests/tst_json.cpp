@@ -143,6 +143,10 @@ private slots:
     void appendDouble();
     void appendInteger_data();
     void appendInteger();
+    void writeStringMatchesAppendString_data();
+    void writeStringMatchesAppendString();
+    void writeInteger_data();
+    void writeInteger();
     void roundTripRandomStrings();
     void roundTripRandomBytes();
     void fuzz();
@@ -1096,6 +1100,56 @@ void TestJson::fuzz()
     }
     // The mutations are mild enough that some documents stay valid.
     QVERIFY(accepted > iterations / 200);
+}
+
+void TestJson::writeStringMatchesAppendString_data()
+{
+    QTest::addColumn<QByteArray>("input");
+    QTest::addRow("empty") << QByteArray();
+    QTest::addRow("plain") << QByteArray("searching page 3");
+    QTest::addRow("quotes and backslash") << QByteArray(R"(say "hi" \ ok)");
+    QTest::addRow("every control byte") << [] {
+        QByteArray b;
+        for (int c = 0; c < 0x20; ++c)
+            b.append(char(c));
+        return b;
+    }();
+    QTest::addRow("ansi") << QByteArray("\x1b[1;31mERROR\x1b[0m: refused");
+    QTest::addRow("chinese and emoji") << QByteArray("核心事件概述 🙂");
+    QTest::addRow("long") << QByteArray(70000, 'A') + "\n" + QByteArray(100, 'b');
+}
+
+void TestJson::writeStringMatchesAppendString()
+{
+    QFETCH(QByteArray, input);
+    QByteArray expected;
+    Json::appendString(expected, input);
+    // Surround the write with guard bytes to see that it stays inside its bound.
+    QByteArray buffer(Json::maxStringSize(input.size()) + 2, '#');
+    char* end = Json::writeString(buffer.data() + 1, input);
+    QVERIFY(end - buffer.constData() <= buffer.size() - 1);
+    QCOMPARE(QByteArray(buffer.constData() + 1, end - buffer.constData() - 1), expected);
+    QCOMPARE(buffer.front(), '#');
+    QCOMPARE(buffer.back(), '#');
+}
+
+void TestJson::writeInteger_data()
+{
+    QTest::addColumn<qint64>("value");
+    QTest::addRow("zero") << qint64(0);
+    QTest::addRow("seq") << qint64(58);
+    QTest::addRow("ts") << qint64(1763773200123);
+    QTest::addRow("negative") << qint64(-42);
+    QTest::addRow("min") << std::numeric_limits<qint64>::min();
+    QTest::addRow("max") << std::numeric_limits<qint64>::max();
+}
+
+void TestJson::writeInteger()
+{
+    QFETCH(qint64, value);
+    char buffer[20];
+    char* end = Json::writeInteger(buffer, value);
+    QCOMPARE(QByteArray(buffer, end - buffer), QByteArray::number(value));
 }
 
 QTEST_GUILESS_MAIN(TestJson)
