@@ -11,11 +11,7 @@ void ForumStore::setLimits(qint64 maxMessages, qint64 maxBytes)
 
 qint64 ForumStore::firstHeldSeq() const
 {
-    qint64 first = m_messages.empty() ? m_lastSeq + 1 : m_messages.front().seq;
-    const qint64 gapFrom = m_gaps.firstFrom();
-    if (gapFrom > 0 && gapFrom < first)
-        first = gapFrom;
-    return first;
+    return m_gaps.firstHeld(m_messages.empty() ? m_lastSeq + 1 : m_messages.front().seq);
 }
 
 void ForumStore::append(qint64 seq, const QByteArray& json)

@@ -286,6 +286,12 @@ struct HostServer::Private
     bool pumpLog(Connection* v, Cursor& cursor, qint64 end);
     bool pumpForum(Connection* v, Cursor& cursor, qint64 end);
     void sendGap(Connection* v, const Agent& agent, QByteArrayView kind, qint64 from, qint64 to, GapReason reason);
+    /// At position + 1 in store: sends the gap that starts there (or the eviction gap
+    /// before the oldest number held), moves position past it and returns -1; or
+    /// returns the last number, at most end, of the run of items that starts there.
+    template <typename Store>
+    qint64 sendGapOrFindRun(Connection* v, const Agent& agent, const Store& store, QByteArrayView kind,
+                            qint64* position, qint64 end, bool* fresh);
     void sendPartials(Connection* v, Cursor& cursor);
     bool overBacklog(Connection* v) const;
 
@@ -876,6 +882,29 @@ void HostServer::Private::sendGap(Connection* v, const Agent& agent, QByteArrayV
     send(v, json);
 }
 
+template <typename Store>
+qint64 HostServer::Private::sendGapOrFindRun(Connection* v, const Agent& agent, const Store& store, QByteArrayView kind,
+                                             qint64* position, qint64 end, bool* fresh)
+{
+    const qint64 next = *position + 1;
+    const qint64 firstHeld = store.firstHeldSeq();
+    if (next < firstHeld) {
+        const qint64 to = std::min(firstHeld - 1, end);
+        sendGap(v, agent, kind, next, to, *fresh ? GapReason::Evicted : GapReason::SlowConsumer);
+        *position = to;
+        return -1;
+    }
+    *fresh = false;
+    const SeqGap* gap = store.gaps().firstEndingAtOrAfter(next);
+    if (gap && gap->from <= next) {
+        const qint64 to = std::min(gap->to, end);
+        sendGap(v, agent, kind, next, to, gap->reason);
+        *position = to;
+        return -1;
+    }
+    return gap ? std::min(end, gap->from - 1) : end;
+}
+
 // Writes one stored line as its JSON object. Runs for every line sent, so it writes
 // straight into the buffer instead of appending piece by piece.
 static void appendLineJson(QByteArray& out, const LogLine& line)
@@ -919,22 +948,9 @@ bool HostServer::Private::pumpLog(Connection* v, Cursor& cursor, qint64 end)
             return false;
         }
         const qint64 next = cursor.log + 1;
-        const qint64 firstHeld = store.firstHeldSeq();
-        if (next < firstHeld) {
-            const qint64 to = std::min(firstHeld - 1, end);
-            sendGap(v, agent, "log", next, to, cursor.freshLog ? GapReason::Evicted : GapReason::SlowConsumer);
-            cursor.log = to;
+        const qint64 stop = sendGapOrFindRun(v, agent, store, "log", &cursor.log, end, &cursor.freshLog);
+        if (stop < 0)
             continue;
-        }
-        cursor.freshLog = false;
-        const SeqGap* gap = store.gaps().firstEndingAtOrAfter(next);
-        if (gap && gap->from <= next) {
-            const qint64 to = std::min(gap->to, end);
-            sendGap(v, agent, "log", next, to, gap->reason);
-            cursor.log = to;
-            continue;
-        }
-        const qint64 stop = gap ? std::min(end, gap->from - 1) : end;
 
         if (!filtered && agent.cacheFrom == next && agent.cacheTo <= stop && agent.cacheTo >= next) {
             send(v, agent.cacheLines);
@@ -988,22 +1004,9 @@ bool HostServer::Private::pumpForum(Connection* v, Cursor& cursor, qint64 end)
             return false;
         }
         const qint64 next = cursor.forum + 1;
-        const qint64 firstHeld = store.firstHeldSeq();
-        if (next < firstHeld) {
-            const qint64 to = std::min(firstHeld - 1, end);
-            sendGap(v, agent, "forum", next, to, cursor.freshForum ? GapReason::Evicted : GapReason::SlowConsumer);
-            cursor.forum = to;
+        const qint64 stop = sendGapOrFindRun(v, agent, store, "forum", &cursor.forum, end, &cursor.freshForum);
+        if (stop < 0)
             continue;
-        }
-        cursor.freshForum = false;
-        const SeqGap* gap = store.gaps().firstEndingAtOrAfter(next);
-        if (gap && gap->from <= next) {
-            const qint64 to = std::min(gap->to, end);
-            sendGap(v, agent, "forum", next, to, gap->reason);
-            cursor.forum = to;
-            continue;
-        }
-        const qint64 stop = gap ? std::min(end, gap->from - 1) : end;
         QByteArray json = "{\"type\":\"forum\",\"agent\":\"" + agent.id + "\",\"messages\":[";
         int count = 0;
         for (qsizetype i = store.indexOfSeq(next); i < store.size() && store.at(i).seq <= stop; ++i) {

@@ -51,11 +51,7 @@ void LogStore::setLimits(qint64 maxLines, qint64 maxBytes)
 
 qint64 LogStore::firstHeldSeq() const
 {
-    qint64 first = m_entries.empty() ? m_lastSeq + 1 : m_entries.front().seq;
-    const qint64 gapFrom = m_gaps.firstFrom();
-    if (gapFrom > 0 && gapFrom < first)
-        first = gapFrom;
-    return first;
+    return m_gaps.firstHeld(m_entries.empty() ? m_lastSeq + 1 : m_entries.front().seq);
 }
 
 char* LogStore::reserve(quint32 size, quint32* chunk, quint32* offset)

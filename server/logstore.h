@@ -6,6 +6,7 @@
 
 #include <QByteArray>
 #include <QByteArrayView>
+#include <algorithm>
 #include <deque>
 #include <memory>
 
@@ -27,7 +28,11 @@ public:
     void dropBefore(qint64 seq);
     /// The first gap that ends at or after seq, or nullptr.
     const SeqGap* firstEndingAtOrAfter(qint64 seq) const;
-    qint64 firstFrom() const { return m_gaps.empty() ? -1 : m_gaps.front().from; }
+    /// The lowest number still known, given the number of the oldest item held.
+    qint64 firstHeld(qint64 oldestItemSeq) const
+    {
+        return m_gaps.empty() ? oldestItemSeq : std::min(oldestItemSeq, m_gaps.front().from);
+    }
     bool isEmpty() const { return m_gaps.empty(); }
 
 private:

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/loglevel.h"
+#include "support/fixtures.h"
 
 #include <QFile>
 #include <QTest>
@@ -7,22 +8,6 @@
 #include <vector>
 
 namespace {
-
-QByteArray fixture(const char* name)
-{
-    QFile file(QStringLiteral(AGENTDECK_SOURCE_DIR "/tests/data/") + QLatin1StringView(name));
-    if (!file.open(QIODevice::ReadOnly))
-        qFatal("cannot open fixture %s", name);
-    return file.readAll();
-}
-
-QList<QByteArray> fixtureLines(const char* name)
-{
-    QList<QByteArray> lines = fixture(name).split('\n');
-    if (!lines.isEmpty() && lines.constLast().isEmpty())
-        lines.removeLast();
-    return lines;
-}
 
 // Infers from a heap copy of exactly the text's size, so that the sanitizers
 // catch a read past the end of the view.
