@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/hostconfig.h"
 #include "server/hostserver.h"
+#include "server/unixsignalwatcher.h"
 #include "ui/mainwindow.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QThread>
+#include <csignal>
 
 int main(int argc, char* argv[])
 {
@@ -75,6 +77,12 @@ int main(int argc, char* argv[])
         Qt::BlockingQueuedConnection);
     window.setHostEndpoint(url, token, tokenPath);
     window.show();
+
+    // Ctrl+C in a terminal or a session logout closes the window the normal way.
+    UnixSignalWatcher signalWatcher;
+    signalWatcher.watch(SIGTERM);
+    signalWatcher.watch(SIGINT);
+    QObject::connect(&signalWatcher, &UnixSignalWatcher::signalReceived, &window, &QWidget::close);
 
     const int code = app.exec();
     QMetaObject::invokeMethod(
