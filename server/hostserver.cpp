@@ -283,6 +283,7 @@ struct HostServer::Private
     void schedulePump();
     void pumpAll();
     void pumpViewer(Connection* v);
+    void drainViewer(Connection* v);
     bool pumpLog(Connection* v, Cursor& cursor, qint64 end);
     bool pumpForum(Connection* v, Cursor& cursor, qint64 end);
     void sendGap(Connection* v, const Agent& agent, QByteArrayView kind, qint64 from, qint64 to, GapReason reason);
@@ -667,13 +668,8 @@ void HostServer::Private::onWebSocketConnection()
         });
         QObject::connect(socket, &QWebSocket::bytesWritten, q, [this, socket](qint64) {
             auto it = connections.find(socket);
-            if (it == connections.end())
-                return;
-            Connection* v = it->second.get();
-            if (v->backlogged && socket->bytesToWrite() < config.viewerBacklogBytes / 2) {
-                v->backlogged = false;
-                pumpViewer(v);
-            }
+            if (it != connections.end() && it->second->role == Role::Viewer)
+                drainViewer(it->second.get());
         });
         QObject::connect(socket, &QWebSocket::disconnected, q, [this, socket] { onDisconnected(socket); });
 
@@ -864,10 +860,28 @@ void HostServer::Private::pumpAll()
     for (Connection* v : viewers) {
         if (!v->closing && !v->backlogged) {
             pumpViewer(v);
-            // Hand the bytes to the kernel now rather than on the next write notification.
-            if (!v->closing)
-                v->socket->flush();
+            drainViewer(v);
         }
+    }
+}
+
+void HostServer::Private::drainViewer(Connection* v)
+{
+    // A write notification hands the kernel only one buffered block, which starves a
+    // viewer while agents keep the loop busy; so write all the kernel takes, now.
+    // bytesWritten is not emitted for writes made inside its own handler, so the
+    // backlog is checked here after every flush rather than left to that signal.
+    while (!v->closing) {
+        if (v->backlogged && v->socket->bytesToWrite() < config.viewerBacklogBytes / 2) {
+            v->backlogged = false;
+            pumpViewer(v);
+        }
+        const qint64 before = v->socket->bytesToWrite();
+        if (before == 0 || v->closing)
+            break;
+        v->socket->flush();
+        if (v->socket->bytesToWrite() >= before)
+            break; // the kernel's buffer is full; the next write notification goes on
     }
 }
 
