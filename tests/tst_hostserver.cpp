@@ -107,6 +107,7 @@ private Q_SLOTS:
     void browserOriginRefused();
     void allowedOriginAccepted();
     void perAddressLimit();
+    void unfinishedUpgradeTimesOutAndCounts();
     void oversizeMessageClosed();
     void binaryFrameClosed();
     void invalidUtf8Closed();
@@ -390,6 +391,31 @@ void TestHostServer::perAddressLimit()
     TestClient again;
     QVERIFY(again.open(host->url()));
     QCOMPARE(str(again.helloViewer(Token), "type"), QStringLiteral("snapshot"));
+}
+
+void TestHostServer::unfinishedUpgradeTimesOutAndCounts()
+{
+    HostConfig config;
+    config.maxConnectionsPerAddress = 1;
+    config.upgradeTimeoutMs = 500;
+    auto host = startHost(config);
+    // A TCP connection that never sends its upgrade request holds the only slot...
+    RawWebSocket idle;
+    QVERIFY(idle.connectTcp(host->port()));
+    QTest::qWait(100);
+    RawWebSocket refused;
+    QVERIFY(refused.connectTcp(host->port()));
+    QCOMPARE(refused.upgrade(), 101);
+    RawWebSocket::Frame frame;
+    QVERIFY(refused.nextFrame(&frame));
+    QCOMPARE(frame.opcode, 0x8);
+    QCOMPARE(qFromBigEndian<quint16>(frame.payload.constData()), quint16(1013));
+    // ...until the host drops it.
+    QVERIFY(idle.waitDisconnected(5000));
+    QTest::qWait(100);
+    TestClient welcome;
+    QVERIFY(welcome.open(host->url()));
+    QCOMPARE(str(welcome.helloViewer(Token), "type"), QStringLiteral("snapshot"));
 }
 
 void TestHostServer::oversizeMessageClosed()
