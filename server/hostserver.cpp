@@ -205,6 +205,18 @@ struct PendingCommand
     int remaining = 0;
 };
 
+/// For an item its agent numbered: false for a duplicate (a resend after a reconnect);
+/// otherwise records the numbers the agent skipped as an agent_dropped gap.
+template <typename Store>
+bool admitNumbered(Store& store, qint64 seq)
+{
+    if (seq <= store.lastSeq())
+        return false;
+    if (seq > store.lastSeq() + 1)
+        store.addGap(store.lastSeq() + 1, seq - 1, GapReason::AgentDropped);
+    return true;
+}
+
 /// A reader of one message's fields by name, in a single pass over its members.
 template <size_t N>
 void readMembers(Json::Value object, const std::array<QByteArrayView, N>& names, std::array<Json::Value, N>* values)
@@ -1463,10 +1475,8 @@ void HostServer::Private::handleLog(Connection* c, Json::Value root, QByteArrayV
                 continue;
             }
             const qint64 seq = f[5].toInteger();
-            if (seq <= agent.log.lastSeq())
-                continue; // a resend after a reconnect
-            if (seq > agent.log.lastSeq() + 1)
-                agent.log.addGap(agent.log.lastSeq() + 1, seq - 1, GapReason::AgentDropped);
+            if (!admitNumbered(agent.log, seq))
+                continue;
             if (level == LogLevel::Unknown)
                 level = inferLogLevel(text);
             if (level == LogLevel::Unknown)
@@ -1602,10 +1612,8 @@ void HostServer::Private::handleForum(Connection* c, Json::Value root, QByteArra
                 continue;
             }
             seq = seqValue.toInteger();
-            if (seq <= agent.forum.lastSeq())
+            if (!admitNumbered(agent.forum, seq))
                 continue;
-            if (seq > agent.forum.lastSeq() + 1)
-                agent.forum.addGap(agent.forum.lastSeq() + 1, seq - 1, GapReason::AgentDropped);
         }
         QByteArrayView body = text.toUtf8();
         if (redactor.redact(body, &redacted))
