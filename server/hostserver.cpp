@@ -822,6 +822,8 @@ void HostServer::Private::broadcast(const Agent& agent, const QByteArray& json, 
         Connection* v = entry.second.get();
         if (v->role != Role::Viewer || !v->sub.covers(agent.id))
             continue;
+        if (!v->replaying && !v->backlogged && overBacklog(v))
+            v->backlogged = true; // drainViewer() sends what is held once it drains
         if (v->replaying || v->backlogged) {
             if (!droppable && v->deferred.size() < MaxDeferredEvents)
                 v->deferred.append(json);
@@ -837,6 +839,8 @@ void HostServer::Private::broadcastToViewers(const QByteArray& json, bool droppa
         Connection* v = entry.second.get();
         if (v->role != Role::Viewer || !v->sub.active)
             continue;
+        if (!v->replaying && !v->backlogged && overBacklog(v))
+            v->backlogged = true; // drainViewer() sends what is held once it drains
         if (v->replaying || v->backlogged) {
             if (!droppable && v->deferred.size() < MaxDeferredEvents)
                 v->deferred.append(json);
@@ -1277,6 +1281,9 @@ void HostServer::Private::handleHello(Connection* c, Json::Value root)
         Connection* old = agent->connection;
         agent->connection = nullptr;
         old->agent = nullptr;
+        // The old connection's unfinished lines will never be completed.
+        for (PartialLine& partial : agent->partial)
+            partial.present = false;
         failCommandsOf(*agent, ErrorCode::Disconnected, "the agent's connection was replaced");
         close(old, CloseReplaced, QStringLiteral("replaced"));
     }
@@ -1490,13 +1497,13 @@ void HostServer::Private::handleLog(Connection* c, Json::Value root, QByteArrayV
         } else {
             // An unnumbered text is one line per "\n"; a trailing newline adds none.
             if (text.endsWith('\n'))
-                text.chop(1);
+                text.chop(text.endsWith("\r\n") ? 2 : 1);
             bool first = true;
             qsizetype start = 0;
             while (true) {
                 qsizetype nl = text.indexOf('\n', start);
                 QByteArrayView piece = text.sliced(start, (nl < 0 ? text.size() : nl) - start);
-                if (piece.endsWith('\r'))
+                if (nl >= 0 && piece.endsWith('\r'))
                     piece.chop(1);
                 if (first) {
                     if (level == LogLevel::Unknown)
@@ -1988,7 +1995,8 @@ void HostServer::Private::handleCommand(Connection* c, Json::Value root)
     auto owned = std::make_unique<PendingCommand>();
     PendingCommand* command = owned.get();
     command->viewer = c;
-    command->id = id.isString() ? id.toUtf8().toByteArray() : id.raw().toByteArray();
+    // Keyed by the id as written, so "1" and 1 are different ids.
+    command->id = id.raw().toByteArray();
     command->idJson = id.raw().toByteArray();
     command->deadlineMs = nowMs() + config.commandTimeoutMs;
 

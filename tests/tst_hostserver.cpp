@@ -116,6 +116,8 @@ private Q_SLOTS:
     void abuseLimitCloses();
     void forbiddenRoles();
     void linesNumberedSplitAndLevelled();
+    void carriageReturnOnlyBeforeNewline();
+    void replacedAgentsPartialIsDropped();
     void redactionBeforeStoreAndSend();
     void agentNumbersDeduplicatedAndGaps();
     void resumeFromAfterReconnect();
@@ -583,6 +585,35 @@ void TestHostServer::linesNumberedSplitAndLevelled()
     QCOMPARE(lines[5].toObject().value(QStringLiteral("source")).toString(), QStringLiteral("query.search"));
     QCOMPARE(lines[5].toObject().value(QStringLiteral("ts")).toInteger(), 1763128932123);
     QCOMPARE(lines[8].toObject().value(QStringLiteral("ts")).toInteger(), 1763773200123);
+}
+
+void TestHostServer::carriageReturnOnlyBeforeNewline()
+{
+    auto host = startHost();
+    auto a = agent(*host, QStringLiteral("cr"));
+    auto v = viewer(*host);
+    a->sendJson(
+        logMessage({line(QStringLiteral("abc\r")), line(QStringLiteral("x\r\ny\r")), line(QStringLiteral("z\r\n"))}));
+    StreamRecord r;
+    QVERIFY(collectUntil(*v, QStringLiteral("cr"), 4, &r));
+    QCOMPARE(r.texts,
+             (QStringList{QStringLiteral("abc\r"), QStringLiteral("x"), QStringLiteral("y\r"), QStringLiteral("z")}));
+}
+
+void TestHostServer::replacedAgentsPartialIsDropped()
+{
+    auto host = startHost();
+    auto first = agent(*host, QStringLiteral("twin"));
+    first->sendJson(logMessage({line(QStringLiteral("stale 50%"), {{QStringLiteral("partial"), true}})}));
+    auto watcher = viewer(*host);
+    QVERIFY(watcher->has(QStringLiteral("log"), 5000)); // the partial reached a viewer, so the host has it
+    auto second = agent(*host, QStringLiteral("twin"));
+    QVERIFY(first->waitClosed());
+    TestClient late;
+    QVERIFY(late.open(host->url()));
+    late.helloViewer(Token);
+    late.subscribe({{QStringLiteral("agents"), QJsonArray{QStringLiteral("twin")}}});
+    QVERIFY(!late.has(QStringLiteral("log"), 300));
 }
 
 void TestHostServer::redactionBeforeStoreAndSend()
