@@ -169,7 +169,6 @@ struct PendingCommand;
 struct Connection
 {
     QWebSocket* socket = nullptr;
-    QString address;
     Role role = Role::None;
     Agent* agent = nullptr;
     qint64 acceptedMs = 0;
@@ -651,7 +650,6 @@ void HostServer::Private::onWebSocketConnection()
         auto connection = std::make_unique<Connection>();
         Connection* c = connection.get();
         c->socket = socket;
-        c->address = socket->peerAddress().toString();
         c->acceptedMs = c->lastActivityMs = c->lastPingMs = nowMs();
         connections.emplace(socket, std::move(connection));
 
