@@ -3,7 +3,10 @@
 
 #include "server/json.h"
 
+#include <QDir>
 #include <QFile>
+#include <QFileInfo>
+#include <QSaveFile>
 #include <limits>
 
 namespace {
@@ -19,6 +22,7 @@ public:
     { }
 
     bool ok() const { return m_ok; }
+    void markFailed() { m_ok = false; }
 
     void readString(const char* key, QString* target)
     {
@@ -119,6 +123,34 @@ void lineAndColumn(QByteArrayView text, qsizetype offset, int* line, int* column
 
 } // namespace
 
+bool readAgents(Json::Value list, std::vector<AgentDefinition>* agents, QString* error)
+{
+    agents->clear();
+    if (list.isUndefined() || list.isNull())
+        return true;
+    if (!list.isArray()) {
+        *error = QStringLiteral("agents: expected an array of agent definitions");
+        return false;
+    }
+    int index = 0;
+    for (const Json::Value item : list.items()) {
+        AgentDefinition definition;
+        if (!AgentDefinition::fromJson(item, QStringLiteral("agents[%1].").arg(index), &definition, error))
+            return false;
+        for (const AgentDefinition& other : *agents) {
+            if (other.id == definition.id) {
+                *error = QStringLiteral("agents[%1].id: \"%2\" is defined twice")
+                             .arg(index)
+                             .arg(QString::fromLatin1(definition.id));
+                return false;
+            }
+        }
+        agents->push_back(definition);
+        ++index;
+    }
+    return true;
+}
+
 bool HostConfig::load(const QString& path, QString* error)
 {
     QFile file(path);
@@ -184,11 +216,106 @@ bool HostConfig::load(const QString& path, QString* error)
     redact.readBool("defaults", &c.redactDefaults);
     redact.readStringList("patterns", &c.redactPatterns);
 
-    if (!top.ok() || !tls.ok() || !limits.ok() || !retention.ok() || !redact.ok()) {
+    ObjectReader logs(top.object("logs"), QStringLiteral("logs."), &detail);
+    logs.readString("dir", &c.logDirectory);
+    logs.readInteger("max_bytes", &c.logFileMaxBytes, 4096);
+    logs.readInteger("backups", &c.logFileBackups, 0, 1000);
+    logs.readInteger("max_line_bytes", &c.maxLineBytes, 256, 64ll * 1024 * 1024);
+    top.readBool("allow_agent_editing", &c.allowAgentEditing);
+
+    if (top.ok() && logs.ok() && !readAgents(doc.root()["agents"], &c.agents, &detail))
+        top.markFailed();
+
+    if (!top.ok() || !tls.ok() || !limits.ok() || !retention.ok() || !redact.ok() || !logs.ok()) {
         if (error)
             *error = QStringLiteral("%1: %2").arg(path, detail);
         return false;
     }
+    c.configPath = path;
     *this = c;
+    return true;
+}
+
+static QString xdgDirectory(const char* variable, const char* fallback)
+{
+    const QString value = qEnvironmentVariable(variable);
+    if (!value.isEmpty() && QDir::isAbsolutePath(value))
+        return value;
+    return QDir::homePath() + QLatin1Char('/') + QLatin1String(fallback);
+}
+
+QString HostConfig::defaultPath()
+{
+    return xdgDirectory("XDG_CONFIG_HOME", ".config") + QStringLiteral("/agentdeck/host.json");
+}
+
+QString HostConfig::defaultLogDirectory()
+{
+    return xdgDirectory("XDG_STATE_HOME", ".local/state") + QStringLiteral("/agentdeck/logs");
+}
+
+bool HostConfig::loadForProgram(const QString& file, QString* error)
+{
+    logDirectory = defaultLogDirectory();
+    const QString chosen = file.isEmpty() ? defaultPath() : file;
+    if (file.isEmpty() && !QFile::exists(chosen)) {
+        configPath = chosen;
+        return true;
+    }
+    return load(chosen, error);
+}
+
+bool saveAgents(const QString& path, const std::vector<AgentDefinition>& agents, QString* error)
+{
+    QByteArray list = "[";
+    for (size_t i = 0; i < agents.size(); ++i)
+        list += (i ? ",\n    " : "\n    ") + agents[i].toJson();
+    list += agents.empty() ? "]" : "\n  ]";
+
+    QByteArray text;
+    QFile existing(path);
+    if (existing.exists()) {
+        if (!existing.open(QIODevice::ReadOnly)) {
+            *error = QStringLiteral("%1: %2").arg(path, existing.errorString());
+            return false;
+        }
+        text = existing.readAll();
+        existing.close();
+        Json::Document doc;
+        QString parseError;
+        if (!doc.parse(text, &parseError)) {
+            int line, column;
+            lineAndColumn(text, doc.errorOffset(), &line, &column);
+            *error = QStringLiteral("%1:%2:%3: %4; the file was not changed")
+                         .arg(path)
+                         .arg(line)
+                         .arg(column)
+                         .arg(parseError);
+            return false;
+        }
+        if (!doc.root().isObject()) {
+            *error = QStringLiteral("%1: the configuration must be a JSON object; the file was not changed").arg(path);
+            return false;
+        }
+        const Json::Value old = doc.root()["agents"];
+        if (!old.isUndefined()) {
+            // Replace the old value in place, so the rest of the file stays as written.
+            const qsizetype offset = old.raw().data() - text.constData();
+            text.replace(offset, old.raw().size(), list);
+        } else {
+            const qsizetype end = text.lastIndexOf('}');
+            const bool empty = doc.root().size() == 0;
+            text.insert(end, QByteArray(empty ? "\n" : ",\n") + "  \"agents\": " + list + '\n');
+        }
+    } else {
+        text = "{\n  \"agents\": " + list + "\n}\n";
+        QDir().mkpath(QFileInfo(path).absolutePath());
+    }
+
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(text) != text.size() || !file.commit()) {
+        *error = QStringLiteral("%1: %2").arg(path, file.errorString());
+        return false;
+    }
     return true;
 }

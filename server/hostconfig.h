@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "server/agentdefinition.h"
+
 #include <QString>
 #include <QStringList>
 
@@ -43,8 +45,41 @@ struct HostConfig
     bool redactDefaults = true;
     QStringList redactPatterns;
 
+    /// Where each agent's console is written as <id>.log; empty: no log files.
+    QString logDirectory;
+    qint64 logFileMaxBytes = 50ll * 1024 * 1024;
+    int logFileBackups = 10;
+    /// A launched agent's output line longer than this is cut, with a marker.
+    qint64 maxLineBytes = 65536;
+
+    /// The local agents the host launches and supervises.
+    std::vector<AgentDefinition> agents;
+    /// Whether viewers may add, change and remove agent definitions.
+    bool allowAgentEditing = true;
+    /// The file this configuration was loaded from; agent edits are saved there.
+    QString configPath;
+
     /// Reads a JSON configuration file over the defaults. On failure (unreadable, not
     /// JSON, a value of the wrong type) returns false with an error that names the
     /// file and, for syntax errors, the line and column.
     bool load(const QString& path, QString* error);
+
+    /// The programs' start: file when given, else the default file when it exists
+    /// (agent edits are saved there either way), with log files in the default
+    /// directory unless the file says otherwise ("logs": {"dir": ""} turns them off).
+    bool loadForProgram(const QString& file, QString* error);
+
+    /// $XDG_CONFIG_HOME/agentdeck/host.json
+    static QString defaultPath();
+    /// $XDG_STATE_HOME/agentdeck/logs
+    static QString defaultLogDirectory();
 };
+
+/// Reads the "agents" array of a configuration; an absent list is empty.
+bool readAgents(Json::Value list, std::vector<AgentDefinition>* agents, QString* error);
+
+/// Writes agents as the "agents" member of the configuration file at path, keeping
+/// the rest of the file as written, by writing a temporary file and renaming it.
+/// A file that does not parse is left untouched (false, with the reason); a missing
+/// file is created.
+bool saveAgents(const QString& path, const std::vector<AgentDefinition>& agents, QString* error);

@@ -1,0 +1,66 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <QByteArray>
+#include <QList>
+#include <QString>
+#include <QStringList>
+#include <utility>
+#include <vector>
+
+namespace Json {
+class Value;
+}
+
+/*
+ * How the host launches and supervises one local agent. The keys follow
+ * Supervisor and PM2 (README.md, "Local agents"): command, args, cwd, env,
+ * autostart, autorestart, exitcodes, startsecs, startretries, backoff,
+ * stopsignal, stopwaitsecs, stopasgroup.
+ */
+struct AgentDefinition
+{
+    enum class Restart { Never, Unexpected, Always };
+
+    QByteArray id;
+    QString name; // defaults to the id
+    QString command;
+    QStringList args;
+    QString cwd; // empty: the host's working directory
+    std::vector<std::pair<QString, QString>> env; // added to the host's environment, in order
+    bool autostart = true;
+    Restart autorestart = Restart::Unexpected;
+    QList<int> exitcodes = {0};
+    /// Seconds a process must stay up to count as started (RUNNING).
+    int startsecs = 1;
+    /// Failed starts in a row before FATAL; -1 means no limit.
+    int startretries = 3;
+    int backoffInitialMs = 1000;
+    double backoffFactor = 1.5;
+    int backoffMaxMs = 30000;
+    /// A run that lasts this long resets the backoff delay and the failed-start count.
+    int backoffResetMs = 30000;
+    int stopsignal = 15; // SIGTERM
+    int stopwaitsecs = 10;
+    /// Send stopsignal to the whole process group, not only to the process.
+    bool stopasgroup = true;
+
+    bool operator==(const AgentDefinition& other) const;
+    bool operator!=(const AgentDefinition& other) const { return !(*this == other); }
+
+    /// Whether code counts as an expected exit.
+    bool isExpectedExit(int code) const { return exitcodes.contains(code); }
+    /// The delay before the given failed start (1 for the first), after the factor and the cap.
+    int backoffDelayMs(int attempt) const;
+
+    /// Reads a definition from a JSON object. On failure returns false with an error
+    /// naming the key, prefixed by path (e.g. "agents[2].").
+    static bool fromJson(Json::Value object, const QString& path, AgentDefinition* definition, QString* error);
+    /// The definition as a JSON object, with every key (the form saved to the configuration).
+    QByteArray toJson() const;
+};
+
+/// A signal by name ("SIGTERM", "TERM", "term") or number ("15"); 0 when unknown.
+int parseSignal(QByteArrayView name);
+/// "SIGTERM" for 15; the number for signals without a name here.
+QByteArray signalName(int signal);
