@@ -38,7 +38,7 @@ int main(int argc, char* argv[])
     QTextStream err(stderr);
     HostConfig config;
     QString error;
-    if (parser.isSet(configOption) && !config.load(parser.value(configOption), &error)) {
+    if (!config.loadForProgram(parser.value(configOption), &error)) {
         err << "agentdeck-host: " << error << Qt::endl;
         return 2;
     }

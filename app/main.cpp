@@ -32,7 +32,7 @@ int main(int argc, char* argv[])
 
     HostConfig config;
     QString error;
-    if (parser.isSet(configOption) && !config.load(parser.value(configOption), &error)) {
+    if (!config.loadForProgram(parser.value(configOption), &error)) {
         qCritical("agentdeck: %s", qPrintable(error));
         return 2;
     }

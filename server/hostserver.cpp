@@ -4,12 +4,16 @@
 #include "server/forumstore.h"
 #include "server/hostmetrics.h"
 #include "server/json.h"
+#include "server/logfile.h"
 #include "server/logstore.h"
+#include "server/processmetrics.h"
 #include "server/protocol.h"
 #include "server/redactor.h"
+#include "server/supervisor.h"
 #include "server/tokens.h"
 
 #include <QDateTime>
+#include <QDir>
 #include <QFile>
 #include <QHash>
 #include <QHostInfo>
@@ -45,6 +49,11 @@ constexpr int MaxLinesPerMessage = 2000;
 constexpr qsizetype MaxBytesPerMessage = 512 * 1024;
 constexpr int PartialIntervalMs = 100;
 constexpr int MaxDeferredEvents = 10000;
+constexpr int MaxHistoryLines = 5000;
+constexpr int FileFlushIntervalMs = 250;
+/// Lines restored from an agent's log file into memory when the host starts.
+constexpr int RestoredLines = 1000;
+constexpr QByteArrayView HostSource = "agentdeck";
 
 qint64 nowMs()
 {
@@ -113,6 +122,11 @@ struct Agent
     qint64 cacheFrom = 0;
     qint64 cacheTo = -1;
     QByteArray cacheLines;
+    // Launched agents
+    std::unique_ptr<ProcessSupervisor> supervisor;
+    quint64 linesAtLastSample = 0;
+    bool removing = false;
+    std::unique_ptr<LogFile> file;
 };
 
 /// Where a viewer stands in one agent's streams.
@@ -233,7 +247,7 @@ void readMembers(Json::Value object, const std::array<QByteArrayView, N>& names,
 
 } // namespace
 
-struct HostServer::Private
+struct HostServer::Private final : public ProcessSupervisor::Listener
 {
     HostServer* q;
     HostConfig config;
@@ -270,6 +284,11 @@ struct HostServer::Private
     bool pumpQueued = false;
     quint64 linesIngested = 0;
     Json::Document doc;
+    QByteArray redactScratch;
+    QHash<const ProcessSupervisor*, Agent*> launched;
+    ProcessGroupSampler groupSampler;
+    qint64 lastGroupSampleMs = 0;
+    QTimer* fileFlush = nullptr;
 
     explicit Private(HostServer* owner, const HostConfig& c)
         : q(owner)
@@ -332,6 +351,30 @@ struct HostServer::Private
     void setPartial(Agent& agent, Stream stream, qint64 ts, LogLevel level, QByteArrayView source, QByteArrayView text);
     void releasePartial(const QByteArray& agentId, int stream);
     void coverNewAgent(Agent* agent);
+    void openLogFile(Agent* agent);
+    void addLogGap(Agent& agent, qint64 from, qint64 to, GapReason reason);
+    void removeAgent(const QByteArray& id);
+
+    // Launched agents
+    void loadOrCreateHostId();
+    Agent* launch(const AgentDefinition& definition);
+    QProcessEnvironment childEnvironment(const AgentDefinition& definition) const;
+    void runBuiltin(PendingCommand* command, size_t target, Agent* agent, QByteArrayView name, Json::Value args);
+    void sampleLaunched(qint64 ts);
+    void shutdownLaunched();
+    bool saveDefinitions(const std::vector<AgentDefinition>& definitions, QString* error);
+    void handleHistory(Connection* c, Json::Value root, QByteArrayView ref);
+    void handleDefineAgent(Connection* c, Json::Value root, QByteArrayView ref);
+    void handleRemoveAgent(Connection* c, Json::Value root, QByteArrayView ref);
+    void replyRequest(Connection* c, QByteArrayView ref, const QByteArray& agentId, bool ok, QByteArrayView text,
+                      QByteArrayView error = {});
+
+    // ProcessSupervisor::Listener
+    void processLine(ProcessSupervisor* supervisor, Stream stream, qint64 ts, QByteArrayView text) override;
+    void processPartial(ProcessSupervisor* supervisor, Stream stream, qint64 ts, QByteArrayView text) override;
+    void processOutputDone(ProcessSupervisor* supervisor) override;
+    void processEvent(ProcessSupervisor* supervisor, LogLevel level, const QByteArray& text) override;
+    void processStateChanged(ProcessSupervisor* supervisor) override;
 
     // Commands
     void finishTarget(PendingCommand* command, size_t target, const QByteArray& resultJson);
@@ -358,6 +401,13 @@ HostServer::HostServer(const HostConfig& config, QObject* parent)
     d->metricsTimer = new QTimer(this);
     connect(d->housekeeping, &QTimer::timeout, this, [this] { d->onHousekeeping(); });
     connect(d->metricsTimer, &QTimer::timeout, this, [this] { d->onMetricsTick(); });
+    d->fileFlush = new QTimer(this);
+    connect(d->fileFlush, &QTimer::timeout, this, [this] {
+        for (auto& entry : d->agents) {
+            if (entry.second->file)
+                entry.second->file->flush();
+        }
+    });
 }
 
 HostServer::~HostServer()
@@ -399,6 +449,7 @@ bool HostServer::start(QString* error)
         return false;
     if (!d->listen(error))
         return false;
+    d->loadOrCreateHostId();
 
     QString name = d->config.hostName.isEmpty() ? QHostInfo::localHostName() : d->config.hostName;
     QByteArray host;
@@ -411,6 +462,9 @@ bool HostServer::start(QString* error)
                                    d->config.closeGraceMs, d->config.commandTimeoutMs, d->config.upgradeTimeoutMs});
     d->housekeeping->start(std::clamp(shortest / 4, 10, 1000));
     d->metricsTimer->start(d->config.metricsIntervalMs);
+    d->fileFlush->start(FileFlushIntervalMs);
+    for (const AgentDefinition& definition : d->config.agents)
+        d->launch(definition);
     return true;
 }
 
@@ -491,8 +545,14 @@ bool HostServer::Private::listen(QString* error)
 
 void HostServer::stop()
 {
+    d->shutdownLaunched();
     d->housekeeping->stop();
     d->metricsTimer->stop();
+    d->fileFlush->stop();
+    for (auto& entry : d->agents) {
+        if (entry.second->file)
+            entry.second->file->flush();
+    }
     std::vector<QWebSocket*> sockets;
     for (auto& entry : d->connections)
         sockets.push_back(entry.first);
@@ -769,6 +829,7 @@ void HostServer::Private::onMetricsTick()
     w.beginObject().key("type").string("host_metrics").key("ts").integer(m.ts).key("values").raw(m.valuesJson());
     w.endObject();
     broadcastToViewers(json, true);
+    sampleLaunched(m.ts);
     Q_EMIT q->statsChanged(q->agentCount(), q->viewerCount(), linesIngested);
 }
 
@@ -1172,7 +1233,8 @@ void HostServer::Private::onTextMessage(Connection* c, const QString& message)
     }
 
     static constexpr std::array<QByteArrayView, 6> agentTypes = {"log", "forum", "metrics", "status", "result", "ask"};
-    static constexpr std::array<QByteArrayView, 3> viewerTypes = {"subscribe", "unsubscribe", "command"};
+    static constexpr std::array<QByteArrayView, 6> viewerTypes = {"subscribe", "unsubscribe",  "command",
+                                                                  "history",   "define_agent", "remove_agent"};
     const bool isAgentType = std::find(agentTypes.begin(), agentTypes.end(), type) != agentTypes.end();
     const bool isViewerType = std::find(viewerTypes.begin(), viewerTypes.end(), type) != viewerTypes.end();
     if (!isAgentType && !isViewerType) {
@@ -1207,6 +1269,12 @@ void HostServer::Private::onTextMessage(Connection* c, const QString& message)
         handleUnsubscribe(c, root, ref);
     else if (type == "command")
         handleCommand(c, root);
+    else if (type == "history")
+        handleHistory(c, root, ref);
+    else if (type == "define_agent")
+        handleDefineAgent(c, root, ref);
+    else if (type == "remove_agent")
+        handleRemoveAgent(c, root, ref);
 }
 
 void HostServer::Private::handleHello(Connection* c, Json::Value root)
@@ -1288,7 +1356,8 @@ void HostServer::Private::handleHello(Connection* c, Json::Value root)
     c->role = Role::Agent;
     c->agent = agent;
     agent->connection = c;
-    agent->name = info["name"].isString() ? info["name"].toString() : QString::fromLatin1(id);
+    if (!agent->supervisor || agent->supervisor->definition().name.isEmpty())
+        agent->name = info["name"].isString() ? info["name"].toString() : QString::fromLatin1(id);
     agent->pid = info["pid"].isInteger() ? info["pid"].toInteger() : 0;
     agent->startedAt = nowMs();
     agent->state = "running";
@@ -1354,6 +1423,7 @@ Agent* HostServer::Private::ensureAgent(const QByteArray& id, bool* created)
     agent->forum.setLimits(config.forumRetentionMessages, config.forumRetentionBytes);
     Agent* raw = agent.get();
     agents.emplace(id, std::move(agent));
+    openLogFile(raw);
     return raw;
 }
 
@@ -1363,18 +1433,47 @@ QByteArray HostServer::Private::agentJson(const Agent& agent) const
     Json::Writer w(&json);
     w.beginObject().key("id").string(agent.id).key("name").string(agent.name);
     w.key("origin").string(originName(agent.origin));
-    w.key("state").string(agent.connection || agent.origin != Origin::Connected ? QByteArrayView(agent.state)
-                                                                                : QByteArrayView("offline"));
-    if (agent.pid > 0)
-        w.key("pid").integer(agent.pid);
-    if (agent.startedAt > 0)
-        w.key("started_at").integer(agent.startedAt);
-    w.key("restarts").integer(agent.restarts);
+    const ProcessSupervisor* process = agent.supervisor.get();
+    if (process) {
+        // A launched bot that also connected reports its own state while it runs.
+        const bool reported =
+            agent.connection && !agent.statusJson.isEmpty() && process->state() == ProcessSupervisor::State::Running;
+        w.key("state").string(reported ? QByteArrayView(agent.state) : process->protocolState());
+        if (process->pid() > 0)
+            w.key("pid").integer(process->pid());
+        if (process->startedAt() > 0)
+            w.key("started_at").integer(process->startedAt());
+        w.key("restarts").integer(process->restarts());
+    } else {
+        w.key("state").string(agent.connection || agent.origin != Origin::Connected ? QByteArrayView(agent.state)
+                                                                                    : QByteArrayView("offline"));
+        if (agent.pid > 0)
+            w.key("pid").integer(agent.pid);
+        if (agent.startedAt > 0)
+            w.key("started_at").integer(agent.startedAt);
+        w.key("restarts").integer(agent.restarts);
+    }
     w.key("commands").raw(agent.commandsJson);
     if (!agent.statusJson.isEmpty())
         w.key("status").raw(agent.statusJson);
     w.key("last_seq").beginObject().key("log").integer(agent.log.lastSeq());
     w.key("forum").integer(agent.forum.lastSeq()).endObject();
+    if (process) {
+        w.key("connected").boolean(agent.connection != nullptr);
+        w.key("process").beginObject().key("state").string(ProcessSupervisor::stateName(process->state()));
+        if (process->hasExited()) {
+            if (process->lastExitSignal())
+                w.key("exit_signal").string(signalName(process->lastExitSignal()));
+            else
+                w.key("exit_code").integer(process->lastExitCode());
+        }
+        if (process->nextStartAt() > 0)
+            w.key("next_start_at").integer(process->nextStartAt());
+        w.endObject();
+        w.key("definition").raw(process->definition().toJson());
+    }
+    if (agent.file)
+        w.key("log_file").string(agent.file->path());
     w.endObject();
     return json;
 }
@@ -1404,8 +1503,14 @@ QByteArray HostServer::Private::snapshotJson() const
 void HostServer::Private::agentWentOffline(Agent* agent)
 {
     agent->connection = nullptr;
-    for (int s = 0; s < 2; ++s)
-        agent->partial[s].present = false;
+    if (agent->supervisor) {
+        // The process goes on; what its connection reported does not.
+        agent->statusJson.clear();
+        agent->commandsJson = "[]";
+    } else {
+        for (int s = 0; s < 2; ++s)
+            agent->partial[s].present = false;
+    }
     failCommandsOf(*agent, ErrorCode::Disconnected, "the agent disconnected before answering");
     broadcastToViewers(agentEvent(*agent, "changed"), false);
 }
@@ -1433,7 +1538,16 @@ void HostServer::Private::appendLine(Agent& agent, qint64 seq, qint64 ts, Stream
                                      QByteArrayView source, QByteArrayView text)
 {
     agent.log.append(seq, ts, stream, level, source, text);
+    if (agent.file)
+        agent.file->appendLine(seq, ts, stream, level, source, text);
     ++linesIngested;
+}
+
+void HostServer::Private::addLogGap(Agent& agent, qint64 from, qint64 to, GapReason reason)
+{
+    agent.log.addGap(from, to, reason);
+    if (agent.file)
+        agent.file->appendGap(from, to, reason);
 }
 
 void HostServer::Private::handleLog(Connection* c, Json::Value root, QByteArrayView ref)
@@ -1480,8 +1594,11 @@ void HostServer::Private::handleLog(Connection* c, Json::Value root, QByteArrayV
                 continue;
             }
             const qint64 seq = f[5].toInteger();
+            const qint64 previous = agent.log.lastSeq();
             if (!admitNumbered(agent.log, seq))
                 continue;
+            if (agent.file && seq > previous + 1)
+                agent.file->appendGap(previous + 1, seq - 1, GapReason::AgentDropped);
             if (level == LogLevel::Unknown)
                 level = inferLogLevel(text);
             if (level == LogLevel::Unknown)
@@ -1489,7 +1606,7 @@ void HostServer::Private::handleLog(Connection* c, Json::Value root, QByteArrayV
             if (rateAllows(agent, now)) {
                 appendLine(agent, seq, ts, stream, level, source, text);
             } else {
-                agent.log.addGap(seq, seq, GapReason::RateLimited);
+                addLogGap(agent, seq, seq, GapReason::RateLimited);
                 rateLimited = true;
             }
         } else {
@@ -1514,7 +1631,7 @@ void HostServer::Private::handleLog(Connection* c, Json::Value root, QByteArrayV
                 if (rateAllows(agent, now)) {
                     appendLine(agent, seq, ts, stream, level, source, piece);
                 } else {
-                    agent.log.addGap(seq, seq, GapReason::RateLimited);
+                    addLogGap(agent, seq, seq, GapReason::RateLimited);
                     rateLimited = true;
                 }
                 if (nl < 0)
@@ -2022,7 +2139,7 @@ void HostServer::Private::handleCommand(Connection* c, Json::Value root)
     std::vector<Agent*> targets;
     if (agentId == "*") {
         for (auto& entry : agents) {
-            if (entry.second->connection || entry.second->origin == Origin::Launched)
+            if (entry.second->connection || entry.second->supervisor)
                 targets.push_back(entry.second.get());
         }
         if (targets.empty()) {
@@ -2046,8 +2163,14 @@ void HostServer::Private::handleCommand(Connection* c, Json::Value root)
         pending->targets.push_back({agent->id, {}, false});
 
     const bool isAnswer = name == "answer";
+    static constexpr std::array<QByteArrayView, 6> builtins = {"start", "stop", "restart", "kill", "signal", "stdin"};
+    const bool isBuiltin = std::find(builtins.begin(), builtins.end(), name) != builtins.end();
     for (size_t i = 0; i < targets.size(); ++i) {
         Agent* agent = targets[i];
+        if (isBuiltin && agent->supervisor) {
+            runBuiltin(pending, i, agent, name, args);
+            continue;
+        }
         if (isAnswer) {
             const QByteArrayView askId = args["ask"].toUtf8();
             const auto ask =
@@ -2088,4 +2211,473 @@ void HostServer::Private::handleCommand(Connection* c, Json::Value root)
         w.key("args").raw(argsJson).endObject();
         send(agent->connection, forward);
     }
+}
+
+// ---------------------------------------------------------------------------
+// Log files
+
+void HostServer::Private::openLogFile(Agent* agent)
+{
+    if (config.logDirectory.isEmpty())
+        return;
+    auto file = std::make_unique<LogFile>(QDir(config.logDirectory).filePath(QString::fromLatin1(agent->id) + u".log"),
+                                          config.logFileMaxBytes, config.logFileBackups);
+    QString error;
+    if (!file->open(&error)) {
+        Q_EMIT q->warning(QStringLiteral("no log file for agent %1: %2").arg(QString::fromLatin1(agent->id), error));
+        return;
+    }
+    // Numbering goes on where the file ends, and the newest lines are back in memory.
+    const qint64 last = file->lastSeq();
+    if (last > 0) {
+        std::vector<StoredLine> lines;
+        std::vector<SeqGap> gaps;
+        bool more = false;
+        file->readBefore(0, int(std::min<qint64>(RestoredLines, config.logRetentionLines)), &lines, &gaps, &more,
+                         &error);
+        auto gapReason = [&](qint64 seq) {
+            for (const SeqGap& gap : gaps) {
+                if (gap.from <= seq && seq <= gap.to)
+                    return gap.reason;
+            }
+            return GapReason::Evicted;
+        };
+        LogStore& store = agent->log;
+        for (const StoredLine& line : lines) {
+            if (line.seq > store.lastSeq() + 1)
+                store.addGap(store.lastSeq() + 1, line.seq - 1, gapReason(line.seq - 1));
+            store.append(line.seq, line.ts, line.stream, line.level, line.source, line.text);
+        }
+        if (last > store.lastSeq())
+            store.addGap(store.lastSeq() + 1, last, gapReason(last));
+    }
+    agent->file = std::move(file);
+}
+
+void HostServer::Private::loadOrCreateHostId()
+{
+    if (config.logDirectory.isEmpty())
+        return;
+    // With log files the numbers go on across restarts, so the host keeps its id too.
+    QFile file(QDir(config.logDirectory).filePath(QStringLiteral("host-id")));
+    if (file.open(QIODevice::ReadOnly)) {
+        const QByteArray id = file.readAll().trimmed();
+        if (id.size() == 16 && QByteArray::fromHex(id).size() == 8) {
+            hostId = id;
+            return;
+        }
+        file.close();
+    }
+    QDir().mkpath(config.logDirectory);
+    if (file.open(QIODevice::WriteOnly | QIODevice::Truncate))
+        file.write(hostId + '\n');
+}
+
+void HostServer::Private::handleHistory(Connection* c, Json::Value root, QByteArrayView ref)
+{
+    const Json::Value agentValue = root["agent"];
+    const Json::Value beforeValue = root["before"];
+    const Json::Value limitValue = root["limit"];
+    const bool valid = agentValue.isString() && (beforeValue.isUndefined() || beforeValue.isInteger())
+        && (limitValue.isUndefined() || (limitValue.isInteger() && limitValue.toInteger() >= 1));
+    if (!valid) {
+        sendError(c, ErrorCode::BadMessage,
+                  QStringLiteral("history needs a string \"agent\"; \"before\" and \"limit\" (from 1) are integers"),
+                  ref);
+        return;
+    }
+    const auto it = agents.find(agentValue.toUtf8().toByteArray());
+    if (it == agents.end()) {
+        sendError(c, ErrorCode::BadMessage, QStringLiteral("no agent has this id"), ref);
+        return;
+    }
+    Agent& agent = *it->second;
+    const qint64 before = beforeValue.toInteger(0);
+    const int limit = int(std::min<qint64>(limitValue.toInteger(1000), MaxHistoryLines));
+
+    std::vector<StoredLine> stored;
+    std::vector<SeqGap> gaps;
+    bool more = false;
+    std::vector<LogLine> lines;
+    if (agent.file) {
+        agent.file->flush();
+        QString error;
+        if (!agent.file->readBefore(before, limit, &stored, &gaps, &more, &error)) {
+            sendError(c, ErrorCode::BadMessage, QStringLiteral("cannot read the log file: %1").arg(error), ref);
+            return;
+        }
+        lines.reserve(stored.size());
+        for (const StoredLine& l : stored)
+            lines.push_back({l.seq, l.ts, l.stream, l.level, l.source, l.text});
+    } else {
+        // Without a log file, history is what memory holds.
+        const LogStore& store = agent.log;
+        const qsizetype end = before > 0 ? store.indexOfSeq(before) : store.lineCount();
+        const qsizetype begin = std::max<qsizetype>(0, end - limit);
+        for (qsizetype i = begin; i < end; ++i)
+            lines.push_back(store.lineAt(i));
+        more = begin > 0 || (store.lineCount() > 0 && store.lineAt(0).seq > 1) || (end == 0 && store.lastSeq() > 0);
+    }
+    // Keep the reply within one message: the newest lines win.
+    size_t first = lines.size();
+    qint64 bytes = 0;
+    while (first > 0) {
+        const qint64 cost = lines[first - 1].text.size() + lines[first - 1].source.size() + 128;
+        if (bytes + cost > MaxBytesPerMessage && first < lines.size())
+            break;
+        bytes += cost;
+        --first;
+    }
+    if (first > 0)
+        more = true;
+
+    QByteArray json;
+    Json::Writer w(&json);
+    w.beginObject().key("type").string("history").key("id").raw(ref.isEmpty() ? QByteArrayView("null") : ref);
+    w.key("agent").string(agent.id).key("lines").raw("[");
+    for (size_t i = first; i < lines.size(); ++i) {
+        if (i > first)
+            json += ',';
+        appendLineJson(json, lines[i]);
+    }
+    json += ']';
+    w.key("gaps").beginArray();
+    const qint64 low = first < lines.size() ? lines[first].seq : 0;
+    for (const SeqGap& gap : gaps) {
+        if (gap.to < low)
+            continue;
+        w.beginObject().key("from").integer(gap.from).key("to").integer(gap.to);
+        w.key("reason").string(gapReasonName(gap.reason)).endObject();
+    }
+    w.endArray().key("more").boolean(more).endObject();
+    send(c, json);
+}
+
+// ---------------------------------------------------------------------------
+// Launched agents
+
+QProcessEnvironment HostServer::Private::childEnvironment(const AgentDefinition& definition) const
+{
+    QProcessEnvironment environment;
+    environment.insert(QStringLiteral("AGENTDECK_URL"), q->url().toString());
+    environment.insert(QStringLiteral("AGENTDECK_TOKEN"), agentToken);
+    environment.insert(QStringLiteral("AGENTDECK_AGENT_ID"), QString::fromLatin1(definition.id));
+    environment.insert(QStringLiteral("AGENTDECK_AGENT_NAME"),
+                       definition.name.isEmpty() ? QString::fromLatin1(definition.id) : definition.name);
+    return environment;
+}
+
+Agent* HostServer::Private::launch(const AgentDefinition& definition)
+{
+    bool created = false;
+    Agent* agent = ensureAgent(definition.id, &created);
+    agent->origin = Origin::Launched;
+    agent->removing = false;
+    if (!definition.name.isEmpty())
+        agent->name = definition.name;
+    agent->supervisor = std::make_unique<ProcessSupervisor>(definition, this);
+    agent->supervisor->setExtraEnvironment(childEnvironment(definition));
+    agent->supervisor->setMaxLineBytes(config.maxLineBytes);
+    launched.insert(agent->supervisor.get(), agent);
+    if (created)
+        coverNewAgent(agent);
+    broadcastToViewers(agentEvent(*agent, created ? "added" : "changed"), false);
+    if (definition.autostart)
+        agent->supervisor->start();
+    return agent;
+}
+
+void HostServer::Private::shutdownLaunched()
+{
+    qint64 wait = 0;
+    for (auto& entry : agents) {
+        if (ProcessSupervisor* s = entry.second->supervisor.get(); s && s->isAlive()) {
+            s->beginShutdown();
+            wait = std::max<qint64>(wait, s->definition().stopwaitsecs * 1000ll);
+        }
+    }
+    const qint64 deadline = nowMs() + wait;
+    for (auto& entry : agents) {
+        if (ProcessSupervisor* s = entry.second->supervisor.get())
+            s->finishShutdown(deadline);
+    }
+}
+
+void HostServer::Private::runBuiltin(PendingCommand* command, size_t target, Agent* agent, QByteArrayView name,
+                                     Json::Value args)
+{
+    const QByteArray hostCommandId = 'c' + QByteArray::number(nextCommandSerial++);
+    command->targets[target].hostCommandId = hostCommandId;
+    commandsByHostId.insert(hostCommandId, {command, target});
+    const QByteArray agentId = agent->id;
+    auto done = [this, hostCommandId, agentId](bool ok, const QByteArray& text) {
+        const auto found = commandsByHostId.find(hostCommandId);
+        if (found == commandsByHostId.end())
+            return; // timed out, or the viewer went away
+        PendingCommand* pending = found->first;
+        finishTarget(pending, found->second, resultJson(*pending, agentId, ok, text, {}));
+    };
+    ProcessSupervisor& process = *agent->supervisor;
+    if (agent->removing) {
+        done(false, "the agent is being removed");
+    } else if (name == "start") {
+        process.start(done);
+    } else if (name == "stop") {
+        process.stop(done);
+    } else if (name == "restart") {
+        process.restart(done);
+    } else if (name == "kill") {
+        process.kill(done);
+    } else if (name == "signal") {
+        const Json::Value signalValue = args["signal"];
+        const int signal = signalValue.isString() ? parseSignal(signalValue.toUtf8())
+            : signalValue.isInteger()             ? parseSignal(QByteArray::number(signalValue.toInteger()))
+                                                  : 0;
+        QByteArray text = "args.signal must name a signal, such as \"SIGUSR1\"";
+        if (signal == 0) {
+            const auto found = commandsByHostId.find(hostCommandId);
+            finishTarget(found->first, found->second,
+                         resultJson(*command, agentId, false, text, ErrorCode::BadMessage));
+            return;
+        }
+        const bool ok = process.sendSignal(signal, &text);
+        done(ok, text);
+    } else {
+        const Json::Value text = args["text"];
+        if (!text.isString()) {
+            const auto found = commandsByHostId.find(hostCommandId);
+            finishTarget(found->first, found->second,
+                         resultJson(*command, agentId, false, "args.text must be a string", ErrorCode::BadMessage));
+            return;
+        }
+        QByteArray message;
+        const bool ok = process.writeStdin(text.toUtf8(), &message);
+        done(ok, message);
+    }
+}
+
+void HostServer::Private::sampleLaunched(qint64 ts)
+{
+    QList<qint64> groups;
+    for (auto it = launched.cbegin(); it != launched.cend(); ++it) {
+        if (it.key()->isAlive() && it.key()->pid() > 0)
+            groups.append(it.key()->pid());
+    }
+    const qint64 now = nowMs();
+    const double seconds = lastGroupSampleMs > 0 ? std::max<qint64>(1, now - lastGroupSampleMs) / 1000.0 : 1.0;
+    lastGroupSampleMs = now;
+    const auto usage = groupSampler.sample(groups);
+    for (auto it = launched.cbegin(); it != launched.cend(); ++it) {
+        const ProcessSupervisor* process = it.key();
+        Agent& agent = *it.value();
+        const quint64 lines = process->linesCaptured();
+        const double linesPerSecond = double(lines - agent.linesAtLastSample) / seconds;
+        agent.linesAtLastSample = lines;
+        if (!process->isAlive() || process->pid() <= 0)
+            continue;
+        const ProcessGroupUsage group = usage.value(process->pid());
+        QByteArray json;
+        Json::Writer w(&json);
+        w.beginObject().key("type").string("metrics").key("agent").string(agent.id).key("ts").integer(ts);
+        w.key("values").beginObject().key("cpu").number(std::round(group.cpuPercent * 10) / 10);
+        w.key("rss_bytes").integer(group.rssBytes).key("lines_per_s").number(std::round(linesPerSecond * 10) / 10);
+        w.key("processes").integer(group.processes).endObject().endObject();
+        broadcast(agent, json, true);
+    }
+}
+
+void HostServer::Private::processLine(ProcessSupervisor* supervisor, Stream stream, qint64 ts, QByteArrayView text)
+{
+    Agent& agent = *launched.value(supervisor);
+    if (redactor.redact(text, &redactScratch))
+        text = redactScratch;
+    LogLevel level = inferLogLevel(text);
+    if (level == LogLevel::Unknown)
+        level = stream == Stream::Stderr ? LogLevel::Warning : LogLevel::Info;
+    appendLine(agent, agent.log.lastSeq() + 1, ts, stream, level, {}, text);
+}
+
+void HostServer::Private::processPartial(ProcessSupervisor* supervisor, Stream stream, qint64 ts, QByteArrayView text)
+{
+    Agent& agent = *launched.value(supervisor);
+    if (text.isEmpty()) {
+        agent.partial[int(stream)].present = false;
+        return;
+    }
+    if (redactor.redact(text, &redactScratch))
+        text = redactScratch;
+    setPartial(agent, stream, ts, LogLevel::Unknown, {}, text);
+}
+
+void HostServer::Private::processOutputDone(ProcessSupervisor* supervisor)
+{
+    Q_UNUSED(supervisor);
+    schedulePump();
+}
+
+void HostServer::Private::processEvent(ProcessSupervisor* supervisor, LogLevel level, const QByteArray& text)
+{
+    Agent& agent = *launched.value(supervisor);
+    appendLine(agent, agent.log.lastSeq() + 1, nowMs(), Stream::Stdout, level, HostSource, text);
+    schedulePump();
+}
+
+void HostServer::Private::processStateChanged(ProcessSupervisor* supervisor)
+{
+    Agent* agent = launched.value(supervisor);
+    if (!agent)
+        return;
+    if (supervisor->state() != ProcessSupervisor::State::Running)
+        agent->statusJson.clear();
+    broadcastToViewers(agentEvent(*agent, "changed"), false);
+}
+
+// ---------------------------------------------------------------------------
+// Editing agent definitions
+
+void HostServer::Private::replyRequest(Connection* c, QByteArrayView ref, const QByteArray& agentId, bool ok,
+                                       QByteArrayView text, QByteArrayView error)
+{
+    PendingCommand reply;
+    reply.idJson = ref.isEmpty() ? QByteArray("null") : ref.toByteArray();
+    send(c, resultJson(reply, agentId, ok, text, error));
+}
+
+bool HostServer::Private::saveDefinitions(const std::vector<AgentDefinition>& definitions, QString* error)
+{
+    if (config.configPath.isEmpty())
+        return true;
+    return saveAgents(config.configPath, definitions, error);
+}
+
+void HostServer::Private::handleDefineAgent(Connection* c, Json::Value root, QByteArrayView ref)
+{
+    if (!config.allowAgentEditing) {
+        sendError(c, ErrorCode::Forbidden, QStringLiteral("this host does not allow editing agents"), ref);
+        return;
+    }
+    AgentDefinition definition;
+    QString problem;
+    if (!AgentDefinition::fromJson(root["agent"], QStringLiteral("agent."), &definition, &problem)) {
+        replyRequest(c, ref, root["agent"]["id"].toUtf8().toByteArray(), false, problem.toUtf8(),
+                     ErrorCode::BadMessage);
+        return;
+    }
+    const auto existing = agents.find(definition.id);
+    Agent* agent = existing != agents.end() ? existing->second.get() : nullptr;
+    if (agent && agent->removing) {
+        replyRequest(c, ref, definition.id, false, "the agent is being removed", ErrorCode::BadMessage);
+        return;
+    }
+    std::vector<AgentDefinition> definitions = config.agents;
+    auto slot = std::find_if(definitions.begin(), definitions.end(),
+                             [&](const AgentDefinition& d) { return d.id == definition.id; });
+    const bool changed = slot != definitions.end();
+    if (changed)
+        *slot = definition;
+    else
+        definitions.push_back(definition);
+    if (!saveDefinitions(definitions, &problem)) {
+        replyRequest(c, ref, definition.id, false, QByteArray("not saved, nothing changed: " + problem.toUtf8()));
+        return;
+    }
+    config.agents = definitions;
+
+    if (agent && agent->supervisor) {
+        const bool running = agent->supervisor->isAlive();
+        agent->supervisor->setDefinition(definition);
+        agent->supervisor->setExtraEnvironment(childEnvironment(definition));
+        if (!definition.name.isEmpty())
+            agent->name = definition.name;
+        broadcastToViewers(agentEvent(*agent, "changed"), false);
+        replyRequest(c, ref, definition.id, true, running ? "changed; takes effect at the next start" : "changed");
+        return;
+    }
+    launch(definition);
+    replyRequest(c, ref, definition.id, true, definition.autostart ? "added and starting" : "added");
+}
+
+void HostServer::Private::handleRemoveAgent(Connection* c, Json::Value root, QByteArrayView ref)
+{
+    if (!config.allowAgentEditing) {
+        sendError(c, ErrorCode::Forbidden, QStringLiteral("this host does not allow editing agents"), ref);
+        return;
+    }
+    const Json::Value idValue = root["agent"];
+    const QByteArray id = idValue.toUtf8().toByteArray();
+    if (!idValue.isString()) {
+        replyRequest(c, ref, {}, false, "remove_agent needs a string \"agent\"", ErrorCode::BadMessage);
+        return;
+    }
+    const auto it = agents.find(id);
+    if (it == agents.end()) {
+        replyRequest(c, ref, id, false, "no agent has this id", ErrorCode::UnknownAgent);
+        return;
+    }
+    Agent* agent = it->second.get();
+    if (agent->removing) {
+        replyRequest(c, ref, id, false, "the agent is already being removed");
+        return;
+    }
+    if (!agent->supervisor && agent->connection) {
+        replyRequest(c, ref, id, false, "the agent is connected; only offline or launched agents can be removed");
+        return;
+    }
+    if (agent->supervisor) {
+        std::vector<AgentDefinition> definitions = config.agents;
+        definitions.erase(std::remove_if(definitions.begin(), definitions.end(),
+                                         [&](const AgentDefinition& d) { return d.id == id; }),
+                          definitions.end());
+        QString problem;
+        if (!saveDefinitions(definitions, &problem)) {
+            replyRequest(c, ref, id, false, QByteArray("not saved, nothing changed: " + problem.toUtf8()));
+            return;
+        }
+        config.agents = definitions;
+    }
+    agent->removing = true;
+    const QByteArray refJson = ref.toByteArray();
+    QPointer<QWebSocket> socket = c->socket;
+    auto finish = [this, id, refJson, socket] {
+        // Later, so that the supervisor is not on the stack when it goes.
+        QMetaObject::invokeMethod(
+            q,
+            [this, id, refJson, socket] {
+                removeAgent(id);
+                const auto found = socket ? connections.find(socket.data()) : connections.end();
+                if (found != connections.end())
+                    replyRequest(found->second.get(), refJson, id, true, "removed");
+            },
+            Qt::QueuedConnection);
+    };
+    if (agent->supervisor && agent->supervisor->isAlive())
+        agent->supervisor->stop([finish](bool, const QByteArray&) { finish(); });
+    else
+        finish();
+}
+
+void HostServer::Private::removeAgent(const QByteArray& id)
+{
+    const auto it = agents.find(id);
+    if (it == agents.end())
+        return;
+    Agent* agent = it->second.get();
+    failCommandsOf(*agent, ErrorCode::Disconnected, "the agent was removed");
+    if (agent->connection) {
+        agent->connection->agent = nullptr;
+        close(agent->connection, CloseNormal, QStringLiteral("agent removed"));
+        agent->connection = nullptr;
+    }
+    for (auto& entry : connections)
+        entry.second->cursors.erase(id);
+    if (agent->supervisor)
+        launched.remove(agent->supervisor.get());
+    QByteArray json;
+    Json::Writer w(&json);
+    w.beginObject().key("type").string("agent").key("event").string("removed");
+    w.key("agent").beginObject().key("id").string(id).endObject().endObject();
+    if (agent->file)
+        agent->file->flush();
+    agents.erase(it);
+    broadcastToViewers(json, false);
 }

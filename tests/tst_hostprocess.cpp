@@ -110,6 +110,7 @@ public:
     {
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("XDG_CONFIG_HOME"), configHome);
+        env.insert(QStringLiteral("XDG_STATE_HOME"), configHome + QStringLiteral("/../xdg-state"));
         process.setProcessEnvironment(env);
         QObject::connect(&process, &QProcess::readyReadStandardOutput, &process,
                          [this] { out += process.readAllStandardOutput(); });

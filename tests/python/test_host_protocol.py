@@ -72,6 +72,7 @@ class Host:
     async def start(self):
         env = dict(os.environ)
         env["XDG_CONFIG_HOME"] = os.path.join(self.tmp.name, "xdg-config")
+        env["XDG_STATE_HOME"] = os.path.join(self.tmp.name, "xdg-state")
         self.stderr_file = open(self.stderr_path, "wb")
         self.proc = await asyncio.wait_for(
             asyncio.create_subprocess_exec(
