@@ -2488,25 +2488,29 @@ void HostServer::Private::sampleLaunched(qint64 ts)
 
 void HostServer::Private::processLine(ProcessSupervisor* supervisor, Stream stream, qint64 ts, QByteArrayView text)
 {
-    Agent& agent = *launched.value(supervisor);
+    Agent* agent = launched.value(supervisor);
+    if (!agent)
+        return;
     if (redactor.redact(text, &redactScratch))
         text = redactScratch;
     LogLevel level = inferLogLevel(text);
     if (level == LogLevel::Unknown)
         level = stream == Stream::Stderr ? LogLevel::Warning : LogLevel::Info;
-    appendLine(agent, agent.log.lastSeq() + 1, ts, stream, level, {}, text);
+    appendLine(*agent, agent->log.lastSeq() + 1, ts, stream, level, {}, text);
 }
 
 void HostServer::Private::processPartial(ProcessSupervisor* supervisor, Stream stream, qint64 ts, QByteArrayView text)
 {
-    Agent& agent = *launched.value(supervisor);
+    Agent* agent = launched.value(supervisor);
+    if (!agent)
+        return;
     if (text.isEmpty()) {
-        agent.partial[int(stream)].present = false;
+        agent->partial[int(stream)].present = false;
         return;
     }
     if (redactor.redact(text, &redactScratch))
         text = redactScratch;
-    setPartial(agent, stream, ts, LogLevel::Unknown, {}, text);
+    setPartial(*agent, stream, ts, LogLevel::Unknown, {}, text);
 }
 
 void HostServer::Private::processOutputDone(ProcessSupervisor* supervisor)
@@ -2517,8 +2521,10 @@ void HostServer::Private::processOutputDone(ProcessSupervisor* supervisor)
 
 void HostServer::Private::processEvent(ProcessSupervisor* supervisor, LogLevel level, const QByteArray& text)
 {
-    Agent& agent = *launched.value(supervisor);
-    appendLine(agent, agent.log.lastSeq() + 1, nowMs(), Stream::Stdout, level, HostSource, text);
+    Agent* agent = launched.value(supervisor);
+    if (!agent)
+        return;
+    appendLine(*agent, agent->log.lastSeq() + 1, nowMs(), Stream::Stdout, level, HostSource, text);
     schedulePump();
 }
 

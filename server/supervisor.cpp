@@ -79,10 +79,10 @@ ProcessSupervisor::~ProcessSupervisor()
 {
     if (!m_process)
         return;
+    // Quietly: the listener may be going away too.
     m_process->disconnect(this);
     signalGroup(SIGKILL);
     m_process->waitForFinished(2000);
-    killLeftovers();
     delete m_process;
 }
 

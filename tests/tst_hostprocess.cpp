@@ -1,4 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "server/processmetrics.h"
+
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -206,6 +208,7 @@ private Q_SLOTS:
     void generatedToken();
     void listenAddress();
     void badListenAddress();
+    void launchedAgentsStopWithTheHost();
 
 private:
     QString writeFile(const QString& name, const QByteArray& content);
@@ -612,6 +615,52 @@ void TestHostProcess::badListenAddress()
     QVERIFY(host.process.exitCode() != 0);
     QVERIFY2(!host.stdoutText().contains(QStringLiteral("listening")), qPrintable(host.stdoutText()));
     QVERIFY2(host.stderrText().contains(QStringLiteral("not-an-address")), qPrintable(host.stderrText()));
+}
+
+void TestHostProcess::launchedAgentsStopWithTheHost()
+{
+    // A bot that ignores SIGTERM, with a grandchild that ignores it too.
+    const QString logs = m_dir->filePath(QStringLiteral("launch-logs"));
+    const QString path = writeFile(QStringLiteral("launch.json"),
+                                   QStringLiteral(R"({
+  "logs": {"dir": "%1"},
+  "agents": [{"id": "stubborn", "command": "%2", "stopwaitsecs": 1,
+              "args": ["--ignore-sigterm", "--grandchild-ignore-sigterm", "--pid", "--grandchild", "--forever"]}]
+})")
+                                       .arg(logs, QStringLiteral(AGENTDECK_TESTBOT))
+                                       .toUtf8());
+    HostProcess host(m_configHome);
+    host.start({QStringLiteral("--config"), path, QStringLiteral("--port"), QStringLiteral("0"),
+                QStringLiteral("--token"), QStringLiteral("T")});
+    QString error;
+    QVERIFY2(host.waitListening(&error), qPrintable(error));
+
+    // The console goes to the log file; read the group's id from it.
+    QFile file(logs + QStringLiteral("/stubborn.log"));
+    qint64 pgid = 0;
+    QTRY_VERIFY_WITH_TIMEOUT(
+        [&] {
+            if (!file.open(QIODevice::ReadOnly))
+                return false;
+            const QByteArray text = file.readAll();
+            file.close();
+            const qsizetype at = text.indexOf("\tpid ");
+            if (at < 0 || !text.contains("grandchild pid"))
+                return false;
+            pgid = text.mid(at + 5, text.indexOf(' ', at + 5) - at - 5).toLongLong();
+            return true;
+        }(),
+        Timeout);
+    QCOMPARE(ProcessGroupSampler::processesInGroup(pgid).size(), 2);
+
+    QCOMPARE(::kill(pid_t(host.process.processId()), SIGTERM), 0);
+    QVERIFY2(host.waitFinished(), "the host did not exit after SIGTERM");
+    QCOMPARE(host.process.exitCode(), 0);
+    QVERIFY(ProcessGroupSampler::processesInGroup(pgid).isEmpty());
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QByteArray console = file.readAll();
+    QVERIFY2(console.contains("ignoring SIGTERM"), console.constData());
+    QVERIFY2(console.contains("killed by SIGKILL"), console.constData());
 }
 
 QTEST_GUILESS_MAIN(TestHostProcess)

@@ -694,6 +694,56 @@ private Q_SLOTS:
         QCOMPARE(started.value(QStringLiteral("seq")).toInteger(), last + 1);
     }
 
+    void historyFromMemoryAndItsMistakes()
+    {
+        HostConfig config;
+        config.allowAgentEditing = false;
+        config.agents.push_back(bot("mem", {QStringLiteral("--lines"), QStringLiteral("300")}));
+        config.agents.back().autorestart = AgentDefinition::Restart::Never;
+        auto host = startHost(config);
+        auto client = viewer(*host);
+        Console console(client.get(), m_snapshot);
+        QVERIFY(!console.waitMark(QStringLiteral("mem"), QStringLiteral("exited with code 0")).isEmpty());
+
+        // No log files: the lines held in memory, newest first within the limit.
+        client->sendJson({{QStringLiteral("type"), QStringLiteral("history")},
+                          {QStringLiteral("id"), 7},
+                          {QStringLiteral("agent"), QStringLiteral("mem")},
+                          {QStringLiteral("before"), 102},
+                          {QStringLiteral("limit"), 50}});
+        const QJsonObject history = console.waitMessage(QStringLiteral("history"));
+        QCOMPARE(history.value(QStringLiteral("id")).toInt(), 7);
+        const QJsonArray lines = history.value(QStringLiteral("lines")).toArray();
+        QCOMPARE(lines.size(), 50);
+        QCOMPARE(lines.first().toObject().value(QStringLiteral("seq")).toInteger(), 52);
+        QCOMPARE(str(lines.last().toObject(), "text"), QString::fromLatin1(testbotLine(100)));
+        QVERIFY(history.value(QStringLiteral("more")).toBool());
+
+        client->sendJson({{QStringLiteral("type"), QStringLiteral("history")},
+                          {QStringLiteral("id"), QStringLiteral("x")},
+                          {QStringLiteral("agent"), QStringLiteral("nobody")}});
+        const QJsonObject unknown = console.waitMessage(QStringLiteral("error"));
+        QCOMPARE(str(unknown, "code"), QStringLiteral("bad_message"));
+        QCOMPARE(str(unknown, "ref"), QStringLiteral("x"));
+        client->sendJson({{QStringLiteral("type"), QStringLiteral("history")},
+                          {QStringLiteral("agent"), QStringLiteral("mem")},
+                          {QStringLiteral("limit"), 0}});
+        QCOMPARE(str(console.waitMessage(QStringLiteral("error")), "code"), QStringLiteral("bad_message"));
+
+        // This host does not let viewers edit agents.
+        client->sendJson({{QStringLiteral("type"), QStringLiteral("remove_agent")},
+                          {QStringLiteral("id"), QStringLiteral("r")},
+                          {QStringLiteral("agent"), QStringLiteral("mem")}});
+        QCOMPARE(str(console.waitMessage(QStringLiteral("error")), "code"), QStringLiteral("forbidden"));
+        // An agent cannot ask for history.
+        auto agent = std::make_unique<TestClient>();
+        QVERIFY(agent->open(host->url()));
+        QVERIFY(!agent->helloAgent(Token, QStringLiteral("someone")).isEmpty());
+        agent->sendJson(
+            {{QStringLiteral("type"), QStringLiteral("history")}, {QStringLiteral("agent"), QStringLiteral("mem")}});
+        QCOMPARE(str(agent->next(QStringLiteral("error")), "code"), QStringLiteral("forbidden"));
+    }
+
     void agentsAreEditedAndSavedAtomically()
     {
         QTemporaryDir dir;
