@@ -433,6 +433,31 @@ private Q_SLOTS:
         QVERIFY2(str(result, "text").contains(QStringLiteral("exited with code 7")), qPrintable(str(result, "text")));
     }
 
+    void backoffResetsAfterAStableRun()
+    {
+        HostConfig config;
+        AgentDefinition d = bot("stable",
+                                {QStringLiteral("--exit-after"), QStringLiteral("500"), QStringLiteral("--exit-code"),
+                                 QStringLiteral("1")});
+        d.backoffInitialMs = 100;
+        d.backoffFactor = 8;
+        d.backoffResetMs = 300; // each 500 ms run counts as stable
+        config.agents.push_back(d);
+        auto host = startHost(config);
+        auto client = viewer(*host);
+        Console console(client.get(), m_snapshot);
+        QVERIFY(!console.waitMark(QStringLiteral("stable"), QStringLiteral("run 4)"), 15000).isEmpty());
+        QStringList delays;
+        for (const QJsonObject& l : console.lines(QStringLiteral("stable"))) {
+            if (str(l, "text").startsWith(QStringLiteral("restarting in")))
+                delays.append(str(l, "text"));
+        }
+        // Without the reset the delays would be 0.1 s, 0.8 s, 6.4 s.
+        QVERIFY(delays.size() >= 3);
+        for (const QString& delay : delays)
+            QCOMPARE(delay, QStringLiteral("restarting in 0.1 s (attempt 1)"));
+    }
+
     void stopEscalatesAndKillsTheGroup()
     {
         HostConfig config;
