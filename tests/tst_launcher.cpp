@@ -111,31 +111,13 @@ public:
     }
     QJsonObject waitResult(const QString& id, int timeoutMs = 15000)
     {
-        QElapsedTimer timer;
-        timer.start();
-        while (timer.elapsed() < timeoutMs) {
-            for (int i = 0; i < m_results.size(); ++i) {
-                if (m_results[i].value(QStringLiteral("id")).toString() == id)
-                    return m_results.takeAt(i);
-            }
-            take(50);
-        }
-        return {};
+        return waitTake(
+            &m_results, [&](const QJsonObject& m) { return str(m, "id") == id; }, timeoutMs);
     }
     QJsonObject waitMessage(const QString& type, int timeoutMs = 10000)
     {
-        QElapsedTimer timer;
-        timer.start();
-        while (timer.elapsed() < timeoutMs) {
-            if (!m_other.isEmpty()) {
-                for (int i = 0; i < m_other.size(); ++i) {
-                    if (str(m_other[i], "type") == type)
-                        return m_other.takeAt(i);
-                }
-            }
-            take(50);
-        }
-        return {};
+        return waitTake(
+            &m_other, [&](const QJsonObject& m) { return str(m, "type") == type; }, timeoutMs);
     }
     const QList<QJsonObject>& lines(const QString& agent) { return m_lines[agent]; }
     QStringList texts(const QString& agent, bool withHostLines = false)
@@ -150,6 +132,21 @@ public:
     QList<QJsonObject> partials;
 
 private:
+    /// Removes and returns the first message of list that matches, waiting for one.
+    QJsonObject waitTake(QList<QJsonObject>* list, const std::function<bool(const QJsonObject&)>& match, int timeoutMs)
+    {
+        QElapsedTimer timer;
+        timer.start();
+        while (timer.elapsed() < timeoutMs) {
+            for (int i = 0; i < list->size(); ++i) {
+                if (match(list->at(i)))
+                    return list->takeAt(i);
+            }
+            take(50);
+        }
+        return {};
+    }
+
     void take(int waitMs)
     {
         const QJsonObject m = m_client->next({}, waitMs);
