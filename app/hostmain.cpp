@@ -77,6 +77,10 @@ int main(int argc, char* argv[])
         out << "Token: in " << server.tokenPath() << (server.tokenWasGenerated() ? " (new)" : "") << Qt::endl;
     else
         out << "Token: as configured" << Qt::endl;
+    if (!config.logDirectory.isEmpty())
+        out << "Console logs: " << config.logDirectory << Qt::endl;
+    if (!config.agents.empty())
+        out << "Launched agents: " << config.agents.size() << Qt::endl;
 
     return app.exec();
 }
