@@ -2375,6 +2375,8 @@ Agent* HostServer::Private::launch(const AgentDefinition& definition)
     agent->removing = false;
     if (!definition.name.isEmpty())
         agent->name = definition.name;
+    if (agent->supervisor)
+        launched.remove(agent->supervisor.get());
     agent->supervisor = std::make_unique<ProcessSupervisor>(definition, this);
     agent->supervisor->setExtraEnvironment(childEnvironment(definition));
     agent->supervisor->setMaxLineBytes(config.maxLineBytes);
@@ -2656,7 +2658,9 @@ void HostServer::Private::handleRemoveAgent(Connection* c, Json::Value root, QBy
             },
             Qt::QueuedConnection);
     };
-    if (agent->supervisor && agent->supervisor->isAlive())
+    const bool active = agent->supervisor
+        && (agent->supervisor->isAlive() || agent->supervisor->state() == ProcessSupervisor::State::Backoff);
+    if (active)
         agent->supervisor->stop([finish](bool, const QByteArray&) { finish(); });
     else
         finish();
