@@ -31,6 +31,8 @@ int main(int argc, char* argv[])
     parser.process(app);
 
     HostConfig config;
+    // The embedded host listens on loopback for this user's own window and bots.
+    config.allowAgentEditing = true;
     QString error;
     if (!config.loadForProgram(parser.value(configOption), &error)) {
         qCritical("agentdeck: %s", qPrintable(error));

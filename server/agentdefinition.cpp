@@ -121,8 +121,10 @@ bool AgentDefinition::operator==(const AgentDefinition& o) const
 
 int AgentDefinition::backoffDelayMs(int attempt) const
 {
+    // Never a tight respawn loop, whatever the configuration says.
+    constexpr int MinimumMs = 100;
     const double delay = backoffInitialMs * std::pow(backoffFactor, std::max(0, attempt - 1));
-    return int(std::min<double>(delay, backoffMaxMs));
+    return std::max(MinimumMs, int(std::min<double>(delay, backoffMaxMs)));
 }
 
 bool AgentDefinition::fromJson(Json::Value object, const QString& path, AgentDefinition* definition, QString* error)

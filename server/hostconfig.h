@@ -54,8 +54,9 @@ struct HostConfig
 
     /// The local agents the host launches and supervises.
     std::vector<AgentDefinition> agents;
-    /// Whether viewers may add, change and remove agent definitions.
-    bool allowAgentEditing = true;
+    /// Whether viewers may add, change and remove agent definitions (run commands on
+    /// this machine): off unless configured; the desktop app turns it on for its own host.
+    bool allowAgentEditing = false;
     /// The file this configuration was loaded from; agent edits are saved there.
     QString configPath;
 

@@ -126,6 +126,7 @@ struct Agent
     std::unique_ptr<ProcessSupervisor> supervisor;
     quint64 linesAtLastSample = 0;
     bool removing = false;
+    qint64 botLogSeq = 0; // the highest number a launched bot gave its own log lines
     std::unique_ptr<LogFile> file;
 };
 
@@ -206,6 +207,7 @@ struct CommandTarget
     QByteArray agentId;
     QByteArray hostCommandId;
     bool done = false;
+    bool builtin = false; // handled by the launcher, not by the agent's connection
 };
 
 struct PendingCommand
@@ -343,6 +345,7 @@ struct HostServer::Private final : public ProcessSupervisor::Listener
     Agent* ensureAgent(const QByteArray& id, bool* created);
     QByteArray agentJson(const Agent& agent) const;
     QByteArray agentEvent(const Agent& agent, QByteArrayView event) const;
+    QByteArray publicDefinition(const AgentDefinition& definition) const;
     QByteArray snapshotJson() const;
     void agentWentOffline(Agent* agent);
     void appendLine(Agent& agent, qint64 seq, qint64 ts, Stream stream, LogLevel level, QByteArrayView source,
@@ -380,7 +383,9 @@ struct HostServer::Private final : public ProcessSupervisor::Listener
     void finishTarget(PendingCommand* command, size_t target, const QByteArray& resultJson);
     QByteArray resultJson(const PendingCommand& command, const QByteArray& agentId, bool ok, QByteArrayView text,
                           QByteArrayView error, QByteArrayView extraRaw = {}) const;
-    void failCommandsOf(const Agent& agent, QByteArrayView error, QByteArrayView text);
+    /// Fails the commands waiting for agent's connection (and, with builtins, those
+    /// waiting for its launcher).
+    void failCommandsOf(const Agent& agent, QByteArrayView error, QByteArrayView text, bool builtins = false);
     void dropCommand(PendingCommand* command);
 };
 
@@ -1387,7 +1392,8 @@ void HostServer::Private::handleHello(Connection* c, Json::Value root)
     Json::Writer w(&welcome);
     w.beginObject().key("type").string("welcome").key("protocol").integer(1).key("role").string("agent");
     w.key("host").raw(hostJson);
-    w.key("resume_from").beginObject().key("log").integer(agent->log.lastSeq());
+    // A launched bot numbers its own lines apart from its captured output.
+    w.key("resume_from").beginObject().key("log").integer(agent->supervisor ? agent->botLogSeq : agent->log.lastSeq());
     w.key("forum").integer(agent->forum.lastSeq()).endObject();
     w.endObject();
     send(c, welcome);
@@ -1470,12 +1476,32 @@ QByteArray HostServer::Private::agentJson(const Agent& agent) const
         if (process->nextStartAt() > 0)
             w.key("next_start_at").integer(process->nextStartAt());
         w.endObject();
-        w.key("definition").raw(process->definition().toJson());
+        w.key("definition").raw(publicDefinition(process->definition()));
     }
     if (agent.file)
         w.key("log_file").string(agent.file->path());
     w.endObject();
     return json;
+}
+
+QByteArray HostServer::Private::publicDefinition(const AgentDefinition& definition) const
+{
+    // Environment values often hold keys: those of secret-sounding names are not shown,
+    // the others pass the redactor like console text.
+    AgentDefinition shown = definition;
+    static const char* const secretWords[] = {"KEY", "TOKEN", "SECRET", "PASS", "AUTH", "CREDENTIAL", "PRIVATE"};
+    QByteArray redacted;
+    for (auto& [name, value] : shown.env) {
+        const QString upper = name.toUpper();
+        const bool secret = std::any_of(std::begin(secretWords), std::end(secretWords),
+                                        [&](const char* word) { return upper.contains(QLatin1String(word)); });
+        const QByteArray utf8 = value.toUtf8();
+        if (secret)
+            value = QStringLiteral("[REDACTED]");
+        else if (redactor.redact(utf8, &redacted))
+            value = QString::fromUtf8(redacted);
+    }
+    return shown.toJson();
 }
 
 QByteArray HostServer::Private::agentEvent(const Agent& agent, QByteArrayView event) const
@@ -1593,7 +1619,15 @@ void HostServer::Private::handleLog(Connection* c, Json::Value root, QByteArrayV
                     firstProblem = QStringLiteral("\"seq\" must be an integer from 1");
                 continue;
             }
-            const qint64 seq = f[5].toInteger();
+            qint64 seq = f[5].toInteger();
+            if (agent.supervisor) {
+                // The bot's numbers only tell resends apart; the host numbers what it stores,
+                // because the child's captured output shares the agent's numbers.
+                if (seq <= agent.botLogSeq)
+                    continue;
+                agent.botLogSeq = seq;
+                seq = agent.log.lastSeq() + 1;
+            }
             const qint64 previous = agent.log.lastSeq();
             if (!admitNumbered(agent.log, seq))
                 continue;
@@ -2082,13 +2116,14 @@ void HostServer::Private::dropCommand(PendingCommand* command)
     }
 }
 
-void HostServer::Private::failCommandsOf(const Agent& agent, QByteArrayView error, QByteArrayView text)
+void HostServer::Private::failCommandsOf(const Agent& agent, QByteArrayView error, QByteArrayView text, bool builtins)
 {
     std::vector<std::pair<PendingCommand*, size_t>> affected;
     for (auto& entry : commands) {
         PendingCommand* command = entry.second.get();
         for (size_t i = 0; i < command->targets.size(); ++i) {
-            if (!command->targets[i].done && command->targets[i].agentId == agent.id)
+            const CommandTarget& t = command->targets[i];
+            if (!t.done && t.agentId == agent.id && (builtins || !t.builtin))
                 affected.emplace_back(command, i);
         }
     }
@@ -2381,6 +2416,7 @@ Agent* HostServer::Private::launch(const AgentDefinition& definition)
     agent->supervisor->setExtraEnvironment(childEnvironment(definition));
     agent->supervisor->setMaxLineBytes(config.maxLineBytes);
     launched.insert(agent->supervisor.get(), agent);
+    agent->linesAtLastSample = 0;
     if (created)
         coverNewAgent(agent);
     broadcastToViewers(agentEvent(*agent, created ? "added" : "changed"), false);
@@ -2393,10 +2429,13 @@ void HostServer::Private::shutdownLaunched()
 {
     qint64 wait = 0;
     for (auto& entry : agents) {
-        if (ProcessSupervisor* s = entry.second->supervisor.get(); s && s->isAlive()) {
-            s->beginShutdown();
+        ProcessSupervisor* s = entry.second->supervisor.get();
+        if (!s)
+            continue;
+        if (s->isAlive())
             wait = std::max<qint64>(wait, s->definition().stopwaitsecs * 1000ll);
-        }
+        // Also for those waiting to restart: no new process after this.
+        s->beginShutdown();
     }
     const qint64 deadline = nowMs() + wait;
     for (auto& entry : agents) {
@@ -2410,6 +2449,7 @@ void HostServer::Private::runBuiltin(PendingCommand* command, size_t target, Age
 {
     const QByteArray hostCommandId = 'c' + QByteArray::number(nextCommandSerial++);
     command->targets[target].hostCommandId = hostCommandId;
+    command->targets[target].builtin = true;
     commandsByHostId.insert(hostCommandId, {command, target});
     const QByteArray agentId = agent->id;
     auto done = [this, hostCommandId, agentId](bool ok, const QByteArray& text) {
@@ -2577,6 +2617,11 @@ void HostServer::Private::handleDefineAgent(Connection* c, Json::Value root, QBy
         replyRequest(c, ref, definition.id, false, "the agent is being removed", ErrorCode::BadMessage);
         return;
     }
+    if (agent && !agent->supervisor && agent->connection) {
+        replyRequest(c, ref, definition.id, false, "a connected agent has this id; it must disconnect first",
+                     ErrorCode::BadMessage);
+        return;
+    }
     std::vector<AgentDefinition> definitions = config.agents;
     auto slot = std::find_if(definitions.begin(), definitions.end(),
                              [&](const AgentDefinition& d) { return d.id == definition.id; });
@@ -2672,7 +2717,7 @@ void HostServer::Private::removeAgent(const QByteArray& id)
     if (it == agents.end())
         return;
     Agent* agent = it->second.get();
-    failCommandsOf(*agent, ErrorCode::Disconnected, "the agent was removed");
+    failCommandsOf(*agent, ErrorCode::Disconnected, "the agent was removed", true);
     if (agent->connection) {
         agent->connection->agent = nullptr;
         close(agent->connection, CloseNormal, QStringLiteral("agent removed"));

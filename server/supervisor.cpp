@@ -211,7 +211,7 @@ void ProcessSupervisor::stop(Done done)
                   + ", SIGKILL after " + QByteArray::number(m_definition.stopwaitsecs) + " s");
         if (m_definition.stopasgroup)
             signalGroup(m_definition.stopsignal);
-        else
+        else if (m_pid > 0)
             ::kill(pid_t(m_pid), m_definition.stopsignal);
         m_stopTimer->start(m_definition.stopwaitsecs * 1000);
         return;
@@ -301,31 +301,39 @@ bool ProcessSupervisor::writeStdin(QByteArrayView text, QByteArray* message)
 
 void ProcessSupervisor::beginShutdown()
 {
+    m_shutDown = true;
     m_backoffTimer->stop();
     m_startTimer->stop();
     m_restartAfterStop = false;
-    if (!m_process)
+    m_nextStartAt = 0;
+    if (!m_process) {
+        if (m_state == State::Backoff)
+            setState(State::Stopped);
         return;
+    }
     m_stopRequested = true;
     setState(State::Stopping);
+    event(LogLevel::Info, "stopping with the host: " + signalName(m_definition.stopsignal));
     if (m_definition.stopasgroup)
         signalGroup(m_definition.stopsignal);
-    else
+    else if (m_pid > 0)
         ::kill(pid_t(m_pid), m_definition.stopsignal);
 }
 
 void ProcessSupervisor::finishShutdown(qint64 deadlineMs)
 {
     if (m_process) {
+        if (m_definition.stopwaitsecs > 0)
+            event(LogLevel::Info, "waiting for the process to end");
         const qint64 wait = std::max<qint64>(0, deadlineMs - nowMs());
         if (!m_process->waitForFinished(int(std::min<qint64>(wait, m_definition.stopwaitsecs * 1000ll))) && m_process) {
             m_killRequested = true;
+            event(LogLevel::Warning, "still running at the host's exit: sending SIGKILL to the process group");
             signalGroup(SIGKILL);
             if (m_process)
                 m_process->waitForFinished(2000);
         }
     }
-    killLeftovers();
 }
 
 // ---------------------------------------------------------------------------
@@ -333,6 +341,10 @@ void ProcessSupervisor::finishShutdown(qint64 deadlineMs)
 
 void ProcessSupervisor::spawn()
 {
+    if (m_shutDown) {
+        resolve(&m_startWaiters, false, "the host is shutting down");
+        return;
+    }
     if (m_hasPendingDefinition) {
         m_definition = m_pendingDefinition;
         m_hasPendingDefinition = false;
@@ -377,6 +389,12 @@ void ProcessSupervisor::spawn()
     m_spawnedMonotonic = monotonicMs();
     setState(State::Starting);
     process->start(QIODevice::ReadWrite);
+    if (m_process == process && process->processId() > 0) {
+        // Also from this side, so that a stop right away reaches the new group.
+        m_pid = process->processId();
+        ::setpgid(pid_t(m_pid), pid_t(m_pid));
+        m_pgid = m_pid;
+    }
 }
 
 void ProcessSupervisor::onStarted()
@@ -414,6 +432,7 @@ void ProcessSupervisor::onFailedToStart()
         return;
     const QByteArray why = m_process->errorString().toUtf8();
     releaseProcess();
+    m_pgid = 0;
     event(LogLevel::Error, "could not start `" + m_definition.command.toUtf8() + "`: " + why);
     if (m_stopRequested) {
         setState(State::Stopped);
@@ -440,6 +459,7 @@ void ProcessSupervisor::onFinished(int exitCode, bool crashed)
     const bool wasStarting = m_state == State::Starting;
     releaseProcess();
     killLeftovers();
+    m_pgid = 0;
 
     if (m_stopRequested) {
         event(LogLevel::Info, "stopped: " + how);
@@ -512,6 +532,7 @@ void ProcessSupervisor::onStopTimeout()
 
 void ProcessSupervisor::signalGroup(int signal)
 {
+    // Never a pid of 0 or below: that would reach the host's own group, or everyone.
     if (m_pgid > 0)
         ::kill(-pid_t(m_pgid), signal);
     else if (m_process && m_process->processId() > 0)
@@ -538,6 +559,7 @@ void ProcessSupervisor::releaseProcess()
     QProcess* process = m_process;
     m_process = nullptr;
     m_pid = 0;
+    m_startedAt = 0;
     process->disconnect(this);
     process->deleteLater();
 }

@@ -139,6 +139,7 @@ private:
     bool m_stopRequested = false;
     bool m_killRequested = false;
     bool m_restartAfterStop = false;
+    bool m_shutDown = false;
     quint64 m_lines = 0;
     std::vector<Done> m_startWaiters;
     std::vector<Done> m_stopWaiters;

@@ -455,6 +455,44 @@ private Q_SLOTS:
             QCOMPARE(delay, QStringLiteral("restarting in 0.1 s (attempt 1)"));
     }
 
+    void stopRightAfterStartReachesTheChild()
+    {
+        HostConfig config;
+        AgentDefinition d =
+            bot("quick", {QStringLiteral("--on-sigterm-exit"), QStringLiteral("5"), QStringLiteral("--forever")});
+        d.autostart = false;
+        d.stopasgroup = false;
+        config.agents.push_back(d);
+        auto host = startHost(config);
+        auto client = viewer(*host);
+        Console console(client.get(), m_snapshot);
+        // Both in one go: the stop comes before the host has heard that the child started.
+        client->sendJson(command(QStringLiteral("go"), QStringLiteral("quick"), QStringLiteral("start")));
+        client->sendJson(command(QStringLiteral("halt"), QStringLiteral("quick"), QStringLiteral("stop")));
+        const QJsonObject stopped = console.waitResult(QStringLiteral("halt"));
+        QVERIFY(stopped.value(QStringLiteral("ok")).toBool());
+        QVERIFY2(str(stopped, "text").contains(QStringLiteral("exited with code 5"))
+                     || str(stopped, "text").contains(QStringLiteral("SIGTERM")),
+                 qPrintable(str(stopped, "text")));
+        QCOMPARE(console.waitResult(QStringLiteral("go")).value(QStringLiteral("ok")).toBool(true), false);
+    }
+
+    void hostStopDuringBackoffSpawnsNothing()
+    {
+        HostConfig config;
+        AgentDefinition d = bot("loop", {QStringLiteral("--exit-code"), QStringLiteral("1")});
+        d.backoffInitialMs = 400;
+        config.agents.push_back(d);
+        auto host = startHost(config);
+        auto client = viewer(*host);
+        Console console(client.get(), m_snapshot);
+        QVERIFY(!console.waitMark(QStringLiteral("loop"), QStringLiteral("restarting in")).isEmpty());
+        host->stop();
+        const quint64 lines = host->linesIngested();
+        QTest::qWait(900);
+        QCOMPARE(host->linesIngested(), lines);
+    }
+
     void stopEscalatesAndKillsTheGroup()
     {
         HostConfig config;
@@ -593,6 +631,14 @@ private Q_SLOTS:
         const QJsonObject pong = console.waitResult(QStringLiteral("ping"));
         QVERIFY(pong.value(QStringLiteral("ok")).toBool());
         QCOMPARE(str(pong, "text"), QStringLiteral("pong"));
+        QVERIFY(!console.waitText(QStringLiteral("py"), QStringLiteral("numbered by the bot")).isEmpty());
+
+        // A restart answers for the process, though the bot's connection goes with it.
+        client->sendJson(command(QStringLiteral("again"), QStringLiteral("py"), QStringLiteral("restart")));
+        const QJsonObject restarted = console.waitResult(QStringLiteral("again"));
+        QVERIFY2(restarted.value(QStringLiteral("ok")).toBool(), qPrintable(str(restarted, "text")));
+        QVERIFY(!console.waitMark(QStringLiteral("py"), QStringLiteral("run 2)")).isEmpty());
+
         client->sendJson(command(QStringLiteral("bye"), QStringLiteral("py"), QStringLiteral("stdin"),
                                  {{QStringLiteral("text"), QStringLiteral("quit")}}));
         QVERIFY(console.waitResult(QStringLiteral("bye")).value(QStringLiteral("ok")).toBool());
@@ -778,6 +824,7 @@ private Q_SLOTS:
         HostConfig config;
         QString error;
         QVERIFY2(config.load(path, &error), qPrintable(error));
+        config.allowAgentEditing = true;
         auto host = startHost(config);
         auto client = viewer(*host);
         Console console(client.get(), m_snapshot);

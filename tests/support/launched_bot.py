@@ -30,6 +30,10 @@ async def main():
             {"text": os.environ.get("BOT_GREETING", "hello")}]}))
         await ws.send(json.dumps({"type": "log", "lines": [
             {"text": "published over the protocol", "source": "bot"}]}))
+        # Its own numbers go on from resume_from, whatever the child printed meanwhile.
+        seq = welcome["resume_from"]["log"] + 1
+        await ws.send(json.dumps({"type": "log", "lines": [
+            {"seq": seq, "text": "numbered by the bot", "source": "bot"}]}))
 
         async def answer():
             async for raw in ws:
