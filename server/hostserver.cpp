@@ -2351,7 +2351,13 @@ void HostServer::Private::handleHistory(Connection* c, Json::Value root, QByteAr
         const qsizetype begin = std::max<qsizetype>(0, end - limit);
         for (qsizetype i = begin; i < end; ++i)
             lines.push_back(store.lineAt(i));
-        more = begin > 0 || (store.lineCount() > 0 && store.lineAt(0).seq > 1) || (end == 0 && store.lastSeq() > 0);
+        // Older lines than memory holds cannot be fetched here, so "more" means more in memory.
+        more = begin > 0;
+        const qint64 low = lines.empty() ? 0 : lines.front().seq;
+        const qint64 high = before > 0 ? before : store.lastSeq() + 1;
+        for (const SeqGap* gap = store.gaps().firstEndingAtOrAfter(low); gap && gap->from < high;
+             gap = store.gaps().firstEndingAtOrAfter(gap->to + 1))
+            gaps.push_back(*gap);
     }
     // Keep the reply within one message: the newest lines win.
     size_t first = lines.size();

@@ -289,6 +289,13 @@ bool ProcessSupervisor::writeStdin(QByteArrayView text, QByteArray* message)
         *message = "not running";
         return false;
     }
+    // A child that does not read its stdin must not make the host buffer without end.
+    constexpr qint64 MaxPendingStdin = 1024 * 1024;
+    if (m_process->bytesToWrite() > MaxPendingStdin) {
+        *message = "the process is not reading its stdin (" + QByteArray::number(m_process->bytesToWrite())
+            + " bytes still waiting)";
+        return false;
+    }
     QByteArray data = text.toByteArray();
     data.append('\n');
     if (m_process->write(data) != data.size()) {
