@@ -275,7 +275,14 @@ private Q_SLOTS:
         for (int i = 1; i < lines.size(); ++i)
             QCOMPARE(lines[i].value(QStringLiteral("seq")).toInteger(),
                      lines[i - 1].value(QStringLiteral("seq")).toInteger() + 1);
-        QVERIFY(!console.waitProcessState(QStringLiteral("a"), QStringLiteral("EXITED")).isEmpty());
+        // A new viewer's snapshot shows how the run ended.
+        TestClient late;
+        QVERIFY(late.open(host->url()));
+        const QJsonArray agents = late.helloViewer(Token).value(QStringLiteral("agents")).toArray();
+        QCOMPARE(agents.size(), 1);
+        const QJsonObject process = agents[0].toObject().value(QStringLiteral("process")).toObject();
+        QCOMPARE(str(process, "state"), QStringLiteral("EXITED"));
+        QCOMPARE(process.value(QStringLiteral("exit_code")).toInt(-1), 0);
     }
 
     void partialCrlfAndInvalidBytes()
