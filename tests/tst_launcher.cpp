@@ -291,7 +291,7 @@ private Q_SLOTS:
         config.agents.push_back(bot("p",
                                     {QStringLiteral("--text"),
                                      QStringLiteral("dos line\\r\\n10%\\r20%\\r30%\\nbad \\xff\\xfe end\\nprogress 5%"),
-                                     QStringLiteral("--sleep"), QStringLiteral("600")}));
+                                     QStringLiteral("--sleep"), QStringLiteral("2000")}));
         config.agents.back().autorestart = AgentDefinition::Restart::Never;
         auto host = startHost(config);
         auto client = viewer(*host);
