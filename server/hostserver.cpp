@@ -220,6 +220,17 @@ struct PendingCommand
     int remaining = 0;
 };
 
+/// The level a stored line gets: as given, else inferred from its text, else the stream's default.
+LogLevel lineLevel(LogLevel given, Stream stream, QByteArrayView text)
+{
+    if (given != LogLevel::Unknown)
+        return given;
+    const LogLevel inferred = inferLogLevel(text);
+    if (inferred != LogLevel::Unknown)
+        return inferred;
+    return stream == Stream::Stderr ? LogLevel::Warning : LogLevel::Info;
+}
+
 /// For an item its agent numbered: false for a duplicate (a resend after a reconnect);
 /// otherwise records the numbers the agent skipped as an agent_dropped gap.
 template <typename Store>
@@ -1633,10 +1644,7 @@ void HostServer::Private::handleLog(Connection* c, Json::Value root, QByteArrayV
                 continue;
             if (agent.file && seq > previous + 1)
                 agent.file->appendGap(previous + 1, seq - 1, GapReason::AgentDropped);
-            if (level == LogLevel::Unknown)
-                level = inferLogLevel(text);
-            if (level == LogLevel::Unknown)
-                level = stream == Stream::Stderr ? LogLevel::Warning : LogLevel::Info;
+            level = lineLevel(level, stream, text);
             if (rateAllows(agent, now)) {
                 appendLine(agent, seq, ts, stream, level, source, text);
             } else {
@@ -1655,10 +1663,7 @@ void HostServer::Private::handleLog(Connection* c, Json::Value root, QByteArrayV
                 if (nl >= 0 && piece.endsWith('\r'))
                     piece.chop(1);
                 if (first) {
-                    if (level == LogLevel::Unknown)
-                        level = inferLogLevel(piece);
-                    if (level == LogLevel::Unknown)
-                        level = stream == Stream::Stderr ? LogLevel::Warning : LogLevel::Info;
+                    level = lineLevel(level, stream, piece);
                     first = false;
                 }
                 const qint64 seq = agent.log.lastSeq() + 1;
@@ -1692,10 +1697,7 @@ void HostServer::Private::setPartial(Agent& agent, Stream stream, qint64 ts, Log
                                      QByteArrayView text)
 {
     PartialLine& p = agent.partial[int(stream)];
-    if (level == LogLevel::Unknown)
-        level = inferLogLevel(text);
-    if (level == LogLevel::Unknown)
-        level = stream == Stream::Stderr ? LogLevel::Warning : LogLevel::Info;
+    level = lineLevel(level, stream, text);
     p.present = true;
     p.text = text.toByteArray();
     p.source = source.toByteArray();
@@ -2483,9 +2485,7 @@ void HostServer::Private::runBuiltin(PendingCommand* command, size_t target, Age
                                                   : 0;
         QByteArray text = "args.signal must name a signal, such as \"SIGUSR1\"";
         if (signal == 0) {
-            const auto found = commandsByHostId.find(hostCommandId);
-            finishTarget(found->first, found->second,
-                         resultJson(*command, agentId, false, text, ErrorCode::BadMessage));
+            finishTarget(command, target, resultJson(*command, agentId, false, text, ErrorCode::BadMessage));
             return;
         }
         const bool ok = process.sendSignal(signal, &text);
@@ -2493,8 +2493,7 @@ void HostServer::Private::runBuiltin(PendingCommand* command, size_t target, Age
     } else {
         const Json::Value text = args["text"];
         if (!text.isString()) {
-            const auto found = commandsByHostId.find(hostCommandId);
-            finishTarget(found->first, found->second,
+            finishTarget(command, target,
                          resultJson(*command, agentId, false, "args.text must be a string", ErrorCode::BadMessage));
             return;
         }
@@ -2541,9 +2540,7 @@ void HostServer::Private::processLine(ProcessSupervisor* supervisor, Stream stre
         return;
     if (redactor.redact(text, &redactScratch))
         text = redactScratch;
-    LogLevel level = inferLogLevel(text);
-    if (level == LogLevel::Unknown)
-        level = stream == Stream::Stderr ? LogLevel::Warning : LogLevel::Info;
+    const LogLevel level = lineLevel(LogLevel::Unknown, stream, text);
     appendLine(*agent, agent->log.lastSeq() + 1, ts, stream, level, {}, text);
 }
 
