@@ -184,6 +184,8 @@ struct PendingCommand;
 struct Connection
 {
     QWebSocket* socket = nullptr;
+    HostServer::LocalViewer* local = nullptr; // an in-process viewer instead of a socket
+    quint64 serial = 0;
     Role role = Role::None;
     Agent* agent = nullptr;
     qint64 acceptedMs = 0;
@@ -279,7 +281,8 @@ struct HostServer::Private final : public ProcessSupervisor::Listener
     QByteArray hostJson;
     bool secure = false;
 
-    std::map<QWebSocket*, std::unique_ptr<Connection>> connections;
+    std::map<const void*, std::unique_ptr<Connection>> connections; // by socket or local viewer
+    quint64 nextConnectionSerial = 1;
     std::vector<std::unique_ptr<Connection>> graveyard;
     std::map<QByteArray, std::unique_ptr<Agent>> agents;
     QHash<QString, int> perAddress;
@@ -313,7 +316,7 @@ struct HostServer::Private final : public ProcessSupervisor::Listener
     bool listen(QString* error);
     void onTcpConnection();
     void onWebSocketConnection();
-    void onDisconnected(QWebSocket* socket);
+    void onDisconnected(const void* key);
     void onHousekeeping();
     void onMetricsTick();
 
@@ -337,10 +340,14 @@ struct HostServer::Private final : public ProcessSupervisor::Listener
     qint64 sendGapOrFindRun(Connection* v, const Agent& agent, const Store& store, QByteArrayView kind,
                             qint64* position, qint64 end, bool* fresh);
     void sendPartials(Connection* v, Cursor& cursor);
+    qint64 pendingBytes(const Connection* v) const
+    {
+        return v->local ? v->local->backlogBytes() : v->socket->bytesToWrite();
+    }
     bool overBacklog(Connection* v) const;
 
     // Messages
-    void onTextMessage(Connection* c, const QString& message);
+    void onTextMessage(Connection* c, const QByteArray& utf8);
     void handleHello(Connection* c, Json::Value root);
     void handleLog(Connection* c, Json::Value root, QByteArrayView ref);
     void handleForum(Connection* c, Json::Value root, QByteArrayView ref);
@@ -569,16 +576,21 @@ void HostServer::stop()
         if (entry.second->file)
             entry.second->file->flush();
     }
-    std::vector<QWebSocket*> sockets;
+    std::vector<const void*> keys;
     for (auto& entry : d->connections)
-        sockets.push_back(entry.first);
-    for (QWebSocket* socket : sockets) {
-        auto it = d->connections.find(socket);
+        keys.push_back(entry.first);
+    for (const void* key : keys) {
+        auto it = d->connections.find(key);
         if (it == d->connections.end())
             continue;
-        it->second->closing = true;
-        socket->close(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("host shutting down"));
-        socket->abort();
+        Connection* c = it->second.get();
+        if (c->local) {
+            d->close(c, CloseNormal, QStringLiteral("host shutting down"));
+            continue;
+        }
+        c->closing = true;
+        c->socket->close(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("host shutting down"));
+        c->socket->abort();
     }
     for (auto& entry : d->pendingSockets) {
         if (entry.socket)
@@ -595,8 +607,10 @@ void HostServer::stop()
         d->wsServer = nullptr;
     }
     // Connections not yet disconnected by abort() are released here.
-    for (auto& entry : d->connections)
-        entry.first->deleteLater();
+    for (auto& entry : d->connections) {
+        if (entry.second->socket)
+            entry.second->socket->deleteLater();
+    }
     d->connections.clear();
     d->commands.clear();
     d->commandsByHostId.clear();
@@ -644,6 +658,39 @@ bool HostServer::tokenWasGenerated() const
 QByteArray HostServer::hostId() const
 {
     return d->hostId;
+}
+
+void HostServer::attachLocalViewer(LocalViewer* viewer)
+{
+    auto connection = std::make_unique<Connection>();
+    Connection* c = connection.get();
+    c->local = viewer;
+    c->serial = d->nextConnectionSerial++;
+    c->role = Role::Viewer;
+    c->acceptedMs = c->lastActivityMs = c->lastPingMs = nowMs();
+    d->connections.emplace(viewer, std::move(connection));
+    d->send(c, "{\"type\":\"welcome\",\"protocol\":1,\"role\":\"viewer\",\"host\":" + d->hostJson + '}');
+    d->send(c, d->snapshotJson());
+}
+
+void HostServer::receiveFromLocalViewer(LocalViewer* viewer, const QByteArray& json)
+{
+    const auto it = d->connections.find(viewer);
+    if (it != d->connections.end())
+        d->onTextMessage(it->second.get(), json);
+}
+
+void HostServer::localViewerDrained(LocalViewer* viewer)
+{
+    const auto it = d->connections.find(viewer);
+    if (it != d->connections.end())
+        d->drainViewer(it->second.get());
+}
+
+void HostServer::detachLocalViewer(LocalViewer* viewer)
+{
+    if (d->connections.count(viewer))
+        d->onDisconnected(viewer);
 }
 
 int HostServer::agentCount() const
@@ -726,6 +773,7 @@ void HostServer::Private::onWebSocketConnection()
         auto connection = std::make_unique<Connection>();
         Connection* c = connection.get();
         c->socket = socket;
+        c->serial = nextConnectionSerial++;
         c->acceptedMs = c->lastActivityMs = c->lastPingMs = nowMs();
         connections.emplace(socket, std::move(connection));
 
@@ -738,7 +786,7 @@ void HostServer::Private::onWebSocketConnection()
         QObject::connect(socket, &QWebSocket::textMessageReceived, q, [this, socket](const QString& message) {
             auto it = connections.find(socket);
             if (it != connections.end())
-                onTextMessage(it->second.get(), message);
+                onTextMessage(it->second.get(), message.toUtf8());
         });
         QObject::connect(socket, &QWebSocket::binaryMessageReceived, q, [this, socket](const QByteArray&) {
             auto it = connections.find(socket);
@@ -764,9 +812,9 @@ void HostServer::Private::onWebSocketConnection()
     }
 }
 
-void HostServer::Private::onDisconnected(QWebSocket* socket)
+void HostServer::Private::onDisconnected(const void* key)
 {
-    auto it = connections.find(socket);
+    auto it = connections.find(key);
     if (it == connections.end())
         return;
     std::unique_ptr<Connection> c = std::move(it->second);
@@ -779,7 +827,8 @@ void HostServer::Private::onDisconnected(QWebSocket* socket)
     for (PendingCommand* command : pending)
         dropCommand(command);
     // Its handlers find no connection from now on; the destroyed hook still counts it out.
-    socket->deleteLater();
+    if (c->socket)
+        c->socket->deleteLater();
     // The connection may be on the stack of a handler that closed it; free it later.
     graveyard.push_back(std::move(c));
     QMetaObject::invokeMethod(
@@ -794,6 +843,8 @@ void HostServer::Private::onHousekeeping()
     for (auto& entry : connections)
         all.push_back(entry.second.get());
     for (Connection* c : all) {
+        if (c->local)
+            continue; // in-process: no handshake, no pings
         if (c->closing) {
             if (now - c->closeStartedMs >= config.closeGraceMs)
                 c->socket->abort();
@@ -856,7 +907,10 @@ void HostServer::Private::send(Connection* c, const QByteArray& json)
 {
     if (c->closing)
         return;
-    c->socket->sendTextMessage(QString::fromUtf8(json));
+    if (c->local)
+        c->local->deliver(json);
+    else
+        c->socket->sendTextMessage(QString::fromUtf8(json));
 }
 
 void HostServer::Private::sendError(Connection* c, QByteArrayView code, const QString& text, QByteArrayView ref)
@@ -883,12 +937,18 @@ void HostServer::Private::close(Connection* c, quint16 code, const QString& reas
         return;
     c->closing = true;
     c->closeStartedMs = nowMs();
+    if (c->local) {
+        HostServer::LocalViewer* viewer = c->local;
+        onDisconnected(viewer);
+        viewer->closed(code, reason);
+        return;
+    }
     c->socket->close(QWebSocketProtocol::CloseCode(code), reason);
 }
 
 bool HostServer::Private::overBacklog(Connection* v) const
 {
-    return v->socket->bytesToWrite() > config.viewerBacklogBytes;
+    return pendingBytes(v) > config.viewerBacklogBytes;
 }
 
 void HostServer::Private::broadcast(const Agent& agent, const QByteArray& json, bool droppable)
@@ -963,10 +1023,12 @@ void HostServer::Private::drainViewer(Connection* v)
     // bytesWritten is not emitted for writes made inside its own handler, so the
     // backlog is checked here after every flush rather than left to that signal.
     while (!v->closing) {
-        if (v->backlogged && v->socket->bytesToWrite() < config.viewerBacklogBytes / 2) {
+        if (v->backlogged && pendingBytes(v) < config.viewerBacklogBytes / 2) {
             v->backlogged = false;
             pumpViewer(v);
         }
+        if (v->local)
+            break; // the viewer calls localViewerDrained() when it has taken what it was given
         const qint64 before = v->socket->bytesToWrite();
         if (before == 0 || v->closing)
             break;
@@ -1208,12 +1270,11 @@ void HostServer::Private::pumpViewer(Connection* v)
 // ---------------------------------------------------------------------------
 // Messages
 
-void HostServer::Private::onTextMessage(Connection* c, const QString& message)
+void HostServer::Private::onTextMessage(Connection* c, const QByteArray& utf8)
 {
     if (c->closing)
         return;
     c->lastActivityMs = nowMs();
-    const QByteArray utf8 = message.toUtf8();
     QString parseError;
     if (!doc.parse(utf8, &parseError)) {
         sendError(c, ErrorCode::BadMessage,
@@ -2693,16 +2754,17 @@ void HostServer::Private::handleRemoveAgent(Connection* c, Json::Value root, QBy
     }
     agent->removing = true;
     const QByteArray refJson = ref.toByteArray();
-    QPointer<QWebSocket> socket = c->socket;
-    auto finish = [this, id, refJson, socket] {
+    const quint64 serial = c->serial;
+    auto finish = [this, id, refJson, serial] {
         // Later, so that the supervisor is not on the stack when it goes.
         QMetaObject::invokeMethod(
             q,
-            [this, id, refJson, socket] {
+            [this, id, refJson, serial] {
                 removeAgent(id);
-                const auto found = socket ? connections.find(socket.data()) : connections.end();
-                if (found != connections.end())
-                    replyRequest(found->second.get(), refJson, id, true, "removed");
+                for (auto& entry : connections) {
+                    if (entry.second->serial == serial && !entry.second->closing)
+                        replyRequest(entry.second.get(), refJson, id, true, "removed");
+                }
             },
             Qt::QueuedConnection);
     };

@@ -43,6 +43,29 @@ public:
     bool tokenWasGenerated() const;
     QByteArray hostId() const;
 
+    /// A viewer in the same process: it speaks the viewer side of the protocol
+    /// without a socket, a handshake or a token. All calls on the host's thread.
+    class LocalViewer
+    {
+    public:
+        virtual ~LocalViewer() = default;
+        /// One message for the viewer (a JSON object in UTF-8).
+        virtual void deliver(const QByteArray& json) = 0;
+        /// Bytes delivered and not yet taken; above the viewer backlog the host
+        /// holds back and the viewer later gets slow_consumer gaps, as a socket would.
+        virtual qint64 backlogBytes() const = 0;
+        /// The host ended the connection (stopped, or the viewer misbehaved).
+        virtual void closed(quint16 code, const QString& reason) = 0;
+    };
+    /// Opens an in-process viewer connection: `welcome` and `snapshot` are delivered at once.
+    void attachLocalViewer(LocalViewer* viewer);
+    /// Hands the host a message from the viewer (subscribe, command...).
+    void receiveFromLocalViewer(LocalViewer* viewer, const QByteArray& json);
+    /// The viewer has taken what it was given; the host may send what it held back.
+    void localViewerDrained(LocalViewer* viewer);
+    /// Ends the viewer's connection without calling closed().
+    void detachLocalViewer(LocalViewer* viewer);
+
     int agentCount() const;
     int viewerCount() const;
     quint64 linesIngested() const;
