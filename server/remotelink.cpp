@@ -22,6 +22,8 @@ qint64 nowMs()
 
 /// A connection that stayed up this long was a success: the next failure starts the backoff over.
 constexpr qint64 StableMs = 10000;
+/// Decoded events waiting for the window beyond this: the link disconnects until they are taken.
+constexpr qint64 MaxPendingBytes = 256 * 1024 * 1024;
 
 } // namespace
 
@@ -125,6 +127,12 @@ private:
             if (socket != m_socket)
                 return;
             m_lastHeard = nowMs();
+            if (m_channel->pendingBytes() > MaxPendingBytes) {
+                // The window is not taking what arrives. Step away and resume from the
+                // last line it was given, instead of holding an ever longer queue.
+                fail(QStringLiteral("the window fell behind; resuming shortly"));
+                return;
+            }
             const QByteArray reply = m_session.handleMessage(message.toUtf8());
             if (!reply.isEmpty()) {
                 send(reply);
