@@ -1,0 +1,557 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "models/consolefiltermodel.h"
+
+#include "models/consolemodel.h"
+
+#include <QPromise>
+#include <QRegularExpression>
+#include <QThread>
+#include <QThreadPool>
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+
+using Console::Kind;
+using Console::Record;
+
+bool ConsoleFilter::isEmpty() const
+{
+    return levels == 0 && streams == 0 && sources.isEmpty() && agents.isEmpty() && text.isEmpty();
+}
+
+bool ConsoleFilter::operator==(const ConsoleFilter& other) const
+{
+    return levels == other.levels && streams == other.streams && sources == other.sources && agents == other.agents
+        && text == other.text && wholeWord == other.wholeWord && regex == other.regex && inverse == other.inverse;
+}
+
+namespace {
+
+bool isWordByte(unsigned char c)
+{
+    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c >= 0x80;
+}
+
+bool isWordChar(QChar c)
+{
+    return c.isLetterOrNumber() || c == QLatin1Char('_') || c.isMark();
+}
+
+unsigned char foldAscii(unsigned char c)
+{
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+} // namespace
+
+/*
+ * A filter compiled for fast tests on records and UTF-8 text. Read-only once
+ * built, so the parts of a background scan share one; each part brings its own
+ * regular expression.
+ */
+class ConsoleMatcher
+{
+public:
+    ConsoleMatcher(const ConsoleFilter& filter, const QStringList& sources, const QStringList& agents)
+        : m_levels(filter.levels)
+        , m_streams(filter.streams)
+        , m_sourcePrefixes(filter.sources)
+        , m_agentNames(filter.agents)
+        , m_wholeWord(filter.wholeWord)
+        , m_inverse(filter.inverse)
+    {
+        extendTables(sources, agents);
+        const QString& text = filter.text;
+        if (text.isEmpty())
+            return;
+        // Smart case: a capital letter in the search means case matters.
+        const bool caseSensitive = std::any_of(text.begin(), text.end(), [](QChar c) { return c.isUpper(); });
+        if (filter.regex) {
+            m_mode = Mode::Regex;
+            m_pattern = filter.wholeWord ? QStringLiteral("\\b(?:%1)\\b").arg(text) : text;
+            m_options = QRegularExpression::UseUnicodePropertiesOption;
+            if (!caseSensitive)
+                m_options |= QRegularExpression::CaseInsensitiveOption;
+            const QRegularExpression re(m_pattern, m_options);
+            if (!re.isValid())
+                m_error = re.errorString();
+            return;
+        }
+        bool ascii = std::all_of(text.begin(), text.end(), [](QChar c) { return c.unicode() < 0x80; });
+        m_needle = text.toUtf8();
+        if (caseSensitive) {
+            m_mode = Mode::Exact;
+        } else if (ascii) {
+            m_mode = Mode::AsciiFold;
+            for (char& c : m_needle)
+                c = char(foldAscii(uchar(c)));
+        } else {
+            m_mode = Mode::Unicode;
+            m_unicodeNeedle = text;
+        }
+    }
+
+    QString error() const { return m_error; }
+    bool usesRegex() const { return m_mode == Mode::Regex; }
+    QRegularExpression makeRegex() const { return QRegularExpression(m_pattern, m_options); }
+
+    /// Names first seen after the matcher was built (on the thread that owns the console).
+    void extendTables(const QStringList& sources, const QStringList& agents)
+    {
+        for (qsizetype i = qsizetype(m_sourceOk.size()); i < sources.size(); ++i) {
+            const QString& name = sources[i];
+            m_sourceOk.push_back(!name.isEmpty()
+                                 && std::any_of(m_sourcePrefixes.begin(), m_sourcePrefixes.end(),
+                                                [&](const QString& prefix) { return name.startsWith(prefix); }));
+        }
+        for (qsizetype i = qsizetype(m_agentOk.size()); i < agents.size(); ++i)
+            m_agentOk.push_back(m_agentNames.contains(agents[i]));
+    }
+    size_t knownSources() const { return m_sourceOk.size(); }
+    size_t knownAgents() const { return m_agentOk.size(); }
+
+    bool matches(const Record& r, QByteArrayView text, const QRegularExpression* re) const
+    {
+        if (r.kind == Kind::Line) {
+            if (m_levels && !(m_levels & (1u << unsigned(r.level))))
+                return false;
+            if (m_streams && !(m_streams & (1u << unsigned(r.stream))))
+                return false;
+            if (!m_sourcePrefixes.isEmpty() && !(r.source < m_sourceOk.size() && m_sourceOk[r.source]))
+                return false;
+        }
+        if (!m_agentNames.isEmpty() && !(r.agent < m_agentOk.size() && m_agentOk[r.agent]))
+            return false;
+        if (m_mode == Mode::None)
+            return true;
+        return textMatches(text, re) != m_inverse;
+    }
+
+private:
+    enum class Mode { None, Exact, AsciiFold, Unicode, Regex };
+
+    bool wordAt(const char* h, qsizetype n, qsizetype pos, qsizetype length) const
+    {
+        if (!m_wholeWord)
+            return true;
+        const bool before = pos > 0 && isWordByte(uchar(h[pos - 1]));
+        const bool after = pos + length < n && isWordByte(uchar(h[pos + length]));
+        return !before && !after;
+    }
+
+    bool textMatches(QByteArrayView text, const QRegularExpression* re) const
+    {
+        const char* h = text.data();
+        const qsizetype n = text.size();
+        const qsizetype m = m_needle.size();
+        switch (m_mode) {
+        case Mode::None:
+            return true;
+        case Mode::Exact: {
+            qsizetype from = 0;
+            while (from + m <= n) {
+                const void* hit = memmem(h + from, size_t(n - from), m_needle.constData(), size_t(m));
+                if (!hit)
+                    return false;
+                const qsizetype pos = static_cast<const char*>(hit) - h;
+                if (wordAt(h, n, pos, m))
+                    return true;
+                from = pos + 1;
+            }
+            return false;
+        }
+        case Mode::AsciiFold: {
+            const uchar lower = uchar(m_needle[0]);
+            const uchar upper = lower >= 'a' && lower <= 'z' ? uchar(lower - ('a' - 'A')) : lower;
+            qsizetype from = 0;
+            while (from + m <= n) {
+                const size_t span = size_t(n - m + 1 - from);
+                const char* a = static_cast<const char*>(std::memchr(h + from, lower, span));
+                const char* b = upper != lower ? static_cast<const char*>(std::memchr(h + from, upper, span)) : nullptr;
+                const char* hit = a && b ? std::min(a, b) : (a ? a : b);
+                if (!hit)
+                    return false;
+                const qsizetype pos = hit - h;
+                qsizetype k = 1;
+                while (k < m && foldAscii(uchar(h[pos + k])) == uchar(m_needle[k]))
+                    ++k;
+                if (k == m && wordAt(h, n, pos, m))
+                    return true;
+                from = pos + 1;
+            }
+            return false;
+        }
+        case Mode::Unicode: {
+            const QString s = QString::fromUtf8(text);
+            qsizetype from = 0;
+            while (true) {
+                const qsizetype pos = s.indexOf(m_unicodeNeedle, from, Qt::CaseInsensitive);
+                if (pos < 0)
+                    return false;
+                const qsizetype end = pos + m_unicodeNeedle.size();
+                if (!m_wholeWord || ((pos == 0 || !isWordChar(s[pos - 1])) && (end >= s.size() || !isWordChar(s[end]))))
+                    return true;
+                from = pos + 1;
+            }
+        }
+        case Mode::Regex:
+            return re && re->match(QString::fromUtf8(text)).hasMatch();
+        }
+        return false;
+    }
+
+    quint32 m_levels;
+    quint32 m_streams;
+    QStringList m_sourcePrefixes;
+    QStringList m_agentNames;
+    bool m_wholeWord;
+    bool m_inverse;
+    std::vector<char> m_sourceOk;
+    std::vector<char> m_agentOk;
+    Mode m_mode = Mode::None;
+    QByteArray m_needle;
+    QString m_unicodeNeedle;
+    QString m_pattern;
+    QRegularExpression::PatternOptions m_options;
+    QString m_error;
+};
+
+namespace {
+
+/// One background filter run: parts of the snapshot on pool threads.
+struct ScanWork
+{
+    std::vector<Console::Span> spans;
+    std::shared_ptr<const ConsoleMatcher> matcher;
+    std::vector<std::vector<qint64>> parts;
+    std::atomic<int> remaining{0};
+    std::atomic<bool> cancelled{false};
+    QPromise<std::vector<qint64>> promise;
+
+    void runPart(size_t part, size_t firstSpan, size_t endSpan)
+    {
+        const QRegularExpression re = matcher->usesRegex() ? matcher->makeRegex() : QRegularExpression();
+        std::vector<qint64>& out = parts[part];
+        for (size_t s = firstSpan; s < endSpan && !cancelled.load(std::memory_order_relaxed); ++s) {
+            const Console::Span& span = spans[s];
+            const Console::Block& block = *span.block;
+            for (quint32 i = span.begin; i < span.end; ++i) {
+                const Record& r = block.records[i];
+                if (matcher->matches(r, block.text(r), &re))
+                    out.push_back(span.firstIndex + (i - span.begin));
+            }
+        }
+        if (remaining.fetch_sub(1) == 1) {
+            std::vector<qint64> all;
+            if (!cancelled.load()) {
+                size_t total = 0;
+                for (const auto& p : parts)
+                    total += p.size();
+                all.reserve(total);
+                for (const auto& p : parts)
+                    all.insert(all.end(), p.begin(), p.end());
+            }
+            promise.addResult(std::move(all));
+            promise.finish();
+        }
+    }
+};
+
+} // namespace
+
+struct ConsoleFilterModel::Scan
+{
+    std::shared_ptr<ScanWork> work;
+    QFutureWatcher<std::vector<qint64>> watcher;
+    std::unique_ptr<ConsoleMatcher> matcher; // the new filter's, for the rows after the snapshot
+    qint64 end = 0; // the snapshot's end (absolute)
+    qint64 validBelow = std::numeric_limits<qint64>::max(); // rows from here were replaced meanwhile
+};
+
+ConsoleFilterModel::ConsoleFilterModel(QObject* parent)
+    : QAbstractProxyModel(parent)
+{ }
+
+ConsoleFilterModel::~ConsoleFilterModel()
+{
+    cancelScan();
+}
+
+void ConsoleFilterModel::setSourceModel(QAbstractItemModel* source)
+{
+    cancelScan();
+    beginResetModel();
+    for (const QMetaObject::Connection& c : std::as_const(m_sourceConnections))
+        disconnect(c);
+    m_sourceConnections.clear();
+    m_console = qobject_cast<ConsoleModel*>(source);
+    QAbstractProxyModel::setSourceModel(m_console);
+    m_rows.clear();
+    m_front = 0;
+    if (m_console) {
+        m_matcher = std::make_unique<ConsoleMatcher>(m_filter, m_console->sources(), m_console->agents());
+        m_rows = filterRange(m_console->firstIndex(), m_console->firstIndex() + m_console->rowCount());
+        m_sourceConnections = {
+            connect(m_console, &QAbstractItemModel::rowsAboutToBeRemoved, this,
+                    &ConsoleFilterModel::onRowsAboutToBeRemoved),
+            connect(m_console, &QAbstractItemModel::rowsRemoved, this, &ConsoleFilterModel::onRowsRemoved),
+            connect(m_console, &QAbstractItemModel::rowsInserted, this, &ConsoleFilterModel::onRowsInserted),
+            connect(m_console, &QAbstractItemModel::dataChanged, this, &ConsoleFilterModel::onDataChanged),
+            connect(m_console, &QAbstractItemModel::modelAboutToBeReset, this,
+                    [this] {
+                        cancelScan();
+                        beginResetModel();
+                    }),
+            connect(m_console, &QAbstractItemModel::modelReset, this,
+                    [this] {
+                        m_rows = filterRange(m_console->firstIndex(), m_console->firstIndex() + m_console->rowCount());
+                        m_front = 0;
+                        endResetModel();
+                    }),
+        };
+    }
+    endResetModel();
+}
+
+void ConsoleFilterModel::setFilter(const ConsoleFilter& filter)
+{
+    if (filter == m_filter && !m_scan && m_error.isEmpty()) {
+        Q_EMIT filterApplied();
+        return;
+    }
+    m_filter = filter;
+    cancelScan();
+    if (!m_console)
+        return;
+    auto matcher = std::make_unique<ConsoleMatcher>(filter, m_console->sources(), m_console->agents());
+    m_error = matcher->error();
+    if (!m_error.isEmpty()) {
+        // An unfinished pattern while typing: keep showing the last good result.
+        Q_EMIT filterApplied();
+        return;
+    }
+    if (m_console->rowCount() <= ForegroundRows) {
+        beginResetModel();
+        m_matcher = std::move(matcher);
+        m_rows = filterRange(m_console->firstIndex(), m_console->firstIndex() + m_console->rowCount());
+        m_front = 0;
+        endResetModel();
+        Q_EMIT filterApplied();
+        return;
+    }
+
+    m_scan = std::make_unique<Scan>();
+    auto work = std::make_shared<ScanWork>();
+    work->spans = m_console->snapshot();
+    work->matcher = std::make_shared<const ConsoleMatcher>(*matcher);
+    m_scan->matcher = std::move(matcher);
+    m_scan->end = m_console->firstIndex() + m_console->rowCount();
+    m_scan->work = work;
+
+    // Split the spans into parts of about equal size, one per pool thread.
+    const int threads = std::clamp(QThread::idealThreadCount(), 1, 8);
+    qint64 total = 0;
+    for (const Console::Span& span : work->spans)
+        total += span.end - span.begin;
+    std::vector<std::pair<size_t, size_t>> ranges;
+    size_t start = 0;
+    qint64 acc = 0;
+    for (size_t s = 0; s < work->spans.size(); ++s) {
+        acc += work->spans[s].end - work->spans[s].begin;
+        if (acc * threads >= total * qint64(ranges.size() + 1) || s + 1 == work->spans.size()) {
+            ranges.emplace_back(start, s + 1);
+            start = s + 1;
+        }
+    }
+    if (ranges.empty())
+        ranges.emplace_back(0, 0);
+    work->parts.resize(ranges.size());
+    work->remaining = int(ranges.size());
+    work->promise.start();
+    m_scan->watcher.setFuture(work->promise.future());
+    connect(&m_scan->watcher, &QFutureWatcherBase::finished, this, &ConsoleFilterModel::onScanFinished);
+    for (size_t p = 0; p < ranges.size(); ++p) {
+        const auto [first, end] = ranges[p];
+        QThreadPool::globalInstance()->start([work, p, first, end] { work->runPart(p, first, end); });
+    }
+    Q_EMIT filteringChanged(true);
+}
+
+void ConsoleFilterModel::cancelScan()
+{
+    if (!m_scan)
+        return;
+    m_scan->work->cancelled = true;
+    disconnect(&m_scan->watcher, nullptr, this, nullptr);
+    // The parts hold the work (and the blocks) until they end; nothing waits for them.
+    m_scan.reset();
+    Q_EMIT filteringChanged(false);
+}
+
+void ConsoleFilterModel::onScanFinished()
+{
+    std::unique_ptr<Scan> scan = std::move(m_scan);
+    std::vector<qint64> rows =
+        scan->watcher.future().resultCount() ? scan->watcher.future().takeResult() : std::vector<qint64>();
+    // Rows evicted meanwhile go; rows replaced meanwhile, and rows that came after
+    // the snapshot, are filtered here.
+    const qint64 first = m_console->firstIndex();
+    const qint64 end = first + m_console->rowCount();
+    const qint64 redoFrom = std::max(first, std::min(scan->end, scan->validBelow));
+    rows.erase(rows.begin(), std::lower_bound(rows.begin(), rows.end(), first));
+    rows.erase(std::lower_bound(rows.begin(), rows.end(), redoFrom), rows.end());
+    m_matcher = std::move(scan->matcher);
+    const std::vector<qint64> tail = filterRange(redoFrom, end);
+    rows.insert(rows.end(), tail.begin(), tail.end());
+
+    beginResetModel();
+    m_rows = std::move(rows);
+    m_front = 0;
+    endResetModel();
+    Q_EMIT filteringChanged(false);
+    Q_EMIT filterApplied();
+}
+
+bool ConsoleFilterModel::matchesRow(int sourceRow) const
+{
+    QByteArrayView text;
+    const Record* r = m_console->record(sourceRow, &text);
+    return r && m_matcher->matches(*r, text, nullptr);
+}
+
+std::vector<qint64> ConsoleFilterModel::filterRange(qint64 fromAbsolute, qint64 toAbsolute) const
+{
+    std::vector<qint64> rows;
+    if (!m_console || !m_matcher || toAbsolute <= fromAbsolute)
+        return rows;
+    m_matcher->extendTables(m_console->sources(), m_console->agents());
+    const QRegularExpression re = m_matcher->usesRegex() ? m_matcher->makeRegex() : QRegularExpression();
+    const qint64 first = m_console->firstIndex();
+    for (qint64 a = fromAbsolute; a < toAbsolute; ++a) {
+        QByteArrayView text;
+        const Record* r = m_console->record(int(a - first), &text);
+        if (r && m_matcher->matches(*r, text, &re))
+            rows.push_back(a);
+    }
+    return rows;
+}
+
+int ConsoleFilterModel::proxyRowOf(qint64 absolute) const
+{
+    const auto begin = m_rows.begin() + qsizetype(m_front);
+    const auto it = std::lower_bound(begin, m_rows.end(), absolute);
+    if (it == m_rows.end() || *it != absolute)
+        return -1;
+    return int(it - begin);
+}
+
+void ConsoleFilterModel::compact()
+{
+    if (m_front > 65536 && m_front * 2 > m_rows.size()) {
+        m_rows.erase(m_rows.begin(), m_rows.begin() + qsizetype(m_front));
+        m_front = 0;
+    }
+}
+
+void ConsoleFilterModel::onRowsAboutToBeRemoved(const QModelIndex& parent, int first, int last)
+{
+    m_removing = 0;
+    if (parent.isValid())
+        return;
+    const qint64 base = m_console->firstIndex();
+    const auto begin = m_rows.begin() + qsizetype(m_front);
+    if (first == 0) {
+        // Evicted from the front.
+        m_removingFront = true;
+        const auto cut = std::lower_bound(begin, m_rows.end(), base + last + 1);
+        m_removing = size_t(cut - begin);
+        if (m_removing)
+            beginRemoveRows(QModelIndex(), 0, int(m_removing) - 1);
+    } else {
+        // The tail is taken out to be put back in another order (merged console).
+        m_removingFront = false;
+        if (m_scan)
+            m_scan->validBelow = std::min(m_scan->validBelow, base + first);
+        const auto cut = std::lower_bound(begin, m_rows.end(), base + first);
+        m_removing = size_t(m_rows.end() - cut);
+        if (m_removing)
+            beginRemoveRows(QModelIndex(), int(cut - begin), rowCount() - 1);
+    }
+}
+
+void ConsoleFilterModel::onRowsRemoved()
+{
+    if (!m_removing)
+        return;
+    if (m_removingFront) {
+        m_front += m_removing;
+        compact();
+    } else {
+        m_rows.resize(m_rows.size() - m_removing);
+    }
+    m_removing = 0;
+    endRemoveRows();
+}
+
+void ConsoleFilterModel::onRowsInserted(const QModelIndex& parent, int first, int last)
+{
+    if (parent.isValid())
+        return;
+    const qint64 base = m_console->firstIndex();
+    const std::vector<qint64> rows = filterRange(base + first, base + last + 1);
+    if (rows.empty())
+        return;
+    const int at = rowCount();
+    beginInsertRows(QModelIndex(), at, at + int(rows.size()) - 1);
+    m_rows.insert(m_rows.end(), rows.begin(), rows.end());
+    endInsertRows();
+}
+
+void ConsoleFilterModel::onDataChanged(const QModelIndex& topLeft, const QModelIndex& bottomRight,
+                                       const QList<int>& roles)
+{
+    const qint64 base = m_console->firstIndex();
+    for (int row = topLeft.row(); row <= bottomRight.row(); ++row) {
+        const int proxyRow = proxyRowOf(base + row);
+        if (proxyRow >= 0)
+            Q_EMIT dataChanged(index(proxyRow, 0), index(proxyRow, 0), roles);
+    }
+}
+
+QModelIndex ConsoleFilterModel::index(int row, int column, const QModelIndex& parent) const
+{
+    if (parent.isValid() || row < 0 || row >= rowCount() || column != 0)
+        return {};
+    return createIndex(row, column);
+}
+
+QModelIndex ConsoleFilterModel::parent(const QModelIndex&) const
+{
+    return {};
+}
+
+int ConsoleFilterModel::rowCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : int(m_rows.size() - m_front);
+}
+
+int ConsoleFilterModel::columnCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : 1;
+}
+
+QModelIndex ConsoleFilterModel::mapToSource(const QModelIndex& proxyIndex) const
+{
+    if (!m_console || !proxyIndex.isValid() || proxyIndex.row() >= rowCount())
+        return {};
+    const qint64 absolute = m_rows[m_front + size_t(proxyIndex.row())];
+    return m_console->index(int(absolute - m_console->firstIndex()), 0);
+}
+
+QModelIndex ConsoleFilterModel::mapFromSource(const QModelIndex& sourceIndex) const
+{
+    if (!m_console || !sourceIndex.isValid())
+        return {};
+    const int row = proxyRowOf(m_console->firstIndex() + sourceIndex.row());
+    return row < 0 ? QModelIndex() : index(row, 0);
+}

@@ -1,0 +1,501 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "models/consolemodel.h"
+
+#include <QDateTime>
+#include <algorithm>
+#include <cstring>
+
+using Console::Block;
+using Console::Kind;
+using Console::Record;
+
+namespace {
+
+/// Text bytes of a new block; a longer line gets a block of its own size.
+constexpr quint32 BlockBytes = 512 * 1024;
+/// New rows and evictions are shown at most this often.
+constexpr int FlushIntervalMs = 30;
+
+QString humanReason(const QString& reason)
+{
+    if (reason == QLatin1String("evicted"))
+        return ConsoleModel::tr("evicted from the host's memory");
+    if (reason == QLatin1String("slow_consumer"))
+        return ConsoleModel::tr("this console fell behind");
+    if (reason == QLatin1String("rate_limited"))
+        return ConsoleModel::tr("rate limited by the host");
+    if (reason == QLatin1String("agent_dropped"))
+        return ConsoleModel::tr("dropped by the agent");
+    if (reason == QLatin1String(Link::GapReasonName::Missing))
+        return ConsoleModel::tr("missing from the host's numbering");
+    return reason;
+}
+
+} // namespace
+
+Block::Block(quint32 textCapacity)
+    : records(new Record[Records])
+    , bytes(new char[textCapacity]) // not zeroed: only written bytes are ever read
+    , capacity(textCapacity)
+{ }
+
+ConsoleModel::ConsoleModel(QObject* parent)
+    : QAbstractListModel(parent)
+{
+    m_flushTimer.setSingleShot(true);
+    m_flushTimer.setInterval(FlushIntervalMs);
+    connect(&m_flushTimer, &QTimer::timeout, this, &ConsoleModel::flush);
+}
+
+ConsoleModel::~ConsoleModel() = default;
+
+void ConsoleModel::setMerged(bool merged)
+{
+    m_merged = merged;
+}
+
+void ConsoleModel::setMaxLines(qint64 lines)
+{
+    m_maxLines = std::max<qint64>(1, lines);
+    scheduleFlush();
+}
+
+void ConsoleModel::setMaxBytes(qint64 bytes)
+{
+    m_maxBytes = std::max<qint64>(1024, bytes);
+    scheduleFlush();
+}
+
+QString ConsoleModel::gapText(qint64 from, qint64 to, const QString& reason)
+{
+    const qint64 count = to - from + 1;
+    return count == 1 ? tr("1 line not received: %1").arg(humanReason(reason))
+                      : tr("%1 lines not received: %2").arg(count).arg(humanReason(reason));
+}
+
+quint16 ConsoleModel::intern(QStringList& table, QHash<QString, quint16>& index, const QString& value)
+{
+    if (value.isEmpty())
+        return 0;
+    const auto it = index.constFind(value);
+    if (it != index.constEnd())
+        return *it;
+    if (table.size() >= 0xffff)
+        return 0; // more distinct names than anyone reads; the text still says it
+    const quint16 id = quint16(table.size());
+    table.append(value);
+    index.insert(value, id);
+    return id;
+}
+
+quint16 ConsoleModel::internSource(QByteArrayView source)
+{
+    if (source.isEmpty())
+        return 0;
+    return intern(m_sources, m_sourceIndex, QString::fromUtf8(source));
+}
+
+qint64 ConsoleModel::store(Record record, QByteArrayView text)
+{
+    Block* block = m_blocks.empty() ? nullptr : m_blocks.back().get();
+    const quint32 length = quint32(std::min<qsizetype>(text.size(), std::numeric_limits<quint32>::max() / 2));
+    if (!block || block->sealed || block->count == Block::Records || block->capacity - block->used < length) {
+        if (block)
+            block->sealed = true;
+        m_blocks.push_back(std::make_shared<Block>(std::max(BlockBytes, length)));
+        m_blockFirst.push_back(m_firstIndex + m_storedCount);
+        if (m_blocks.size() == 1)
+            m_frontSkip = 0;
+        block = m_blocks.back().get();
+    }
+    if (length)
+        std::memcpy(block->bytes.get() + block->used, text.data(), length);
+    record.offset = block->used;
+    record.length = length;
+    block->records[block->count++] = record;
+    block->used += length;
+    m_textBytes += length;
+    return m_firstIndex + m_storedCount++;
+}
+
+void ConsoleModel::appendLines(const QList<Link::ConsoleLine>& lines)
+{
+    if (m_merged) {
+        appendLines(QString(), lines);
+        return;
+    }
+    qint64& last = m_lastSeq[0];
+    for (const Link::ConsoleLine& line : lines) {
+        const int stream = line.stream == Protocol::Stream::Stderr ? 1 : 0;
+        if (line.partial) {
+            const QString text = QString::fromUtf8(line.text);
+            if (text != m_partial[stream]) {
+                m_partial[stream] = text;
+                Q_EMIT partialChanged(line.stream);
+            }
+            continue;
+        }
+        if (line.seq > 0 && line.seq <= last)
+            continue;
+        last = std::max(last, line.seq);
+        if (!m_partial[stream].isEmpty()) {
+            m_partial[stream].clear();
+            Q_EMIT partialChanged(line.stream);
+        }
+        Record record;
+        record.seq = line.seq;
+        record.ts = line.ts;
+        record.level = line.level;
+        record.stream = line.stream;
+        record.source = internSource(line.source);
+        store(record, line.text);
+        ++m_appended;
+    }
+    scheduleFlush();
+}
+
+void ConsoleModel::appendLines(const QString& agent, const QList<Link::ConsoleLine>& lines)
+{
+    if (!m_merged) {
+        appendLines(lines);
+        return;
+    }
+    const quint16 agentId = intern(m_agents, m_agentIndex, agent);
+    qint64& last = m_lastSeq[agentId];
+    for (const Link::ConsoleLine& line : lines) {
+        if (line.partial || (line.seq > 0 && line.seq <= last))
+            continue;
+        last = std::max(last, line.seq);
+        Pending pending;
+        pending.record.seq = line.seq;
+        pending.record.ts = line.ts;
+        pending.record.level = line.level;
+        pending.record.stream = line.stream;
+        pending.record.source = internSource(line.source);
+        pending.record.agent = agentId;
+        pending.text = line.text;
+        m_mergeQueue.push_back(std::move(pending));
+        ++m_appended;
+    }
+    scheduleFlush();
+}
+
+void ConsoleModel::appendGap(qint64 from, qint64 to, const QString& reason)
+{
+    if (to < from)
+        return;
+    Record record;
+    record.kind = Kind::Gap;
+    record.seq = from;
+    record.ts = QDateTime::currentMSecsSinceEpoch();
+    record.level = LogLevel::Warning;
+    const qint64 index = store(record, gapText(from, to, reason).toUtf8());
+    m_gapEnds.insert(index, to);
+    qint64& last = m_lastSeq[0];
+    last = std::max(last, to);
+    scheduleFlush();
+}
+
+void ConsoleModel::appendMark(const QString& markId, const QString& text)
+{
+    Record record;
+    record.kind = Kind::Mark;
+    record.ts = QDateTime::currentMSecsSinceEpoch();
+    record.level = LogLevel::Info;
+    const qint64 index = store(record, text.toUtf8());
+    m_markIds.insert(index, markId);
+    m_markRows.insert(markId, index);
+    m_marks.insert(markId, Mark());
+    scheduleFlush();
+}
+
+void ConsoleModel::setMarkResult(const QString& markId, const QString& text, MarkState state)
+{
+    const auto it = m_marks.find(markId);
+    if (it == m_marks.end())
+        return;
+    it->result = text;
+    it->state = state;
+    const qint64 row = m_markRows.value(markId, -1) - m_firstIndex;
+    if (row >= 0 && row < m_shown)
+        Q_EMIT dataChanged(index(int(row)), index(int(row)), {MarkResultRole, MarkStateRole});
+}
+
+void ConsoleModel::resetSequence(const QString& agent)
+{
+    if (m_merged && !agent.isEmpty())
+        m_lastSeq.remove(m_agentIndex.value(agent));
+    else
+        m_lastSeq.clear();
+}
+
+void ConsoleModel::clear()
+{
+    m_flushTimer.stop();
+    beginResetModel();
+    m_firstIndex += m_storedCount;
+    m_blocks.clear();
+    m_blockFirst.clear();
+    m_frontSkip = 0;
+    m_storedCount = 0;
+    m_shown = 0;
+    m_textBytes = 0;
+    m_mergeQueue.clear();
+    m_marks.clear();
+    m_markRows.clear();
+    m_markIds.clear();
+    m_gapEnds.clear();
+    endResetModel();
+    // Numbers seen stay seen: a cleared console does not show old lines again.
+}
+
+void ConsoleModel::scheduleFlush()
+{
+    if (!m_flushTimer.isActive())
+        m_flushTimer.start();
+}
+
+QString ConsoleModel::partialText(Protocol::Stream stream) const
+{
+    return m_partial[stream == Protocol::Stream::Stderr ? 1 : 0];
+}
+
+const Record* ConsoleModel::locate(qint64 absolute, const Block** block) const
+{
+    if (absolute < m_firstIndex || absolute >= m_firstIndex + m_storedCount)
+        return nullptr;
+    const auto it = std::upper_bound(m_blockFirst.begin(), m_blockFirst.end(), absolute);
+    const size_t i = size_t(it - m_blockFirst.begin()) - 1;
+    const Block* b = m_blocks[i].get();
+    if (block)
+        *block = b;
+    return &b->records[absolute - m_blockFirst[i]];
+}
+
+const Record* ConsoleModel::record(int row, QByteArrayView* text) const
+{
+    if (row < 0 || row >= m_shown)
+        return nullptr;
+    const Block* block = nullptr;
+    const Record* r = locate(m_firstIndex + row, &block);
+    if (r && text)
+        *text = block->text(*r);
+    return r;
+}
+
+qint64 ConsoleModel::countToFree(qint64 skip, qint64 bytes) const
+{
+    qint64 count = 0;
+    qint64 freed = 0;
+    qint64 absolute = m_firstIndex + skip;
+    const qint64 end = m_firstIndex + m_storedCount;
+    while (freed < bytes && absolute < end) {
+        freed += locate(absolute)->length;
+        ++absolute;
+        ++count;
+    }
+    return count;
+}
+
+void ConsoleModel::evictFront(qint64 count)
+{
+    while (count > 0 && !m_blocks.empty()) {
+        Block& block = *m_blocks.front();
+        const qint64 take = std::min<qint64>(count, qint64(block.count) - m_frontSkip);
+        for (quint32 i = m_frontSkip; i < m_frontSkip + take; ++i) {
+            const Record& r = block.records[i];
+            m_textBytes -= r.length;
+            if (r.kind != Kind::Line) {
+                const qint64 absolute = m_blockFirst.front() + i;
+                m_gapEnds.remove(absolute);
+                const QString mark = m_markIds.take(absolute);
+                if (!mark.isEmpty()) {
+                    m_markRows.remove(mark);
+                    m_marks.remove(mark);
+                }
+            }
+        }
+        m_frontSkip += quint32(take);
+        m_firstIndex += take;
+        m_storedCount -= take;
+        count -= take;
+        if (m_frontSkip == block.count && (block.sealed || block.count == Block::Records)) {
+            m_blocks.pop_front();
+            m_blockFirst.pop_front();
+            m_frontSkip = 0;
+        } else if (take == 0) {
+            break;
+        }
+    }
+}
+
+void ConsoleModel::truncate(qint64 absolute, std::vector<Pending>* removed)
+{
+    // Keeps records before absolute; the rest are copied out. Blocks are never
+    // written again where they were read: the cut block is sealed, later ones
+    // dropped (a filter reading them holds its own reference).
+    const qint64 end = m_firstIndex + m_storedCount;
+    removed->reserve(removed->size() + size_t(end - absolute));
+    for (qint64 i = absolute; i < end; ++i) {
+        const Block* block = nullptr;
+        const Record* r = locate(i, &block);
+        removed->push_back({*r, block->text(*r).toByteArray()});
+        m_textBytes -= r->length;
+    }
+    while (!m_blocks.empty() && m_blockFirst.back() >= absolute && m_blocks.size() > 1) {
+        m_blocks.pop_back();
+        m_blockFirst.pop_back();
+    }
+    if (!m_blocks.empty()) {
+        Block& last = *m_blocks.back();
+        last.count = quint32(std::max<qint64>(absolute - m_blockFirst.back(), m_blocks.size() == 1 ? m_frontSkip : 0));
+        last.sealed = true;
+    }
+    m_storedCount = absolute - m_firstIndex;
+}
+
+void ConsoleModel::mergeQueued()
+{
+    if (m_mergeQueue.empty())
+        return;
+    std::vector<Pending> queue = std::exchange(m_mergeQueue, {});
+    std::stable_sort(queue.begin(), queue.end(),
+                     [](const Pending& a, const Pending& b) { return a.record.ts < b.record.ts; });
+    const Record* tail = m_storedCount ? locate(m_firstIndex + m_storedCount - 1) : nullptr;
+    if (tail && queue.front().record.ts < tail->ts) {
+        // Late lines (a clock behind, a host replaying after a reconnect): take out the
+        // rows newer than the oldest of them and put everything back in time order.
+        qint64 lo = m_firstIndex;
+        qint64 hi = m_firstIndex + m_storedCount;
+        const qint64 ts = queue.front().record.ts;
+        while (lo < hi) {
+            const qint64 mid = lo + (hi - lo) / 2;
+            if (locate(mid)->ts <= ts)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        const qint64 cut = lo;
+        const int firstRow = int(cut - m_firstIndex);
+        std::vector<Pending> removed;
+        if (firstRow < m_shown) {
+            beginRemoveRows(QModelIndex(), firstRow, m_shown - 1);
+            truncate(cut, &removed);
+            m_shown = firstRow;
+            endRemoveRows();
+        } else {
+            truncate(cut, &removed);
+        }
+        std::vector<Pending> merged;
+        merged.reserve(removed.size() + queue.size());
+        std::merge(std::make_move_iterator(removed.begin()), std::make_move_iterator(removed.end()),
+                   std::make_move_iterator(queue.begin()), std::make_move_iterator(queue.end()),
+                   std::back_inserter(merged),
+                   [](const Pending& a, const Pending& b) { return a.record.ts < b.record.ts; });
+        queue = std::move(merged);
+    }
+    for (const Pending& pending : queue)
+        store(pending.record, pending.text);
+}
+
+void ConsoleModel::flush()
+{
+    m_flushTimer.stop();
+    if (m_merged)
+        mergeQueued();
+    qint64 evict = std::max<qint64>(0, m_storedCount - m_maxLines);
+    if (m_textBytes > m_maxBytes)
+        evict += countToFree(evict, m_textBytes - m_maxBytes);
+    if (evict > 0) {
+        const int shownGone = int(std::min<qint64>(evict, m_shown));
+        if (shownGone > 0) {
+            beginRemoveRows(QModelIndex(), 0, shownGone - 1);
+            evictFront(shownGone);
+            m_shown -= shownGone;
+            endRemoveRows();
+        }
+        // Queued rows that would only be inserted to be removed are never shown.
+        evictFront(evict - shownGone);
+    }
+    const qint64 add = m_storedCount - m_shown;
+    if (add > 0) {
+        beginInsertRows(QModelIndex(), m_shown, int(m_shown + add - 1));
+        m_shown = int(m_storedCount);
+        endInsertRows();
+    }
+}
+
+int ConsoleModel::rowCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : m_shown;
+}
+
+QVariant ConsoleModel::data(const QModelIndex& index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    QByteArrayView text;
+    const Record* r = record(index.row(), &text);
+    if (!r)
+        return {};
+    const qint64 absolute = m_firstIndex + index.row();
+    switch (role) {
+    case Qt::DisplayRole:
+    case TextRole:
+        return QString::fromUtf8(text);
+    case TimeRole:
+        return r->ts;
+    case LevelRole:
+        return int(r->level);
+    case LevelNameRole:
+        return QString::fromLatin1(logLevelName(r->level));
+    case StreamRole:
+        return int(r->stream);
+    case SourceRole:
+        return m_sources.value(r->source);
+    case SeqRole:
+        return r->seq;
+    case KindRole:
+        return int(r->kind);
+    case AgentRole:
+        return m_agents.value(r->agent);
+    case GapFromRole:
+        return r->kind == Kind::Gap ? QVariant(r->seq) : QVariant();
+    case GapToRole:
+        return r->kind == Kind::Gap ? QVariant(m_gapEnds.value(absolute)) : QVariant();
+    case MarkIdRole:
+        return r->kind == Kind::Mark ? QVariant(m_markIds.value(absolute)) : QVariant();
+    case MarkResultRole:
+        return r->kind == Kind::Mark ? QVariant(m_marks.value(m_markIds.value(absolute)).result) : QVariant();
+    case MarkStateRole:
+        return r->kind == Kind::Mark ? QVariant(int(m_marks.value(m_markIds.value(absolute)).state)) : QVariant();
+    default:
+        return {};
+    }
+}
+
+QHash<int, QByteArray> ConsoleModel::roleNames() const
+{
+    return {{Qt::DisplayRole, "display"}, {TimeRole, "time"},
+            {LevelRole, "level"},         {LevelNameRole, "levelName"},
+            {StreamRole, "stream"},       {SourceRole, "source"},
+            {TextRole, "text"},           {SeqRole, "seq"},
+            {KindRole, "kind"},           {AgentRole, "agent"},
+            {GapFromRole, "gapFrom"},     {GapToRole, "gapTo"},
+            {MarkIdRole, "markId"},       {MarkResultRole, "markResult"},
+            {MarkStateRole, "markState"}};
+}
+
+std::vector<Console::Span> ConsoleModel::snapshot() const
+{
+    std::vector<Console::Span> spans;
+    const qint64 end = m_firstIndex + m_shown;
+    for (size_t i = 0; i < m_blocks.size(); ++i) {
+        const qint64 blockFirst = m_blockFirst[i];
+        const qint64 begin = std::max(blockFirst + (i == 0 ? m_frontSkip : 0), m_firstIndex);
+        const qint64 stop = std::min(blockFirst + qint64(m_blocks[i]->count), end);
+        if (stop > begin)
+            spans.push_back({m_blocks[i], quint32(begin - blockFirst), quint32(stop - blockFirst), begin});
+    }
+    return spans;
+}

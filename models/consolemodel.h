@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "server/linkevent.h"
+
+#include <QAbstractListModel>
+#include <QHash>
+#include <QTimer>
+#include <deque>
+#include <memory>
+#include <vector>
+
+/*
+ * Lines of a console in fixed blocks. A line costs a 32-byte record plus its
+ * UTF-8 text; text is converted to QString only when a view asks for a row.
+ * Blocks never grow or move once made, and a record is never written again
+ * once stored, so a filter can read them on another thread (holding the
+ * blocks it reads) while new lines arrive.
+ */
+namespace Console {
+
+enum class Kind : quint8 { Line, Gap, Mark };
+
+struct Record
+{
+    qint64 seq = 0; // for a gap: its first number
+    qint64 ts = 0;
+    quint32 offset = 0; // of the text in the block's bytes
+    quint32 length = 0;
+    quint16 source = 0; // index into the console's sources; 0: none
+    quint16 agent = 0; // index into the console's agents (merged console)
+    LogLevel level = LogLevel::Unknown;
+    Protocol::Stream stream = Protocol::Stream::Stdout;
+    Kind kind = Kind::Line;
+    quint8 reserved = 0;
+};
+static_assert(sizeof(Record) == 32);
+
+struct Block
+{
+    explicit Block(quint32 textCapacity);
+    QByteArrayView text(const Record& record) const
+    {
+        return QByteArrayView(bytes.get() + record.offset, record.length);
+    }
+
+    static constexpr quint32 Records = 4096;
+    std::unique_ptr<Record[]> records;
+    std::unique_ptr<char[]> bytes;
+    quint32 count = 0; // records written
+    quint32 used = 0; // bytes written
+    quint32 capacity;
+    bool sealed = false; // takes no more records
+};
+
+/// Part of a console as it was at one moment: records [begin, end) of a block.
+struct Span
+{
+    std::shared_ptr<const Block> block;
+    quint32 begin;
+    quint32 end;
+    qint64 firstIndex; // the absolute index of record begin
+};
+
+} // namespace Console
+
+/*
+ * One console: an agent's lines, or (merged) the lines of all agents in time
+ * order. Bounded by lines and by bytes, oldest first. New lines and evictions
+ * are shown at most once every 30 ms, with one removal and one insertion.
+ * Rows are also known by an absolute index that never changes while the row
+ * exists (first index + row), which lets filters keep up cheaply.
+ */
+class ConsoleModel final : public QAbstractListModel
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ConsoleModel)
+
+public:
+    enum Role {
+        TimeRole = Qt::UserRole + 1, // qint64 ms since the epoch
+        LevelRole, // int (LogLevel)
+        LevelNameRole, // QString
+        StreamRole, // int (Protocol::Stream)
+        SourceRole,
+        TextRole,
+        SeqRole,
+        KindRole, // int (Console::Kind)
+        AgentRole,
+        GapFromRole,
+        GapToRole,
+        MarkIdRole,
+        MarkResultRole, // the result's text, once there is one
+        MarkStateRole, // int (MarkState)
+    };
+    enum MarkState { MarkPending, MarkOk, MarkFailed, MarkTimeout };
+
+    explicit ConsoleModel(QObject* parent = nullptr);
+    ~ConsoleModel() override;
+
+    /// A merged console takes lines of many agents and keeps them in time order.
+    void setMerged(bool merged);
+    bool isMerged() const { return m_merged; }
+    void setMaxLines(qint64 lines);
+    void setMaxBytes(qint64 bytes);
+    qint64 maxLines() const { return m_maxLines; }
+    qint64 maxBytes() const { return m_maxBytes; }
+
+    /// Lines of this console's agent, in order. Lines not above the last number
+    /// seen are dropped; a partial line replaces its stream's partial line.
+    void appendLines(const QList<Link::ConsoleLine>& lines);
+    /// Lines of one agent, for a merged console.
+    void appendLines(const QString& agent, const QList<Link::ConsoleLine>& lines);
+    /// Numbers from..to that will not come, and why (a protocol gap reason).
+    void appendGap(qint64 from, qint64 to, const QString& reason);
+    /// A row for something the user did (a command sent), to carry its result later.
+    void appendMark(const QString& markId, const QString& text);
+    void setMarkResult(const QString& markId, const QString& text, MarkState state);
+    /// Numbering starts over (another host history): the next line is taken whatever its number.
+    void resetSequence(const QString& agent = QString());
+    void clear();
+
+    /// Shows what is queued now instead of at the next tick.
+    void flush();
+
+    /// The current unfinished line of a stream (progress bars, streaming answers).
+    QString partialText(Protocol::Stream stream) const;
+
+    // QAbstractItemModel
+    int rowCount(const QModelIndex& parent = QModelIndex()) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QHash<int, QByteArray> roleNames() const override;
+
+    /// Absolute index of row 0.
+    qint64 firstIndex() const { return m_firstIndex; }
+    /// The record and text of a shown row.
+    const Console::Record* record(int row, QByteArrayView* text = nullptr) const;
+    QString sourceName(quint16 source) const { return m_sources.value(source); }
+    QString agentName(quint16 agent) const { return m_agents.value(agent); }
+    /// The shown rows as immutable spans, for a filter running elsewhere.
+    std::vector<Console::Span> snapshot() const;
+    const QStringList& sources() const { return m_sources; }
+    const QStringList& agents() const { return m_agents; }
+    /// Bytes of line text held (shown and queued).
+    qint64 textBytes() const { return m_textBytes; }
+    /// Complete lines taken in since creation.
+    quint64 linesAppended() const { return m_appended; }
+
+    static QString gapText(qint64 from, qint64 to, const QString& reason);
+
+Q_SIGNALS:
+    void partialChanged(Protocol::Stream stream);
+
+private:
+    struct Pending
+    {
+        Console::Record record;
+        QByteArray text;
+    };
+    qint64 store(Console::Record record, QByteArrayView text);
+    void scheduleFlush();
+    quint16 intern(QStringList& table, QHash<QString, quint16>& index, const QString& value);
+    quint16 internSource(QByteArrayView source);
+    void evictFront(qint64 count);
+    qint64 countToFree(qint64 skip, qint64 bytes) const;
+    const Console::Record* locate(qint64 absolute, const Console::Block** block = nullptr) const;
+    void mergeQueued();
+    void truncate(qint64 absolute, std::vector<Pending>* removed);
+
+    bool m_merged = false;
+    qint64 m_maxLines = 1000000;
+    qint64 m_maxBytes = 256 * 1024 * 1024;
+    std::deque<std::shared_ptr<Console::Block>> m_blocks;
+    std::deque<qint64> m_blockFirst; // absolute index of each block's record 0, parallel to m_blocks
+    quint32 m_frontSkip = 0; // records of the first block already evicted
+    qint64 m_firstIndex = 0;
+    qint64 m_storedCount = 0; // records stored (shown + queued)
+    int m_shown = 0; // rows the view knows about
+    qint64 m_textBytes = 0;
+    quint64 m_appended = 0;
+    std::vector<Pending> m_mergeQueue; // merged console: lines waiting to be put in time order
+    QStringList m_sources{QString()};
+    QHash<QString, quint16> m_sourceIndex;
+    QStringList m_agents{QString()};
+    QHash<QString, quint16> m_agentIndex;
+    QHash<quint16, qint64> m_lastSeq; // by agent
+    QString m_partial[2];
+    struct Mark
+    {
+        QString result;
+        MarkState state = MarkPending;
+    };
+    QHash<QString, Mark> m_marks;
+    QHash<QString, qint64> m_markRows; // mark id -> absolute index
+    QHash<qint64, QString> m_markIds; // absolute index -> mark id
+    QHash<qint64, qint64> m_gapEnds; // absolute index -> last number of the gap
+    QTimer m_flushTimer;
+};

@@ -1,0 +1,452 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "models/consolefiltermodel.h"
+#include "models/consolemodel.h"
+
+#include <QAbstractItemModelTester>
+#include <QRandomGenerator>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QTest>
+
+namespace {
+
+Link::ConsoleLine line(qint64 seq, const QByteArray& text, LogLevel level = LogLevel::Info,
+                       Protocol::Stream stream = Protocol::Stream::Stdout, const QByteArray& source = {}, qint64 ts = 0)
+{
+    Link::ConsoleLine l;
+    l.seq = seq;
+    l.ts = ts ? ts : 1000 + seq;
+    l.level = level;
+    l.stream = stream;
+    l.source = source;
+    l.text = text;
+    return l;
+}
+
+QStringList texts(const QAbstractItemModel& model)
+{
+    QStringList result;
+    for (int row = 0; row < model.rowCount(); ++row)
+        result.append(model.index(row, 0).data(ConsoleModel::TextRole).toString());
+    return result;
+}
+
+/// Random but realistic lines: levels, streams, sources, words, some ANSI and non-ASCII.
+QList<Link::ConsoleLine> randomLines(qint64 firstSeq, int count, quint32 seed)
+{
+    static const QByteArray words[] = {
+        "search", "Search", "page",  "error", "timeout", "fetch_url", "\x1b[31mred\x1b[0m", "über", "Über",
+        "token",  "done",   "retry", "pages", "3",       "error:"};
+    static const QByteArray sources[] = {"", "query.search", "query.fetch", "media", "media.ocr"};
+    QRandomGenerator random(seed);
+    QList<Link::ConsoleLine> lines;
+    for (int i = 0; i < count; ++i) {
+        QByteArray text;
+        const int n = 1 + random.bounded(8);
+        for (int w = 0; w < n; ++w) {
+            if (w)
+                text += ' ';
+            text += words[random.bounded(int(std::size(words)))];
+        }
+        lines.append(line(firstSeq + i, text, LogLevel(1 + random.bounded(6)),
+                          random.bounded(4) == 0 ? Protocol::Stream::Stderr : Protocol::Stream::Stdout,
+                          sources[random.bounded(int(std::size(sources)))]));
+    }
+    return lines;
+}
+
+/// The filter's meaning, written plainly, for comparison.
+bool reference(const ConsoleFilter& f, const Link::ConsoleLine& l)
+{
+    if (f.levels && !(f.levels & (1u << unsigned(l.level))))
+        return false;
+    if (f.streams && !(f.streams & (1u << unsigned(l.stream))))
+        return false;
+    if (!f.sources.isEmpty()) {
+        const QString source = QString::fromUtf8(l.source);
+        if (source.isEmpty()
+            || std::none_of(f.sources.begin(), f.sources.end(), [&](const QString& p) { return source.startsWith(p); }))
+            return false;
+    }
+    if (f.text.isEmpty())
+        return true;
+    const bool caseSensitive = std::any_of(f.text.begin(), f.text.end(), [](QChar c) { return c.isUpper(); });
+    QString pattern = f.regex ? f.text : QRegularExpression::escape(f.text);
+    if (f.wholeWord)
+        pattern = QStringLiteral("(?<![\\w])(?:%1)(?![\\w])").arg(pattern);
+    static QHash<QString, QRegularExpression> compiled;
+    const QString key = pattern + QLatin1Char(caseSensitive ? '1' : '0');
+    if (!compiled.contains(key)) {
+        compiled.insert(key,
+                        QRegularExpression(pattern,
+                                           caseSensitive ? QRegularExpression::UseUnicodePropertiesOption
+                                                         : QRegularExpression::CaseInsensitiveOption
+                                                   | QRegularExpression::UseUnicodePropertiesOption));
+    }
+    const QRegularExpression& re = compiled[key];
+    return re.match(QString::fromUtf8(l.text)).hasMatch() != f.inverse;
+}
+
+} // namespace
+
+class TestConsoleModel : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void linesAndRoles();
+    void boundedByLines();
+    void boundedByBytes();
+    void batchesInserts();
+    void gapsMarksAndPartials();
+    void dropsWhatWasSeen();
+    void mergedKeepsTimeOrder();
+    void filterMatchesReference_data();
+    void filterMatchesReference();
+    void filterInBackgroundWhileLinesArrive();
+    void newFilterCancelsRunningOne();
+    void badRegexKeepsLastResult();
+};
+
+void TestConsoleModel::linesAndRoles()
+{
+    ConsoleModel console;
+    QAbstractItemModelTester tester(&console, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    console.appendLines(
+        {line(1, "hello", LogLevel::Warning, Protocol::Stream::Stderr, "net.http", 1234), line(2, "w\xc3\xb6rld")});
+    QCOMPARE(console.rowCount(), 0); // shown at the next tick
+    console.flush();
+    QCOMPARE(console.rowCount(), 2);
+    const QModelIndex first = console.index(0);
+    QCOMPARE(first.data(ConsoleModel::TextRole).toString(), QStringLiteral("hello"));
+    QCOMPARE(first.data(Qt::DisplayRole).toString(), QStringLiteral("hello"));
+    QCOMPARE(first.data(ConsoleModel::TimeRole).toLongLong(), 1234);
+    QCOMPARE(first.data(ConsoleModel::LevelRole).toInt(), int(LogLevel::Warning));
+    QCOMPARE(first.data(ConsoleModel::LevelNameRole).toString(), QStringLiteral("WARNING"));
+    QCOMPARE(first.data(ConsoleModel::StreamRole).toInt(), int(Protocol::Stream::Stderr));
+    QCOMPARE(first.data(ConsoleModel::SourceRole).toString(), QStringLiteral("net.http"));
+    QCOMPARE(first.data(ConsoleModel::SeqRole).toLongLong(), 1);
+    QCOMPARE(first.data(ConsoleModel::KindRole).toInt(), int(Console::Kind::Line));
+    QCOMPARE(console.index(1).data().toString(), QStringLiteral("wörld"));
+    QVERIFY(!console.index(1).data(ConsoleModel::GapToRole).isValid());
+    QCOMPARE(console.linesAppended(), 2u);
+    QCOMPARE(console.textBytes(), 5 + 6);
+}
+
+void TestConsoleModel::boundedByLines()
+{
+    ConsoleModel console;
+    QAbstractItemModelTester tester(&console, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    console.setMaxLines(10000);
+    qint64 seq = 1;
+    // Across many blocks, in batches of odd sizes.
+    for (int batch = 0; batch < 40; ++batch) {
+        QList<Link::ConsoleLine> lines;
+        for (int i = 0; i < 997; ++i, ++seq)
+            lines.append(line(seq, "line " + QByteArray::number(seq)));
+        console.appendLines(lines);
+        if (batch % 3 == 0)
+            console.flush();
+    }
+    console.flush();
+    QCOMPARE(console.rowCount(), 10000);
+    const qint64 last = seq - 1;
+    QCOMPARE(console.index(0).data(ConsoleModel::SeqRole).toLongLong(), last - 9999);
+    QCOMPARE(console.index(9999).data(ConsoleModel::SeqRole).toLongLong(), last);
+    for (int row = 0; row < 10000; row += 777)
+        QCOMPARE(console.index(row).data().toString(), QStringLiteral("line %1").arg(last - 9999 + row));
+
+    // One batch larger than the console: only what survives is inserted.
+    QSignalSpy inserted(&console, &QAbstractItemModel::rowsInserted);
+    QSignalSpy removed(&console, &QAbstractItemModel::rowsRemoved);
+    QList<Link::ConsoleLine> flood;
+    for (int i = 0; i < 25000; ++i, ++seq)
+        flood.append(line(seq, "flood " + QByteArray::number(seq)));
+    console.appendLines(flood);
+    console.flush();
+    QCOMPARE(removed.count(), 1);
+    QCOMPARE(removed[0][2].toInt(), 9999); // every old row, in one removal
+    QCOMPARE(inserted.count(), 1);
+    QCOMPARE(inserted[0][1].toInt(), 0);
+    QCOMPARE(inserted[0][2].toInt(), 9999);
+    QCOMPARE(console.index(0).data().toString(), QStringLiteral("flood %1").arg(seq - 10000));
+}
+
+void TestConsoleModel::boundedByBytes()
+{
+    ConsoleModel console;
+    QAbstractItemModelTester tester(&console, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    console.setMaxBytes(100 * 1024);
+    const QByteArray text(1000, 'x');
+    QList<Link::ConsoleLine> lines;
+    for (int i = 1; i <= 300; ++i)
+        lines.append(line(i, text));
+    // A line larger than a block gets one of its own.
+    lines.append(line(301, QByteArray(600 * 1024, 'y')));
+    lines.append(line(302, "small"));
+    console.appendLines(lines);
+    console.flush();
+    QVERIFY(console.textBytes() <= 100 * 1024);
+    QCOMPARE(console.rowCount(), 1);
+    QCOMPARE(console.index(0).data().toString(), QStringLiteral("small"));
+    for (int i = 303; i <= 400; ++i)
+        console.appendLines({line(i, text)});
+    console.flush();
+    QCOMPARE(console.rowCount(), 99);
+    QVERIFY(console.textBytes() <= 100 * 1024);
+    QCOMPARE(console.index(98).data(ConsoleModel::SeqRole).toLongLong(), 400);
+}
+
+void TestConsoleModel::batchesInserts()
+{
+    ConsoleModel console;
+    QSignalSpy inserted(&console, &QAbstractItemModel::rowsInserted);
+    QElapsedTimer clock;
+    clock.start();
+    qint64 seq = 1;
+    // 300 ms of lines arriving every millisecond or so.
+    while (clock.elapsed() < 300) {
+        console.appendLines({line(seq, "x"), line(seq + 1, "y")});
+        seq += 2;
+        QTest::qWait(1);
+    }
+    QTRY_COMPARE(console.rowCount(), int(seq - 1));
+    // At most one insertion per 30 ms (and a few for timer slack on a busy machine).
+    QVERIFY2(inserted.count() <= 300 / 30 + 3, qPrintable(QString::number(inserted.count())));
+    QVERIFY(inserted.count() >= 2);
+}
+
+void TestConsoleModel::gapsMarksAndPartials()
+{
+    ConsoleModel console;
+    QAbstractItemModelTester tester(&console, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    QSignalSpy partial(&console, &ConsoleModel::partialChanged);
+    Link::ConsoleLine progress = line(0, "downloading 40%");
+    progress.partial = true;
+    console.appendLines({line(1, "one"), progress});
+    QCOMPARE(console.partialText(Protocol::Stream::Stdout), QStringLiteral("downloading 40%"));
+    QCOMPARE(partial.count(), 1);
+    console.appendGap(2, 101, QStringLiteral("evicted"));
+    console.appendGap(102, 102, QStringLiteral("something_new"));
+    console.appendLines({line(50, "old, inside the gap"), line(103, "done")});
+    QCOMPARE(console.partialText(Protocol::Stream::Stdout), QString()); // the complete line replaced it
+    console.appendMark(QStringLiteral("c1"), QStringLiteral("restart"));
+    console.flush();
+    QCOMPARE(
+        texts(console),
+        QStringList({QStringLiteral("one"), QStringLiteral("100 lines not received: evicted from the host's memory"),
+                     QStringLiteral("1 line not received: something_new"), QStringLiteral("done"),
+                     QStringLiteral("restart")}));
+    QCOMPARE(console.index(1).data(ConsoleModel::KindRole).toInt(), int(Console::Kind::Gap));
+    QCOMPARE(console.index(1).data(ConsoleModel::GapFromRole).toLongLong(), 2);
+    QCOMPARE(console.index(1).data(ConsoleModel::GapToRole).toLongLong(), 101);
+    const QModelIndex mark = console.index(4);
+    QCOMPARE(mark.data(ConsoleModel::MarkIdRole).toString(), QStringLiteral("c1"));
+    QCOMPARE(mark.data(ConsoleModel::MarkStateRole).toInt(), int(ConsoleModel::MarkPending));
+    QSignalSpy changed(&console, &QAbstractItemModel::dataChanged);
+    console.setMarkResult(QStringLiteral("c1"), QStringLiteral("restarted"), ConsoleModel::MarkOk);
+    QCOMPARE(changed.count(), 1);
+    QCOMPARE(changed[0][0].toModelIndex().row(), 4);
+    QCOMPARE(mark.data(ConsoleModel::MarkResultRole).toString(), QStringLiteral("restarted"));
+    QCOMPARE(mark.data(ConsoleModel::MarkStateRole).toInt(), int(ConsoleModel::MarkOk));
+}
+
+void TestConsoleModel::dropsWhatWasSeen()
+{
+    ConsoleModel console;
+    console.appendLines({line(1, "a"), line(2, "b")});
+    console.appendLines({line(2, "b again"), line(1, "a again"), line(3, "c")});
+    console.flush();
+    QCOMPARE(texts(console), QStringList({QStringLiteral("a"), QStringLiteral("b"), QStringLiteral("c")}));
+    // Another history of the host: numbers start over.
+    console.resetSequence();
+    console.appendLines({line(1, "new one")});
+    console.clear();
+    console.appendLines({line(2, "new two")});
+    console.flush();
+    QCOMPARE(texts(console), QStringList({QStringLiteral("new two")}));
+}
+
+void TestConsoleModel::mergedKeepsTimeOrder()
+{
+    ConsoleModel all;
+    all.setMerged(true);
+    QAbstractItemModelTester tester(&all, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    ConsoleFilterModel filter;
+    filter.setSourceModel(&all);
+    QAbstractItemModelTester filterTester(&filter, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    filter.setFilter({0, 0, {}, {QStringLiteral("b")}, {}, false, false, false});
+
+    all.appendLines(QStringLiteral("a"),
+                    {line(1, "a1", LogLevel::Info, {}, {}, 100), line(2, "a2", LogLevel::Info, {}, {}, 300)});
+    all.appendLines(QStringLiteral("b"), {line(1, "b1", LogLevel::Info, {}, {}, 200)});
+    all.flush();
+    QCOMPARE(texts(all), QStringList({QStringLiteral("a1"), QStringLiteral("b1"), QStringLiteral("a2")}));
+    QCOMPARE(all.index(1).data(ConsoleModel::AgentRole).toString(), QStringLiteral("b"));
+    all.appendLines(QStringLiteral("a"), {line(3, "a3", LogLevel::Info, {}, {}, 500)});
+    all.flush();
+    // A host that comes back replays lines older than what is shown.
+    all.appendLines(QStringLiteral("b"),
+                    {line(2, "b2", LogLevel::Info, {}, {}, 250), line(3, "b3", LogLevel::Info, {}, {}, 400)});
+    all.flush();
+    QCOMPARE(texts(all),
+             QStringList({QStringLiteral("a1"), QStringLiteral("b1"), QStringLiteral("b2"), QStringLiteral("a2"),
+                          QStringLiteral("b3"), QStringLiteral("a3")}));
+    QCOMPARE(texts(filter), QStringList({QStringLiteral("b1"), QStringLiteral("b2"), QStringLiteral("b3")}));
+    // Agents' numbers are apart: b's 3 does not hide a's 4.
+    all.appendLines(QStringLiteral("a"),
+                    {line(3, "a3 again", LogLevel::Info, {}, {}, 600), line(4, "a4", LogLevel::Info, {}, {}, 600)});
+    all.flush();
+    QCOMPARE(all.rowCount(), 7);
+    QCOMPARE(all.index(6).data().toString(), QStringLiteral("a4"));
+}
+
+void TestConsoleModel::filterMatchesReference_data()
+{
+    QTest::addColumn<ConsoleFilter>("filter");
+    auto text = [](const char* t, bool word = false, bool regex = false, bool inverse = false) {
+        ConsoleFilter f;
+        f.text = QString::fromUtf8(t);
+        f.wholeWord = word;
+        f.regex = regex;
+        f.inverse = inverse;
+        return f;
+    };
+    QTest::addRow("everything") << ConsoleFilter();
+    ConsoleFilter levels;
+    levels.levels = (1u << unsigned(LogLevel::Error)) | (1u << unsigned(LogLevel::Critical));
+    QTest::addRow("levels") << levels;
+    ConsoleFilter streams;
+    streams.streams = 1u << unsigned(Protocol::Stream::Stderr);
+    QTest::addRow("stderr") << streams;
+    ConsoleFilter sources;
+    sources.sources = {QStringLiteral("query."), QStringLiteral("media.ocr")};
+    QTest::addRow("sources") << sources;
+    QTest::addRow("smart case, lower") << text("search");
+    QTest::addRow("smart case, capital") << text("Search");
+    QTest::addRow("whole word") << text("page", true);
+    QTest::addRow("whole word, punctuation") << text("error", true);
+    QTest::addRow("non-ascii, any case") << text("über");
+    QTest::addRow("regex") << text("fetch_\\w+|time.ut", false, true);
+    QTest::addRow("regex, whole word") << text("pages?", true, true);
+    QTest::addRow("inverse") << text("retry", false, false, true);
+    ConsoleFilter combined = text("error", false, false, true);
+    combined.levels = levels.levels;
+    combined.sources = {QStringLiteral("query")};
+    QTest::addRow("inverse with levels and sources") << combined;
+    QTest::addRow("escape codes") << text("\x1b[31m");
+}
+
+void TestConsoleModel::filterMatchesReference()
+{
+    QFETCH(ConsoleFilter, filter);
+    const QList<Link::ConsoleLine> lines = randomLines(1, 50000, 7);
+    ConsoleModel console;
+    console.setMaxLines(40000); // some evicted
+    console.appendLines(lines);
+    console.flush();
+    ConsoleFilterModel proxy;
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    proxy.setSourceModel(&console);
+    QSignalSpy applied(&proxy, &ConsoleFilterModel::filterApplied);
+    proxy.setFilter(filter);
+    QTRY_COMPARE(applied.count(), 1); // 40,000 rows: filtered in the background
+    QVERIFY(!proxy.isFiltering());
+
+    QStringList expected;
+    for (const Link::ConsoleLine& l : lines.mid(10000)) {
+        if (reference(filter, l))
+            expected.append(QString::fromUtf8(l.text));
+    }
+    QCOMPARE(proxy.rowCount(), expected.size());
+    QCOMPARE(texts(proxy), expected);
+
+    // Lines that arrive later are filtered as they come.
+    const QList<Link::ConsoleLine> more = randomLines(50001, 3000, 8);
+    console.appendLines(more);
+    console.flush();
+    for (const Link::ConsoleLine& l : more) {
+        if (reference(filter, l))
+            expected.append(QString::fromUtf8(l.text));
+    }
+    // ...and those evicted leave.
+    int evicted = 0;
+    for (const Link::ConsoleLine& l : lines.mid(10000, 3000))
+        evicted += reference(filter, l) ? 1 : 0;
+    expected = expected.mid(evicted);
+    QCOMPARE(texts(proxy), expected);
+}
+
+void TestConsoleModel::filterInBackgroundWhileLinesArrive()
+{
+    ConsoleModel console;
+    console.setMaxLines(300000);
+    console.appendLines(randomLines(1, 300000, 1));
+    console.flush();
+    ConsoleFilterModel proxy;
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    proxy.setSourceModel(&console);
+    QSignalSpy applied(&proxy, &ConsoleFilterModel::filterApplied);
+    ConsoleFilter filter;
+    filter.text = QStringLiteral("timeout");
+    proxy.setFilter(filter);
+    QVERIFY(proxy.isFiltering());
+    // Lines keep coming and the oldest go, while the filter runs elsewhere.
+    qint64 seq = 300001;
+    for (int i = 0; i < 10; ++i) {
+        console.appendLines(randomLines(seq, 5000, 100 + i));
+        seq += 5000;
+        console.flush();
+    }
+    QTRY_COMPARE(applied.count(), 1);
+    int expected = 0;
+    for (int row = 0; row < console.rowCount(); ++row)
+        expected += console.index(row).data().toString().contains(QLatin1String("timeout")) ? 1 : 0;
+    QCOMPARE(proxy.rowCount(), expected);
+    QCOMPARE(console.index(0).data(ConsoleModel::SeqRole).toLongLong(), seq - 300000);
+    QCOMPARE(proxy.index(proxy.rowCount() - 1, 0).data(ConsoleModel::SeqRole).toLongLong() <= seq - 1, true);
+}
+
+void TestConsoleModel::newFilterCancelsRunningOne()
+{
+    ConsoleModel console;
+    console.appendLines(randomLines(1, 200000, 3));
+    console.flush();
+    ConsoleFilterModel proxy;
+    proxy.setSourceModel(&console);
+    QSignalSpy applied(&proxy, &ConsoleFilterModel::filterApplied);
+    ConsoleFilter first;
+    first.text = QStringLiteral("s.*e");
+    first.regex = true;
+    proxy.setFilter(first);
+    ConsoleFilter second;
+    second.text = QStringLiteral("done");
+    proxy.setFilter(second);
+    QTRY_COMPARE(applied.count(), 1);
+    QTest::qWait(100);
+    QCOMPARE(applied.count(), 1); // the first never lands
+    for (int row = 0; row < proxy.rowCount(); ++row)
+        QVERIFY(proxy.index(row, 0).data().toString().contains(QLatin1String("done")));
+    QVERIFY(proxy.rowCount() > 1000);
+}
+
+void TestConsoleModel::badRegexKeepsLastResult()
+{
+    ConsoleModel console;
+    console.appendLines({line(1, "alpha"), line(2, "beta")});
+    console.flush();
+    ConsoleFilterModel proxy;
+    proxy.setSourceModel(&console);
+    ConsoleFilter filter;
+    filter.text = QStringLiteral("alp");
+    proxy.setFilter(filter);
+    QCOMPARE(proxy.rowCount(), 1);
+    filter.text = QStringLiteral("alp(");
+    filter.regex = true;
+    proxy.setFilter(filter);
+    QVERIFY(!proxy.errorString().isEmpty());
+    QCOMPARE(proxy.rowCount(), 1);
+}
+
+QTEST_GUILESS_MAIN(TestConsoleModel)
+#include "tst_consolemodel.moc"
