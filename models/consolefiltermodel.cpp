@@ -75,6 +75,12 @@ public:
             const QRegularExpression re(m_pattern, m_options);
             if (!re.isValid())
                 m_error = re.errorString();
+            m_prefilter = requiredLiteral(text);
+            m_prefilterFolded = !caseSensitive;
+            if (m_prefilterFolded) {
+                for (char& c : m_prefilter)
+                    c = char(foldAscii(uchar(c)));
+            }
             return;
         }
         bool ascii = std::all_of(text.begin(), text.end(), [](QChar c) { return c.unicode() < 0x80; });
@@ -139,48 +145,72 @@ private:
         return !before && !after;
     }
 
+    /// Whether h holds needle (folded: needle is lower case and ASCII case is ignored);
+    /// with word, only as a whole word when the filter asks for that.
+    bool find(const char* h, qsizetype n, const QByteArray& needle, bool folded, bool word) const
+    {
+        const qsizetype m = needle.size();
+        const uchar lower = uchar(needle[0]);
+        const uchar upper = folded && lower >= 'a' && lower <= 'z' ? uchar(lower - ('a' - 'A')) : lower;
+        qsizetype from = 0;
+        while (from + m <= n) {
+            const size_t span = size_t(n - m + 1 - from);
+            const char* a = static_cast<const char*>(std::memchr(h + from, lower, span));
+            const char* b = upper != lower ? static_cast<const char*>(std::memchr(h + from, upper, span)) : nullptr;
+            const char* hit = a && b ? std::min(a, b) : (a ? a : b);
+            if (!hit)
+                return false;
+            const qsizetype pos = hit - h;
+            qsizetype k = 1;
+            if (folded) {
+                while (k < m && foldAscii(uchar(h[pos + k])) == uchar(needle[k]))
+                    ++k;
+            } else {
+                k = std::memcmp(h + pos + 1, needle.constData() + 1, size_t(m - 1)) == 0 ? m : 0;
+            }
+            if (k == m && (!word || wordAt(h, n, pos, m)))
+                return true;
+            from = pos + 1;
+        }
+        return false;
+    }
+
+    /// The literal text a pattern starts with that every match must contain, when
+    /// that is plain to see (no alternatives, no optional last character); else empty.
+    static QByteArray requiredLiteral(const QString& pattern)
+    {
+        if (pattern.contains(QLatin1Char('|')))
+            return {};
+        qsizetype i = pattern.startsWith(QLatin1Char('^')) ? 1 : 0;
+        QByteArray literal;
+        static const QByteArrayView plain = " =:-_/,;'\"<>@#%&!~`";
+        for (; i < pattern.size(); ++i) {
+            const char16_t c = pattern[i].unicode();
+            const bool ok = (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')
+                || (c < 0x80 && plain.contains(char(c)));
+            if (!ok)
+                break;
+            literal += char(c);
+        }
+        if (i < pattern.size() && !literal.isEmpty()) {
+            const QChar next = pattern[i];
+            if (next == QLatin1Char('?') || next == QLatin1Char('*') || next == QLatin1Char('{'))
+                literal.chop(1);
+        }
+        return literal.size() >= 2 ? literal : QByteArray();
+    }
+
     bool textMatches(QByteArrayView text, const QRegularExpression* re) const
     {
         const char* h = text.data();
         const qsizetype n = text.size();
-        const qsizetype m = m_needle.size();
         switch (m_mode) {
         case Mode::None:
             return true;
-        case Mode::Exact: {
-            qsizetype from = 0;
-            while (from + m <= n) {
-                const void* hit = memmem(h + from, size_t(n - from), m_needle.constData(), size_t(m));
-                if (!hit)
-                    return false;
-                const qsizetype pos = static_cast<const char*>(hit) - h;
-                if (wordAt(h, n, pos, m))
-                    return true;
-                from = pos + 1;
-            }
-            return false;
-        }
-        case Mode::AsciiFold: {
-            const uchar lower = uchar(m_needle[0]);
-            const uchar upper = lower >= 'a' && lower <= 'z' ? uchar(lower - ('a' - 'A')) : lower;
-            qsizetype from = 0;
-            while (from + m <= n) {
-                const size_t span = size_t(n - m + 1 - from);
-                const char* a = static_cast<const char*>(std::memchr(h + from, lower, span));
-                const char* b = upper != lower ? static_cast<const char*>(std::memchr(h + from, upper, span)) : nullptr;
-                const char* hit = a && b ? std::min(a, b) : (a ? a : b);
-                if (!hit)
-                    return false;
-                const qsizetype pos = hit - h;
-                qsizetype k = 1;
-                while (k < m && foldAscii(uchar(h[pos + k])) == uchar(m_needle[k]))
-                    ++k;
-                if (k == m && wordAt(h, n, pos, m))
-                    return true;
-                from = pos + 1;
-            }
-            return false;
-        }
+        case Mode::Exact:
+            return find(h, n, m_needle, false, true);
+        case Mode::AsciiFold:
+            return find(h, n, m_needle, true, true);
         case Mode::Unicode: {
             const QString s = QString::fromUtf8(text);
             qsizetype from = 0;
@@ -194,8 +224,27 @@ private:
                 from = pos + 1;
             }
         }
-        case Mode::Regex:
-            return re && re->match(QString::fromUtf8(text)).hasMatch();
+        case Mode::Regex: {
+            // A literal every match must contain rules out most lines without the regex.
+            if (!re || (!m_prefilter.isEmpty() && !find(h, n, m_prefilter, m_prefilterFolded, false)))
+                return false;
+            // Most lines are ASCII: widen them into a reused buffer rather than decode
+            // into a new string each time.
+            thread_local QString buffer;
+            buffer.resize(n);
+            QChar* out = buffer.data();
+            bool ascii = true;
+            for (qsizetype i = 0; i < n && ascii; ++i) {
+                ascii = uchar(h[i]) < 0x80;
+                out[i] = QChar(char16_t(uchar(h[i])));
+            }
+            if (!ascii)
+                buffer = QString::fromUtf8(text);
+            return re
+                ->match(QStringView(buffer), 0, QRegularExpression::NormalMatch,
+                        QRegularExpression::DontCheckSubjectStringMatchOption)
+                .hasMatch();
+        }
         }
         return false;
     }
@@ -213,6 +262,8 @@ private:
     QString m_unicodeNeedle;
     QString m_pattern;
     QRegularExpression::PatternOptions m_options;
+    QByteArray m_prefilter;
+    bool m_prefilterFolded = false;
     QString m_error;
 };
 
