@@ -71,9 +71,11 @@ public:
         m_attemptTimer.stop();
         m_liveness.stop();
         if (m_socket) {
-            QWebSocket* socket = m_socket;
-            dropSocket();
-            socket->close(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("viewer closed"));
+            QWebSocket* socket = std::exchange(m_socket, nullptr);
+            disconnect(socket, nullptr, this, nullptr);
+            if (socket->state() == QAbstractSocket::ConnectedState)
+                socket->close(QWebSocketProtocol::CloseCodeNormal, QStringLiteral("viewer closed"));
+            socket->deleteLater();
         }
         m_session.connectionEnded(QStringLiteral("the link was closed"));
         publish(LinkChannel::State::Idle, {}, 0);

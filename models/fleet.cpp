@@ -1,0 +1,283 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "models/fleet.h"
+
+#include "models/agenttreemodel.h"
+#include "models/askmodel.h"
+#include "models/commandmodel.h"
+#include "models/consolemodel.h"
+#include "models/forummodel.h"
+#include "models/metricshistory.h"
+#include "server/hostlink.h"
+#include "server/json.h"
+
+#include <QTimer>
+
+using Link::Event;
+
+struct Fleet::Host
+{
+    QString key;
+    std::unique_ptr<HostLink> link;
+    std::map<QString, std::unique_ptr<ConsoleModel>> consoles;
+    QHash<QString, QString> markTexts; // command id -> the text of its marks
+};
+
+Fleet::Fleet(QObject* parent)
+    : QObject(parent)
+    , m_tree(std::make_unique<AgentTreeModel>())
+    , m_forum(std::make_unique<ForumModel>())
+    , m_metrics(std::make_unique<MetricsHistory>())
+    , m_asks(std::make_unique<AskModel>())
+    , m_commands(std::make_unique<CommandModel>())
+    , m_all(std::make_unique<ConsoleModel>())
+{
+    m_all->setMerged(true);
+}
+
+Fleet::~Fleet()
+{
+    // Links first: their workers may still be handing over events.
+    for (auto& entry : m_hosts)
+        entry.second->link.reset();
+}
+
+QString Fleet::addHost(HostLink* link)
+{
+    const QString key = link->isLocal() ? QStringLiteral("local") : QStringLiteral("host-%1").arg(m_nextHost++);
+    auto host = std::make_unique<Host>();
+    host->key = key;
+    host->link.reset(link);
+    link->setParent(nullptr);
+    connect(link, &HostLink::eventsReady, this, [this, key] { onEventsReady(key); });
+    connect(link, &HostLink::statusChanged, this, [this, key] { onStatusChanged(key); });
+    m_tree->addHost(key, link->displayName());
+    m_hosts.emplace(key, std::move(host));
+    link->open();
+    onStatusChanged(key);
+    return key;
+}
+
+void Fleet::removeHost(const QString& hostKey)
+{
+    const auto it = m_hosts.find(hostKey);
+    if (it == m_hosts.end())
+        return;
+    it->second->link->close();
+    m_pending.erase(std::remove_if(m_pending.begin(), m_pending.end(),
+                                   [&](const std::pair<QString, Event>& entry) { return entry.first == hostKey; }),
+                    m_pending.end());
+    m_tree->removeHost(hostKey);
+    m_hosts.erase(it);
+}
+
+QStringList Fleet::hostKeys() const
+{
+    QStringList keys;
+    for (const auto& entry : m_hosts)
+        keys.append(entry.first);
+    return keys;
+}
+
+HostLink* Fleet::link(const QString& hostKey) const
+{
+    const auto it = m_hosts.find(hostKey);
+    return it == m_hosts.end() ? nullptr : it->second->link.get();
+}
+
+ConsoleModel* Fleet::console(const QString& hostKey, const QString& agentId)
+{
+    const auto it = m_hosts.find(hostKey);
+    if (it == m_hosts.end())
+        return nullptr;
+    auto& consoles = it->second->consoles;
+    auto found = consoles.find(agentId);
+    if (found != consoles.end())
+        return found->second.get();
+    auto console = std::make_unique<ConsoleModel>();
+    console->setMaxLines(m_consoleLines);
+    console->setMaxBytes(m_consoleBytes);
+    ConsoleModel* result = console.get();
+    consoles.emplace(agentId, std::move(console));
+    Q_EMIT consoleAdded(hostKey, agentId);
+    return result;
+}
+
+bool Fleet::hasConsole(const QString& hostKey, const QString& agentId) const
+{
+    const auto it = m_hosts.find(hostKey);
+    return it != m_hosts.end() && it->second->consoles.count(agentId);
+}
+
+void Fleet::setConsoleLimits(qint64 lines, qint64 bytes)
+{
+    m_consoleLines = lines;
+    m_consoleBytes = bytes;
+}
+
+QString Fleet::sendCommand(const QString& hostKey, const QString& agent, const QString& name,
+                           const QByteArray& argsJson)
+{
+    HostLink* hostLink = link(hostKey);
+    if (!hostLink)
+        return {};
+    const QByteArray args = argsJson.isEmpty() ? QByteArray("{}") : argsJson;
+    const QString id = hostLink->sendCommand(agent, name, args);
+    m_commands->addCommand(hostKey, id, agent, name, args);
+    // What the person typed, as they would type it again.
+    QString text = name;
+    if (name == QLatin1String("stdin")) {
+        Json::Document doc;
+        if (doc.parse(args))
+            text = doc.root()["text"].toString();
+    } else if (args != "{}") {
+        text += QLatin1Char(' ') + QString::fromUtf8(args);
+    }
+    Host& host = *m_hosts.at(hostKey);
+    host.markTexts.insert(id, text);
+    if (agent == QLatin1String("*")) {
+        for (auto& entry : host.consoles)
+            entry.second->appendMark(id, text);
+    } else {
+        console(hostKey, agent)->appendMark(id, text);
+    }
+    return id;
+}
+
+QString Fleet::answerAsk(const QString& hostKey, const QString& agent, const QString& askId, const QString& choice)
+{
+    QByteArray args;
+    Json::Writer w(&args);
+    w.beginObject().key("ask").string(askId).key("choice").string(choice).endObject();
+    return sendCommand(hostKey, agent, QStringLiteral("answer"), args);
+}
+
+void Fleet::onEventsReady(const QString& hostKey)
+{
+    HostLink* hostLink = link(hostKey);
+    if (!hostLink)
+        return;
+    QList<Event> events = hostLink->takeEvents();
+    for (Event& event : events)
+        m_pending.emplace_back(hostKey, std::move(event));
+    runSlice();
+}
+
+void Fleet::onStatusChanged(const QString& hostKey)
+{
+    HostLink* hostLink = link(hostKey);
+    if (!hostLink)
+        return;
+    const HostLink::Status status = hostLink->status();
+    AgentTreeModel::HostState state = AgentTreeModel::HostState::Connecting;
+    if (status.state == HostLink::State::Online)
+        state = AgentTreeModel::HostState::Online;
+    else if (status.state == HostLink::State::Offline)
+        state = AgentTreeModel::HostState::Offline;
+    // Idle: opened and not started yet, which the user sees as connecting.
+    m_tree->setHostState(hostKey, state, status.reason, status.nextAttemptAt);
+    Q_EMIT hostStatusChanged(hostKey);
+}
+
+void Fleet::processAll()
+{
+    for (auto& entry : m_hosts) {
+        QList<Event> events = entry.second->link->takeEvents();
+        for (Event& event : events)
+            m_pending.emplace_back(entry.first, std::move(event));
+    }
+    while (!m_pending.empty()) {
+        auto [key, event] = std::move(m_pending.front());
+        m_pending.pop_front();
+        const auto it = m_hosts.find(key);
+        if (it != m_hosts.end())
+            apply(*it->second, event);
+    }
+}
+
+void Fleet::scheduleSlice()
+{
+    if (m_sliceQueued)
+        return;
+    m_sliceQueued = true;
+    QTimer::singleShot(0, this, [this] {
+        m_sliceQueued = false;
+        runSlice();
+    });
+}
+
+void Fleet::runSlice()
+{
+    QElapsedTimer clock;
+    clock.start();
+    while (!m_pending.empty()) {
+        auto [key, event] = std::move(m_pending.front());
+        m_pending.pop_front();
+        const auto it = m_hosts.find(key);
+        if (it != m_hosts.end())
+            apply(*it->second, event);
+        if (clock.elapsed() >= SliceMs && !m_pending.empty()) {
+            scheduleSlice();
+            return;
+        }
+    }
+}
+
+QString Fleet::agentLabel(const Host& host, const QString& agentId) const
+{
+    // Agents of the embedded host go by their id; others say where they run.
+    if (host.link->isLocal())
+        return agentId;
+    return agentId + QLatin1Char('@') + host.link->displayName();
+}
+
+void Fleet::apply(Host& host, const Event& event)
+{
+    const QString& key = host.key;
+    switch (event.type) {
+    case Event::Type::Log: {
+        m_tree->applyEvent(key, event);
+        for (const Link::ConsoleLine& line : event.lines)
+            m_linesApplied += line.partial ? 0 : 1;
+        console(key, event.agent)->appendLines(event.lines);
+        m_all->appendLines(agentLabel(host, event.agent), event.lines);
+        return;
+    }
+    case Event::Type::Gap:
+        if (event.kind == QLatin1String("log"))
+            console(key, event.agent)->appendGap(event.from, event.to, event.reason);
+        return;
+    case Event::Type::Snapshot:
+        for (const Link::AgentInfo& agent : event.agents)
+            console(key, agent.id);
+        if (event.hostChanged) {
+            // Another history: its numbers start over in every console of this host.
+            for (auto& entry : host.consoles)
+                entry.second->resetSequence(entry.first);
+            m_all->resetSequence(QString());
+        }
+        break;
+    case Event::Type::AgentAdded:
+        console(key, event.agent);
+        break;
+    case Event::Type::Result: {
+        const QString text = event.ok
+            ? event.text
+            : (event.error.isEmpty() ? event.text : event.error + QLatin1String(": ") + event.text);
+        if (hasConsole(key, event.agent))
+            console(key, event.agent)
+                ->setMarkResult(event.id, text,
+                                event.ok ? ConsoleModel::MarkOk
+                                         : (event.error == QLatin1String("timeout") ? ConsoleModel::MarkTimeout
+                                                                                    : ConsoleModel::MarkFailed));
+        Q_EMIT commandFinished(key, event.id, event.agent, event.ok, text);
+        break;
+    }
+    default:
+        break;
+    }
+    m_tree->applyEvent(key, event);
+    m_forum->applyEvent(key, event);
+    m_metrics->applyEvent(key, event);
+    m_asks->applyEvent(key, event);
+    m_commands->applyEvent(key, event);
+}

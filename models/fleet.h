@@ -1,0 +1,104 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "server/linkevent.h"
+
+#include <QElapsedTimer>
+#include <QHash>
+#include <QObject>
+#include <deque>
+#include <map>
+#include <memory>
+
+class AgentTreeModel;
+class AskModel;
+class CommandModel;
+class ConsoleModel;
+class ForumModel;
+class HostLink;
+class MetricsHistory;
+
+/*
+ * Every host the desktop watches, and the models that show them. The fleet
+ * owns the links, takes their event batches and feeds them to the models: the
+ * agent tree, one console per agent (kept from the moment the agent is seen,
+ * whether or not a view shows it), the merged console of all agents, the forum,
+ * metrics history, open asks and sent commands. It works in slices of a few
+ * milliseconds, so a burst of lines never holds the thread it runs on for long.
+ */
+class Fleet final : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Fleet)
+
+public:
+    explicit Fleet(QObject* parent = nullptr);
+    ~Fleet() override;
+
+    /// Takes the link, opens it, and returns the key its host is known by.
+    QString addHost(HostLink* link);
+    /// Closes the link and forgets the host, its agents and their consoles.
+    void removeHost(const QString& hostKey);
+    QStringList hostKeys() const;
+    HostLink* link(const QString& hostKey) const;
+
+    AgentTreeModel* agents() const { return m_tree.get(); }
+    ForumModel* forum() const { return m_forum.get(); }
+    MetricsHistory* metrics() const { return m_metrics.get(); }
+    AskModel* asks() const { return m_asks.get(); }
+    CommandModel* commands() const { return m_commands.get(); }
+    /// All agents' lines in time order.
+    ConsoleModel* allAgents() const { return m_all.get(); }
+    /// One agent's console; created (empty) for an agent not seen yet.
+    ConsoleModel* console(const QString& hostKey, const QString& agentId);
+    bool hasConsole(const QString& hostKey, const QString& agentId) const;
+
+    /// Bounds for consoles created from now on.
+    void setConsoleLimits(qint64 lines, qint64 bytes);
+
+    /// Sends a command, records it, and marks it in the console of each agent it is
+    /// for; the result is shown next to the mark. Returns the command id.
+    QString sendCommand(const QString& hostKey, const QString& agent, const QString& name,
+                        const QByteArray& argsJson = {});
+    /// Answers an agent's open question.
+    QString answerAsk(const QString& hostKey, const QString& agent, const QString& askId, const QString& choice);
+
+    /// Complete console lines applied to the consoles so far (all hosts).
+    quint64 linesApplied() const { return m_linesApplied; }
+
+    /// Takes every waiting event from every link and applies it now (tests, benchmarks).
+    void processAll();
+
+    /// How long one slice of event processing may run before the loop gets a turn.
+    static constexpr int SliceMs = 8;
+
+Q_SIGNALS:
+    void consoleAdded(const QString& hostKey, const QString& agentId);
+    /// A host's link state, reason or next attempt changed.
+    void hostStatusChanged(const QString& hostKey);
+    /// Results of commands sent through sendCommand().
+    void commandFinished(const QString& hostKey, const QString& id, const QString& agent, bool ok, const QString& text);
+
+private:
+    struct Host;
+    void onEventsReady(const QString& hostKey);
+    void onStatusChanged(const QString& hostKey);
+    void scheduleSlice();
+    void runSlice();
+    void apply(Host& host, const Link::Event& event);
+    QString agentLabel(const Host& host, const QString& agentId) const;
+
+    std::unique_ptr<AgentTreeModel> m_tree;
+    std::unique_ptr<ForumModel> m_forum;
+    std::unique_ptr<MetricsHistory> m_metrics;
+    std::unique_ptr<AskModel> m_asks;
+    std::unique_ptr<CommandModel> m_commands;
+    std::unique_ptr<ConsoleModel> m_all;
+    std::map<QString, std::unique_ptr<Host>> m_hosts;
+    std::deque<std::pair<QString, Link::Event>> m_pending;
+    bool m_sliceQueued = false;
+    quint64 m_linesApplied = 0;
+    int m_nextHost = 1;
+    qint64 m_consoleLines = 200000;
+    qint64 m_consoleBytes = 64 * 1024 * 1024;
+};

@@ -1,0 +1,273 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "models/forummodel.h"
+
+#include <QDateTime>
+
+namespace {
+
+bool sameMessage(const Link::ForumMessage& a, const Link::ForumMessage& b)
+{
+    return a.ts == b.ts && a.sender == b.sender && a.text == b.text;
+}
+
+} // namespace
+
+ForumModel::ForumModel(QObject* parent)
+    : QAbstractListModel(parent)
+{ }
+
+ForumModel::~ForumModel() = default;
+
+void ForumModel::applyEvent(const QString& hostKey, const Link::Event& event)
+{
+    using Type = Link::Event::Type;
+    switch (event.type) {
+    case Type::Forum:
+        addMessages(hostKey, event.agent, event.messages);
+        break;
+    case Type::Snapshot:
+        if (event.hostChanged)
+            forgetHistory(hostKey);
+        break;
+    default:
+        break;
+    }
+}
+
+void ForumModel::startConversation(const QString& hostKey)
+{
+    m_hosts[hostKey].startNew = true;
+}
+
+void ForumModel::setConversationGap(qint64 msecs)
+{
+    m_conversationGap = qMax<qint64>(0, msecs);
+}
+
+void ForumModel::setMaxMessages(int max)
+{
+    m_maxMessages = qMax(1, max);
+    const int excess = int(m_messages.size()) - m_maxMessages;
+    if (excess > 0) {
+        evict(excess);
+        dropEmptyConversations();
+    }
+}
+
+QString ForumModel::conversationTitle(int conversation) const
+{
+    const int index = conversation - m_firstConversation;
+    if (index < 0 || index >= conversationCount())
+        return {};
+    const Conversation& c = m_conversations[size_t(index)];
+    const QString start = QDateTime::fromMSecsSinceEpoch(c.start).toString(QStringLiteral("yyyy-MM-dd HH:mm"));
+    return QString(start + QStringLiteral(" · ") + c.participants.join(QStringLiteral(", ")));
+}
+
+qint64 ForumModel::conversationStart(int conversation) const
+{
+    const int index = conversation - m_firstConversation;
+    return index < 0 || index >= conversationCount() ? 0 : m_conversations[size_t(index)].start;
+}
+
+QString ForumModel::conversationHost(int conversation) const
+{
+    const int index = conversation - m_firstConversation;
+    return index < 0 || index >= conversationCount() ? QString() : m_conversations[size_t(index)].hostKey;
+}
+
+int ForumModel::rowCount(const QModelIndex& parent) const
+{
+    return parent.isValid() ? 0 : int(m_messages.size());
+}
+
+QVariant ForumModel::data(const QModelIndex& index, int role) const
+{
+    if (!checkIndex(index, CheckIndexOption::IndexIsValid | CheckIndexOption::ParentIsInvalid))
+        return {};
+    const Message& entry = m_messages[size_t(index.row())];
+    switch (role) {
+    case Qt::DisplayRole:
+    case TextRole:
+        return entry.message.text;
+    case SenderRole:
+        return entry.message.sender;
+    case RoleRole:
+        return entry.message.role;
+    case SourceRole:
+        return entry.message.source;
+    case TimeRole:
+        return entry.message.ts;
+    case AgentRole:
+        return entry.agent;
+    case HostKeyRole:
+        return entry.hostKey;
+    case SeqRole:
+        return entry.message.seq;
+    case ConversationRole:
+        return entry.conversation;
+    default:
+        return {};
+    }
+}
+
+QHash<int, QByteArray> ForumModel::roleNames() const
+{
+    QHash<int, QByteArray> names = QAbstractListModel::roleNames();
+    names.insert({
+        {SenderRole, "sender"},
+        {RoleRole, "role"},
+        {SourceRole, "source"},
+        {TimeRole, "time"},
+        {TextRole, "text"},
+        {AgentRole, "agent"},
+        {HostKeyRole, "hostKey"},
+        {SeqRole, "seq"},
+        {ConversationRole, "conversation"},
+    });
+    return names;
+}
+
+void ForumModel::addMessages(const QString& hostKey, const QString& agent, const QList<Link::ForumMessage>& messages)
+{
+    HostProgress& host = m_hosts[hostKey];
+    std::vector<Message> batch;
+    batch.reserve(size_t(messages.size()));
+    QList<int> started;
+
+    for (const Link::ForumMessage& message : messages) {
+        const Key key{hostKey, agent, message.seq};
+        bool restart = false;
+        if (message.seq > 0) {
+            const auto held = m_bySeq.constFind(key);
+            if (held != m_bySeq.cend()) {
+                const Message* known = heldMessage(held.value(), batch);
+                if (known && sameMessage(known->message, message))
+                    continue;
+            }
+            const auto progress = host.agents.constFind(agent);
+            if (progress != host.agents.cend() && message.seq <= progress->lastSeq) {
+                if (message.ts < progress->lastTs)
+                    continue;
+                restart = true;
+            }
+        }
+
+        const bool newConversation = restart || host.startNew || !conversation(host.conversation)
+            || (host.hasMessages && message.ts - host.lastTs > m_conversationGap);
+        if (newConversation) {
+            m_conversations.push_back({hostKey, message.ts, {}, 0});
+            host.conversation = m_firstConversation + int(m_conversations.size()) - 1;
+            host.startNew = false;
+            started.append(host.conversation);
+        }
+        Conversation* current = conversation(host.conversation);
+        const QString participant = message.sender.isEmpty() ? agent : message.sender;
+        if (!current->participants.contains(participant))
+            current->participants.append(participant);
+        ++current->messages;
+
+        host.lastTs = host.hasMessages ? qMax(host.lastTs, message.ts) : message.ts;
+        host.hasMessages = true;
+        AgentProgress& progress = host.agents[agent];
+        if (message.seq > 0)
+            progress.lastSeq = restart ? message.seq : qMax(progress.lastSeq, message.seq);
+        progress.lastTs = restart ? message.ts : qMax(progress.lastTs, message.ts);
+
+        Message entry{hostKey, agent, message, host.conversation, m_nextSerial++};
+        if (message.seq > 0)
+            m_bySeq.insert(key, entry.serial);
+        batch.push_back(std::move(entry));
+    }
+    if (batch.empty())
+        return;
+
+    // A batch larger than the model keeps only its newest messages.
+    const auto overflow = qsizetype(batch.size()) - m_maxMessages;
+    if (overflow > 0) {
+        for (qsizetype i = 0; i < overflow; ++i)
+            release(batch[size_t(i)]);
+        batch.erase(batch.begin(), batch.begin() + overflow);
+    }
+    // Remove first, then insert, so that a view never holds more rows than the bound.
+    const int excess = int(m_messages.size() + batch.size()) - m_maxMessages;
+    if (excess > 0)
+        evict(excess);
+
+    const int first = int(m_messages.size());
+    beginInsertRows({}, first, first + int(batch.size()) - 1);
+    std::move(batch.begin(), batch.end(), std::back_inserter(m_messages));
+    endInsertRows();
+
+    dropEmptyConversations();
+    for (int id : std::as_const(started)) {
+        if (conversation(id))
+            Q_EMIT conversationStarted(id);
+    }
+}
+
+void ForumModel::forgetHistory(const QString& hostKey)
+{
+    HostProgress& host = m_hosts[hostKey];
+    host.startNew = true;
+    host.agents.clear();
+    // The new history numbers from scratch: its messages are not duplicates of the old ones.
+    m_bySeq.removeIf([&hostKey](const QHash<Key, quint64>::iterator& it) { return it.key().hostKey == hostKey; });
+}
+
+const ForumModel::Message* ForumModel::heldMessage(quint64 serial, const std::vector<Message>& batch) const
+{
+    if (!m_messages.empty() && serial >= m_messages.front().serial) {
+        const quint64 index = serial - m_messages.front().serial;
+        if (index < m_messages.size())
+            return &m_messages[size_t(index)];
+    }
+    if (!batch.empty() && serial >= batch.front().serial) {
+        const quint64 index = serial - batch.front().serial;
+        if (index < batch.size())
+            return &batch[size_t(index)];
+    }
+    return nullptr;
+}
+
+ForumModel::Conversation* ForumModel::conversation(int id)
+{
+    const int index = id - m_firstConversation;
+    if (id < 0 || index < 0 || index >= int(m_conversations.size()))
+        return nullptr;
+    return &m_conversations[size_t(index)];
+}
+
+void ForumModel::release(const Message& message)
+{
+    if (message.message.seq > 0) {
+        const auto it = m_bySeq.find(Key{message.hostKey, message.agent, message.message.seq});
+        if (it != m_bySeq.end() && it.value() == message.serial)
+            m_bySeq.erase(it);
+    }
+    if (Conversation* c = conversation(message.conversation))
+        --c->messages;
+}
+
+void ForumModel::evict(int count)
+{
+    beginRemoveRows({}, 0, count - 1);
+    for (int i = 0; i < count; ++i) {
+        release(m_messages.front());
+        m_messages.pop_front();
+    }
+    endRemoveRows();
+}
+
+void ForumModel::dropEmptyConversations()
+{
+    // Only the front is dropped, so numbers stay contiguous; a host's current
+    // conversation stays even when empty, since its next message belongs to it.
+    while (!m_conversations.empty() && m_conversations.front().messages == 0) {
+        const auto host = m_hosts.constFind(m_conversations.front().hostKey);
+        if (host != m_hosts.cend() && host->conversation == m_firstConversation)
+            break;
+        m_conversations.pop_front();
+        ++m_firstConversation;
+    }
+}

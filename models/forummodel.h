@@ -1,0 +1,141 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "server/linkevent.h"
+
+#include <QAbstractListModel>
+#include <QHash>
+#include <deque>
+#include <vector>
+
+/*
+ * The forum messages of every agent of every host, in the order they arrived,
+ * grouped into conversations (one per forum run).
+ *
+ * A host's next message starts a new conversation when
+ *  - its number restarts: it is not above the last one seen for that agent, it is
+ *    not a message already held, and it is not older than that agent's last message
+ *    (an older one is a replay of history the model no longer holds, and is dropped);
+ *  - the host's history changed (a Snapshot with hostChanged);
+ *  - more than conversationGap() passed (by message time) since the host's latest message;
+ *  - startConversation() was called for the host.
+ * Conversation numbers rise and are never reused; the model holds the conversations
+ * firstConversation() to firstConversation() + conversationCount() - 1, and forgets
+ * the oldest ones once their messages are evicted.
+ *
+ * A message whose (host, agent, seq) is held with the same time, sender and text is
+ * a duplicate (a replay after a reconnect) and is dropped. At most maxMessages()
+ * are held; the oldest go first.
+ */
+class ForumModel final : public QAbstractListModel
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ForumModel)
+
+public:
+    enum Role {
+        SenderRole = Qt::UserRole,
+        RoleRole, // agent, host, system, user
+        SourceRole,
+        TimeRole, // qint64, ms since the epoch
+        TextRole,
+        AgentRole,
+        HostKeyRole,
+        SeqRole,
+        ConversationRole, // int
+    };
+    Q_ENUM(Role)
+
+    static constexpr int DefaultMaxMessages = 10000;
+    static constexpr qint64 DefaultConversationGap = 10 * 60 * 1000;
+
+    explicit ForumModel(QObject* parent = nullptr);
+    ~ForumModel() override;
+
+    /// Takes in one event of the host hostKey; events that do not concern this model are ignored.
+    void applyEvent(const QString& hostKey, const Link::Event& event);
+    /// The host's next message starts a new conversation.
+    void startConversation(const QString& hostKey);
+
+    void setConversationGap(qint64 msecs);
+    qint64 conversationGap() const { return m_conversationGap; }
+    /// Evicts the oldest messages at once when more than max are held.
+    void setMaxMessages(int max);
+    int maxMessages() const { return m_maxMessages; }
+
+    int conversationCount() const { return int(m_conversations.size()); }
+    int firstConversation() const { return m_firstConversation; }
+    /// "2025-11-22 01:40 · Query Engine, Media Bot": start time (local) and senders in order of appearance.
+    QString conversationTitle(int conversation) const;
+    qint64 conversationStart(int conversation) const;
+    QString conversationHost(int conversation) const;
+
+    int rowCount(const QModelIndex& parent = {}) const override;
+    QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
+    QHash<int, QByteArray> roleNames() const override;
+
+Q_SIGNALS:
+    void conversationStarted(int conversation);
+
+private:
+    struct Message
+    {
+        QString hostKey;
+        QString agent;
+        Link::ForumMessage message;
+        int conversation = -1;
+        quint64 serial = 0;
+    };
+    struct Key
+    {
+        QString hostKey;
+        QString agent;
+        qint64 seq = 0;
+        bool operator==(const Key& other) const
+        {
+            return seq == other.seq && agent == other.agent && hostKey == other.hostKey;
+        }
+        friend size_t qHash(const Key& key, size_t seed = 0)
+        {
+            return qHashMulti(seed, key.hostKey, key.agent, key.seq);
+        }
+    };
+    struct AgentProgress
+    {
+        qint64 lastSeq = 0;
+        qint64 lastTs = 0;
+    };
+    struct HostProgress
+    {
+        int conversation = -1;
+        bool startNew = true;
+        bool hasMessages = false;
+        qint64 lastTs = 0;
+        QHash<QString, AgentProgress> agents;
+    };
+    struct Conversation
+    {
+        QString hostKey;
+        qint64 start = 0;
+        QStringList participants;
+        int messages = 0;
+    };
+
+    void addMessages(const QString& hostKey, const QString& agent, const QList<Link::ForumMessage>& messages);
+    void forgetHistory(const QString& hostKey);
+    const Message* heldMessage(quint64 serial, const std::vector<Message>& batch) const;
+    Conversation* conversation(int id);
+    /// Unregisters a message that leaves the model.
+    void release(const Message& message);
+    void evict(int count);
+    void dropEmptyConversations();
+
+    std::deque<Message> m_messages;
+    quint64 m_nextSerial = 0;
+    QHash<Key, quint64> m_bySeq;
+    QHash<QString, HostProgress> m_hosts;
+    std::deque<Conversation> m_conversations;
+    int m_firstConversation = 0;
+    qint64 m_conversationGap = DefaultConversationGap;
+    int m_maxMessages = DefaultMaxMessages;
+};
