@@ -154,18 +154,14 @@ void AgentTreeModel::setHostState(const QString& hostKey, HostState state, const
     HostRow* host = findHost(hostKey);
     if (!host)
         return;
-    const bool stateChanged = host->state != state;
-    const bool detailsChanged = host->reason != reason || host->nextAttemptAt != nextAttemptAt;
-    if (!stateChanged && !detailsChanged)
+    if (host->state == state && host->reason == reason && host->nextAttemptAt == nextAttemptAt)
         return;
     const bool wasOnline = host->state == HostState::Online;
     host->state = state;
     host->reason = reason;
     host->nextAttemptAt = nextAttemptAt;
-    if (detailsChanged)
-        emitHostChanged(host, 0, ColumnCount - 1);
-    else
-        emitHostChanged(host, StateColumn, StateColumn);
+    // The host's tooltip follows its state as well: the whole row.
+    emitHostChanged(host, 0, ColumnCount - 1);
     // Agents of a host that is not online show as offline, without uptime.
     if (wasOnline != (state == HostState::Online) && !host->agents.empty()) {
         const QModelIndex parent = hostIndex(host);
@@ -474,6 +470,7 @@ void AgentTreeModel::applySnapshot(HostRow* host, const Link::Event& event)
     for (const Link::AgentInfo& info : event.agents)
         present.insert(info.id);
 
+    const int unreadBefore = host->unreadErrors();
     // Gone agents leave in contiguous runs, last run first, so the rows before a run keep their numbers.
     for (int row = int(host->agents.size()) - 1; row >= 0; --row) {
         if (present.contains(host->agents[size_t(row)].info.id))
@@ -494,8 +491,9 @@ void AgentTreeModel::applySnapshot(HostRow* host, const Link::Event& event)
             agent.countedLogSeq = 0;
         }
         Q_EMIT dataChanged(index(0, ErrorsColumn, parent), index(int(host->agents.size()) - 1, ErrorsColumn, parent));
-        emitHostChanged(host, ErrorsColumn, ErrorsColumn);
     }
+    if (host->unreadErrors() != unreadBefore)
+        emitHostChanged(host, ErrorsColumn, ErrorsColumn);
 
     std::vector<AgentRow> added;
     QSet<QString> addedIds;

@@ -88,11 +88,17 @@ quint16 ConsoleModel::intern(QStringList& table, QHash<QString, quint16>& index,
     return id;
 }
 
-quint16 ConsoleModel::internSource(QByteArrayView source)
+quint16 ConsoleModel::internSource(const QByteArray& source)
 {
     if (source.isEmpty())
         return 0;
-    return intern(m_sources, m_sourceIndex, QString::fromUtf8(source));
+    // Looked up by bytes: most lines repeat a few sources, and this skips decoding them.
+    const auto it = m_sourceBytesIndex.constFind(source);
+    if (it != m_sourceBytesIndex.constEnd())
+        return *it;
+    const quint16 id = intern(m_sources, m_sourceIndex, QString::fromUtf8(source));
+    m_sourceBytesIndex.insert(source, id);
+    return id;
 }
 
 qint64 ConsoleModel::store(Record record, QByteArrayView text)

@@ -160,7 +160,7 @@ private:
     qint64 store(Console::Record record, QByteArrayView text);
     void scheduleFlush();
     quint16 intern(QStringList& table, QHash<QString, quint16>& index, const QString& value);
-    quint16 internSource(QByteArrayView source);
+    quint16 internSource(const QByteArray& source);
     void evictFront(qint64 count);
     qint64 countToFree(qint64 skip, qint64 bytes) const;
     const Console::Record* locate(qint64 absolute, const Console::Block** block = nullptr) const;
@@ -181,6 +181,7 @@ private:
     std::vector<Pending> m_mergeQueue; // merged console: lines waiting to be put in time order
     QStringList m_sources{QString()};
     QHash<QString, quint16> m_sourceIndex;
+    QHash<QByteArray, quint16> m_sourceBytesIndex;
     QStringList m_agents{QString()};
     QHash<QString, quint16> m_agentIndex;
     QHash<quint16, qint64> m_lastSeq; // by agent
