@@ -228,20 +228,8 @@ private:
             // A literal every match must contain rules out most lines without the regex.
             if (!re || (!m_prefilter.isEmpty() && !find(h, n, m_prefilter, m_prefilterFolded, false)))
                 return false;
-            // Most lines are ASCII: widen them into a reused buffer rather than decode
-            // into a new string each time.
-            thread_local QString buffer;
-            buffer.resize(n);
-            QChar* out = buffer.data();
-            bool ascii = true;
-            for (qsizetype i = 0; i < n && ascii; ++i) {
-                ascii = uchar(h[i]) < 0x80;
-                out[i] = QChar(char16_t(uchar(h[i])));
-            }
-            if (!ascii)
-                buffer = QString::fromUtf8(text);
             return re
-                ->match(QStringView(buffer), 0, QRegularExpression::NormalMatch,
+                ->match(QString::fromUtf8(text), 0, QRegularExpression::NormalMatch,
                         QRegularExpression::DontCheckSubjectStringMatchOption)
                 .hasMatch();
         }
