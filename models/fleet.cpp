@@ -159,7 +159,7 @@ void Fleet::onEventsReady(const QString& hostKey)
     QList<Event> events = hostLink->takeEvents();
     for (Event& event : events)
         m_pending.emplace_back(hostKey, std::move(event));
-    runSlice();
+    runSlice(SliceMs);
 }
 
 void Fleet::onStatusChanged(const QString& hostKey)
@@ -185,13 +185,7 @@ void Fleet::processAll()
         for (Event& event : events)
             m_pending.emplace_back(entry.first, std::move(event));
     }
-    while (!m_pending.empty()) {
-        auto [key, event] = std::move(m_pending.front());
-        m_pending.pop_front();
-        const auto it = m_hosts.find(key);
-        if (it != m_hosts.end())
-            apply(*it->second, event);
-    }
+    runSlice(-1);
 }
 
 void Fleet::scheduleSlice()
@@ -201,11 +195,11 @@ void Fleet::scheduleSlice()
     m_sliceQueued = true;
     QTimer::singleShot(0, this, [this] {
         m_sliceQueued = false;
-        runSlice();
+        runSlice(SliceMs);
     });
 }
 
-void Fleet::runSlice()
+void Fleet::runSlice(qint64 budgetMs)
 {
     QElapsedTimer clock;
     clock.start();
@@ -215,7 +209,7 @@ void Fleet::runSlice()
         const auto it = m_hosts.find(key);
         if (it != m_hosts.end())
             apply(*it->second, event);
-        if (clock.elapsed() >= SliceMs && !m_pending.empty()) {
+        if (budgetMs >= 0 && clock.elapsed() >= budgetMs && !m_pending.empty()) {
             scheduleSlice();
             return;
         }

@@ -84,7 +84,8 @@ private:
     void onEventsReady(const QString& hostKey);
     void onStatusChanged(const QString& hostKey);
     void scheduleSlice();
-    void runSlice();
+    /// Applies waiting events for up to budgetMs (-1: all of them).
+    void runSlice(qint64 budgetMs);
     void apply(Host& host, const Link::Event& event);
     QString agentLabel(const Host& host, const QString& agentId) const;
 

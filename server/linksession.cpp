@@ -271,7 +271,7 @@ QByteArray LinkSession::subscribeMessage() const
     w.key("history").integer(m_history);
     w.key("since").beginObject();
     for (auto it = m_positions.begin(); it != m_positions.end(); ++it) {
-        if (!it->known)
+        if (!it->logKnown && !it->forumKnown)
             continue;
         w.key(it.key().toUtf8()).beginObject().key("log").integer(it->log).key("forum").integer(it->forum).endObject();
     }
@@ -291,23 +291,8 @@ void LinkSession::onLog(Json::Value root, qint64 bytes)
         Link::ConsoleLine line;
         line.partial = value["partial"].toBool();
         line.seq = value["seq"].toInteger(0);
-        if (!line.partial) {
-            if (line.seq <= 0 || (position.known && line.seq <= position.log))
-                continue; // delivered before this reconnect
-            if (position.known && line.seq > position.log + 1) {
-                // The host promises every number or a gap; say so if it ever does not.
-                if (!e.lines.isEmpty()) {
-                    Event head;
-                    head.type = Event::Type::Log;
-                    head.agent = e.agent;
-                    head.lines = std::exchange(e.lines, {});
-                    m_channel->push(std::move(head), 0);
-                }
-                pushMissing(e.agent, "log", position.log + 1, line.seq - 1);
-            }
-            position.log = line.seq;
-            position.known = true;
-        }
+        if (!line.partial && !admit(e, &Event::lines, position.log, position.logKnown, line.seq, "log"))
+            continue;
         line.ts = value["ts"].toInteger(0);
         line.level = parseLogLevel(value["level"].toUtf8());
         line.stream = value["stream"].toUtf8() == "stderr" ? Protocol::Stream::Stderr : Protocol::Stream::Stdout;
@@ -328,20 +313,8 @@ void LinkSession::onForum(Json::Value root, qint64 bytes)
     for (const Json::Value value : root["messages"].items()) {
         Link::ForumMessage message;
         message.seq = value["seq"].toInteger(0);
-        if (message.seq <= 0 || (position.known && message.seq <= position.forum))
+        if (!admit(e, &Event::messages, position.forum, position.forumKnown, message.seq, "forum"))
             continue;
-        if (position.known && message.seq > position.forum + 1) {
-            if (!e.messages.isEmpty()) {
-                Event head;
-                head.type = Event::Type::Forum;
-                head.agent = e.agent;
-                head.messages = std::exchange(e.messages, {});
-                m_channel->push(std::move(head), 0);
-            }
-            pushMissing(e.agent, "forum", position.forum + 1, message.seq - 1);
-        }
-        position.forum = message.seq;
-        position.known = true;
         message.ts = value["ts"].toInteger(0);
         message.sender = str(value["sender"]);
         message.role = str(value["role"]);
@@ -351,6 +324,27 @@ void LinkSession::onForum(Json::Value root, qint64 bytes)
     }
     if (!e.messages.isEmpty())
         m_channel->push(std::move(e), bytes);
+}
+
+template <typename Item>
+bool LinkSession::admit(Event& e, QList<Item> Event::*items, qint64& last, bool& known, qint64 seq, QByteArrayView kind)
+{
+    if (seq <= 0 || (known && seq <= last))
+        return false; // delivered before this reconnect
+    if (known && seq > last + 1) {
+        // The host promises every number or a gap; say so if it ever does not.
+        if (!(e.*items).isEmpty()) {
+            Event head;
+            head.type = e.type;
+            head.agent = e.agent;
+            head.*items = std::exchange(e.*items, {});
+            m_channel->push(std::move(head), 0);
+        }
+        pushMissing(e.agent, kind, last + 1, seq - 1);
+    }
+    last = seq;
+    known = true;
+    return true;
 }
 
 void LinkSession::onGap(Json::Value root, qint64 bytes)
@@ -363,13 +357,15 @@ void LinkSession::onGap(Json::Value root, qint64 bytes)
     e.to = root["to"].toInteger(0);
     e.reason = str(root["reason"]);
     Position& position = m_positions[e.agent];
-    qint64& last = e.kind == QLatin1String("forum") ? position.forum : position.log;
-    if (position.known && e.to <= last)
+    const bool forum = e.kind == QLatin1String("forum");
+    qint64& last = forum ? position.forum : position.log;
+    bool& known = forum ? position.forumKnown : position.logKnown;
+    if (known && e.to <= last)
         return; // already covered
-    if (position.known && e.from <= last)
+    if (known && e.from <= last)
         e.from = last + 1;
     last = std::max(last, e.to);
-    position.known = true;
+    known = true;
     m_channel->push(std::move(e), bytes);
 }
 

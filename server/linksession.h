@@ -107,8 +107,13 @@ private:
     {
         qint64 log = 0;
         qint64 forum = 0;
-        bool known = false; // numbers are meaningful: a gap-free continuation is expected
+        // The numbers are meaningful: what follows must continue them without a hole.
+        bool logKnown = false;
+        bool forumKnown = false;
     };
+    template <typename Item>
+    bool admit(Link::Event& e, QList<Item> Link::Event::*items, qint64& last, bool& known, qint64 seq,
+               QByteArrayView kind);
 
     void onSnapshot(Json::Value root, qint64 bytes);
     void onLog(Json::Value root, qint64 bytes);

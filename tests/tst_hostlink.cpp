@@ -3,6 +3,7 @@
 #include "server/linksession.h"
 #include "server/locallink.h"
 #include "server/remotelink.h"
+#include "support/fixtures.h"
 
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -435,6 +436,12 @@ void TestHostLink::sessionDecodesAndResumes()
     QVERIFY(channel.take().constFirst().hostChanged);
     session.handleMessage(R"({"type":"log","agent":"a","lines":[{"seq":1,"text":"one"}]})");
     QCOMPARE(channel.take().size(), 1);
+    // Forum numbers are apart from log numbers: a first message replayed from 5 is no hole.
+    session.handleMessage(R"({"type":"forum","agent":"a","messages":[{"seq":5,"sender":"A","text":"hi"}]})");
+    events = channel.take();
+    QCOMPARE(events.size(), 1);
+    QCOMPARE(events[0].type, Event::Type::Forum);
+    QCOMPARE(events[0].messages[0].sender, QStringLiteral("A"));
 
     // Not JSON, and unknown types, are counted and skipped.
     session.handleMessage("{nope");
@@ -643,15 +650,7 @@ void TestHostLink::certificates()
     QTemporaryDir dir;
     const QString cert = dir.filePath(QStringLiteral("cert.pem"));
     const QString key = dir.filePath(QStringLiteral("key.pem"));
-    QProcess openssl;
-    openssl.start(QStringLiteral("openssl"),
-                  {QStringLiteral("req"), QStringLiteral("-x509"), QStringLiteral("-newkey"),
-                   QStringLiteral("rsa:2048"), QStringLiteral("-nodes"), QStringLiteral("-days"), QStringLiteral("2"),
-                   QStringLiteral("-subj"), QStringLiteral("/CN=127.0.0.1"), QStringLiteral("-addext"),
-                   QStringLiteral("subjectAltName=IP:127.0.0.1"), QStringLiteral("-keyout"), key,
-                   QStringLiteral("-out"), cert});
-    QVERIFY(openssl.waitForFinished(60000));
-    QCOMPARE(openssl.exitCode(), 0);
+    QVERIFY(makeCertificate(cert, key));
     const QList<QSslCertificate> certificates = QSslCertificate::fromPath(cert);
     QCOMPARE(certificates.size(), 1);
     const QByteArray fingerprint = RemoteLink::fingerprint(certificates.first());
