@@ -226,7 +226,8 @@ void ConsoleView::paintEvent(QPaintEvent*)
             body += QStringLiteral("   [%1]").arg(result.isEmpty() ? status : status + QStringLiteral(": ") + result);
         } else {
             painter.setPen(levelColor(level, dark));
-            painter.drawText(x, y + ascent, QString::fromLatin1(logLevelName(level)));
+            painter.drawText(x, y + ascent,
+                             kind == Console::Kind::Gap ? tr("GAP") : QString::fromLatin1(logLevelName(level)));
         }
         x += m_levelWidth;
         const QString agent = index.data(ConsoleModel::AgentRole).toString();
