@@ -210,8 +210,7 @@ void ConsoleModel::appendMark(const QString& markId, const QString& text)
     record.level = LogLevel::Info;
     const qint64 index = store(record, text.toUtf8());
     m_markIds.insert(index, markId);
-    m_markRows.insert(markId, index);
-    m_marks.insert(markId, Mark());
+    m_marks.insert(markId, Mark{QString(), MarkPending, index});
     scheduleFlush();
 }
 
@@ -222,7 +221,7 @@ void ConsoleModel::setMarkResult(const QString& markId, const QString& text, Mar
         return;
     it->result = text;
     it->state = state;
-    const qint64 row = m_markRows.value(markId, -1) - m_firstIndex;
+    const qint64 row = it->index - m_firstIndex;
     if (row >= 0 && row < m_shown)
         Q_EMIT dataChanged(index(int(row)), index(int(row)), {MarkResultRole, MarkStateRole});
 }
@@ -248,7 +247,6 @@ void ConsoleModel::clear()
     m_textBytes = 0;
     m_mergeQueue.clear();
     m_marks.clear();
-    m_markRows.clear();
     m_markIds.clear();
     m_gapEnds.clear();
     endResetModel();
@@ -315,10 +313,7 @@ void ConsoleModel::evictFront(qint64 count)
                 const qint64 absolute = m_blockFirst.front() + i;
                 m_gapEnds.remove(absolute);
                 const QString mark = m_markIds.take(absolute);
-                if (!mark.isEmpty()) {
-                    m_markRows.remove(mark);
-                    m_marks.remove(mark);
-                }
+                m_marks.remove(mark);
             }
         }
         m_frontSkip += quint32(take);

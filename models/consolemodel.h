@@ -190,9 +190,9 @@ private:
     {
         QString result;
         MarkState state = MarkPending;
+        qint64 index = 0; // absolute index of its row
     };
     QHash<QString, Mark> m_marks;
-    QHash<QString, qint64> m_markRows; // mark id -> absolute index
     QHash<qint64, QString> m_markIds; // absolute index -> mark id
     QHash<qint64, qint64> m_gapEnds; // absolute index -> last number of the gap
     QTimer m_flushTimer;

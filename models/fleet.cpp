@@ -19,7 +19,6 @@ struct Fleet::Host
     QString key;
     std::unique_ptr<HostLink> link;
     std::map<QString, std::unique_ptr<ConsoleModel>> consoles;
-    QHash<QString, QString> markTexts; // command id -> the text of its marks
 };
 
 Fleet::Fleet(QObject* parent)
@@ -133,7 +132,6 @@ QString Fleet::sendCommand(const QString& hostKey, const QString& agent, const Q
         text += QLatin1Char(' ') + QString::fromUtf8(args);
     }
     Host& host = *m_hosts.at(hostKey);
-    host.markTexts.insert(id, text);
     if (agent == QLatin1String("*")) {
         for (auto& entry : host.consoles)
             entry.second->appendMark(id, text);
@@ -145,10 +143,7 @@ QString Fleet::sendCommand(const QString& hostKey, const QString& agent, const Q
 
 QString Fleet::answerAsk(const QString& hostKey, const QString& agent, const QString& askId, const QString& choice)
 {
-    QByteArray args;
-    Json::Writer w(&args);
-    w.beginObject().key("ask").string(askId).key("choice").string(choice).endObject();
-    return sendCommand(hostKey, agent, QStringLiteral("answer"), args);
+    return sendCommand(hostKey, agent, QStringLiteral("answer"), HostLink::answerArgs(askId, choice));
 }
 
 void Fleet::onEventsReady(const QString& hostKey)
@@ -245,9 +240,10 @@ void Fleet::apply(Host& host, const Event& event)
             console(key, agent.id);
         if (event.hostChanged) {
             // Another history: its numbers start over in every console of this host.
-            for (auto& entry : host.consoles)
-                entry.second->resetSequence(entry.first);
-            m_all->resetSequence(QString());
+            for (auto& entry : host.consoles) {
+                entry.second->resetSequence();
+                m_all->resetSequence(agentLabel(host, entry.first));
+            }
         }
         break;
     case Event::Type::AgentAdded:

@@ -44,10 +44,21 @@ QString HostLink::sendCommand(const QString& agent, const QString& name, const Q
     return id;
 }
 
-QString HostLink::answerAsk(const QString& agent, const QString& askId, const QString& choice)
+QByteArray HostLink::answerArgs(const QString& askId, const QString& choice)
 {
     QByteArray args;
     Json::Writer w(&args);
     w.beginObject().key("ask").string(askId).key("choice").string(choice).endObject();
-    return sendCommand(agent, QStringLiteral("answer"), args);
+    return args;
+}
+
+QString HostLink::answerAsk(const QString& agent, const QString& askId, const QString& choice)
+{
+    return sendCommand(agent, QStringLiteral("answer"), answerArgs(askId, choice));
+}
+
+void HostLink::failUnsent(const QString& id, const QString& agent)
+{
+    LinkSession::failCommand(&m_channel, id, agent, QStringLiteral("not_connected"),
+                             QStringLiteral("the link is not open"));
 }

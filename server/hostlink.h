@@ -45,6 +45,8 @@ public:
     QString sendCommand(const QString& agent, const QString& name, const QByteArray& argsJson = {});
     /// Answers an agent's open question.
     QString answerAsk(const QString& agent, const QString& askId, const QString& choice);
+    /// The args of the `answer` command.
+    static QByteArray answerArgs(const QString& askId, const QString& choice);
 
     /// Log lines asked for agents seen the first time (default 1000); set before open().
     void setHistory(int lines) { m_history = lines; }
@@ -61,6 +63,8 @@ protected:
     /// Hands a command to the worker: it sends it, or answers it as not sent.
     virtual void postCommand(const QString& id, const QString& agent, const QString& name,
                              const QByteArray& argsJson) = 0;
+    /// Answers a command that no worker could take (the link was never opened).
+    void failUnsent(const QString& id, const QString& agent);
     /// Events worth bytes were taken; a worker that holds back may go on.
     virtual void eventsTaken(qint64 bytes) { Q_UNUSED(bytes); }
 

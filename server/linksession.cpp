@@ -414,7 +414,8 @@ QByteArray LinkSession::commandMessage(const QString& id, const QString& agent, 
     return json;
 }
 
-void LinkSession::failCommand(const QString& id, const QString& agent, const QString& error, const QString& text)
+void LinkSession::failCommand(LinkChannel* channel, const QString& id, const QString& agent, const QString& error,
+                              const QString& text)
 {
     Event e;
     e.type = Event::Type::Result;
@@ -422,7 +423,7 @@ void LinkSession::failCommand(const QString& id, const QString& agent, const QSt
     e.agent = agent;
     e.error = error;
     e.text = text;
-    m_channel->push(std::move(e), 0);
+    channel->push(std::move(e), 0);
 }
 
 Link::AgentStatus LinkSession::readStatus(Json::Value value)

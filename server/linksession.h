@@ -6,7 +6,6 @@
 
 #include <QHash>
 #include <QMutex>
-#include <QSet>
 #include <functional>
 
 /*
@@ -88,7 +87,8 @@ public:
     /// from the link when the connection is not up or goes away first).
     QByteArray commandMessage(const QString& id, const QString& agent, const QString& name, const QByteArray& argsJson);
     /// Answers a command that could not be sent at all.
-    void failCommand(const QString& id, const QString& agent, const QString& error, const QString& text);
+    static void failCommand(LinkChannel* channel, const QString& id, const QString& agent, const QString& error,
+                            const QString& text);
 
     bool isWelcomed() const { return m_welcomed; }
     bool isSubscribed() const { return m_subscribed; }

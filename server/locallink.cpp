@@ -40,8 +40,8 @@ public:
     void command(const QString& id, const QString& agent, const QString& name, const QByteArray& argsJson)
     {
         if (!m_attached || !m_session.isSubscribed()) {
-            m_session.failCommand(id, agent, QStringLiteral("not_connected"),
-                                  QStringLiteral("the embedded host is not running"));
+            LinkSession::failCommand(m_channel, id, agent, QStringLiteral("not_connected"),
+                                     QStringLiteral("the embedded host is not running"));
             return;
         }
         m_server->receiveFromLocalViewer(this, m_session.commandMessage(id, agent, name, argsJson));
@@ -153,8 +153,7 @@ QString LocalLink::displayName() const
 void LocalLink::postCommand(const QString& id, const QString& agent, const QString& name, const QByteArray& argsJson)
 {
     if (!m_peer) {
-        LinkSession session(&m_channel);
-        session.failCommand(id, agent, QStringLiteral("not_connected"), QStringLiteral("the link is not open"));
+        failUnsent(id, agent);
         return;
     }
     QMetaObject::invokeMethod(

@@ -85,8 +85,8 @@ public:
     {
         if (!m_socket || !m_session.isSubscribed()) {
             const QString reason = m_reason.isEmpty() ? QStringLiteral("not connected yet") : m_reason;
-            m_session.failCommand(id, agent, QStringLiteral("not_connected"),
-                                  QStringLiteral("the host is not connected: %1").arg(reason));
+            LinkSession::failCommand(m_channel, id, agent, QStringLiteral("not_connected"),
+                                     QStringLiteral("the host is not connected: %1").arg(reason));
             return;
         }
         send(m_session.commandMessage(id, agent, name, argsJson));
@@ -363,8 +363,7 @@ QByteArray RemoteLink::fingerprint(const QSslCertificate& certificate)
 void RemoteLink::postCommand(const QString& id, const QString& agent, const QString& name, const QByteArray& argsJson)
 {
     if (!m_worker) {
-        LinkSession session(&m_channel);
-        session.failCommand(id, agent, QStringLiteral("not_connected"), QStringLiteral("the link is not open"));
+        failUnsent(id, agent);
         return;
     }
     QMetaObject::invokeMethod(

@@ -60,6 +60,5 @@ private:
     int m_levelWidth = 0;
     bool m_following = true;
     bool m_adjusting = false; // the scroll bar moves because rows came or went, not the reader
-    bool m_updateQueued = false;
     int m_unseen = 0;
 };
