@@ -113,24 +113,28 @@ void Fleet::setConsoleLimits(qint64 lines, qint64 bytes)
     m_consoleBytes = bytes;
 }
 
-QString Fleet::sendCommand(const QString& hostKey, const QString& agent, const QString& name,
-                           const QByteArray& argsJson)
+namespace {
+
+/// A command as a person would type it again.
+QString commandText(const QString& name, const QByteArray& args)
 {
-    HostLink* hostLink = link(hostKey);
-    if (!hostLink)
-        return {};
-    const QByteArray args = argsJson.isEmpty() ? QByteArray("{}") : argsJson;
-    const QString id = hostLink->sendCommand(agent, name, args);
-    m_commands->addCommand(hostKey, id, agent, name, args);
-    // What the person typed, as they would type it again.
-    QString text = name;
     if (name == QLatin1String("stdin")) {
         Json::Document doc;
-        if (doc.parse(args))
-            text = doc.root()["text"].toString();
-    } else if (args != "{}") {
-        text += QLatin1Char(' ') + QString::fromUtf8(args);
+        return doc.parse(args) ? doc.root()["text"].toString() : QString();
     }
+    return args == "{}" ? name : QString(name + QLatin1Char(' ') + QString::fromUtf8(args));
+}
+
+} // namespace
+
+QString Fleet::sendCommand(const QString& hostKey, const QString& agent, const QString& name,
+                           const QByteArray& argsJson, const QString& markText)
+{
+    const QByteArray args = argsJson.isEmpty() ? QByteArray("{}") : argsJson;
+    const QString id = sendRequest(hostKey, agent, name, args);
+    if (id.isEmpty())
+        return id;
+    const QString text = markText.isEmpty() ? commandText(name, args) : markText;
     Host& host = *m_hosts.at(hostKey);
     if (agent == QLatin1String("*")) {
         for (auto& entry : host.consoles)
@@ -138,6 +142,27 @@ QString Fleet::sendCommand(const QString& hostKey, const QString& agent, const Q
     } else {
         console(hostKey, agent)->appendMark(id, text);
     }
+    return id;
+}
+
+QString Fleet::defineAgent(const QString& hostKey, const QString& agentId, const QByteArray& definitionJson)
+{
+    return sendRequest(hostKey, agentId, QLatin1String(LinkSession::DefineAgentRequest), definitionJson);
+}
+
+QString Fleet::removeAgent(const QString& hostKey, const QString& agentId)
+{
+    return sendRequest(hostKey, agentId, QLatin1String(LinkSession::RemoveAgentRequest), {});
+}
+
+QString Fleet::sendRequest(const QString& hostKey, const QString& agentId, const QString& name,
+                           const QByteArray& argsJson)
+{
+    HostLink* hostLink = link(hostKey);
+    if (!hostLink)
+        return {};
+    const QString id = hostLink->sendCommand(agentId, name, argsJson);
+    m_commands->addCommand(hostKey, id, agentId, name, argsJson.isEmpty() ? QByteArray("{}") : argsJson);
     return id;
 }
 

@@ -57,9 +57,15 @@ public:
     void setConsoleLimits(qint64 lines, qint64 bytes);
 
     /// Sends a command, records it, and marks it in the console of each agent it is
-    /// for; the result is shown next to the mark. Returns the command id.
+    /// for, as markText (by default the name and arguments); the result is shown next
+    /// to the mark. Returns the command id.
     QString sendCommand(const QString& hostKey, const QString& agent, const QString& name,
-                        const QByteArray& argsJson = {});
+                        const QByteArray& argsJson = {}, const QString& markText = {});
+    /// Adds or changes a launched agent of the host (definitionJson: an object with at
+    /// least "id" and "command"). The result comes as commandFinished with the id returned.
+    QString defineAgent(const QString& hostKey, const QString& agentId, const QByteArray& definitionJson);
+    /// Stops a launched agent and forgets it (or forgets an offline connected agent).
+    QString removeAgent(const QString& hostKey, const QString& agentId);
     /// Answers an agent's open question.
     QString answerAsk(const QString& hostKey, const QString& agent, const QString& askId, const QString& choice);
 
@@ -81,6 +87,9 @@ Q_SIGNALS:
 
 private:
     struct Host;
+    /// Sends through the host's link and records it in the command model.
+    QString sendRequest(const QString& hostKey, const QString& agentId, const QString& name,
+                        const QByteArray& argsJson);
     void onEventsReady(const QString& hostKey);
     void onStatusChanged(const QString& hostKey);
     void scheduleSlice();

@@ -44,6 +44,9 @@ struct AgentDefinition
     int stopwaitsecs = 10;
     /// Send stopsignal to the whole process group, not only to the process.
     bool stopasgroup = true;
+    /// Kept in the configuration file when agents are saved; off for agents that run
+    /// for this session only (the desktop's demo).
+    bool saved = true;
 
     bool operator==(const AgentDefinition& other) const;
     bool operator!=(const AgentDefinition& other) const { return !(*this == other); }

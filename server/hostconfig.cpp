@@ -268,9 +268,14 @@ bool HostConfig::loadForProgram(const QString& file, QString* error)
 bool saveAgents(const QString& path, const std::vector<AgentDefinition>& agents, QString* error)
 {
     QByteArray list = "[";
-    for (size_t i = 0; i < agents.size(); ++i)
-        list += (i ? ",\n    " : "\n    ") + agents[i].toJson();
-    list += agents.empty() ? "]" : "\n  ]";
+    bool first = true;
+    for (const AgentDefinition& agent : agents) {
+        if (!agent.saved)
+            continue;
+        list += (first ? "\n    " : ",\n    ") + agent.toJson();
+        first = false;
+    }
+    list += first ? "]" : "\n  ]";
 
     QByteArray text;
     QFile existing(path);

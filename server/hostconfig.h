@@ -82,5 +82,5 @@ bool readAgents(Json::Value list, std::vector<AgentDefinition>* agents, QString*
 /// Writes agents as the "agents" member of the configuration file at path, keeping
 /// the rest of the file as written, by writing a temporary file and renaming it.
 /// A file that does not parse is left untouched (false, with the reason); a missing
-/// file is created.
+/// file is created. Agents whose `saved` is false are left out.
 bool saveAgents(const QString& path, const std::vector<AgentDefinition>& agents, QString* error);

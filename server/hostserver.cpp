@@ -458,6 +458,11 @@ bool HostServer::Private::resolveTokens(QString* error)
     return true;
 }
 
+void HostServer::setPort(int port)
+{
+    d->config.port = port;
+}
+
 bool HostServer::start(QString* error)
 {
     if (d->tcpServer)

@@ -29,6 +29,8 @@ public:
 
     /// Resolves the token (generating one when none is configured) and starts listening.
     bool start(QString* error = nullptr);
+    /// Before start(): the port to listen on (0: a free one).
+    void setPort(int port);
     /// Closes every connection (1000) and stops listening.
     void stop();
 

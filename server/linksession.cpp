@@ -408,8 +408,17 @@ QByteArray LinkSession::commandMessage(const QString& id, const QString& agent, 
     m_pending.insert(id, PendingCommand{agent, false});
     QByteArray json;
     Json::Writer w(&json);
+    const QByteArrayView args = argsJson.isEmpty() ? QByteArrayView("{}") : QByteArrayView(argsJson);
+    if (name == QLatin1String(DefineAgentRequest)) {
+        w.beginObject().key("type").string("define_agent").key("id").string(id).key("agent").raw(args).endObject();
+        return json;
+    }
+    if (name == QLatin1String(RemoveAgentRequest)) {
+        w.beginObject().key("type").string("remove_agent").key("id").string(id).key("agent").string(agent).endObject();
+        return json;
+    }
     w.beginObject().key("type").string("command").key("id").string(id).key("agent").string(agent);
-    w.key("name").string(name).key("args").raw(argsJson.isEmpty() ? QByteArrayView("{}") : QByteArrayView(argsJson));
+    w.key("name").string(name).key("args").raw(args);
     w.endObject();
     return json;
 }

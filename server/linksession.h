@@ -84,7 +84,11 @@ public:
     void connectionEnded(const QString& reason);
 
     /// The message for a command; a result event with id follows (from the host, or
-    /// from the link when the connection is not up or goes away first).
+    /// from the link when the connection is not up or goes away first). The names
+    /// DefineAgentRequest (args: the definition) and RemoveAgentRequest make the
+    /// launch-editing requests of the same names instead.
+    static constexpr const char* DefineAgentRequest = "define_agent";
+    static constexpr const char* RemoveAgentRequest = "remove_agent";
     QByteArray commandMessage(const QString& id, const QString& agent, const QString& name, const QByteArray& argsJson);
     /// Answers a command that could not be sent at all.
     static void failCommand(LinkChannel* channel, const QString& id, const QString& agent, const QString& error,

@@ -189,6 +189,18 @@ private Q_SLOTS:
         QVERIFY2(saveAgents(fresh, {d}, &error), qPrintable(error));
         QVERIFY2(config.load(fresh, &error), qPrintable(error));
         QCOMPARE(config.agents.size(), size_t(1));
+
+        // Agents that run for the session only are not written.
+        AgentDefinition session = d;
+        session.id = "demo";
+        session.saved = false;
+        QVERIFY2(saveAgents(fresh, {session, d, session}, &error), qPrintable(error));
+        QVERIFY2(config.load(fresh, &error), qPrintable(error));
+        QCOMPARE(config.agents.size(), size_t(1));
+        QCOMPARE(config.agents[0].id, QByteArray("bot"));
+        QVERIFY2(saveAgents(fresh, {session}, &error), qPrintable(error));
+        QVERIFY2(config.load(fresh, &error), qPrintable(error));
+        QCOMPARE(config.agents.size(), size_t(0));
     }
 
     void brokenFileIsNeverOverwritten()

@@ -7,6 +7,7 @@
 #include "models/fleet.h"
 #include "models/forummodel.h"
 #include "models/metricshistory.h"
+#include "server/embeddedhost.h"
 #include "server/hostserver.h"
 #include "server/locallink.h"
 #include "server/remotelink.h"
@@ -17,6 +18,7 @@
 #include <QJsonObject>
 #include <QSignalSpy>
 #include <QTcpServer>
+#include <QTemporaryDir>
 #include <QTest>
 #include <QThread>
 #include <QWebSocket>
@@ -79,41 +81,6 @@ private:
 };
 
 /// The embedded host of the desktop: a HostServer in its own thread.
-class EmbeddedHost
-{
-public:
-    explicit EmbeddedHost(const HostConfig& config)
-    {
-        m_server = new HostServer(config);
-        m_server->moveToThread(&m_thread);
-        QObject::connect(&m_thread, &QThread::finished, m_server, &QObject::deleteLater);
-        m_thread.start();
-        QMetaObject::invokeMethod(
-            m_server,
-            [this] {
-                m_started = m_server->start();
-                m_url = m_server->url();
-            },
-            Qt::BlockingQueuedConnection);
-    }
-    ~EmbeddedHost()
-    {
-        QMetaObject::invokeMethod(
-            m_server, [this] { m_server->stop(); }, Qt::BlockingQueuedConnection);
-        m_thread.quit();
-        m_thread.wait();
-    }
-    HostServer* server() const { return m_server; }
-    QUrl url() const { return m_url; }
-    bool started() const { return m_started; }
-
-private:
-    QThread m_thread;
-    HostServer* m_server = nullptr;
-    QUrl m_url;
-    bool m_started = false;
-};
-
 HostConfig config()
 {
     HostConfig c;
@@ -141,6 +108,7 @@ class TestFleet : public QObject
 private Q_SLOTS:
     void embeddedHostEndToEnd();
     void twoHostsOneOffline();
+    void definesAndRemovesAgents();
 };
 
 void TestFleet::embeddedHostEndToEnd()
@@ -153,7 +121,7 @@ void TestFleet::embeddedHostEndToEnd()
                 QStringLiteral("--stdin")};
     hostConfig.agents = {bot};
     EmbeddedHost host(hostConfig);
-    QVERIFY(host.started());
+    QVERIFY(host.start(nullptr));
 
     Fleet fleet;
     QAbstractItemModelTester treeTester(fleet.agents(), QAbstractItemModelTester::FailureReportingMode::QtTest);
@@ -265,7 +233,7 @@ void TestFleet::embeddedHostEndToEnd()
 void TestFleet::twoHostsOneOffline()
 {
     EmbeddedHost local(config());
-    QVERIFY(local.started());
+    QVERIFY(local.start(nullptr));
     Fleet fleet;
     QAbstractItemModelTester treeTester(fleet.agents(), QAbstractItemModelTester::FailureReportingMode::QtTest);
     fleet.addHost(new LocalLink(local.server()));
@@ -304,6 +272,46 @@ void TestFleet::twoHostsOneOffline()
     fleet.removeHost(remote);
     QCOMPARE(fleet.hostKeys(), QStringList{QStringLiteral("local")});
     QVERIFY(!fleet.agents()->indexOf(remote).isValid());
+}
+
+void TestFleet::definesAndRemovesAgents()
+{
+    QTemporaryDir dir;
+    HostConfig hostConfig = config();
+    hostConfig.allowAgentEditing = true;
+    hostConfig.configPath = dir.filePath(QStringLiteral("host.json"));
+    EmbeddedHost host(hostConfig);
+    QVERIFY(host.start(nullptr));
+    Fleet fleet;
+    const QString key = fleet.addHost(new LocalLink(host.server()));
+    QTRY_COMPARE(fleet.agents()->hostState(key), AgentTreeModel::HostState::Online);
+    QSignalSpy finished(&fleet, &Fleet::commandFinished);
+
+    AgentDefinition bot;
+    bot.id = "added";
+    bot.command = QStringLiteral(AGENTDECK_TESTBOT);
+    bot.args = {QStringLiteral("--text"), QStringLiteral("added and running\\n"), QStringLiteral("--forever")};
+    const QString defineId = fleet.defineAgent(key, QStringLiteral("added"), bot.toJson());
+    QTRY_COMPARE(finished.count(), 1);
+    QCOMPARE(finished[0][1].toString(), defineId);
+    QVERIFY2(finished[0][3].toBool(), qPrintable(finished[0][4].toString()));
+    QTRY_VERIFY(fleet.agents()->agent(key, QStringLiteral("added")));
+    ConsoleModel* console = fleet.console(key, QStringLiteral("added"));
+    QTRY_VERIFY_WITH_TIMEOUT(consoleTexts(*console).contains(QStringLiteral("added and running")), 10000);
+    QVERIFY(QFile::exists(hostConfig.configPath));
+    // No mark for editing requests: they are not commands to the agent.
+    QCOMPARE(consoleTexts(*console).filter(QStringLiteral("define_agent")).size(), 0);
+
+    // A definition with a mistake is refused with the key named.
+    fleet.defineAgent(key, QStringLiteral("broken"), QByteArray(R"({"id":"broken","command":"x","autorestart":7})"));
+    QTRY_COMPARE(finished.count(), 2);
+    QVERIFY(!finished[1][3].toBool());
+    QVERIFY2(finished[1][4].toString().contains(QLatin1String("autorestart")), qPrintable(finished[1][4].toString()));
+
+    fleet.removeAgent(key, QStringLiteral("added"));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.count(), 3, 15000);
+    QVERIFY2(finished[2][3].toBool(), qPrintable(finished[2][4].toString()));
+    QTRY_VERIFY(!fleet.agents()->agent(key, QStringLiteral("added")));
 }
 
 QTEST_GUILESS_MAIN(TestFleet)
