@@ -125,6 +125,7 @@ struct Agent
     // Launched agents
     std::unique_ptr<ProcessSupervisor> supervisor;
     quint64 linesAtLastSample = 0;
+    quint64 linesAppended = 0; // console lines stored, from the process and from the connection
     bool removing = false;
     qint64 botLogSeq = 0; // the highest number a launched bot gave its own log lines
     std::unique_ptr<LogFile> file;
@@ -1643,6 +1644,7 @@ void HostServer::Private::appendLine(Agent& agent, qint64 seq, qint64 ts, Stream
     agent.log.append(seq, ts, stream, level, source, text);
     if (agent.file)
         agent.file->appendLine(seq, ts, stream, level, source, text);
+    ++agent.linesAppended;
     ++linesIngested;
 }
 
@@ -2490,7 +2492,7 @@ Agent* HostServer::Private::launch(const AgentDefinition& definition)
     agent->supervisor->setExtraEnvironment(childEnvironment(definition));
     agent->supervisor->setMaxLineBytes(config.maxLineBytes);
     launched.insert(agent->supervisor.get(), agent);
-    agent->linesAtLastSample = 0;
+    agent->linesAtLastSample = agent->linesAppended;
     if (created)
         coverNewAgent(agent);
     broadcastToViewers(agentEvent(*agent, created ? "added" : "changed"), false);
@@ -2583,7 +2585,8 @@ void HostServer::Private::sampleLaunched(qint64 ts)
     for (auto it = launched.cbegin(); it != launched.cend(); ++it) {
         const ProcessSupervisor* process = it.key();
         Agent& agent = *it.value();
-        const quint64 lines = process->linesCaptured();
+        // Whatever way they came: the process's output or the agent's own connection.
+        const quint64 lines = agent.linesAppended;
         const double linesPerSecond = double(lines - agent.linesAtLastSample) / seconds;
         agent.linesAtLastSample = lines;
         if (!process->isAlive() || process->pid() <= 0)

@@ -586,10 +586,8 @@ void ProcessSupervisor::readOutput(Stream stream)
         const qint64 n = m_process->read(m_readBuffer.data(), m_readBuffer.size());
         if (n <= 0)
             break;
-        splitter.feed(QByteArrayView(m_readBuffer.constData(), n), [&](QByteArrayView line) {
-            ++m_lines;
-            m_listener->processLine(this, stream, ts, line);
-        });
+        splitter.feed(QByteArrayView(m_readBuffer.constData(), n),
+                      [&](QByteArrayView line) { m_listener->processLine(this, stream, ts, line); });
     }
     const QByteArrayView partial = splitter.partial();
     if (partial != QByteArrayView(m_partialShown[s])) {
@@ -606,10 +604,7 @@ void ProcessSupervisor::flushOutput()
     const qint64 ts = nowMs();
     for (int s = 0; s < 2; ++s) {
         const Stream stream = Stream(s);
-        m_splitters[s]->finish([&](QByteArrayView line) {
-            ++m_lines;
-            m_listener->processLine(this, stream, ts, line);
-        });
+        m_splitters[s]->finish([&](QByteArrayView line) { m_listener->processLine(this, stream, ts, line); });
         if (!m_partialShown[s].isEmpty()) {
             m_partialShown[s].clear();
             m_listener->processPartial(this, stream, ts, {});

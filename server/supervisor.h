@@ -75,7 +75,6 @@ public:
     int lastExitSignal() const { return m_exitSignal; }
     /// When a BACKOFF ends (ms since the epoch), 0 otherwise.
     qint64 nextStartAt() const { return m_nextStartAt; }
-    quint64 linesCaptured() const { return m_lines; }
 
     void start(Done done = {});
     void stop(Done done = {});
@@ -140,7 +139,6 @@ private:
     bool m_killRequested = false;
     bool m_restartAfterStop = false;
     bool m_shutDown = false;
-    quint64 m_lines = 0;
     std::vector<Done> m_startWaiters;
     std::vector<Done> m_stopWaiters;
 };
