@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "app/demo.h"
+#include "models/fleet.h"
+#include "server/embeddedhost.h"
 #include "server/hostconfig.h"
-#include "server/hostserver.h"
 #include "server/unixsignalwatcher.h"
 #include "ui/mainwindow.h"
 
 #include <QApplication>
 #include <QCommandLineParser>
-#include <QThread>
+#include <QFileInfo>
 #include <csignal>
 
 int main(int argc, char* argv[])
@@ -27,7 +29,11 @@ int main(int argc, char* argv[])
     const QCommandLineOption portOption(QStringLiteral("port"),
                                         QStringLiteral("Embedded host port (default 7700; 0 picks a free one)."),
                                         QStringLiteral("N"));
-    parser.addOptions({configOption, portOption});
+    const QCommandLineOption demoOption(QStringLiteral("demo"),
+                                        QStringLiteral("Start the demo agents even when agents are configured."));
+    const QCommandLineOption noDemoOption(QStringLiteral("no-demo"),
+                                          QStringLiteral("Do not start the demo agents when none are configured."));
+    parser.addOptions({configOption, portOption, demoOption, noDemoOption});
     parser.process(app);
 
     HostConfig config;
@@ -40,44 +46,22 @@ int main(int argc, char* argv[])
     }
     if (parser.isSet(portOption))
         config.port = parser.value(portOption).toInt();
-
-    MainWindow window;
-
-    // The host engine runs in its own thread, so socket I/O and JSON never stall the window.
-    QThread hostThread;
-    hostThread.setObjectName(QStringLiteral("host"));
-    auto* server = new HostServer(config);
-    server->moveToThread(&hostThread);
-    QObject::connect(&hostThread, &QThread::finished, server, &QObject::deleteLater);
-    QObject::connect(server, &HostServer::statsChanged, &window, &MainWindow::setHostStats);
-    hostThread.start();
-
-    bool started = false;
-    QMetaObject::invokeMethod(
-        server, [&] { started = server->start(&error); }, Qt::BlockingQueuedConnection);
-    if (!started && config.port != 0 && !parser.isSet(portOption)) {
-        // Another host already has the default port; take a free one rather than fail.
-        config.port = 0;
-        QMetaObject::invokeMethod(
-            server, [&] { started = server->start(&error); }, Qt::BlockingQueuedConnection);
+    // With nothing configured, a few demo agents show what the window does.
+    const bool nothingConfigured = config.agents.empty() && !QFileInfo::exists(config.configPath);
+    if (parser.isSet(demoOption) || (nothingConfigured && !parser.isSet(noDemoOption))) {
+        for (AgentDefinition& demo : demoAgentDefinitions(demoAgentProgram()))
+            config.agents.push_back(std::move(demo));
     }
-    if (!started) {
+
+    EmbeddedHost host(config);
+    if (!host.start(&error, !parser.isSet(portOption))) {
         qCritical("agentdeck: %s", qPrintable(error));
-        hostThread.quit();
-        hostThread.wait();
         return 1;
     }
-    QUrl url;
-    QString token, tokenPath;
-    QMetaObject::invokeMethod(
-        server,
-        [&] {
-            url = server->url();
-            token = server->token();
-            tokenPath = server->tokenPath();
-        },
-        Qt::BlockingQueuedConnection);
-    window.setHostEndpoint(url, token, tokenPath);
+
+    MainWindow window;
+    window.attachEmbeddedHost(host.server(), host.url(), host.token(), host.tokenPath());
+    window.restoreSession();
     window.show();
 
     // Ctrl+C in a terminal or a session logout closes the window the normal way.
@@ -87,9 +71,8 @@ int main(int argc, char* argv[])
     QObject::connect(&signalWatcher, &UnixSignalWatcher::signalReceived, &window, &QWidget::close);
 
     const int code = app.exec();
-    QMetaObject::invokeMethod(
-        server, [server] { server->stop(); }, Qt::BlockingQueuedConnection);
-    hostThread.quit();
-    hostThread.wait();
+    // The window's link goes first, then the engine and the agents it launched.
+    window.fleet()->removeHost(QStringLiteral("local"));
+    host.stop();
     return code;
 }

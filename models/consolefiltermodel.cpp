@@ -22,7 +22,8 @@ bool ConsoleFilter::isEmpty() const
 bool ConsoleFilter::operator==(const ConsoleFilter& other) const
 {
     return levels == other.levels && streams == other.streams && sources == other.sources && agents == other.agents
-        && text == other.text && wholeWord == other.wholeWord && regex == other.regex && inverse == other.inverse;
+        && text == other.text && wholeWord == other.wholeWord && regex == other.regex && inverse == other.inverse
+        && matchCase == other.matchCase && smartCase == other.smartCase;
 }
 
 namespace {
@@ -65,7 +66,9 @@ public:
         if (text.isEmpty())
             return;
         // Smart case: a capital letter in the search means case matters.
-        const bool caseSensitive = std::any_of(text.begin(), text.end(), [](QChar c) { return c.isUpper(); });
+        const bool caseSensitive = filter.smartCase
+            ? std::any_of(text.begin(), text.end(), [](QChar c) { return c.isUpper(); })
+            : filter.matchCase;
         if (filter.regex) {
             m_mode = Mode::Regex;
             m_pattern = filter.wholeWord ? QStringLiteral("\\b(?:%1)\\b").arg(text) : text;

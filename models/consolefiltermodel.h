@@ -17,7 +17,10 @@ struct ConsoleFilter
     quint32 streams = 0; // bit (1 << Protocol::Stream) per stream shown
     QStringList sources; // prefixes of the source field
     QStringList agents; // agents shown (merged console)
-    QString text; // case-insensitive unless it has a capital letter ("smart case")
+    QString text;
+    /// Case-insensitive unless the text has a capital letter; off: case matters exactly when matchCase.
+    bool smartCase = true;
+    bool matchCase = false;
     bool wholeWord = false;
     bool regex = false;
     bool inverse = false; // shows the lines the text does not match

@@ -70,7 +70,8 @@ bool reference(const ConsoleFilter& f, const Link::ConsoleLine& l)
     }
     if (f.text.isEmpty())
         return true;
-    const bool caseSensitive = std::any_of(f.text.begin(), f.text.end(), [](QChar c) { return c.isUpper(); });
+    const bool caseSensitive =
+        f.smartCase ? std::any_of(f.text.begin(), f.text.end(), [](QChar c) { return c.isUpper(); }) : f.matchCase;
     QString pattern = f.regex ? f.text : QRegularExpression::escape(f.text);
     if (f.wholeWord)
         pattern = QStringLiteral("(?<![\\w])(?:%1)(?![\\w])").arg(pattern);
@@ -335,6 +336,16 @@ void TestConsoleModel::filterMatchesReference_data()
     combined.sources = {QStringLiteral("query")};
     QTest::addRow("inverse with levels and sources") << combined;
     QTest::addRow("escape codes") << text("\x1b[31m");
+    ConsoleFilter anyCase = text("Search");
+    anyCase.smartCase = false;
+    QTest::addRow("capital, case ignored") << anyCase;
+    ConsoleFilter exactCase = text("search");
+    exactCase.smartCase = false;
+    exactCase.matchCase = true;
+    QTest::addRow("lower, case matters") << exactCase;
+    ConsoleFilter regexCase = text("FETCH_\\w+", false, true);
+    regexCase.smartCase = false;
+    QTest::addRow("regex, capital, case ignored") << regexCase;
 }
 
 void TestConsoleModel::filterMatchesReference()

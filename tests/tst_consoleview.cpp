@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "models/consolemodel.h"
+#include "ui/ansi.h"
 #include "ui/consoleview.h"
 
 #include <QApplication>
+#include <QClipboard>
+#include <QDateTime>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTest>
@@ -39,6 +42,13 @@ class TestConsoleView : public QObject
 private Q_SLOTS:
     void followsTheNewestLine();
     void keepsTheReadersPlace();
+    void ansiColours();
+    void ansiMalformed();
+    void selectsWithTheMouseAndCopies();
+    void selectionFollowsItsRows();
+    void rowText();
+    void currentMatchIsBroughtIntoView();
+    void searchExpression();
     void screenshots();
 };
 
@@ -90,6 +100,190 @@ void TestConsoleView::keepsTheReadersPlace()
              QStringLiteral("line 1200"));
 }
 
+void TestConsoleView::ansiColours()
+{
+    QList<Ansi::Run> runs;
+    const QString text = QStringLiteral("\x1b[1;31mERROR\x1b[0m disk \x1b[38;5;208mfull\x1b[39m, "
+                                        "\x1b[38;2;10;20;30;48;5;4mtrue\x1b[m end");
+    QCOMPARE(Ansi::strip(text, &runs), QStringLiteral("ERROR disk full, true end"));
+    QCOMPARE(runs.size(), 3);
+    QCOMPARE(runs[0].begin, 0);
+    QCOMPARE(runs[0].length, 5);
+    QVERIFY(runs[0].bold);
+    QVERIFY(runs[0].foreground.red() > 150 && runs[0].foreground.green() < 100);
+    QCOMPARE(runs[1].begin, 11);
+    QCOMPARE(runs[1].length, 4);
+    QCOMPARE(runs[1].foreground, QColor(255, 135, 0)); // 208 in the 6x6x6 cube
+    QVERIFY(!runs[1].bold);
+    QCOMPARE(runs[2].begin, 17);
+    QCOMPARE(runs[2].foreground, QColor(10, 20, 30));
+    QVERIFY(runs[2].background.isValid());
+
+    // The basic colours are lighter on a dark base.
+    QList<Ansi::Run> dark;
+    Ansi::strip(QStringLiteral("\x1b[34mblue"), &dark, true);
+    QList<Ansi::Run> light;
+    Ansi::strip(QStringLiteral("\x1b[34mblue"), &light, false);
+    QVERIFY(dark[0].foreground.lightness() > light[0].foreground.lightness());
+
+    // Text without escapes comes back as it is, with no runs.
+    runs.clear();
+    QCOMPARE(Ansi::strip(QStringLiteral("plain"), &runs), QStringLiteral("plain"));
+    QVERIFY(runs.isEmpty());
+}
+
+void TestConsoleView::ansiMalformed()
+{
+    // Cursor moves, erasing, window titles and broken sequences leave only the text.
+    QCOMPARE(Ansi::strip(QStringLiteral("\x1b[2K\x1b[1Gprogress 40%")), QStringLiteral("progress 40%"));
+    QCOMPARE(Ansi::strip(QStringLiteral("\x1b]0;my title\x07"
+                                        "after")),
+             QStringLiteral("after"));
+    QCOMPARE(Ansi::strip(QStringLiteral("\x1b]8;;http://x\x1b\\link\x1b]8;;\x1b\\")), QStringLiteral("link"));
+    QCOMPARE(Ansi::strip(QStringLiteral("cut \x1b[31")), QStringLiteral("cut "));
+    QCOMPARE(Ansi::strip(QStringLiteral("lone \x1b")), QStringLiteral("lone "));
+    QCOMPARE(Ansi::strip(QStringLiteral("\x1b[38;5mhalf")), QStringLiteral("half"));
+    QCOMPARE(Ansi::strip(QStringLiteral("\x1b(Bcharset")), QStringLiteral("charset"));
+    QCOMPARE(Ansi::strip(QStringLiteral("\x1b]unterminated title")), QString());
+    QList<Ansi::Run> runs;
+    QCOMPARE(Ansi::strip(QStringLiteral("\x1b[999;38;2;1mx"), &runs), QStringLiteral("x"));
+}
+
+void TestConsoleView::selectsWithTheMouseAndCopies()
+{
+    ConsoleModel console;
+    QList<Link::ConsoleLine> lines;
+    for (qint64 seq = 1; seq <= 100; ++seq)
+        lines.append(line(seq, "\x1b[32mline\x1b[0m " + QByteArray::number(seq)));
+    console.appendLines(lines);
+    console.flush();
+    ConsoleView view;
+    view.resize(600, 300);
+    view.setModel(&console);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.verticalScrollBar()->setValue(10);
+    QSignalSpy changed(&view, &ConsoleView::selectionChanged);
+
+    // Press on the first row on screen, drag to the third.
+    const int h = view.lineHeight();
+    QWidget* port = view.viewport();
+    QTest::mousePress(port, Qt::LeftButton, {}, QPoint(50, h / 2));
+    QTest::mouseMove(port, QPoint(60, h * 2 + h / 2));
+    QTest::mouseRelease(port, Qt::LeftButton, {}, QPoint(60, h * 2 + h / 2));
+    QCOMPARE(view.selection(), std::pair(10, 12));
+    QVERIFY(changed.count() >= 2);
+
+    // Shift+click extends it.
+    QTest::mouseClick(port, Qt::LeftButton, Qt::ShiftModifier, QPoint(50, h * 4 + h / 2));
+    QCOMPARE(view.selection(), std::pair(10, 14));
+
+    // Ctrl+C copies the rows as plain lines, without escapes.
+    view.setFocus();
+    QTest::keyClick(&view, Qt::Key_C, Qt::ControlModifier);
+    const QStringList copied = QApplication::clipboard()->text().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(copied.size(), 5);
+    QVERIFY2(copied.first().endsWith(QLatin1String("INFO     line 11")), qPrintable(copied.first()));
+    QVERIFY(copied.last().endsWith(QLatin1String("line 15")));
+
+    // Ctrl+A takes everything; Escape lets go.
+    QTest::keyClick(&view, Qt::Key_A, Qt::ControlModifier);
+    QCOMPARE(view.selection(), std::pair(0, 99));
+    QTest::keyClick(&view, Qt::Key_Escape);
+    QVERIFY(!view.hasSelection());
+
+    // Dragging past the bottom edge scrolls and keeps selecting.
+    view.verticalScrollBar()->setValue(0);
+    QTest::mousePress(port, Qt::LeftButton, {}, QPoint(50, h / 2));
+    QMouseEvent below(QEvent::MouseMove, QPointF(50, port->height() + 40),
+                      port->mapToGlobal(QPointF(50, port->height() + 40)), Qt::NoButton, Qt::LeftButton,
+                      Qt::NoModifier);
+    QApplication::sendEvent(port, &below);
+    QTRY_VERIFY(view.firstVisibleRow() > 5);
+    QTest::mouseRelease(port, Qt::LeftButton, {}, QPoint(50, port->height() - 1));
+    QVERIFY(view.selection().second > port->height() / h);
+}
+
+void TestConsoleView::selectionFollowsItsRows()
+{
+    ConsoleModel console;
+    console.setMaxLines(100);
+    fill(console, 1, 100);
+    ConsoleView view;
+    view.resize(600, 300);
+    view.setModel(&console);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    view.setSelection(40, 44);
+    QCOMPARE(view.selectedText().count(QLatin1Char('\n')), 5);
+    // 30 old lines leave: the same lines stay selected.
+    fill(console, 101, 130);
+    QCOMPARE(view.selection(), std::pair(10, 14));
+    QVERIFY(view.selectedText().startsWith(view.rowText(console.index(10, 0))));
+    QVERIFY(view.selectedText().contains(QLatin1String("line 41\n")));
+    // The selected lines themselves leave: nothing is selected.
+    fill(console, 131, 160);
+    QVERIFY(!view.hasSelection());
+    // A reset drops the selection.
+    view.setSelection(1, 2);
+    console.clear();
+    QVERIFY(!view.hasSelection());
+}
+
+void TestConsoleView::rowText()
+{
+    ConsoleModel console;
+    Link::ConsoleLine l = line(1, "\x1b[31mdisk full\x1b[0m", LogLevel::Error, Protocol::Stream::Stderr);
+    l.source = "store.disk";
+    console.appendLines({l});
+    console.appendGap(2, 11, QStringLiteral("evicted"));
+    console.appendMark(QStringLiteral("c1"), QStringLiteral("restart"));
+    console.flush();
+    console.setMarkResult(QStringLiteral("c1"), QStringLiteral("restarted"), ConsoleModel::MarkOk);
+    const QString time = QDateTime::fromMSecsSinceEpoch(1763773200000 + 137).toString(QStringLiteral("HH:mm:ss.zzz"));
+    QCOMPARE(ConsoleView::rowText(console.index(0, 0)), time + QStringLiteral(" ERROR    store.disk disk full"));
+    QVERIFY(ConsoleView::rowText(console.index(1, 0)).contains(QLatin1String("GAP      ")));
+    QVERIFY(ConsoleView::rowText(console.index(1, 0)).contains(QLatin1String("10")));
+    QVERIFY2(ConsoleView::rowText(console.index(2, 0)).endsWith(QLatin1String("> restart  [ok: restarted]")),
+             qPrintable(ConsoleView::rowText(console.index(2, 0))));
+}
+
+void TestConsoleView::currentMatchIsBroughtIntoView()
+{
+    ConsoleModel console;
+    fill(console, 1, 1000);
+    ConsoleView view;
+    view.resize(600, 300);
+    view.setModel(&console);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QVERIFY(view.isFollowing());
+    view.setCurrentMatch(100);
+    QVERIFY(!view.isFollowing());
+    const int visible = view.viewport()->height() / view.lineHeight();
+    QVERIFY(view.firstVisibleRow() <= 100 && view.firstVisibleRow() + visible > 100);
+    QCOMPARE(view.currentMatchRow(), 100);
+    // New lines do not move it.
+    fill(console, 1001, 1010);
+    QCOMPARE(view.currentMatchRow(), 100);
+}
+
+void TestConsoleView::searchExpression()
+{
+    QString error;
+    const QRegularExpression plain = ConsoleView::searchExpression(QStringLiteral("a.b"), false, false, false);
+    QVERIFY(plain.match(QStringLiteral("xA.Bx")).hasMatch());
+    QVERIFY(!plain.match(QStringLiteral("aXb")).hasMatch());
+    const QRegularExpression word = ConsoleView::searchExpression(QStringLiteral("page"), true, true, false);
+    QVERIFY(word.match(QStringLiteral("on page 3")).hasMatch());
+    QVERIFY(!word.match(QStringLiteral("pages")).hasMatch());
+    QVERIFY(!word.match(QStringLiteral("PAGE")).hasMatch());
+    const QRegularExpression bad = ConsoleView::searchExpression(QStringLiteral("(open"), false, false, true, &error);
+    QVERIFY(!bad.isValid());
+    QVERIFY(!error.isEmpty());
+    QVERIFY(ConsoleView::searchExpression(QString(), false, false, false).pattern().isEmpty());
+}
+
 void TestConsoleView::screenshots()
 {
     // Every kind of row, in the light and the dark palette.
@@ -102,7 +296,10 @@ void TestConsoleView::screenshots()
                          line(6, "  File \"bot.py\", line 42, in fetch", LogLevel::Error, Protocol::Stream::Stderr),
                          line(7, "KeyError: 'results'", LogLevel::Error, Protocol::Stream::Stderr),
                          line(8, "giving up on this source", LogLevel::Critical)});
-    console.appendGap(9, 108, QStringLiteral("evicted"));
+    Link::ConsoleLine coloured = line(9, "\x1b[32m✓ done\x1b[0m: 17 results, \x1b[1;33m3 skipped\x1b[0m");
+    coloured.source = "query.search";
+    console.appendLines({coloured});
+    console.appendGap(10, 108, QStringLiteral("evicted"));
     console.appendLines({line(109, "back: 17 results, writing summary")});
     console.appendMark(QStringLiteral("c1"), QStringLiteral("pause"));
     console.appendMark(QStringLiteral("c2"), QStringLiteral("signal SIGUSR1"));
@@ -122,6 +319,9 @@ void TestConsoleView::screenshots()
         view.setPalette(palette);
         view.resize(760, 260);
         view.setModel(&console);
+        view.setHighlight(ConsoleView::searchExpression(QStringLiteral("results"), false, false, false));
+        view.setCurrentMatch(8);
+        view.setSelection(1, 2);
         view.show();
         QVERIFY(QTest::qWaitForWindowExposed(&view));
         const QString path = QStringLiteral(AGENTDECK_BINARY_DIR "/consoleview-%1.png")

@@ -1,92 +1,770 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "app/demo.h"
+#include "models/agenttreemodel.h"
+#include "models/askmodel.h"
+#include "models/commandmodel.h"
+#include "models/consolefiltermodel.h"
+#include "models/consolemodel.h"
+#include "models/fleet.h"
+#include "models/forummodel.h"
+#include "server/embeddedhost.h"
+#include "server/hostserver.h"
+#include "ui/agenttreeview.h"
+#include "ui/commandbar.h"
+#include "ui/consolepane.h"
+#include "ui/consoleview.h"
+#include "ui/dialogs.h"
 #include "ui/mainwindow.h"
 
 #include <QApplication>
 #include <QClipboard>
+#include <QCompleter>
+#include <QContextMenuEvent>
+#include <QDialog>
 #include <QDir>
 #include <QFileInfo>
 #include <QLabel>
-#include <QPlainTextEdit>
+#include <QLineEdit>
+#include <QMenu>
+#include <QMessageBox>
 #include <QPushButton>
-#include <QStatusBar>
+#include <QSettings>
+#include <QStringListModel>
 #include <QStyle>
+#include <QTabBar>
+#include <QTabWidget>
+#include <QTcpServer>
+#include <QTemporaryDir>
 #include <QTest>
+#include <QTimer>
+#include <QToolButton>
 
-/// The main window as a person sees it, on the offscreen platform.
+/*
+ * The window as a person uses it, on the offscreen platform, against a real
+ * embedded host running real agent processes: the test bot (echoes what it
+ * reads on stdin) and the demo agents (logs at every level, advertised
+ * commands, questions).
+ */
+namespace {
+
+const QString Local = QStringLiteral("local");
+
+AgentDefinition testBot(const QByteArray& id, const QStringList& args)
+{
+    AgentDefinition bot;
+    bot.id = id;
+    bot.command = QStringLiteral(AGENTDECK_TESTBOT);
+    bot.args = args;
+    bot.startsecs = 0;
+    return bot;
+}
+
+AgentDefinition demoAgent(const QByteArray& id, const QString& role)
+{
+    AgentDefinition agent;
+    agent.id = id;
+    agent.command = QStringLiteral(AGENTDECK_DEMO_AGENT);
+    agent.args = {QStringLiteral("--role"), role, QStringLiteral("--speed"), QStringLiteral("8")};
+    agent.startsecs = 0;
+    return agent;
+}
+
+HostConfig hostConfig(std::vector<AgentDefinition> agents)
+{
+    HostConfig config;
+    config.port = 0;
+    config.token = QStringLiteral("window-token");
+    config.logDirectory.clear();
+    config.metricsIntervalMs = 250;
+    config.agents = std::move(agents);
+    return config;
+}
+
+/// An embedded host with its agents and the window watching it.
+struct Deck
+{
+    explicit Deck(std::vector<AgentDefinition> agents)
+        : host(hostConfig(std::move(agents)))
+    {
+        started = host.start(nullptr);
+        window = std::make_unique<MainWindow>();
+        window->attachEmbeddedHost(host.server(), host.url(), host.token(), host.tokenPath());
+    }
+    ~Deck()
+    {
+        window.reset();
+        host.stop();
+    }
+    bool show()
+    {
+        window->show();
+        QApplication::setActiveWindow(window.get());
+        return QTest::qWaitForWindowActive(window.get());
+    }
+    Fleet* fleet() const { return window->fleet(); }
+    const Link::AgentInfo* agent(const QString& id) const { return fleet()->agents()->agent(Local, id); }
+    bool isRunning(const QString& id) const
+    {
+        const Link::AgentInfo* info = agent(id);
+        return info && info->processState == QLatin1String("RUNNING");
+    }
+    bool isConnected(const QString& id) const
+    {
+        const Link::AgentInfo* info = agent(id);
+        return info && info->connected && !info->commands.isEmpty();
+    }
+
+    EmbeddedHost host;
+    std::unique_ptr<MainWindow> window;
+    bool started = false;
+};
+
+bool consoleHas(const QAbstractItemModel* model, const QString& text, Console::Kind kind = Console::Kind::Line)
+{
+    for (int row = 0; row < model->rowCount(); ++row) {
+        const QModelIndex index = model->index(row, 0);
+        if (Console::Kind(index.data(ConsoleModel::KindRole).toInt()) == kind
+            && index.data(ConsoleModel::TextRole).toString().contains(text))
+            return true;
+    }
+    return false;
+}
+
+/// The state of the mark row whose text is text; -1 when there is none.
+int markState(const QAbstractItemModel* model, const QString& text)
+{
+    for (int row = model->rowCount() - 1; row >= 0; --row) {
+        const QModelIndex index = model->index(row, 0);
+        if (Console::Kind(index.data(ConsoleModel::KindRole).toInt()) == Console::Kind::Mark
+            && index.data(ConsoleModel::TextRole).toString() == text)
+            return index.data(ConsoleModel::MarkStateRole).toInt();
+    }
+    return -1;
+}
+
+QString markResult(const QAbstractItemModel* model, const QString& text)
+{
+    for (int row = model->rowCount() - 1; row >= 0; --row) {
+        const QModelIndex index = model->index(row, 0);
+        if (Console::Kind(index.data(ConsoleModel::KindRole).toInt()) == Console::Kind::Mark
+            && index.data(ConsoleModel::TextRole).toString() == text)
+            return index.data(ConsoleModel::MarkResultRole).toString();
+    }
+    return {};
+}
+
+/// Double-clicks an agent in the agent list, as a person opens its console.
+void openFromTree(MainWindow* window, const QString& agentId)
+{
+    auto* tree = window->findChild<AgentTreeView*>(QStringLiteral("agentTree"));
+    const QModelIndex index = window->fleet()->agents()->indexOf(Local, agentId);
+    QVERIFY(index.isValid());
+    tree->scrollTo(index);
+    const QPoint center = tree->visualRect(index).center();
+    QTest::mouseClick(tree->viewport(), Qt::LeftButton, {}, center);
+    QTest::mouseDClick(tree->viewport(), Qt::LeftButton, {}, center);
+}
+
+/// Ctrl+L, the line, Enter.
+void typeCommand(MainWindow* window, const QString& line)
+{
+    // Back to the window, as after a dialog (the offscreen platform does not do it).
+    if (!window->isActiveWindow()) {
+        window->activateWindow();
+        QVERIFY(QTest::qWaitForWindowActive(window));
+    }
+    QTest::keyClick(window, Qt::Key_L, Qt::ControlModifier);
+    QLineEdit* edit = window->commandBar()->lineEdit();
+    QVERIFY(edit->hasFocus());
+    QTest::keyClicks(edit, line);
+    // Enter sends the line whether or not completion is showing.
+    QWidget* popup = edit->completer()->popup();
+    QTest::keyClick(popup->isVisible() ? popup : static_cast<QWidget*>(edit), Qt::Key_Return);
+    QCOMPARE(edit->text(), QString());
+}
+
+/// Clicks the button with this text in the next modal dialog that opens.
+void answerNextDialog(const QString& buttonText, bool* seen)
+{
+    QTimer::singleShot(50, [buttonText, seen] {
+        QWidget* modal = QApplication::activeModalWidget();
+        if (!modal) {
+            answerNextDialog(buttonText, seen);
+            return;
+        }
+        *seen = true;
+        for (QAbstractButton* button : modal->findChildren<QAbstractButton*>()) {
+            if (button->text().remove(QLatin1Char('&')) == buttonText) {
+                button->click();
+                return;
+            }
+        }
+        qWarning("no button %s in the dialog", qPrintable(buttonText));
+        static_cast<QDialog*>(modal)->reject();
+    });
+}
+
+int rowsWithLevel(const QAbstractItemModel* model, LogLevel level)
+{
+    int rows = 0;
+    for (int row = 0; row < model->rowCount(); ++row)
+        rows += LogLevel(model->index(row, 0).data(ConsoleModel::LevelRole).toInt()) == level;
+    return rows;
+}
+
+QSet<QString> forumSenders(const QAbstractItemModel* forum)
+{
+    QSet<QString> senders;
+    for (int row = 0; row < forum->rowCount(); ++row)
+        senders.insert(forum->index(row, 0).data(ForumModel::SenderRole).toString());
+    return senders;
+}
+
+void applyPalette(bool dark)
+{
+    QPalette palette = QApplication::style()->standardPalette();
+    if (dark) {
+        const QColor window(0x2b, 0x2b, 0x2b), base(0x1e, 0x1e, 0x1e), text(0xe6, 0xe6, 0xe6);
+        palette.setColor(QPalette::Window, window);
+        palette.setColor(QPalette::WindowText, text);
+        palette.setColor(QPalette::Base, base);
+        palette.setColor(QPalette::AlternateBase, QColor(0x33, 0x33, 0x33));
+        palette.setColor(QPalette::Text, text);
+        palette.setColor(QPalette::Button, QColor(0x3a, 0x3a, 0x3a));
+        palette.setColor(QPalette::ButtonText, text);
+        palette.setColor(QPalette::Highlight, QColor(0x3d, 0x6f, 0xb4));
+        palette.setColor(QPalette::HighlightedText, Qt::white);
+        palette.setColor(QPalette::PlaceholderText, QColor(0x9a, 0x9a, 0x9a));
+        palette.setColor(QPalette::ToolTipBase, base);
+        palette.setColor(QPalette::ToolTipText, text);
+        palette.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
+        palette.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x80, 0x80, 0x80));
+        palette.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
+    }
+    QApplication::setPalette(palette);
+}
+
+QString screenshotPath(const QString& name)
+{
+    const QString path = QStringLiteral(AGENTDECK_BINARY_DIR "/screenshots/") + name + QStringLiteral(".png");
+    QDir().mkpath(QFileInfo(path).absolutePath());
+    return path;
+}
+
+} // namespace
+
 class TestMainWindow final : public QObject
 {
     Q_OBJECT
 
 private Q_SLOTS:
-    void showsEndpointAndSnippet();
-    void copiesSnippet();
-    void statusBarCounts();
-    void screenshot();
+    void init();
+    void typedLineReachesLaunchedAgent();
+    void commandsAdvertisedByAnAgent();
+    void stoppingSeveralAgentsAsksFirst();
+    void agentListMenuAndOfflineHost();
+    void searchAndFilter();
+    void selectCopyExportClear();
+    void tabsCloseReorderTearOff();
+    void restoresAfterRestart();
+    void answersAnAgentsQuestion();
+    void connectBotDialog();
+    void screenshots();
 };
 
-void TestMainWindow::showsEndpointAndSnippet()
+void TestMainWindow::init()
 {
-    MainWindow window;
-    window.setHostEndpoint(QUrl(QStringLiteral("ws://127.0.0.1:7700/")), QStringLiteral("tok123"),
-                           QStringLiteral("/home/u/.config/agentdeck/token"));
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
-    auto* endpoint = window.findChild<QLabel*>(QStringLiteral("endpointLabel"));
-    QVERIFY(endpoint);
-    QCOMPARE(endpoint->text(), QStringLiteral("ws://127.0.0.1:7700/"));
-    auto* token = window.findChild<QLabel*>(QStringLiteral("tokenLabel"));
-    QVERIFY(token->text().contains(QLatin1String("/home/u/.config/agentdeck/token")));
-    auto* snippet = window.findChild<QPlainTextEdit*>(QStringLiteral("snippet"));
-    QVERIFY(snippet->toPlainText().contains(QLatin1String("ws://127.0.0.1:7700/")));
-    QVERIFY(snippet->toPlainText().contains(QLatin1String("\"tok123\"")));
-    QVERIFY(snippet->isReadOnly());
+    QSettings().clear();
+    applyPalette(false);
 }
 
-void TestMainWindow::copiesSnippet()
+void TestMainWindow::typedLineReachesLaunchedAgent()
 {
-    MainWindow window;
-    window.setHostEndpoint(QUrl(QStringLiteral("ws://127.0.0.1:7701/")), QStringLiteral("abc"), QString());
-    window.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&window));
-    auto* copy = window.findChild<QPushButton*>(QStringLiteral("copySnippet"));
-    QVERIFY(copy);
-    QTest::mouseClick(copy, Qt::LeftButton);
-    QVERIFY(QApplication::clipboard()->text().contains(QLatin1String("ws://127.0.0.1:7701/")));
+    Deck deck({testBot("echo", {QStringLiteral("--stdin"), QStringLiteral("--forever")})});
+    QVERIFY(deck.started);
+    QVERIFY(deck.show());
+    QTRY_VERIFY_WITH_TIMEOUT(deck.isRunning(QStringLiteral("echo")), 10000);
+
+    openFromTree(deck.window.get(), QStringLiteral("echo"));
+    QTabWidget* tabs = deck.window->tabs();
+    QCOMPARE(tabs->count(), 2);
+    QCOMPARE(tabs->tabText(tabs->currentIndex()), QStringLiteral("echo"));
+    // The command bar now talks to the agent on screen.
+    QCOMPARE(deck.window->commandBar()->targets(), QList<AgentRef>({{Local, QStringLiteral("echo")}}));
+
+    // Plain text goes to the program's stdin; its answer and the command's result appear.
+    typeCommand(deck.window.get(), QStringLiteral("echo hello from the window"));
+    ConsoleModel* console = deck.fleet()->console(Local, QStringLiteral("echo"));
+    QTRY_VERIFY_WITH_TIMEOUT(consoleHas(console, QStringLiteral("hello from the window")), 10000);
+    QTRY_COMPARE(markState(console, QStringLiteral("echo hello from the window")), int(ConsoleModel::MarkOk));
+    auto* feedback = deck.window->findChild<QLabel*>(QStringLiteral("commandFeedback"));
+    QTRY_VERIFY(feedback->text().startsWith(QLatin1String("echo: ")));
+
+    // A built-in with a missing argument is refused before anything is sent.
+    const int commandsBefore = deck.fleet()->commands()->rowCount();
+    typeCommand(deck.window.get(), QStringLiteral("signal"));
+    QVERIFY(feedback->text().contains(QLatin1String("signal needs a signal name")));
+    QCOMPARE(deck.fleet()->commands()->rowCount(), commandsBefore);
+
+    // A built-in reaches the host: restart gives the agent a new process.
+    const qint64 pid = deck.agent(QStringLiteral("echo"))->pid;
+    typeCommand(deck.window.get(), QStringLiteral("restart"));
+    QTRY_COMPARE_WITH_TIMEOUT(markState(console, QStringLiteral("restart")), int(ConsoleModel::MarkOk), 15000);
+    QTRY_VERIFY_WITH_TIMEOUT(deck.isRunning(QStringLiteral("echo")) && deck.agent(QStringLiteral("echo"))->pid != pid,
+                             15000);
+
+    // Up brings the last lines back.
+    QLineEdit* edit = deck.window->commandBar()->lineEdit();
+    QTest::keyClick(edit, Qt::Key_Up);
+    QCOMPARE(edit->text(), QStringLiteral("restart"));
+    QTest::keyClick(edit, Qt::Key_Up);
+    QCOMPARE(edit->text(), QStringLiteral("signal"));
+    QTest::keyClick(edit, Qt::Key_Down);
+    QTest::keyClick(edit, Qt::Key_Down);
+    QCOMPARE(edit->text(), QString());
 }
 
-void TestMainWindow::statusBarCounts()
+void TestMainWindow::commandsAdvertisedByAnAgent()
 {
-    MainWindow window;
-    window.setHostStats(3, 1, 12345);
-    auto* status = window.findChild<QLabel*>(QStringLiteral("statusLabel"));
-    QVERIFY(status->text().contains(QLatin1String("3 agents")));
-    QVERIFY(status->text().contains(QLatin1String("12345 lines")));
+    Deck deck({demoAgent("query", QStringLiteral("query"))});
+    QVERIFY(deck.started);
+    QVERIFY(deck.show());
+    QTRY_VERIFY_WITH_TIMEOUT(deck.isConnected(QStringLiteral("query")), 15000);
+    openFromTree(deck.window.get(), QStringLiteral("query"));
+
+    // Completion offers the host's built-ins and what the agent advertises.
+    auto* completions = qobject_cast<QStringListModel*>(deck.window->commandBar()->lineEdit()->completer()->model());
+    QVERIFY(completions);
+    QTRY_VERIFY(completions->stringList().contains(QStringLiteral("pause")));
+    QVERIFY(completions->stringList().contains(QStringLiteral("status")));
+    QVERIFY(completions->stringList().contains(QStringLiteral("restart")));
+    QVERIFY(completions->stringList().contains(QStringLiteral("signal SIGUSR1")));
+
+    ConsoleModel* console = deck.fleet()->console(Local, QStringLiteral("query"));
+    typeCommand(deck.window.get(), QStringLiteral("status"));
+    QTRY_COMPARE_WITH_TIMEOUT(markState(console, QStringLiteral("status")), int(ConsoleModel::MarkOk), 10000);
+    QVERIFY(!markResult(console, QStringLiteral("status")).isEmpty());
+
+    typeCommand(deck.window.get(), QStringLiteral("pause"));
+    QTRY_COMPARE_WITH_TIMEOUT(markState(console, QStringLiteral("pause")), int(ConsoleModel::MarkOk), 10000);
+    typeCommand(deck.window.get(), QStringLiteral("resume"));
+    QTRY_COMPARE_WITH_TIMEOUT(markState(console, QStringLiteral("resume")), int(ConsoleModel::MarkOk), 10000);
+
+    // A command the agent does not know comes back as an error next to its mark.
+    typeCommand(deck.window.get(), QStringLiteral("/frobnicate now"));
+    QTRY_COMPARE_WITH_TIMEOUT(markState(console, QStringLiteral("/frobnicate now")), int(ConsoleModel::MarkFailed),
+                              10000);
 }
 
-void TestMainWindow::screenshot()
+void TestMainWindow::stoppingSeveralAgentsAsksFirst()
+{
+    Deck deck({testBot("one", {QStringLiteral("--forever")}), testBot("two", {QStringLiteral("--forever")})});
+    QVERIFY(deck.started);
+    QVERIFY(deck.show());
+    QTRY_VERIFY_WITH_TIMEOUT(deck.isRunning(QStringLiteral("one")) && deck.isRunning(QStringLiteral("two")), 10000);
+    CommandBar* bar = deck.window->commandBar();
+    bar->setTargetsAll();
+    QCOMPARE(bar->targets().size(), 2);
+
+    // Cancelled: nothing is sent.
+    const int before = deck.fleet()->commands()->rowCount();
+    bool asked = false;
+    answerNextDialog(QStringLiteral("Cancel"), &asked);
+    typeCommand(deck.window.get(), QStringLiteral("stop"));
+    QVERIFY(asked);
+    QCOMPARE(deck.fleet()->commands()->rowCount(), before);
+    QVERIFY(deck.isRunning(QStringLiteral("one")));
+
+    // Confirmed: both stop, each with its own marked result.
+    asked = false;
+    answerNextDialog(QStringLiteral("Stop"), &asked);
+    typeCommand(deck.window.get(), QStringLiteral("stop"));
+    QVERIFY(asked);
+    QCOMPARE(deck.fleet()->commands()->rowCount(), before + 2);
+    for (const QString& id : {QStringLiteral("one"), QStringLiteral("two")}) {
+        QTRY_COMPARE_WITH_TIMEOUT(markState(deck.fleet()->console(Local, id), QStringLiteral("stop")),
+                                  int(ConsoleModel::MarkOk), 15000);
+        QTRY_VERIFY_WITH_TIMEOUT(!deck.isRunning(id), 15000);
+    }
+
+    // One agent at a time needs no confirmation.
+    bar->setTargets({{Local, QStringLiteral("one")}});
+    typeCommand(deck.window.get(), QStringLiteral("start"));
+    QTRY_VERIFY_WITH_TIMEOUT(deck.isRunning(QStringLiteral("one")), 15000);
+}
+
+void TestMainWindow::agentListMenuAndOfflineHost()
+{
+    Deck deck({testBot("worker", {QStringLiteral("--forever")})});
+    QVERIFY(deck.started);
+    QVERIFY(deck.show());
+    QTRY_VERIFY_WITH_TIMEOUT(deck.isRunning(QStringLiteral("worker")), 10000);
+    auto* tree = deck.window->findChild<AgentTreeView*>(QStringLiteral("agentTree"));
+    const QModelIndex worker = deck.fleet()->agents()->indexOf(Local, QStringLiteral("worker"));
+    QCOMPARE(AgentTreeView::stateColor(worker.data(AgentTreeModel::StateRole).toString(), tree->palette()),
+             AgentTreeView::stateColor(QStringLiteral("running"), tree->palette()));
+
+    // Right-click, "Stop": the agent stops, its mark in its console says ok.
+    QTimer::singleShot(100, [] {
+        auto* menu = qobject_cast<QMenu*>(QApplication::activePopupWidget());
+        QVERIFY(menu);
+        for (QAction* action : menu->actions()) {
+            if (action->text() == QLatin1String("Stop")) {
+                QVERIFY(action->isEnabled());
+                action->trigger();
+            }
+        }
+        menu->close();
+    });
+    const QPoint at = tree->visualRect(worker).center();
+    QContextMenuEvent click(QContextMenuEvent::Mouse, at, tree->viewport()->mapToGlobal(at));
+    QApplication::sendEvent(tree->viewport(), &click);
+    QTRY_VERIFY_WITH_TIMEOUT(!deck.isRunning(QStringLiteral("worker")), 15000);
+    QTRY_COMPARE(markState(deck.fleet()->console(Local, QStringLiteral("worker")), QStringLiteral("stop")),
+                 int(ConsoleModel::MarkOk));
+
+    // A host that does not answer is greyed with the time until the next try.
+    QTcpServer reserve;
+    QVERIFY(reserve.listen(QHostAddress::LocalHost, 0));
+    HostEntry entry;
+    entry.url = QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(reserve.serverPort()));
+    reserve.close();
+    const QString key = deck.window->connectHost(entry);
+    QTRY_COMPARE_WITH_TIMEOUT(deck.fleet()->agents()->hostState(key), AgentTreeModel::HostState::Offline, 10000);
+    const QModelIndex host = deck.fleet()->agents()->indexOf(key);
+    QTRY_VERIFY(AgentTreeView::hostStateText(host).startsWith(QLatin1String("offline, retry in ")));
+    QVERIFY(!host.data(AgentTreeModel::StateReasonRole).toString().isEmpty());
+}
+
+void TestMainWindow::searchAndFilter()
+{
+    // 2,000 numbered lines on stdout, then 3 on stderr.
+    Deck deck({testBot("numbers",
+                       {QStringLiteral("--lines"), QStringLiteral("2000"), QStringLiteral("--err-text"),
+                        QStringLiteral("oops one\\noops two\\noops three\\n"), QStringLiteral("--forever")})});
+    QVERIFY(deck.started);
+    QVERIFY(deck.show());
+    ConsolePane* pane = deck.window->openConsole(Local, QStringLiteral("numbers"));
+    ConsoleModel* console = pane->console();
+    QTRY_VERIFY_WITH_TIMEOUT(consoleHas(console, QStringLiteral("oops three")), 15000);
+    const int total = pane->filterModel()->rowCount();
+
+    // Ctrl+F opens the search bar with the focus in it.
+    QTest::keyClick(deck.window.get(), Qt::Key_F, Qt::ControlModifier);
+    auto* search = pane->findChild<QLineEdit*>(QStringLiteral("searchEdit"));
+    QVERIFY(search->isVisible());
+    QTRY_VERIFY(search->hasFocus());
+    QTest::keyClicks(search, QStringLiteral("line 000001500"));
+    auto* status = pane->findChild<QLabel*>(QStringLiteral("searchStatus"));
+    QTRY_COMPARE(status->text(), QStringLiteral("1 match"));
+    QTest::keyClick(search, Qt::Key_Return);
+    QCOMPARE(status->text(), QStringLiteral("1 of 1"));
+    ConsoleView* view = pane->view();
+    QVERIFY(view->currentMatchRow() >= 0);
+    QVERIFY(view->model()
+                ->index(view->currentMatchRow(), 0)
+                .data(ConsoleModel::TextRole)
+                .toString()
+                .startsWith(QLatin1String("line 000001500")));
+    QVERIFY(!view->isFollowing());
+    // Scrolled up: the way back to the newest line is offered.
+    auto* jump = pane->findChild<QPushButton*>(QStringLiteral("jumpToLatest"));
+    QVERIFY(jump->isVisible());
+    QTest::mouseClick(jump, Qt::LeftButton);
+    QVERIFY(view->isFollowing());
+    QVERIFY(!jump->isVisible());
+
+    // Regex over many matches, stepping backwards and forwards wraps around.
+    search->clear();
+    pane->findChild<QToolButton*>(QStringLiteral("regex"))->setChecked(true);
+    QTest::keyClicks(search, QStringLiteral("^line 0000019[0-9]9 "));
+    QTRY_COMPARE(status->text(), QStringLiteral("10 matches"));
+    QTest::keyClick(search, Qt::Key_Return, Qt::ShiftModifier);
+    QCOMPARE(status->text(), QStringLiteral("10 of 10"));
+    const QString last = view->model()->index(view->currentMatchRow(), 0).data(ConsoleModel::TextRole).toString();
+    QVERIFY2(last.startsWith(QLatin1String("line 000001999")), qPrintable(last));
+
+    // Only the matching lines, then only the others.
+    pane->findChild<QToolButton*>(QStringLiteral("onlyMatching"))->setChecked(true);
+    QTRY_COMPARE(pane->filterModel()->rowCount(), 10);
+    pane->findChild<QToolButton*>(QStringLiteral("inverse"))->setChecked(true);
+    QTRY_COMPARE(pane->filterModel()->rowCount(), total - 10);
+
+    // Escape closes the bar and every line is back.
+    QTest::keyClick(search, Qt::Key_Escape);
+    QVERIFY(!search->isVisible());
+    QTRY_COMPARE(pane->filterModel()->rowCount(), total);
+
+    // The stderr chip alone leaves the three stderr lines.
+    pane->findChild<QToolButton*>(QStringLiteral("chip-stdout"))->click();
+    QTRY_COMPARE(pane->filterModel()->rowCount(), 3);
+    pane->findChild<QToolButton*>(QStringLiteral("chip-stdout"))->click();
+    QTRY_COMPARE(pane->filterModel()->rowCount(), total);
+}
+
+void TestMainWindow::selectCopyExportClear()
+{
+    Deck deck({demoAgent("media", QStringLiteral("media"))});
+    QVERIFY(deck.started);
+    QVERIFY(deck.show());
+    ConsolePane* pane = deck.window->openConsole(Local, QStringLiteral("media"));
+    QTRY_VERIFY_WITH_TIMEOUT(rowsWithLevel(pane->console(), LogLevel::Warning) > 0
+                                 && rowsWithLevel(pane->console(), LogLevel::Debug) > 0,
+                             20000);
+
+    // Level chips: only warnings.
+    for (const char* chip : {"chip-DEBUG", "chip-INFO", "chip-ERROR", "chip-CRITICAL"})
+        pane->findChild<QToolButton*>(QLatin1String(chip))->click();
+    QTRY_VERIFY(pane->filterModel()->rowCount() > 0);
+    QCOMPARE(rowsWithLevel(pane->filterModel(), LogLevel::Warning), pane->filterModel()->rowCount());
+
+    // Select everything shown and copy it: the lines, without ANSI escapes.
+    ConsoleView* view = pane->view();
+    view->setFocus();
+    QTest::keyClick(view, Qt::Key_A, Qt::ControlModifier);
+    QVERIFY(view->hasSelection());
+    QTest::keyClick(view, Qt::Key_C, Qt::ControlModifier);
+    const QString copied = QApplication::clipboard()->text();
+    QVERIFY(copied.contains(QLatin1String("WARNING")));
+    QVERIFY(!copied.contains(QLatin1Char('\x1b')));
+
+    // Export writes the lines shown, one a line.
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("warnings.log"));
+    QString error;
+    const int shown = pane->filterModel()->rowCount();
+    QVERIFY2(pane->exportTo(path, &error), qPrintable(error));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::ReadOnly));
+    const QList<QByteArray> lines = file.readAll().split('\n');
+    QVERIFY(lines.size() - 1 >= shown);
+    QVERIFY(lines.first().contains("WARNING"));
+
+    // Clear empties the console; new lines keep coming.
+    pane->findChild<QToolButton*>(QStringLiteral("clearButton"))->click();
+    QCOMPARE(pane->console()->rowCount(), 0);
+    for (const char* chip : {"chip-DEBUG", "chip-INFO", "chip-ERROR", "chip-CRITICAL"})
+        pane->findChild<QToolButton*>(QLatin1String(chip))->click();
+    QTRY_VERIFY_WITH_TIMEOUT(pane->console()->rowCount() > 0, 10000);
+}
+
+void TestMainWindow::tabsCloseReorderTearOff()
+{
+    Deck deck({testBot("a", {QStringLiteral("--forever")}), testBot("b", {QStringLiteral("--forever")}),
+               testBot("c", {QStringLiteral("--forever")})});
+    QVERIFY(deck.started);
+    QVERIFY(deck.show());
+    QTRY_VERIFY_WITH_TIMEOUT(deck.agent(QStringLiteral("c")) != nullptr, 10000);
+    MainWindow* window = deck.window.get();
+    QTabWidget* tabs = window->tabs();
+    for (const char* id : {"a", "b", "c"})
+        openFromTree(window, QLatin1String(id));
+    QCOMPARE(tabs->count(), 4);
+    QCOMPARE(tabs->tabText(0), QStringLiteral("All agents"));
+    // The "All agents" tab cannot be closed.
+    QVERIFY(!tabs->tabBar()->tabButton(0, QTabBar::RightSide));
+
+    // Opening an open console brings its tab forward instead of adding one.
+    openFromTree(window, QStringLiteral("a"));
+    QCOMPARE(tabs->count(), 4);
+    QCOMPARE(tabs->tabText(tabs->currentIndex()), QStringLiteral("a"));
+
+    // Ctrl+3 picks the third tab.
+    QTest::keyClick(window, Qt::Key_3, Qt::ControlModifier);
+    QCOMPARE(tabs->currentIndex(), 2);
+
+    // Reorder.
+    tabs->tabBar()->moveTab(3, 1);
+    QCOMPARE(tabs->tabText(1), QStringLiteral("c"));
+
+    // Close "b" with its close button.
+    const int bIndex = [&] {
+        for (int i = 0; i < tabs->count(); ++i)
+            if (tabs->tabText(i) == QLatin1String("b"))
+                return i;
+        return -1;
+    }();
+    auto* close = tabs->tabBar()->tabButton(bIndex, QTabBar::RightSide);
+    QVERIFY(close);
+    QTest::mouseClick(close, Qt::LeftButton);
+    QCOMPARE(tabs->count(), 3);
+
+    // Tear "c" off by dragging its tab down, out of the bar.
+    QTabBar* bar = tabs->tabBar();
+    const QPoint from = bar->tabRect(1).center();
+    QTest::mousePress(bar, Qt::LeftButton, {}, from);
+    QTest::mouseMove(bar, from + QPoint(0, 20));
+    QTest::mouseMove(bar, from + QPoint(0, 120));
+    QTRY_COMPARE(window->detachedConsoles().size(), 1);
+    ConsolePane* torn = window->detachedConsoles().first();
+    QCOMPARE(torn->agentId(), QStringLiteral("c"));
+    QVERIFY(torn->window() != window);
+    QVERIFY(torn->window()->isVisible());
+    QCOMPARE(tabs->count(), 2);
+    QVERIFY(torn->window()->windowTitle().startsWith(QLatin1String("c")));
+
+    // Its "Back to Tabs" button puts it back.
+    torn->findChild<QToolButton*>(QStringLiteral("detachButton"))->click();
+    QCOMPARE(window->detachedConsoles().size(), 0);
+    QCOMPARE(tabs->count(), 3);
+    QCOMPARE(torn->window(), window);
+
+    // Double-clicking a tab tears it off too; closing that window closes the console.
+    QTest::mouseDClick(bar, Qt::LeftButton, {}, bar->tabRect(tabs->indexOf(torn)).center());
+    QCOMPARE(window->detachedConsoles().size(), 1);
+    window->detachedConsoles().first()->window()->close();
+    QTRY_COMPARE(window->detachedConsoles().size(), 0);
+    QCOMPARE(tabs->count(), 2);
+}
+
+void TestMainWindow::restoresAfterRestart()
+{
+    // Another host to connect to, as a remote one.
+    HostConfig remoteConfig = hostConfig({testBot("far", {QStringLiteral("--forever")})});
+    remoteConfig.viewerToken = QStringLiteral("viewer-secret");
+    remoteConfig.agentToken = QStringLiteral("agent-secret");
+    remoteConfig.token.clear();
+    EmbeddedHost remote(remoteConfig);
+    QVERIFY(remote.start(nullptr));
+
+    const std::vector<AgentDefinition> agents{testBot("a", {QStringLiteral("--forever")}),
+                                              testBot("b", {QStringLiteral("--forever")})};
+    QByteArray geometry;
+    {
+        Deck deck(agents);
+        QVERIFY(deck.show());
+        MainWindow* window = deck.window.get();
+        HostEntry entry;
+        entry.url = remote.url();
+        entry.token = QStringLiteral("viewer-secret");
+        const QString remoteKey = window->connectHost(entry);
+        QTRY_VERIFY_WITH_TIMEOUT(deck.fleet()->agents()->agent(remoteKey, QStringLiteral("far")), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(deck.agent(QStringLiteral("b")), 10000);
+        window->openConsole(Local, QStringLiteral("a"));
+        window->openConsole(remoteKey, QStringLiteral("far"));
+        ConsolePane* b = window->openConsole(Local, QStringLiteral("b"));
+        b->findChild<QToolButton*>(QStringLiteral("chip-DEBUG"))->click();
+        window->toggleDetached(b);
+        window->tabs()->setCurrentIndex(1);
+        window->commandBar()->lineEdit()->setText(QStringLiteral("first line"));
+        QTest::keyClick(window->commandBar()->lineEdit(), Qt::Key_Return);
+        window->resize(1320, 760);
+        geometry = window->saveGeometry();
+        window->close();
+    }
+
+    Deck again(agents);
+    MainWindow* window = again.window.get();
+    window->restoreSession();
+    QVERIFY(again.show());
+    QTabWidget* tabs = window->tabs();
+    QCOMPARE(tabs->count(), 3);
+    QCOMPARE(tabs->tabText(0), QStringLiteral("All agents"));
+    QCOMPARE(tabs->tabText(1), QStringLiteral("a"));
+    QVERIFY(tabs->tabText(2).startsWith(QLatin1String("far@")));
+    QCOMPARE(tabs->currentIndex(), 1);
+    QCOMPARE(window->detachedConsoles().size(), 1);
+    ConsolePane* b = window->detachedConsoles().first();
+    QCOMPARE(b->agentId(), QStringLiteral("b"));
+    QVERIFY(!b->findChild<QToolButton*>(QStringLiteral("chip-DEBUG"))->isChecked());
+    QVERIFY(b->findChild<QToolButton*>(QStringLiteral("chip-INFO"))->isChecked());
+    QCOMPARE(window->size(), QSize(1320, 760));
+
+    // The remote host is connected again with its saved token.
+    QCOMPARE(again.fleet()->hostKeys().size(), 2);
+    const QString remoteKey = again.fleet()->hostKeys().at(again.fleet()->hostKeys().indexOf(Local) == 0 ? 1 : 0);
+    QTRY_VERIFY_WITH_TIMEOUT(again.fleet()->agents()->agent(remoteKey, QStringLiteral("far")), 10000);
+    QCOMPARE(again.fleet()->agents()->hostState(remoteKey), AgentTreeModel::HostState::Online);
+
+    // The command history too.
+    QLineEdit* edit = window->commandBar()->lineEdit();
+    edit->setFocus();
+    QTest::keyClick(edit, Qt::Key_Up);
+    QCOMPARE(edit->text(), QStringLiteral("first line"));
+
+    // Tokens are kept in a file only its owner can read.
+    const QFileInfo settingsFile(QSettings().fileName());
+    QCOMPARE(settingsFile.permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther),
+             QFileDevice::Permissions());
+}
+
+void TestMainWindow::answersAnAgentsQuestion()
+{
+    AgentDefinition moderator = demoAgent("moderator", QStringLiteral("moderator"));
+    moderator.args << QStringLiteral("--ask-after") << QStringLiteral("500");
+    Deck deck({moderator});
+    QVERIFY(deck.started);
+    QVERIFY(deck.show());
+    auto* askBar = deck.window->findChild<QWidget*>(QStringLiteral("askBar"));
+    QTRY_VERIFY_WITH_TIMEOUT(askBar->isVisible(), 20000);
+    const QString question = deck.window->findChild<QLabel*>(QStringLiteral("askText"))->text();
+    QVERIFY(question.startsWith(QLatin1String("moderator asks: ")));
+    const QList<QPushButton*> choices = askBar->findChildren<QPushButton*>();
+    QVERIFY(!choices.isEmpty());
+    const QString choice = choices.first()->text();
+    QTest::mouseClick(choices.first(), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(deck.fleet()->asks()->rowCount(), 0, 10000);
+    QTRY_VERIFY(!askBar->isVisible());
+    QTRY_VERIFY_WITH_TIMEOUT(consoleHas(deck.fleet()->console(Local, QStringLiteral("moderator")), choice), 10000);
+}
+
+void TestMainWindow::connectBotDialog()
+{
+    ConnectBotDialog dialog(QUrl(QStringLiteral("ws://127.0.0.1:7701/")), QStringLiteral("tok123"),
+                            QStringLiteral("/home/u/.config/agentdeck/token"));
+    dialog.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&dialog));
+    QCOMPARE(dialog.findChild<QLineEdit*>(QStringLiteral("botUrl"))->text(), QStringLiteral("ws://127.0.0.1:7701/"));
+    QTest::mouseClick(dialog.findChild<QPushButton*>(QStringLiteral("botTokenCopy")), Qt::LeftButton);
+    QCOMPARE(QApplication::clipboard()->text(), QStringLiteral("tok123"));
+    QTest::mouseClick(dialog.findChild<QPushButton*>(QStringLiteral("copySnippet")), Qt::LeftButton);
+    const QString snippet = QApplication::clipboard()->text();
+    QVERIFY(snippet.contains(QLatin1String("websockets.connect(\"ws://127.0.0.1:7701/\")")));
+    QVERIFY(snippet.contains(QLatin1String("\"token\": \"tok123\"")));
+    QVERIFY(dialog.grab().save(screenshotPath(QStringLiteral("connect-bot"))));
+
+    // The agent dialog refuses what the host would refuse, and says why.
+    AgentDialog agentDialog;
+    agentDialog.show();
+    agentDialog.findChild<QLineEdit*>(QStringLiteral("agentId"))->setText(QStringLiteral("bad id!"));
+    agentDialog.accept();
+    QVERIFY(agentDialog.isVisible());
+    QVERIFY(agentDialog.findChild<QLabel*>(QStringLiteral("errorLabel"))->isVisible());
+    agentDialog.findChild<QLineEdit*>(QStringLiteral("agentId"))->setText(QStringLiteral("query"));
+    agentDialog.findChild<QLineEdit*>(QStringLiteral("agentCommand"))->setText(QStringLiteral("/usr/bin/python3"));
+    agentDialog.findChild<QLineEdit*>(QStringLiteral("agentArgs"))->setText(QStringLiteral("bot.py \"two words\""));
+    agentDialog.accept();
+    QVERIFY(!agentDialog.isVisible());
+    const QByteArray json = agentDialog.definition();
+    QVERIFY(json.contains("\"args\":[\"bot.py\",\"two words\"]"));
+}
+
+void TestMainWindow::screenshots()
 {
     for (const bool dark : {false, true}) {
-        QPalette palette = QApplication::style()->standardPalette();
-        if (dark) {
-            palette.setColor(QPalette::Window, QColor(0x2b, 0x2b, 0x2b));
-            palette.setColor(QPalette::WindowText, QColor(0xe6, 0xe6, 0xe6));
-            palette.setColor(QPalette::Base, QColor(0x1e, 0x1e, 0x1e));
-            palette.setColor(QPalette::Text, QColor(0xe6, 0xe6, 0xe6));
-            palette.setColor(QPalette::Button, QColor(0x3a, 0x3a, 0x3a));
-            palette.setColor(QPalette::ButtonText, QColor(0xe6, 0xe6, 0xe6));
-        }
-        QApplication::setPalette(palette);
-        MainWindow window;
-        window.setHostEndpoint(QUrl(QStringLiteral("ws://127.0.0.1:7700/")), QStringLiteral("Zx8…"),
-                               QStringLiteral("/home/you/.config/agentdeck/token"));
-        window.setHostStats(2, 1, 48213);
-        window.show();
-        QVERIFY(QTest::qWaitForWindowExposed(&window));
-        const QString path = QStringLiteral(AGENTDECK_BINARY_DIR "/screenshots/mainwindow-%1.png")
-                                 .arg(dark ? QStringLiteral("dark") : QStringLiteral("light"));
-        QDir().mkpath(QFileInfo(path).absolutePath());
-        QVERIFY(window.grab().save(path));
+        applyPalette(dark);
+        // What a new user sees: the demo, as the app starts it (a little faster).
+        Deck deck(demoAgentDefinitions(QStringLiteral(AGENTDECK_DEMO_AGENT), 3.0));
+        QVERIFY(deck.show());
+        MainWindow* window = deck.window.get();
+        window->resize(1400, 860);
+        // The demo's forum fills: the moderator and the engines talk.
+        QTRY_VERIFY_WITH_TIMEOUT(forumSenders(deck.fleet()->forum()).contains(QStringLiteral("Forum Host"))
+                                     && forumSenders(deck.fleet()->forum()).size() >= 3,
+                                 30000);
+        QTest::qWait(1000);
+        QVERIFY(window->grab().save(
+            screenshotPath(dark ? QStringLiteral("mainwindow-dark") : QStringLiteral("mainwindow-light"))));
+        ConsolePane* pane = window->openConsole(Local, QStringLiteral("demo-query"));
+        typeCommand(window, QStringLiteral("status"));
+        QTest::qWait(1500);
+        pane->showSearch();
+        QTest::keyClicks(pane->findChild<QLineEdit*>(QStringLiteral("searchEdit")), QStringLiteral("page"));
+        QTest::qWait(400);
+        QVERIFY(window->grab().save(
+            screenshotPath(dark ? QStringLiteral("console-dark") : QStringLiteral("console-light"))));
     }
+    applyPalette(false);
 }
 
 QTEST_MAIN(TestMainWindow)

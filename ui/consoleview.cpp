@@ -2,31 +2,37 @@
 #include "ui/consoleview.h"
 
 #include "models/consolemodel.h"
+#include "ui/ansi.h"
+#include "ui/colors.h"
 
-#include <QAbstractItemModel>
+#include <QApplication>
+#include <QClipboard>
+#include <QContextMenuEvent>
 #include <QDateTime>
-#include <QEvent>
 #include <QFontDatabase>
+#include <QMenu>
 #include <QPainter>
 #include <QScrollBar>
 
 namespace {
 
-QColor levelColor(LogLevel level, bool dark)
+/// Text past this many characters is never on screen; longer lines are cut before painting.
+constexpr int MaxPaintedChars = 4096;
+
+QString timeText(qint64 ts)
 {
-    switch (level) {
-    case LogLevel::Trace:
-    case LogLevel::Debug:
-        return dark ? QColor(0x8a, 0x8f, 0x98) : QColor(0x6a, 0x70, 0x78);
-    case LogLevel::Warning:
-        return dark ? QColor(0xe5, 0xc0, 0x7b) : QColor(0x9a, 0x67, 0x00);
-    case LogLevel::Error:
-        return dark ? QColor(0xf2, 0x8b, 0x82) : QColor(0xc5, 0x22, 0x1f);
-    case LogLevel::Critical:
-        return dark ? QColor(0xff, 0x6b, 0xd6) : QColor(0xa1, 0x00, 0x7d);
-    default:
-        return dark ? QColor(0x8a, 0xb4, 0xf8) : QColor(0x1a, 0x5f, 0xb4);
-    }
+    return ts > 0 ? QDateTime::fromMSecsSinceEpoch(ts).toString(QStringLiteral("HH:mm:ss.zzz")) : QString();
+}
+
+QString markStatus(const QModelIndex& index)
+{
+    const QString result = index.data(ConsoleModel::MarkResultRole).toString();
+    const auto state = ConsoleModel::MarkState(index.data(ConsoleModel::MarkStateRole).toInt());
+    const QString status = state == ConsoleModel::MarkPending ? ConsoleView::tr("pending")
+        : state == ConsoleModel::MarkOk                       ? ConsoleView::tr("ok")
+        : state == ConsoleModel::MarkTimeout                  ? ConsoleView::tr("timeout")
+                                                              : ConsoleView::tr("error");
+    return result.isEmpty() || result == status ? status : QString(status + QStringLiteral(": ") + result);
 }
 
 } // namespace
@@ -38,7 +44,10 @@ ConsoleView::ConsoleView(QWidget* parent)
     setFocusPolicy(Qt::StrongFocus);
     viewport()->setBackgroundRole(QPalette::Base);
     viewport()->setAutoFillBackground(true);
+    viewport()->setCursor(Qt::IBeamCursor);
     verticalScrollBar()->setSingleStep(1);
+    m_autoScroll.setInterval(40);
+    connect(&m_autoScroll, &QTimer::timeout, this, &ConsoleView::autoScroll);
     changeEvent(nullptr);
 }
 
@@ -62,18 +71,13 @@ void ConsoleView::setModel(QAbstractItemModel* model)
                         if (!parent.isValid())
                             onRowsRemoved(first, last);
                     }),
-            connect(model, &QAbstractItemModel::modelReset, this,
-                    [this] {
-                        updateScrollRange();
-                        scheduleUpdate();
-                    }),
+            connect(model, &QAbstractItemModel::modelReset, this, &ConsoleView::onReset),
             connect(model, &QAbstractItemModel::layoutChanged, this, [this] { updateScrollRange(); }),
             connect(model, &QAbstractItemModel::dataChanged, this, &ConsoleView::scheduleUpdate),
         };
     }
     m_unseen = 0;
-    updateScrollRange();
-    scheduleUpdate();
+    onReset();
 }
 
 int ConsoleView::visibleRows() const
@@ -84,6 +88,14 @@ int ConsoleView::visibleRows() const
 int ConsoleView::firstVisibleRow() const
 {
     return verticalScrollBar()->value();
+}
+
+int ConsoleView::rowAt(int y) const
+{
+    const int rows = m_model ? m_model->rowCount() : 0;
+    if (rows == 0)
+        return -1;
+    return std::clamp(firstVisibleRow() + (y < 0 ? -1 - (-y / m_lineHeight) : y / m_lineHeight), 0, rows - 1);
 }
 
 void ConsoleView::updateScrollRange()
@@ -119,8 +131,13 @@ void ConsoleView::setFollowing(bool following)
 
 void ConsoleView::onRowsInserted(int first, int last)
 {
+    const int count = last - first + 1;
+    for (int* row : {&m_anchor, &m_cursor, &m_match}) {
+        if (*row >= first)
+            *row += count;
+    }
     if (!m_following) {
-        m_unseen += last - first + 1;
+        m_unseen += count;
         Q_EMIT unseenRowsChanged(m_unseen);
     }
     updateScrollRange();
@@ -136,6 +153,40 @@ void ConsoleView::onRowsRemoved(int first, int last)
     if (!m_following && first < value)
         bar->setValue(std::max(first, value - (std::min(last, value - 1) - first + 1)));
     m_adjusting = false;
+
+    // The selection and the match move with their rows; rows that left leave them.
+    const int count = last - first + 1;
+    const auto shift = [&](int row) {
+        return row > last ? row - count : (row >= first ? -2 : row);
+    };
+    const bool hadSelection = hasSelection();
+    m_match = shift(m_match) == -2 ? -1 : shift(m_match);
+    if (hadSelection) {
+        int anchor = shift(m_anchor);
+        int cursor = shift(m_cursor);
+        const int rows = m_model ? m_model->rowCount() : 0;
+        if (anchor == -2 && cursor == -2) {
+            anchor = cursor = -1;
+        } else {
+            // A selection that lost its first or last rows keeps the rest.
+            const int edge = std::min(first, rows - 1);
+            anchor = anchor == -2 ? edge : anchor;
+            cursor = cursor == -2 ? edge : cursor;
+        }
+        m_anchor = anchor;
+        m_cursor = cursor;
+        Q_EMIT selectionChanged();
+    }
+    updateScrollRange();
+    scheduleUpdate();
+}
+
+void ConsoleView::onReset()
+{
+    const bool hadSelection = hasSelection();
+    m_anchor = m_cursor = m_match = -1;
+    if (hadSelection)
+        Q_EMIT selectionChanged();
     updateScrollRange();
     scheduleUpdate();
 }
@@ -173,28 +224,253 @@ void ConsoleView::changeEvent(QEvent* event)
     }
 }
 
+// --- search and selection ----------------------------------------------------
+
+void ConsoleView::setHighlight(const QRegularExpression& expression)
+{
+    m_highlight = expression.isValid() && !expression.pattern().isEmpty() ? expression : QRegularExpression();
+    scheduleUpdate();
+}
+
+void ConsoleView::setCurrentMatch(int row)
+{
+    m_match = row;
+    if (row >= 0) {
+        const int first = firstVisibleRow();
+        if (row < first || row >= first + visibleRows()) {
+            setFollowing(false);
+            verticalScrollBar()->setValue(std::max(0, row - visibleRows() / 2));
+        } else if (m_following && row < first + visibleRows()) {
+            setFollowing(false);
+        }
+    }
+    scheduleUpdate();
+}
+
+std::pair<int, int> ConsoleView::selection() const
+{
+    if (!hasSelection())
+        return {-1, -1};
+    return {std::min(m_anchor, m_cursor), std::max(m_anchor, m_cursor)};
+}
+
+void ConsoleView::setSelection(int first, int last)
+{
+    const int rows = m_model ? m_model->rowCount() : 0;
+    if (rows == 0 || first < 0) {
+        clearSelection();
+        return;
+    }
+    m_anchor = std::clamp(first, 0, rows - 1);
+    m_cursor = std::clamp(last, 0, rows - 1);
+    Q_EMIT selectionChanged();
+    scheduleUpdate();
+}
+
+void ConsoleView::selectAll()
+{
+    if (m_model && m_model->rowCount() > 0)
+        setSelection(0, m_model->rowCount() - 1);
+}
+
+void ConsoleView::clearSelection()
+{
+    if (!hasSelection())
+        return;
+    m_anchor = m_cursor = -1;
+    Q_EMIT selectionChanged();
+    scheduleUpdate();
+}
+
+QString ConsoleView::selectedText() const
+{
+    const auto [first, last] = selection();
+    if (first < 0 || !m_model)
+        return {};
+    QString text;
+    for (int row = first; row <= last; ++row) {
+        text += rowText(m_model->index(row, 0));
+        text += QLatin1Char('\n');
+    }
+    return text;
+}
+
+void ConsoleView::copy() const
+{
+    if (hasSelection())
+        QApplication::clipboard()->setText(selectedText());
+}
+
+QString ConsoleView::rowText(const QModelIndex& index)
+{
+    const auto kind = Console::Kind(index.data(ConsoleModel::KindRole).toInt());
+    QString line = timeText(index.data(ConsoleModel::TimeRole).toLongLong());
+    if (!line.isEmpty())
+        line += QLatin1Char(' ');
+    const QString text = Ansi::strip(index.data(ConsoleModel::TextRole).toString());
+    if (kind == Console::Kind::Gap)
+        return line + QStringLiteral("GAP      ") + text;
+    if (kind == Console::Kind::Mark)
+        return line + QStringLiteral("> ") + text + QStringLiteral("  [") + markStatus(index) + QLatin1Char(']');
+    line += QString::fromLatin1(logLevelName(LogLevel(index.data(ConsoleModel::LevelRole).toInt()))).leftJustified(8)
+        + QLatin1Char(' ');
+    for (const int role : {int(ConsoleModel::AgentRole), int(ConsoleModel::SourceRole)}) {
+        const QString part = index.data(role).toString();
+        if (!part.isEmpty())
+            line += part + QLatin1Char(' ');
+    }
+    return line + text;
+}
+
+QRegularExpression ConsoleView::searchExpression(const QString& text, bool matchCase, bool wholeWord, bool regex,
+                                                 QString* error)
+{
+    if (text.isEmpty())
+        return {};
+    QString pattern = regex ? text : QRegularExpression::escape(text);
+    if (wholeWord)
+        pattern = QStringLiteral("\\b(?:%1)\\b").arg(pattern);
+    QRegularExpression::PatternOptions options = QRegularExpression::UseUnicodePropertiesOption;
+    if (!matchCase)
+        options |= QRegularExpression::CaseInsensitiveOption;
+    QRegularExpression expression(pattern, options);
+    if (!expression.isValid() && error)
+        *error = expression.errorString();
+    return expression;
+}
+
+void ConsoleView::extendSelectionTo(int row)
+{
+    if (row < 0 || row == m_cursor)
+        return;
+    if (m_anchor < 0)
+        m_anchor = row;
+    m_cursor = row;
+    Q_EMIT selectionChanged();
+    scheduleUpdate();
+}
+
+void ConsoleView::autoScroll()
+{
+    const int height = viewport()->height();
+    const int beyond = m_dragY < 0 ? m_dragY : m_dragY - height;
+    if (!m_dragging || (m_dragY >= 0 && m_dragY < height)) {
+        m_autoScroll.stop();
+        return;
+    }
+    QScrollBar* bar = verticalScrollBar();
+    bar->setValue(bar->value() + std::clamp(beyond / 4, -50, 50) + (beyond < 0 ? -1 : 1));
+    extendSelectionTo(rowAt(m_dragY));
+}
+
+void ConsoleView::mousePressEvent(QMouseEvent* event)
+{
+    if (event->button() != Qt::LeftButton) {
+        QAbstractScrollArea::mousePressEvent(event);
+        return;
+    }
+    const int row = rowAt(int(event->position().y()));
+    if (row < 0)
+        return;
+    if ((event->modifiers() & Qt::ShiftModifier) && hasSelection()) {
+        extendSelectionTo(row);
+    } else {
+        m_anchor = m_cursor = row;
+        Q_EMIT selectionChanged();
+        scheduleUpdate();
+    }
+    m_dragging = true;
+    m_dragY = int(event->position().y());
+}
+
+void ConsoleView::mouseMoveEvent(QMouseEvent* event)
+{
+    if (!m_dragging || !(event->buttons() & Qt::LeftButton))
+        return;
+    m_dragY = int(event->position().y());
+    extendSelectionTo(rowAt(m_dragY));
+    if ((m_dragY < 0 || m_dragY >= viewport()->height()) && !m_autoScroll.isActive())
+        m_autoScroll.start();
+}
+
+void ConsoleView::mouseReleaseEvent(QMouseEvent* event)
+{
+    if (event->button() == Qt::LeftButton) {
+        m_dragging = false;
+        m_autoScroll.stop();
+    }
+}
+
+void ConsoleView::keyPressEvent(QKeyEvent* event)
+{
+    QScrollBar* bar = verticalScrollBar();
+    if (event->matches(QKeySequence::Copy)) {
+        copy();
+    } else if (event->matches(QKeySequence::SelectAll)) {
+        selectAll();
+    } else if (event->key() == Qt::Key_Escape && hasSelection()) {
+        clearSelection();
+    } else if (event->matches(QKeySequence::MoveToEndOfDocument) || event->key() == Qt::Key_End) {
+        scrollToBottom();
+    } else if (event->matches(QKeySequence::MoveToStartOfDocument) || event->key() == Qt::Key_Home) {
+        bar->setValue(0);
+    } else if (event->key() == Qt::Key_PageUp) {
+        bar->triggerAction(QAbstractSlider::SliderPageStepSub);
+    } else if (event->key() == Qt::Key_PageDown) {
+        bar->triggerAction(QAbstractSlider::SliderPageStepAdd);
+    } else if (event->key() == Qt::Key_Up) {
+        bar->triggerAction(QAbstractSlider::SliderSingleStepSub);
+    } else if (event->key() == Qt::Key_Down) {
+        bar->triggerAction(QAbstractSlider::SliderSingleStepAdd);
+    } else {
+        QAbstractScrollArea::keyPressEvent(event);
+    }
+}
+
+void ConsoleView::contextMenuEvent(QContextMenuEvent* event)
+{
+    QMenu menu(this);
+    QAction* copyAction = menu.addAction(tr("Copy"), this, &ConsoleView::copy);
+    copyAction->setShortcut(QKeySequence::Copy);
+    copyAction->setEnabled(hasSelection());
+    menu.addAction(tr("Select All"), this, &ConsoleView::selectAll)->setShortcut(QKeySequence::SelectAll);
+    menu.addSeparator();
+    menu.addAction(tr("Jump to Latest"), this, &ConsoleView::scrollToBottom)->setEnabled(!m_following);
+    menu.exec(event->globalPos());
+}
+
+// --- painting ------------------------------------------------------------------
+
 void ConsoleView::paintEvent(QPaintEvent*)
 {
     QPainter painter(viewport());
     if (!m_model)
         return;
     const QPalette& pal = palette();
-    const bool dark = pal.color(QPalette::Base).lightness() < 128;
+    const bool dark = Colors::isDark(pal);
     const QColor text = pal.color(QPalette::Text);
     QColor dim = text;
     dim.setAlphaF(0.55f);
-    QColor stderrTint = dark ? QColor(0xff, 0x50, 0x50, 28) : QColor(0xd0, 0x20, 0x20, 18);
+    const QColor stderrTint = dark ? QColor(0xff, 0x50, 0x50, 28) : QColor(0xd0, 0x20, 0x20, 18);
     QColor markBack = pal.color(QPalette::Highlight);
     markBack.setAlphaF(0.14f);
-    QColor gapBack = dark ? QColor(0xe5, 0xc0, 0x7b, 36) : QColor(0xf0, 0xb0, 0x00, 40);
+    const QColor gapBack = dark ? QColor(0xe5, 0xc0, 0x7b, 36) : QColor(0xf0, 0xb0, 0x00, 40);
+    QColor selectionBack = pal.color(QPalette::Highlight);
+    selectionBack.setAlphaF(dark ? 0.45f : 0.30f);
+    const QColor matchBack = dark ? QColor(0xb5, 0x89, 0x00, 150) : QColor(0xff, 0xd8, 0x4d, 190);
+    const QColor currentMatchBack = dark ? QColor(0xe0, 0x7b, 0x00, 210) : QColor(0xff, 0x9e, 0x1f, 220);
 
     const int rows = m_model->rowCount();
     const int first = verticalScrollBar()->value();
     const int width = viewport()->width();
-    const int ascent = painter.fontMetrics().ascent();
+    const QFontMetrics metrics = painter.fontMetrics();
+    const int ascent = metrics.ascent();
     const int count = std::min(rows - first, visibleRows() + 1);
+    const auto [selectedFirst, selectedLast] = selection();
+    QList<Ansi::Run> runs;
     for (int i = 0; i < count; ++i) {
-        const QModelIndex index = m_model->index(first + i, 0);
+        const int row = first + i;
+        const QModelIndex index = m_model->index(row, 0);
         const int y = i * m_lineHeight;
         const QRect line(0, y, width, m_lineHeight);
         const auto kind = Console::Kind(index.data(ConsoleModel::KindRole).toInt());
@@ -205,40 +481,85 @@ void ConsoleView::paintEvent(QPaintEvent*)
             painter.fillRect(line, markBack);
         else if (index.data(ConsoleModel::StreamRole).toInt() == int(Protocol::Stream::Stderr))
             painter.fillRect(line, stderrTint);
+        if (row >= selectedFirst && row <= selectedLast)
+            painter.fillRect(line, selectionBack);
 
         int x = 4;
-        const qint64 ts = index.data(ConsoleModel::TimeRole).toLongLong();
         painter.setPen(dim);
-        if (ts > 0)
-            painter.drawText(x, y + ascent,
-                             QDateTime::fromMSecsSinceEpoch(ts).toString(QStringLiteral("HH:mm:ss.zzz")));
+        painter.drawText(x, y + ascent, timeText(index.data(ConsoleModel::TimeRole).toLongLong()));
         x += m_timeWidth;
         QString body = index.data(Qt::DisplayRole).toString();
         if (kind == Console::Kind::Mark) {
             painter.setPen(pal.color(QPalette::Highlight));
             painter.drawText(x, y + ascent, QStringLiteral("›"));
-            const QString result = index.data(ConsoleModel::MarkResultRole).toString();
-            const auto state = ConsoleModel::MarkState(index.data(ConsoleModel::MarkStateRole).toInt());
-            const QString status = state == ConsoleModel::MarkPending ? tr("pending")
-                : state == ConsoleModel::MarkOk                       ? tr("ok")
-                : state == ConsoleModel::MarkTimeout                  ? tr("timeout")
-                                                                      : tr("error");
-            body += QStringLiteral("   [%1]").arg(result.isEmpty() ? status : status + QStringLiteral(": ") + result);
+            body += QStringLiteral("   [") + markStatus(index) + QLatin1Char(']');
         } else {
-            painter.setPen(levelColor(level, dark));
+            painter.setPen(Colors::level(level, dark));
             painter.drawText(x, y + ascent,
                              kind == Console::Kind::Gap ? tr("GAP") : QString::fromLatin1(logLevelName(level)));
         }
         x += m_levelWidth;
-        const QString agent = index.data(ConsoleModel::AgentRole).toString();
-        if (!agent.isEmpty()) {
-            painter.setPen(dim);
-            const QString label = agent + QStringLiteral("  ");
+        painter.setPen(dim);
+        for (const int role : {int(ConsoleModel::AgentRole), int(ConsoleModel::SourceRole)}) {
+            const QString label = index.data(role).toString();
+            if (label.isEmpty())
+                continue;
             painter.drawText(x, y + ascent, label);
-            x += painter.fontMetrics().horizontalAdvance(label);
+            x += metrics.horizontalAdvance(label) + metrics.horizontalAdvance(QLatin1Char(' ')) * 2;
         }
-        painter.setPen(kind == Console::Kind::Gap ? levelColor(LogLevel::Warning, dark) : text);
-        painter.drawText(QRect(x, y, width - x, m_lineHeight), Qt::AlignLeft | Qt::AlignVCenter | Qt::TextSingleLine,
-                         body);
+
+        // The text: colour runs from its escapes, highlighted matches behind it.
+        runs.clear();
+        const QString shown = Ansi::strip(body.left(MaxPaintedChars), &runs, dark);
+        const auto advance = [&](int from, int length) {
+            return metrics.horizontalAdvance(shown.mid(from, length));
+        };
+        for (const Ansi::Run& run : std::as_const(runs)) {
+            if (run.background.isValid())
+                painter.fillRect(QRect(x + advance(0, run.begin), y, advance(run.begin, run.length), m_lineHeight),
+                                 run.background);
+        }
+        if (!m_highlight.pattern().isEmpty() && kind != Console::Kind::Mark) {
+            QRegularExpressionMatchIterator it = m_highlight.globalMatch(shown);
+            while (it.hasNext()) {
+                const QRegularExpressionMatch match = it.next();
+                if (match.capturedLength() == 0)
+                    continue;
+                const int start = int(match.capturedStart());
+                const QRect box(x + advance(0, start), y, advance(start, int(match.capturedLength())), m_lineHeight);
+                painter.fillRect(box, row == m_match ? currentMatchBack : matchBack);
+            }
+        }
+        if (row == m_match) {
+            painter.setPen(pal.color(QPalette::Highlight));
+            painter.drawRect(line.adjusted(0, 0, -1, -1));
+        }
+        const QColor plain = kind == Console::Kind::Gap ? Colors::level(LogLevel::Warning, dark) : text;
+        int position = 0;
+        int px = x;
+        const auto drawPart = [&](int end, const QColor& color, bool bold) {
+            if (end <= position || px >= width)
+                return;
+            const QString part = shown.mid(position, end - position);
+            QFont font = painter.font();
+            if (font.bold() != bold) {
+                font.setBold(bold);
+                painter.setFont(font);
+            }
+            painter.setPen(color.isValid() ? color : plain);
+            painter.drawText(px, y + ascent, part);
+            px += painter.fontMetrics().horizontalAdvance(part);
+            position = end;
+        };
+        for (const Ansi::Run& run : std::as_const(runs)) {
+            drawPart(run.begin, plain, false);
+            drawPart(run.begin + run.length, run.foreground, run.bold);
+        }
+        drawPart(int(shown.size()), plain, false);
+        if (painter.font().bold()) {
+            QFont font = painter.font();
+            font.setBold(false);
+            painter.setFont(font);
+        }
     }
 }

@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <QAbstractItemModel>
 #include <QAbstractScrollArea>
 #include <QPointer>
-
-#include <QAbstractItemModel>
+#include <QRegularExpression>
+#include <QTimer>
 
 /*
  * A console's lines, painted straight from the model: only the rows on screen
  * are asked for, and nothing is kept per row, so a change costs the same with
  * ten lines or ten million (Qt's item views lay out every row again when rows
  * come and go at both ends). It follows the newest line while scrolled to the
- * bottom and otherwise stays where the reader is.
+ * bottom and otherwise stays where the reader is. Lines show the program's ANSI
+ * colours; search matches are highlighted; rows are selected with the mouse
+ * or Ctrl+A and copied as plain text.
  */
 class ConsoleView final : public QAbstractScrollArea
 {
@@ -34,24 +37,62 @@ public:
     int lineHeight() const { return m_lineHeight; }
     /// The first row on screen.
     int firstVisibleRow() const;
+    /// The row under a point of the viewport (clamped to the rows there are); -1 without rows.
+    int rowAt(int y) const;
+
+    /// Highlights every match of the expression in the rows' text (invalid or empty: none).
+    void setHighlight(const QRegularExpression& expression);
+    /// Marks a row as the current search match and brings it into view (centred when it
+    /// was off screen); following stops. -1 clears it.
+    void setCurrentMatch(int row);
+    int currentMatchRow() const { return m_match; }
+
+    bool hasSelection() const { return m_anchor >= 0; }
+    /// The selected rows, first and last (both -1 without a selection).
+    std::pair<int, int> selection() const;
+    void setSelection(int first, int last);
+    /// The selected rows as plain lines (rowText), one a line.
+    QString selectedText() const;
+    /// One row as a plain line: time, level, agent, source and text without escapes.
+    static QString rowText(const QModelIndex& index);
+
+    /// The expression the search bar's text and options stand for; empty text gives an
+    /// empty expression. A regular expression that does not compile is returned as it
+    /// is, with the reason in error.
+    static QRegularExpression searchExpression(const QString& text, bool matchCase, bool wholeWord, bool regex,
+                                               QString* error = nullptr);
+
+public Q_SLOTS:
+    void copy() const;
+    void selectAll();
+    void clearSelection();
 
 Q_SIGNALS:
     void followingChanged(bool following);
     void unseenRowsChanged(int rows);
+    void selectionChanged();
 
 protected:
     void paintEvent(QPaintEvent* event) override;
     void resizeEvent(QResizeEvent* event) override;
     void changeEvent(QEvent* event) override;
     void scrollContentsBy(int dx, int dy) override;
+    void mousePressEvent(QMouseEvent* event) override;
+    void mouseMoveEvent(QMouseEvent* event) override;
+    void mouseReleaseEvent(QMouseEvent* event) override;
+    void keyPressEvent(QKeyEvent* event) override;
+    void contextMenuEvent(QContextMenuEvent* event) override;
 
 private:
     void onRowsInserted(int first, int last);
     void onRowsRemoved(int first, int last);
+    void onReset();
     void updateScrollRange();
     void scheduleUpdate();
     int visibleRows() const;
     void setFollowing(bool following);
+    void extendSelectionTo(int row);
+    void autoScroll();
 
     QPointer<QAbstractItemModel> m_model;
     QList<QMetaObject::Connection> m_connections;
@@ -61,4 +102,11 @@ private:
     bool m_following = true;
     bool m_adjusting = false; // the scroll bar moves because rows came or went, not the reader
     int m_unseen = 0;
+    QRegularExpression m_highlight;
+    int m_match = -1;
+    int m_anchor = -1; // where the selection started; -1: none
+    int m_cursor = -1; // where it ends
+    bool m_dragging = false;
+    int m_dragY = 0;
+    QTimer m_autoScroll; // while dragging a selection past the top or bottom edge
 };

@@ -1,95 +1,758 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/mainwindow.h"
 
+#include "models/agenttreemodel.h"
+#include "models/askmodel.h"
+#include "models/commandline.h"
+#include "models/consolemodel.h"
+#include "models/fleet.h"
+#include "server/hostserver.h"
+#include "server/locallink.h"
+#include "server/remotelink.h"
+#include "ui/agenttreeview.h"
+#include "ui/consolepane.h"
+#include "ui/consoleview.h"
+#include "ui/forumview.h"
+
 #include <QApplication>
 #include <QClipboard>
-#include <QFontDatabase>
-#include <QFormLayout>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFile>
 #include <QHBoxLayout>
 #include <QLabel>
-#include <QPlainTextEdit>
+#include <QLineEdit>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMouseEvent>
 #include <QPushButton>
+#include <QSettings>
+#include <QShortcut>
+#include <QSslCertificate>
 #include <QStatusBar>
+#include <QTabBar>
+#include <QTabWidget>
+#include <QTimer>
+#include <QToolBar>
 #include <QVBoxLayout>
+
+namespace {
+
+const QString LocalHost = QStringLiteral("local");
+constexpr int TearOffDistance = 40; // pixels a tab is dragged away from the bar to become a window
+
+} // namespace
+
+/// A console torn off into a window of its own.
+struct MainWindow::Detached
+{
+    std::unique_ptr<QWidget> window;
+    ConsolePane* pane = nullptr;
+};
+
+namespace {
+
+/// The window a torn-off console lives in; closing it closes the console.
+class DetachedWindow final : public QWidget
+{
+public:
+    explicit DetachedWindow(std::function<void()> closed)
+        : QWidget(nullptr, Qt::Window)
+        , m_closed(std::move(closed))
+    {
+        auto* layout = new QVBoxLayout(this);
+        layout->setContentsMargins(0, 0, 0, 0);
+    }
+
+protected:
+    void closeEvent(QCloseEvent* event) override
+    {
+        event->accept();
+        m_closed();
+    }
+
+private:
+    std::function<void()> m_closed;
+};
+
+} // namespace
 
 MainWindow::MainWindow(QWidget* parent)
     : QMainWindow(parent)
+    , m_fleet(std::make_unique<Fleet>())
 {
     setWindowTitle(QStringLiteral("AgentDeck"));
     setObjectName(QStringLiteral("mainWindow"));
+    setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+
+    m_tree = new AgentTreeView(this);
+    m_tree->setAgentModel(m_fleet->agents());
+    auto* treeDock = new QDockWidget(tr("Agents"), this);
+    treeDock->setObjectName(QStringLiteral("agentsDock"));
+    treeDock->setWidget(m_tree);
+    treeDock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable
+                          | QDockWidget::DockWidgetClosable);
+    addDockWidget(Qt::LeftDockWidgetArea, treeDock);
+    connect(m_tree, &AgentTreeView::openConsoleRequested, this, &MainWindow::openConsole);
+    connect(m_tree, &AgentTreeView::commandRequested, this, &MainWindow::sendCommand);
+    connect(m_tree, &AgentTreeView::addAgentRequested, this, &MainWindow::showAddAgent);
+    connect(m_tree, &AgentTreeView::editAgentRequested, this, &MainWindow::showEditAgent);
+    connect(m_tree, &AgentTreeView::removeAgentRequested, this, &MainWindow::removeAgent);
+    connect(m_tree, &AgentTreeView::removeHostRequested, this, &MainWindow::removeHost);
+
+    auto* forum = new ForumView(this);
+    forum->setForumModel(m_fleet->forum());
+    auto* forumDock = new QDockWidget(tr("Forum"), this);
+    forumDock->setObjectName(QStringLiteral("forumDock"));
+    forumDock->setWidget(forum);
+    addDockWidget(Qt::RightDockWidgetArea, forumDock);
 
     auto* central = new QWidget(this);
     auto* layout = new QVBoxLayout(central);
-    layout->setContentsMargins(24, 20, 24, 20);
-    layout->setSpacing(12);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    m_tabs = new QTabWidget(central);
+    m_tabs->setObjectName(QStringLiteral("consoleTabs"));
+    m_tabs->setDocumentMode(true);
+    m_tabs->setMovable(true);
+    m_tabs->setTabsClosable(true);
+    m_tabs->setElideMode(Qt::ElideRight);
+    m_tabs->tabBar()->installEventFilter(this);
+    connect(m_tabs, &QTabWidget::tabCloseRequested, this, &MainWindow::closeTab);
+    connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::onCurrentTabChanged);
+    layout->addWidget(m_tabs, 1);
+    buildAskBar();
+    layout->addWidget(m_askBar);
+    m_commandBar = new CommandBar(m_fleet->agents(), central);
+    connect(m_commandBar, &CommandBar::submitted, this, &MainWindow::sendLine);
+    layout->addWidget(m_commandBar);
+    setCentralWidget(central);
 
-    auto* title = new QLabel(tr("Embedded host"), central);
-    QFont titleFont = title->font();
-    titleFont.setPointSizeF(titleFont.pointSizeF() * 1.4);
-    titleFont.setBold(true);
-    title->setFont(titleFont);
-    layout->addWidget(title);
+    // The console of all agents is always there, first.
+    ConsolePane* all = makePane(QString(), QString());
+    m_tabs->addTab(all, tr("All agents"));
+    m_tabs->tabBar()->setTabButton(0, QTabBar::RightSide, nullptr);
+    m_tabs->tabBar()->setTabButton(0, QTabBar::LeftSide, nullptr);
 
-    auto* form = new QFormLayout;
-    form->setLabelAlignment(Qt::AlignRight);
-    m_endpointLabel = new QLabel(tr("starting…"), central);
+    m_endpointLabel = new QLabel(this);
     m_endpointLabel->setObjectName(QStringLiteral("endpointLabel"));
     m_endpointLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    m_tokenLabel = new QLabel(central);
-    m_tokenLabel->setObjectName(QStringLiteral("tokenLabel"));
-    m_tokenLabel->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    form->addRow(tr("Listening on:"), m_endpointLabel);
-    form->addRow(tr("Token:"), m_tokenLabel);
-    layout->addLayout(form);
-
-    layout->addWidget(new QLabel(tr("Connect a bot (Python, with the websockets package):"), central));
-    m_snippet = new QPlainTextEdit(central);
-    m_snippet->setObjectName(QStringLiteral("snippet"));
-    m_snippet->setReadOnly(true);
-    m_snippet->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
-    layout->addWidget(m_snippet, 1);
-
-    auto* buttons = new QHBoxLayout;
-    buttons->addStretch();
-    auto* copy = new QPushButton(tr("Copy snippet"), central);
-    copy->setObjectName(QStringLiteral("copySnippet"));
-    connect(copy, &QPushButton::clicked, this,
-            [this] { QApplication::clipboard()->setText(m_snippet->toPlainText()); });
-    buttons->addWidget(copy);
-    layout->addLayout(buttons);
-
-    setCentralWidget(central);
-    m_statusLabel = new QLabel(central);
+    m_statusLabel = new QLabel(this);
     m_statusLabel->setObjectName(QStringLiteral("statusLabel"));
+    m_rateLabel = new QLabel(this);
+    m_rateLabel->setObjectName(QStringLiteral("rateLabel"));
+    statusBar()->addPermanentWidget(m_endpointLabel);
     statusBar()->addPermanentWidget(m_statusLabel);
-    resize(760, 520);
+    statusBar()->addPermanentWidget(m_rateLabel);
+    auto* rateTimer = new QTimer(this);
+    connect(rateTimer, &QTimer::timeout, this, &MainWindow::updateRate);
+    rateTimer->start(1000);
+    updateRate();
+
+    connect(m_fleet.get(), &Fleet::commandFinished, this, &MainWindow::onCommandFinished);
+    connect(m_fleet->asks(), &QAbstractItemModel::rowsInserted, this, &MainWindow::updateAskBar);
+    connect(m_fleet->asks(), &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateAskBar);
+    connect(m_fleet->asks(), &QAbstractItemModel::modelReset, this, &MainWindow::updateAskBar);
+    connect(m_fleet.get(), &Fleet::hostStatusChanged, this, [this](const QString& hostKey) {
+        const QModelIndex host = m_fleet->agents()->indexOf(hostKey);
+        if (host.data(AgentTreeModel::StateRole).toString() == QLatin1String("offline"))
+            statusBar()->showMessage(tr("%1: %2").arg(host.data(Qt::DisplayRole).toString(),
+                                                      host.data(AgentTreeModel::StateReasonRole).toString()),
+                                     8000);
+    });
+
+    buildMenus();
+    // Typing goes to the command line until the user clicks elsewhere.
+    m_commandBar->lineEdit()->setFocus();
+    resize(1280, 800);
 }
 
-void MainWindow::setHostEndpoint(const QUrl& url, const QString& token, const QString& tokenPath)
+MainWindow::~MainWindow()
 {
-    m_endpointLabel->setText(url.toString());
-    m_tokenLabel->setText(tokenPath.isEmpty() ? tr("as configured") : tr("kept in %1").arg(tokenPath));
-    const QString snippet =
-        QStringLiteral(
-            "import asyncio, json, websockets\n"
-            "\n"
-            "async def main():\n"
-            "    async with websockets.connect(\"%1\") as ws:\n"
-            "        await ws.send(json.dumps({\"type\": \"hello\", \"protocol\": 1, \"role\": \"agent\",\n"
-            "                                  \"token\": \"%2\",\n"
-            "                                  \"agent\": {\"id\": \"my-bot\", \"name\": \"My Bot\"}}))\n"
-            "        print(await ws.recv())  # welcome\n"
-            "        await ws.send(json.dumps({\"type\": \"log\", \"lines\": [{\"text\": \"hello from my bot\"}]}))\n"
-            "        await asyncio.sleep(1)\n"
-            "\n"
-            "asyncio.run(main())\n")
-            .arg(url.toString(), token);
-    m_snippet->setPlainText(snippet);
+    m_detached.clear();
+}
+
+template <typename Predicate>
+void MainWindow::eraseDetached(Predicate which)
+{
+    m_detached.erase(std::remove_if(m_detached.begin(), m_detached.end(),
+                                    [&which](const auto& detached) { return which(*detached); }),
+                     m_detached.end());
+}
+
+void MainWindow::buildMenus()
+{
+    QMenu* file = menuBar()->addMenu(tr("&File"));
+    QAction* connectHostAction = file->addAction(tr("Connect to &Host…"), this, &MainWindow::showConnectHost);
+    connectHostAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
+    QAction* addAgent = file->addAction(tr("&Add Local Agent…"), this, [this] { showAddAgent(LocalHost); });
+    QAction* connectBot = file->addAction(tr("Connect a &Bot…"), this, &MainWindow::showConnectBot);
+    file->addSeparator();
+    file->addAction(tr("&Export Shown Lines…"), this, [this] {
+        if (ConsolePane* pane = currentConsole())
+            pane->exportShown();
+    });
+    file->addSeparator();
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu* view = menuBar()->addMenu(tr("&View"));
+    QAction* find = view->addAction(tr("&Find…"), this, [this] {
+        if (ConsolePane* pane = currentConsole())
+            pane->showSearch();
+    });
+    find->setShortcut(QKeySequence::Find);
+    find->setShortcutContext(Qt::WindowShortcut);
+    view->addAction(tr("&Clear Console"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_K), this, [this] {
+        if (ConsolePane* pane = currentConsole())
+            pane->clear();
+    });
+    view->addAction(tr("Jump to &Latest"), QKeySequence(Qt::CTRL | Qt::Key_End), this, [this] {
+        if (ConsolePane* pane = currentConsole())
+            pane->view()->scrollToBottom();
+    });
+    view->addAction(tr("Command &Line"), QKeySequence(Qt::CTRL | Qt::Key_L), this, &MainWindow::focusCommandBar);
+    view->addAction(tr("&Tear Off Console"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D), this, [this] {
+        if (ConsolePane* pane = currentConsole(); pane && !pane->isMerged())
+            toggleDetached(pane);
+    });
+    view->addSeparator();
+    view->addAction(findChild<QDockWidget*>(QStringLiteral("agentsDock"))->toggleViewAction());
+    view->addAction(findChild<QDockWidget*>(QStringLiteral("forumDock"))->toggleViewAction());
+    for (int i = 1; i <= 9; ++i) {
+        auto* shortcut = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_0 + i)), this);
+        connect(shortcut, &QShortcut::activated, this, [this, i] {
+            if (i - 1 < m_tabs->count())
+                m_tabs->setCurrentIndex(i - 1);
+        });
+    }
+
+    QMenu* help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About AgentDeck"), this, [this] {
+        QMessageBox::about(this, tr("About AgentDeck"),
+                           tr("<b>AgentDeck %1</b><p>A native console for fleets of bots and AI agents.</p>")
+                               .arg(QApplication::applicationVersion()));
+    });
+
+    QToolBar* toolbar = addToolBar(tr("Main"));
+    toolbar->setObjectName(QStringLiteral("mainToolbar"));
+    toolbar->setMovable(false);
+    toolbar->setToolButtonStyle(Qt::ToolButtonTextOnly);
+    toolbar->addAction(connectHostAction);
+    toolbar->addAction(addAgent);
+    toolbar->addAction(connectBot);
+}
+
+void MainWindow::buildAskBar()
+{
+    m_askBar = new QWidget(this);
+    m_askBar->setObjectName(QStringLiteral("askBar"));
+    m_askBar->setAutoFillBackground(true);
+    m_askBar->setBackgroundRole(QPalette::AlternateBase);
+    auto* row = new QHBoxLayout(m_askBar);
+    row->setContentsMargins(8, 6, 8, 6);
+    m_askText = new QLabel(m_askBar);
+    m_askText->setObjectName(QStringLiteral("askText"));
+    m_askText->setTextFormat(Qt::PlainText);
+    m_askText->setWordWrap(true);
+    row->addWidget(m_askText, 1);
+    m_askButtons = new QWidget(m_askBar);
+    auto* buttons = new QHBoxLayout(m_askButtons);
+    buttons->setContentsMargins(0, 0, 0, 0);
+    row->addWidget(m_askButtons);
+    m_askBar->hide();
+}
+
+void MainWindow::updateAskBar()
+{
+    AskModel* asks = m_fleet->asks();
+    qDeleteAll(m_askButtons->findChildren<QPushButton*>(QString(), Qt::FindDirectChildrenOnly));
+    if (asks->rowCount() == 0) {
+        m_askBar->hide();
+        return;
+    }
+    const QModelIndex ask = asks->index(0, 0);
+    const QString host = ask.data(AskModel::HostKeyRole).toString();
+    const QString agent = ask.data(AskModel::AgentRole).toString();
+    const QString id = ask.data(AskModel::IdRole).toString();
+    QString text = tr("%1 asks: %2").arg(tabTitle(host, agent), ask.data(AskModel::TextRole).toString());
+    if (asks->rowCount() > 1)
+        text += tr("   (%n more waiting)", nullptr, asks->rowCount() - 1);
+    m_askText->setText(text);
+    QStringList choices = ask.data(AskModel::ChoicesRole).toStringList();
+    if (choices.isEmpty())
+        choices = {tr("ok")};
+    for (const QString& choice : std::as_const(choices)) {
+        auto* button = new QPushButton(choice, m_askButtons);
+        button->setObjectName(QStringLiteral("answer-") + choice);
+        connect(button, &QPushButton::clicked, this,
+                [this, host, agent, id, choice] { m_ownCommands.insert(m_fleet->answerAsk(host, agent, id, choice)); });
+        m_askButtons->layout()->addWidget(button);
+    }
+    m_askBar->show();
+}
+
+void MainWindow::attachEmbeddedHost(HostServer* server, const QUrl& url, const QString& token, const QString& tokenPath)
+{
+    m_localUrl = url;
+    m_localToken = token;
+    m_localTokenPath = tokenPath;
+    m_endpointLabel->setText(tr("Listening on %1").arg(url.toString()));
+    connect(server, &HostServer::statsChanged, this, &MainWindow::setHostStats);
+    m_fleet->addHost(new LocalLink(server));
+}
+
+QString MainWindow::connectHost(const HostEntry& entry)
+{
+    for (const auto& [key, known] : m_remoteHosts) {
+        if (known.url == entry.url)
+            return key;
+    }
+    RemoteLink::Settings settings;
+    settings.url = entry.url;
+    settings.token = entry.token;
+    if (!entry.pinnedSha256.isEmpty())
+        settings.pinnedSha256 = QByteArray::fromHex(entry.pinnedSha256.toLatin1()).toHex(':').toUpper();
+    if (!entry.caFile.isEmpty())
+        settings.caCertificates = QSslCertificate::fromPath(entry.caFile);
+    const QString key = m_fleet->addHost(new RemoteLink(settings));
+    m_remoteHosts[key] = entry;
+    return key;
+}
+
+QString MainWindow::hostAddress(const QString& hostKey) const
+{
+    const auto it = m_remoteHosts.find(hostKey);
+    return it == m_remoteHosts.end() ? hostKey : it->second.url.toString();
+}
+
+QString MainWindow::hostKeyOf(const QString& address) const
+{
+    for (const auto& [key, entry] : m_remoteHosts) {
+        if (entry.url.toString() == address)
+            return key;
+    }
+    return address == LocalHost ? LocalHost : QString();
+}
+
+QString MainWindow::tabTitle(const QString& hostKey, const QString& agentId) const
+{
+    if (hostKey == LocalHost || hostKey.isEmpty())
+        return agentId;
+    return agentId + QLatin1Char('@') + m_fleet->agents()->indexOf(hostKey).data(Qt::DisplayRole).toString();
+}
+
+ConsolePane* MainWindow::makePane(const QString& hostKey, const QString& agentId)
+{
+    ConsoleModel* console = agentId.isEmpty() ? m_fleet->allAgents() : m_fleet->console(hostKey, agentId);
+    auto* pane = new ConsolePane(console, hostKey, agentId);
+    connect(pane, &ConsolePane::detachRequested, this, [this, pane] {
+        if (!pane->isMerged())
+            toggleDetached(pane);
+    });
+    return pane;
+}
+
+ConsolePane* MainWindow::findConsole(const QString& hostKey, const QString& agentId) const
+{
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        auto* pane = static_cast<ConsolePane*>(m_tabs->widget(i));
+        if (pane->hostKey() == hostKey && pane->agentId() == agentId)
+            return pane;
+    }
+    for (const auto& detached : m_detached) {
+        if (detached->pane->hostKey() == hostKey && detached->pane->agentId() == agentId)
+            return detached->pane;
+    }
+    return nullptr;
+}
+
+ConsolePane* MainWindow::openConsole(const QString& hostKey, const QString& agentId)
+{
+    if (ConsolePane* pane = findConsole(hostKey, agentId)) {
+        const int index = m_tabs->indexOf(pane);
+        if (index >= 0) {
+            m_tabs->setCurrentIndex(index);
+        } else {
+            pane->window()->raise();
+            pane->window()->activateWindow();
+        }
+        return pane;
+    }
+    ConsolePane* pane = makePane(hostKey, agentId);
+    const int index = m_tabs->addTab(pane, tabTitle(hostKey, agentId));
+    m_tabs->setTabToolTip(index, hostKey == LocalHost ? agentId : tabTitle(hostKey, agentId));
+    m_tabs->setCurrentIndex(index);
+    return pane;
+}
+
+void MainWindow::closeTab(int index)
+{
+    auto* pane = static_cast<ConsolePane*>(m_tabs->widget(index));
+    if (!pane || pane->isMerged())
+        return;
+    m_tabs->removeTab(index);
+    pane->deleteLater();
+}
+
+ConsolePane* MainWindow::currentConsole() const
+{
+    for (const auto& detached : m_detached) {
+        if (detached->window->isActiveWindow())
+            return detached->pane;
+    }
+    return static_cast<ConsolePane*>(m_tabs->currentWidget());
+}
+
+QList<ConsolePane*> MainWindow::detachedConsoles() const
+{
+    QList<ConsolePane*> panes;
+    for (const auto& detached : m_detached)
+        panes << detached->pane;
+    return panes;
+}
+
+void MainWindow::toggleDetached(ConsolePane* pane)
+{
+    const auto found = std::find_if(m_detached.begin(), m_detached.end(),
+                                    [pane](const auto& detached) { return detached->pane == pane; });
+    if (found != m_detached.end()) {
+        // Back into the tabs.
+        std::unique_ptr<Detached> detached = std::move(*found);
+        m_detached.erase(found);
+        const int index = m_tabs->addTab(pane, tabTitle(pane->hostKey(), pane->agentId()));
+        m_tabs->setCurrentIndex(index);
+        pane->setDetached(false);
+        detached->window->hide();
+        return;
+    }
+    const int index = m_tabs->indexOf(pane);
+    if (index < 0 || pane->isMerged())
+        return;
+    m_tabs->removeTab(index);
+    auto detached = std::make_unique<Detached>();
+    detached->pane = pane;
+    Detached* raw = detached.get();
+    detached->window = std::make_unique<DetachedWindow>([this, raw] {
+        // After the window's close event is done with it.
+        QMetaObject::invokeMethod(
+            this, [this, raw] { eraseDetached([raw](const Detached& d) { return &d == raw; }); }, Qt::QueuedConnection);
+    });
+    QWidget* window = detached->window.get();
+    window->setObjectName(QStringLiteral("detachedConsole"));
+    window->setWindowTitle(tabTitle(pane->hostKey(), pane->agentId()) + QStringLiteral(" — AgentDeck"));
+    window->layout()->addWidget(pane);
+    pane->setDetached(true);
+    pane->show();
+    connect(new QShortcut(QKeySequence::Find, window), &QShortcut::activated, pane, &ConsolePane::showSearch);
+    connect(new QShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_D), window), &QShortcut::activated, this,
+            [this, pane] { toggleDetached(pane); });
+    window->resize(std::max(600, m_tabs->width() * 3 / 4), std::max(400, m_tabs->height() * 3 / 4));
+    window->move(QCursor::pos() - QPoint(window->width() / 2, 20));
+    window->show();
+    m_detached.push_back(std::move(detached));
+}
+
+bool MainWindow::eventFilter(QObject* watched, QEvent* event)
+{
+    // Dragging a tab well away from the tab bar tears it off into a window.
+    if (watched == m_tabs->tabBar()) {
+        if (event->type() == QEvent::MouseButtonPress) {
+            m_tabPressPos = static_cast<QMouseEvent*>(event)->position().toPoint();
+        } else if (event->type() == QEvent::MouseMove) {
+            auto* mouse = static_cast<QMouseEvent*>(event);
+            const QPoint pos = mouse->position().toPoint();
+            const QRect bar = m_tabs->tabBar()->rect();
+            if ((mouse->buttons() & Qt::LeftButton)
+                && (pos.y() < -TearOffDistance || pos.y() > bar.height() + TearOffDistance)) {
+                const int index = m_tabs->tabBar()->tabAt(m_tabPressPos);
+                auto* pane = static_cast<ConsolePane*>(m_tabs->widget(index));
+                if (pane && !pane->isMerged()) {
+                    // Let the bar finish its drag before the tab goes.
+                    QMouseEvent release(QEvent::MouseButtonRelease, mouse->position(), mouse->globalPosition(),
+                                        Qt::LeftButton, Qt::NoButton, mouse->modifiers());
+                    QApplication::sendEvent(m_tabs->tabBar(), &release);
+                    toggleDetached(pane);
+                    return true;
+                }
+            }
+        } else if (event->type() == QEvent::MouseButtonDblClick) {
+            const int index = m_tabs->tabBar()->tabAt(static_cast<QMouseEvent*>(event)->position().toPoint());
+            auto* pane = static_cast<ConsolePane*>(m_tabs->widget(index));
+            if (pane && !pane->isMerged()) {
+                toggleDetached(pane);
+                return true;
+            }
+        }
+    }
+    return QMainWindow::eventFilter(watched, event);
+}
+
+void MainWindow::onCurrentTabChanged()
+{
+    auto* pane = static_cast<ConsolePane*>(m_tabs->currentWidget());
+    if (!pane)
+        return;
+    if (pane->isMerged()) {
+        m_commandBar->setTargetsAll();
+    } else {
+        m_commandBar->setTargets({{pane->hostKey(), pane->agentId()}});
+        m_fleet->agents()->markRead(pane->hostKey(), pane->agentId());
+    }
+}
+
+void MainWindow::focusCommandBar()
+{
+    m_commandBar->lineEdit()->setFocus(Qt::ShortcutFocusReason);
+    m_commandBar->lineEdit()->selectAll();
+}
+
+bool MainWindow::confirmDisruptive(const QList<AgentRef>& targets, const QString& name)
+{
+    if (targets.size() < 2 || !CommandLine::isDisruptive(name))
+        return true;
+    QStringList names;
+    for (const auto& [host, agent] : targets)
+        names << tabTitle(host, agent);
+    QMessageBox box(QMessageBox::Question, tr("%1 %n Agents?", nullptr, int(targets.size())).arg(name),
+                    tr("Send \"%1\" to %n agents?", nullptr, int(targets.size())).arg(name), QMessageBox::Cancel, this);
+    box.setObjectName(QStringLiteral("confirmDialog"));
+    box.setInformativeText(names.join(QStringLiteral(", ")));
+    QPushButton* go = box.addButton(name.at(0).toUpper() + name.mid(1), QMessageBox::DestructiveRole);
+    box.setDefaultButton(QMessageBox::Cancel);
+    box.exec();
+    return box.clickedButton() == go;
+}
+
+void MainWindow::sendLine(const QList<AgentRef>& targets, const QString& line)
+{
+    if (targets.isEmpty()) {
+        m_commandBar->showFeedback(tr("No agent to send to yet."), true);
+        return;
+    }
+    struct Outgoing
+    {
+        AgentRef target;
+        CommandLine::Command command;
+    };
+    QList<Outgoing> outgoing;
+    for (const AgentRef& target : targets) {
+        const Link::AgentInfo* info = m_fleet->agents()->agent(target.first, target.second);
+        QStringList advertised;
+        if (info) {
+            for (const Link::AgentCommand& command : info->commands)
+                advertised << command.name;
+        }
+        const bool launched = info && info->origin == QLatin1String("launched");
+        CommandLine::Command command = CommandLine::parse(line, launched, advertised);
+        if (!command.error.isEmpty()) {
+            m_commandBar->showFeedback(command.error, true);
+            return;
+        }
+        outgoing.append({target, command});
+    }
+    if (!confirmDisruptive(targets, outgoing.first().command.name)) {
+        m_commandBar->showFeedback(tr("Not sent."), false);
+        return;
+    }
+    for (const Outgoing& out : std::as_const(outgoing))
+        m_ownCommands.insert(m_fleet->sendCommand(out.target.first, out.target.second, out.command.name,
+                                                  out.command.args, line.trimmed()));
+    m_commandBar->showFeedback(tr("Sent to %n agents…", nullptr, int(outgoing.size())), false);
+}
+
+void MainWindow::sendCommand(const QList<AgentRef>& targets, const QString& name)
+{
+    if (!confirmDisruptive(targets, name))
+        return;
+    for (const auto& [host, agent] : targets)
+        m_ownCommands.insert(m_fleet->sendCommand(host, agent, name));
+}
+
+void MainWindow::onCommandFinished(const QString& hostKey, const QString& id, const QString& agent, bool ok,
+                                   const QString& text)
+{
+    if (!m_ownCommands.remove(id))
+        return;
+    const QString who = tabTitle(hostKey, agent);
+    const QString outcome = ok ? (text.isEmpty() ? tr("ok") : text) : text;
+    m_commandBar->showFeedback(tr("%1: %2").arg(who, outcome), !ok);
+    if (!ok)
+        statusBar()->showMessage(tr("%1: %2").arg(who, outcome), 8000);
+}
+
+void MainWindow::showConnectHost()
+{
+    ConnectHostDialog dialog(this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    connectHost(dialog.entry());
+    saveSession();
+}
+
+void MainWindow::showAddAgent(const QString& hostKey)
+{
+    AgentDialog dialog(this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    m_ownCommands.insert(m_fleet->defineAgent(hostKey, dialog.agentId(), dialog.definition()));
+    openConsole(hostKey, dialog.agentId());
+}
+
+void MainWindow::showEditAgent(const QString& hostKey, const QString& agentId)
+{
+    const Link::AgentInfo* info = m_fleet->agents()->agent(hostKey, agentId);
+    if (!info)
+        return;
+    AgentDialog dialog(this);
+    dialog.setDefinition(info->definition);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    m_ownCommands.insert(m_fleet->defineAgent(hostKey, agentId, dialog.definition()));
+}
+
+void MainWindow::removeAgent(const QString& hostKey, const QString& agentId)
+{
+    const QMessageBox::StandardButton answer =
+        QMessageBox::question(this, tr("Remove Agent"),
+                              tr("Remove %1? A launched agent is stopped first; its log file stays on disk.")
+                                  .arg(tabTitle(hostKey, agentId)));
+    if (answer != QMessageBox::Yes)
+        return;
+    m_ownCommands.insert(m_fleet->removeAgent(hostKey, agentId));
+    if (ConsolePane* pane = findConsole(hostKey, agentId); pane && m_tabs->indexOf(pane) >= 0)
+        closeTab(m_tabs->indexOf(pane));
+}
+
+void MainWindow::removeHost(const QString& hostKey)
+{
+    for (int i = m_tabs->count() - 1; i >= 0; --i) {
+        if (static_cast<ConsolePane*>(m_tabs->widget(i))->hostKey() == hostKey)
+            closeTab(i);
+    }
+    eraseDetached([&hostKey](const Detached& detached) { return detached.pane->hostKey() == hostKey; });
+    m_fleet->removeHost(hostKey);
+    m_remoteHosts.erase(hostKey);
+    saveSession();
+}
+
+void MainWindow::showConnectBot()
+{
+    ConnectBotDialog dialog(m_localUrl, m_localToken, m_localTokenPath, this);
+    dialog.exec();
 }
 
 void MainWindow::setHostStats(int agents, int viewers, quint64 linesIngested)
 {
-    const QString agentText = agents == 1 ? tr("1 agent") : tr("%1 agents").arg(agents);
-    const QString viewerText = viewers == 1 ? tr("1 viewer") : tr("%1 viewers").arg(viewers);
-    m_statusLabel->setText(tr("%1 · %2 · %3 lines received").arg(agentText, viewerText).arg(linesIngested));
+    Q_UNUSED(linesIngested);
+    m_statusLabel->setText(tr("%n agents connected", nullptr, agents) + QStringLiteral(" · ")
+                           + tr("%n viewers", nullptr, viewers));
+}
+
+void MainWindow::updateRate()
+{
+    const quint64 lines = m_fleet->linesApplied();
+    const quint64 perSecond = lines - m_lastLines;
+    m_lastLines = lines;
+    m_rateLabel->setText(tr("%L1 lines/s").arg(perSecond));
+}
+
+void MainWindow::showEvent(QShowEvent* event)
+{
+    QMainWindow::showEvent(event);
+    if (!m_layoutRestored) {
+        // A first start: room for the agent list's columns and for the forum's messages.
+        m_layoutRestored = true;
+        QTimer::singleShot(0, this, [this] {
+            resizeDocks({findChild<QDockWidget*>(QStringLiteral("agentsDock")),
+                         findChild<QDockWidget*>(QStringLiteral("forumDock"))},
+                        {m_tree->sizeHint().width(), fontMetrics().averageCharWidth() * 52}, Qt::Horizontal);
+        });
+    }
+}
+
+void MainWindow::closeEvent(QCloseEvent* event)
+{
+    saveSession();
+    m_detached.clear();
+    QMainWindow::closeEvent(event);
+}
+
+void MainWindow::saveSession() const
+{
+    QSettings settings;
+    settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
+    settings.setValue(QStringLiteral("window/state"), saveState());
+    settings.setValue(QStringLiteral("commands/history"), m_commandBar->history());
+
+    QVariantList hosts;
+    for (const auto& [key, entry] : m_remoteHosts) {
+        hosts.append(QVariantMap{{QStringLiteral("url"), entry.url.toString()},
+                                 {QStringLiteral("token"), entry.token},
+                                 {QStringLiteral("pin"), entry.pinnedSha256},
+                                 {QStringLiteral("ca"), entry.caFile}});
+    }
+    settings.setValue(QStringLiteral("hosts"), hosts);
+
+    QVariantList tabs;
+    const auto describe = [this](ConsolePane* pane, bool detached) {
+        QVariantMap tab = pane->state();
+        tab.insert(QStringLiteral("host"), pane->isMerged() ? QString() : hostAddress(pane->hostKey()));
+        tab.insert(QStringLiteral("agent"), pane->agentId());
+        tab.insert(QStringLiteral("detached"), detached);
+        if (detached)
+            tab.insert(QStringLiteral("geometry"), pane->window()->saveGeometry());
+        return tab;
+    };
+    for (int i = 0; i < m_tabs->count(); ++i)
+        tabs.append(describe(static_cast<ConsolePane*>(m_tabs->widget(i)), false));
+    for (const auto& detached : m_detached)
+        tabs.append(describe(detached->pane, true));
+    settings.setValue(QStringLiteral("consoles/tabs"), tabs);
+    settings.setValue(QStringLiteral("consoles/current"), m_tabs->currentIndex());
+    settings.sync();
+    // Tokens of remote hosts are in there.
+    QFile::setPermissions(settings.fileName(), QFileDevice::ReadOwner | QFileDevice::WriteOwner);
+}
+
+void MainWindow::restoreSession()
+{
+    QSettings settings;
+    m_commandBar->setHistory(settings.value(QStringLiteral("commands/history")).toStringList());
+    const QVariantList hosts = settings.value(QStringLiteral("hosts")).toList();
+    for (const QVariant& value : hosts) {
+        const QVariantMap map = value.toMap();
+        HostEntry entry;
+        entry.url = QUrl(map.value(QStringLiteral("url")).toString());
+        entry.token = map.value(QStringLiteral("token")).toString();
+        entry.pinnedSha256 = map.value(QStringLiteral("pin")).toString();
+        entry.caFile = map.value(QStringLiteral("ca")).toString();
+        if (entry.url.isValid())
+            connectHost(entry);
+    }
+    const QVariantList tabs = settings.value(QStringLiteral("consoles/tabs")).toList();
+    int position = 0;
+    for (const QVariant& value : tabs) {
+        const QVariantMap tab = value.toMap();
+        const QString agent = tab.value(QStringLiteral("agent")).toString();
+        ConsolePane* pane = nullptr;
+        if (agent.isEmpty()) {
+            pane = findConsole(QString(), QString());
+        } else {
+            const QString host = hostKeyOf(tab.value(QStringLiteral("host")).toString());
+            if (host.isEmpty())
+                continue;
+            pane = openConsole(host, agent);
+        }
+        pane->restoreState(tab);
+        if (tab.value(QStringLiteral("detached")).toBool()) {
+            toggleDetached(pane);
+            pane->window()->restoreGeometry(tab.value(QStringLiteral("geometry")).toByteArray());
+        } else {
+            m_tabs->tabBar()->moveTab(m_tabs->indexOf(pane), position++);
+        }
+    }
+    m_tabs->setCurrentIndex(
+        std::clamp(settings.value(QStringLiteral("consoles/current")).toInt(), 0, m_tabs->count() - 1));
+    restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());
+    m_layoutRestored = restoreState(settings.value(QStringLiteral("window/state")).toByteArray());
 }

@@ -1,13 +1,29 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "ui/commandbar.h"
+#include "ui/dialogs.h"
+
 #include <QMainWindow>
+#include <QPointer>
 #include <QUrl>
+#include <map>
+#include <memory>
 
+class AgentTreeView;
+class ConsolePane;
+class Fleet;
+class HostServer;
 class QLabel;
-class QPlainTextEdit;
+class QTabWidget;
 
-/// The AgentDeck main window: the embedded host's address and how to connect a bot.
+/*
+ * The AgentDeck window: the hosts and agents on the left, a console per agent
+ * (and one for all of them) in tabs that can be reordered or torn off into
+ * windows of their own, the command bar at the bottom, and open questions
+ * from agents above it. Hosts, tabs, the layout and the command history are
+ * kept across restarts.
+ */
 class MainWindow final : public QMainWindow
 {
     Q_OBJECT
@@ -15,15 +31,87 @@ class MainWindow final : public QMainWindow
 
 public:
     explicit MainWindow(QWidget* parent = nullptr);
+    ~MainWindow() override;
 
-    /// Shows where the embedded host listens and how bots authenticate.
-    void setHostEndpoint(const QUrl& url, const QString& token, const QString& tokenPath);
-    /// Updates the status bar counters.
+    Fleet* fleet() const { return m_fleet.get(); }
+
+    /// Watches the host engine embedded in this process (it runs on another thread).
+    void attachEmbeddedHost(HostServer* server, const QUrl& url, const QString& token, const QString& tokenPath);
+    /// Connects to a remote host and keeps it for the next start; returns its host key.
+    QString connectHost(const HostEntry& entry);
+
+    /// Reopens the saved hosts, tabs, layout and history (call after attachEmbeddedHost).
+    void restoreSession();
+    void saveSession() const;
+
+    /// Opens (or brings forward) the console of an agent.
+    ConsolePane* openConsole(const QString& hostKey, const QString& agentId);
+    /// The console the user looks at: the current tab, or the active torn-off window.
+    ConsolePane* currentConsole() const;
+    /// Moves a console from the tabs into a window of its own, or back.
+    void toggleDetached(ConsolePane* pane);
+    QList<ConsolePane*> detachedConsoles() const;
+    QTabWidget* tabs() const { return m_tabs; }
+    CommandBar* commandBar() const { return m_commandBar; }
+
+    /// Sends a line typed in the command bar to each target.
+    void sendLine(const QList<AgentRef>& targets, const QString& line);
+    /// Sends a built-in command from the agent list, asking first when it stops several agents.
+    void sendCommand(const QList<AgentRef>& targets, const QString& name);
+
+public Q_SLOTS:
+    /// Updates the status bar counters (from the embedded host).
     void setHostStats(int agents, int viewers, quint64 linesIngested);
 
+protected:
+    void showEvent(QShowEvent* event) override;
+    void closeEvent(QCloseEvent* event) override;
+    bool eventFilter(QObject* watched, QEvent* event) override;
+
 private:
+    struct Detached;
+    void buildMenus();
+    void buildAskBar();
+    void updateAskBar();
+    void onCurrentTabChanged();
+    void closeTab(int index);
+    void focusCommandBar();
+    bool confirmDisruptive(const QList<AgentRef>& targets, const QString& name);
+    void showConnectHost();
+    void showAddAgent(const QString& hostKey);
+    void showEditAgent(const QString& hostKey, const QString& agentId);
+    void removeAgent(const QString& hostKey, const QString& agentId);
+    void removeHost(const QString& hostKey);
+    void showConnectBot();
+    void onCommandFinished(const QString& hostKey, const QString& id, const QString& agent, bool ok,
+                           const QString& text);
+    void updateRate();
+    QString tabTitle(const QString& hostKey, const QString& agentId) const;
+    /// "local", or the saved address of a remote host (how tabs name their host on disk).
+    QString hostAddress(const QString& hostKey) const;
+    QString hostKeyOf(const QString& address) const;
+    ConsolePane* findConsole(const QString& hostKey, const QString& agentId) const;
+    ConsolePane* makePane(const QString& hostKey, const QString& agentId);
+    template <typename Predicate>
+    void eraseDetached(Predicate which);
+
+    std::unique_ptr<Fleet> m_fleet;
+    AgentTreeView* m_tree = nullptr;
+    QTabWidget* m_tabs = nullptr;
+    CommandBar* m_commandBar = nullptr;
+    QWidget* m_askBar = nullptr;
+    QLabel* m_askText = nullptr;
+    QWidget* m_askButtons = nullptr;
     QLabel* m_endpointLabel = nullptr;
-    QLabel* m_tokenLabel = nullptr;
-    QPlainTextEdit* m_snippet = nullptr;
     QLabel* m_statusLabel = nullptr;
+    QLabel* m_rateLabel = nullptr;
+    std::map<QString, HostEntry> m_remoteHosts; // by host key
+    std::vector<std::unique_ptr<Detached>> m_detached;
+    QUrl m_localUrl;
+    QString m_localToken;
+    QString m_localTokenPath;
+    QSet<QString> m_ownCommands; // ids of commands whose results the command bar reports
+    quint64 m_lastLines = 0;
+    QPoint m_tabPressPos;
+    bool m_layoutRestored = false; // the docks' sizes came from the saved session
 };

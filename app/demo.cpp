@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "app/demo.h"
+
+#include <QCoreApplication>
+#include <QFileInfo>
+
+std::vector<AgentDefinition> demoAgentDefinitions(const QString& program, double speed)
+{
+    const std::pair<const char*, const char*> agents[] = {
+        {"query", "Query Engine"},
+        {"media", "Media Engine"},
+        {"insight", "Insight Engine"},
+        {"moderator", "Forum Host"},
+    };
+    std::vector<AgentDefinition> definitions;
+    for (const auto& [role, name] : agents) {
+        AgentDefinition d;
+        d.id = QByteArray("demo-") + role;
+        d.name = QLatin1String(name);
+        d.command = program;
+        d.args = {QStringLiteral("--role"), QLatin1String(role)};
+        if (speed != 1.0)
+            d.args << QStringLiteral("--speed") << QString::number(speed);
+        d.saved = false;
+        definitions.push_back(d);
+    }
+    return definitions;
+}
+
+QString demoAgentProgram()
+{
+    const QString name = QStringLiteral("agentdeck-demo-agent");
+    const QFileInfo beside(QCoreApplication::applicationDirPath() + QLatin1Char('/') + name);
+    return beside.isExecutable() ? beside.absoluteFilePath() : name;
+}

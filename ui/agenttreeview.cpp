@@ -1,0 +1,245 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ui/agenttreeview.h"
+
+#include "models/agenttreemodel.h"
+#include "ui/colors.h"
+
+#include <QContextMenuEvent>
+#include <QDateTime>
+#include <QHeaderView>
+#include <QMenu>
+#include <QPainter>
+#include <QStyledItemDelegate>
+
+namespace {
+
+bool isHostOffline(const QModelIndex& index)
+{
+    const QModelIndex host = index.parent().isValid() ? index.parent() : index;
+    return host.data(AgentTreeModel::StateRole).toString() != QLatin1String("online");
+}
+
+/// Paints the state dot before names, greys offline hosts and their agents, and
+/// tells how long until an offline host is tried again.
+class AgentDelegate final : public QStyledItemDelegate
+{
+public:
+    using QStyledItemDelegate::QStyledItemDelegate;
+
+protected:
+    void initStyleOption(QStyleOptionViewItem* option, const QModelIndex& index) const override
+    {
+        QStyledItemDelegate::initStyleOption(option, index);
+        if (isHostOffline(index))
+            option->palette.setColor(QPalette::Text, option->palette.color(QPalette::Disabled, QPalette::Text));
+        const bool isHost = index.data(AgentTreeModel::IsHostRole).toBool();
+        if (index.column() != AgentTreeModel::NameColumn) {
+            // A host's load and memory total stay in its tooltip; the columns are narrow.
+            if (isHost)
+                option->text = option->text.section(QStringLiteral(" · "), 0, 0).section(QStringLiteral(" / "), 0, 0);
+            return;
+        }
+        if (isHost) {
+            option->font.setBold(true);
+            const QString state = AgentTreeView::hostStateText(index);
+            if (!state.isEmpty())
+                option->text += QStringLiteral("  ") + state;
+        }
+        const QString state = index.data(AgentTreeModel::StateRole).toString();
+        QPixmap dot(option->decorationSize.isValid() ? option->decorationSize : QSize(12, 12));
+        dot.fill(Qt::transparent);
+        QPainter painter(&dot);
+        painter.setRenderHint(QPainter::Antialiasing);
+        const QColor color = AgentTreeView::stateColor(state, option->palette);
+        const qreal size = std::min(dot.width(), dot.height()) * 0.6;
+        const QRectF circle((dot.width() - size) / 2, (dot.height() - size) / 2, size, size);
+        if (state == QLatin1String("offline") || state == QLatin1String("stopped")) {
+            painter.setPen(QPen(color, 1.5));
+            painter.drawEllipse(circle);
+        } else {
+            painter.setPen(Qt::NoPen);
+            painter.setBrush(color);
+            painter.drawEllipse(circle);
+        }
+        option->icon = QIcon(dot);
+        option->features |= QStyleOptionViewItem::HasDecoration;
+        const QString status = index.data(AgentTreeModel::StatusTextRole).toString();
+        if (!isHost && !status.isEmpty())
+            option->text += QStringLiteral("  ·  ") + status;
+    }
+};
+
+} // namespace
+
+AgentTreeView::AgentTreeView(QWidget* parent)
+    : QTreeView(parent)
+{
+    setObjectName(QStringLiteral("agentTree"));
+    setItemDelegate(new AgentDelegate(this));
+    setSelectionMode(QAbstractItemView::ExtendedSelection);
+    setUniformRowHeights(true);
+    setAllColumnsShowFocus(true);
+    setRootIsDecorated(true);
+    setTextElideMode(Qt::ElideRight);
+    header()->setStretchLastSection(false);
+    header()->setContextMenuPolicy(Qt::CustomContextMenu);
+    connect(header(), &QWidget::customContextMenuRequested, this, &AgentTreeView::showHeaderMenu);
+    connect(this, &QAbstractItemView::activated, this, [this](const QModelIndex& index) {
+        if (!index.data(AgentTreeModel::IsHostRole).toBool())
+            Q_EMIT openConsoleRequested(index.data(AgentTreeModel::HostKeyRole).toString(),
+                                        index.data(AgentTreeModel::AgentIdRole).toString());
+    });
+    m_tick.setInterval(1000);
+    connect(&m_tick, &QTimer::timeout, this, [this] {
+        if (m_model)
+            m_model->refreshUptime();
+        viewport()->update(); // retry countdowns
+    });
+    m_tick.start();
+}
+
+void AgentTreeView::setAgentModel(AgentTreeModel* model)
+{
+    m_model = model;
+    setModel(model);
+    QHeaderView* head = header();
+    head->setSectionResizeMode(AgentTreeModel::NameColumn, QHeaderView::Stretch);
+    const QFontMetrics metrics(font());
+    int numbers = 0;
+    for (int column = 1; column < AgentTreeModel::ColumnCount; ++column) {
+        const QString widest =
+            column == AgentTreeModel::MemoryColumn ? QStringLiteral("000.0 MiB") : QStringLiteral("Lines/s");
+        head->setSectionResizeMode(column, QHeaderView::Interactive);
+        head->resizeSection(column, metrics.horizontalAdvance(widest) + 12);
+        const bool shown = column == AgentTreeModel::CpuColumn || column == AgentTreeModel::MemoryColumn
+            || column == AgentTreeModel::LinesPerSecondColumn || column == AgentTreeModel::ErrorsColumn;
+        setColumnHidden(column, !shown);
+        numbers += shown ? head->sectionSize(column) : 0;
+    }
+    // Never so narrow that the names go.
+    setMinimumWidth(numbers + indentation() + metrics.averageCharWidth() * 18);
+    connect(model, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex& parent) {
+        if (!parent.isValid())
+            expandAll();
+    });
+    expandAll();
+}
+
+QSize AgentTreeView::sizeHint() const
+{
+    // The name column and the numbers next to it.
+    return QSize(fontMetrics().averageCharWidth() * 62, QTreeView::sizeHint().height());
+}
+
+void AgentTreeView::showHeaderMenu(const QPoint& pos)
+{
+    QMenu menu(this);
+    for (int column = 1; column < AgentTreeModel::ColumnCount; ++column) {
+        QAction* action = menu.addAction(m_model->headerData(column, Qt::Horizontal).toString());
+        action->setCheckable(true);
+        action->setChecked(!isColumnHidden(column));
+        connect(action, &QAction::toggled, this, [this, column](bool on) { setColumnHidden(column, !on); });
+    }
+    menu.exec(header()->mapToGlobal(pos));
+}
+
+QList<std::pair<QString, QString>> AgentTreeView::selectedAgents() const
+{
+    QList<std::pair<QString, QString>> agents;
+    if (!m_model)
+        return agents;
+    const QModelIndexList rows = selectionModel()->selectedRows();
+    for (const QModelIndex& index : rows) {
+        const QString host = index.data(AgentTreeModel::HostKeyRole).toString();
+        if (index.data(AgentTreeModel::IsHostRole).toBool()) {
+            for (const QString& agent : m_model->agentIds(host)) {
+                if (!agents.contains(std::pair(host, agent)))
+                    agents.append({host, agent});
+            }
+        } else {
+            const std::pair<QString, QString> agent(host, index.data(AgentTreeModel::AgentIdRole).toString());
+            if (!agents.contains(agent))
+                agents.append(agent);
+        }
+    }
+    return agents;
+}
+
+void AgentTreeView::contextMenuEvent(QContextMenuEvent* event)
+{
+    const QModelIndex index = indexAt(viewport()->mapFromGlobal(event->globalPos()));
+    if (!index.isValid() || !m_model)
+        return;
+    if (!selectionModel()->isRowSelected(index.row(), index.parent()))
+        setCurrentIndex(index);
+    const QString host = index.data(AgentTreeModel::HostKeyRole).toString();
+    QMenu menu(this);
+    if (index.data(AgentTreeModel::IsHostRole).toBool()) {
+        if (host == QLatin1String("local"))
+            menu.addAction(tr("Add Local Agent…"), this, [this, host] { Q_EMIT addAgentRequested(host); });
+        else
+            menu.addAction(tr("Remove Host"), this, [this, host] { Q_EMIT removeHostRequested(host); });
+        menu.exec(event->globalPos());
+        return;
+    }
+    const QString agent = index.data(AgentTreeModel::AgentIdRole).toString();
+    const auto agents = selectedAgents();
+    bool anyLaunched = false;
+    for (const auto& [agentHost, agentId] : agents) {
+        const QModelIndex row = m_model->indexOf(agentHost, agentId);
+        anyLaunched |= row.data(AgentTreeModel::OriginRole).toString() == QLatin1String("launched");
+    }
+    menu.addAction(tr("Open Console"), this, [this, host, agent] { Q_EMIT openConsoleRequested(host, agent); });
+    menu.addSeparator();
+    const QString processState = index.data(AgentTreeModel::ProcessStateRole).toString();
+    const bool running = processState == QLatin1String("RUNNING") || processState == QLatin1String("STARTING")
+        || processState == QLatin1String("BACKOFF");
+    for (const char* name : {"start", "stop", "restart", "kill"}) {
+        const QString command = QLatin1String(name);
+        QString label = command.at(0).toUpper() + command.mid(1);
+        if (agents.size() > 1)
+            label += tr(" %n Agents", nullptr, int(agents.size()));
+        QAction* action =
+            menu.addAction(label, this, [this, agents, command] { Q_EMIT commandRequested(agents, command); });
+        action->setEnabled(anyLaunched);
+        if (agents.size() == 1 && anyLaunched)
+            action->setEnabled(command == QLatin1String("start") ? !running
+                                                                 : running || command == QLatin1String("restart"));
+    }
+    if (agents.size() == 1) {
+        menu.addSeparator();
+        const bool editable = index.data(AgentTreeModel::OriginRole).toString() == QLatin1String("launched")
+            && !index.data(AgentTreeModel::DefinitionRole).toByteArray().isEmpty();
+        menu.addAction(tr("Edit…"), this, [this, host, agent] { Q_EMIT editAgentRequested(host, agent); })
+            ->setEnabled(editable);
+        menu.addAction(tr("Remove…"), this, [this, host, agent] { Q_EMIT removeAgentRequested(host, agent); });
+    }
+    menu.exec(event->globalPos());
+}
+
+QString AgentTreeView::hostStateText(const QModelIndex& host)
+{
+    const QString state = host.data(AgentTreeModel::StateRole).toString();
+    if (state == QLatin1String("connecting"))
+        return tr("connecting…");
+    if (state != QLatin1String("offline"))
+        return QString();
+    const qint64 next = host.data(AgentTreeModel::NextAttemptRole).toLongLong();
+    const qint64 wait = (next - QDateTime::currentMSecsSinceEpoch() + 999) / 1000;
+    return next > 0 && wait > 0 ? tr("offline, retry in %1 s").arg(wait) : tr("offline");
+}
+
+QColor AgentTreeView::stateColor(const QString& state, const QPalette& palette)
+{
+    const bool dark = Colors::isDark(palette);
+    if (state == QLatin1String("running") || state == QLatin1String("idle") || state == QLatin1String("online"))
+        return dark ? QColor(0x5c, 0xc9, 0x7b) : QColor(0x1e, 0x8e, 0x3e);
+    if (state == QLatin1String("busy"))
+        return dark ? QColor(0x6c, 0xb6, 0xff) : QColor(0x1a, 0x6f, 0xd8);
+    if (state == QLatin1String("starting") || state == QLatin1String("stopping") || state == QLatin1String("backoff")
+        || state == QLatin1String("connecting"))
+        return Colors::level(LogLevel::Warning, dark);
+    if (state == QLatin1String("crashed") || state == QLatin1String("error") || state == QLatin1String("fatal"))
+        return Colors::error(dark);
+    return palette.color(QPalette::Disabled, QPalette::Text);
+}

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <QTimer>
+#include <QTreeView>
+
+class AgentTreeModel;
+
+/*
+ * The hosts and their agents, left of the consoles: a coloured dot for each
+ * agent's state, live cpu, memory and lines per second, offline hosts greyed
+ * with the time until the next connection attempt. Double-click opens an
+ * agent's console; the context menu starts, stops, restarts or kills it.
+ */
+class AgentTreeView final : public QTreeView
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(AgentTreeView)
+
+public:
+    explicit AgentTreeView(QWidget* parent = nullptr);
+
+    void setAgentModel(AgentTreeModel* model);
+    QSize sizeHint() const override;
+
+    /// The agents selected (host key, agent id); a selected host stands for all its agents.
+    QList<std::pair<QString, QString>> selectedAgents() const;
+
+    /// What a host row says besides its name: "connecting…", "offline, retry in 4 s", or nothing when online.
+    static QString hostStateText(const QModelIndex& host);
+    /// The colour a state is shown in ("running", "busy", "crashed", "offline"...).
+    static QColor stateColor(const QString& state, const QPalette& palette);
+
+Q_SIGNALS:
+    void openConsoleRequested(const QString& hostKey, const QString& agentId);
+    /// A command for these agents from the context menu (start, stop, restart, kill).
+    void commandRequested(const QList<std::pair<QString, QString>>& agents, const QString& name);
+    void editAgentRequested(const QString& hostKey, const QString& agentId);
+    void removeAgentRequested(const QString& hostKey, const QString& agentId);
+    void addAgentRequested(const QString& hostKey);
+    void removeHostRequested(const QString& hostKey);
+
+protected:
+    void contextMenuEvent(QContextMenuEvent* event) override;
+
+private:
+    void showHeaderMenu(const QPoint& pos);
+
+    AgentTreeModel* m_model = nullptr;
+    QTimer m_tick; // uptimes and retry countdowns
+};

@@ -1,0 +1,526 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "ui/consolepane.h"
+
+#include "models/consolemodel.h"
+#include "ui/ansi.h"
+#include "ui/colors.h"
+#include "ui/consoleview.h"
+
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QKeyEvent>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QPushButton>
+#include <QSaveFile>
+#include <QScrollBar>
+#include <QTimer>
+#include <QToolButton>
+#include <QVBoxLayout>
+
+namespace {
+
+struct Chip
+{
+    const char* label;
+    quint32 bits;
+    LogLevel color; // the level whose colour the chip wears
+};
+
+constexpr quint32 bit(LogLevel level)
+{
+    return 1u << int(level);
+}
+
+// Lines without a level count as INFO; TRACE goes with DEBUG.
+const Chip LevelChips[] = {
+    {"DEBUG", bit(LogLevel::Trace) | bit(LogLevel::Debug), LogLevel::Debug},
+    {"INFO", bit(LogLevel::Info) | bit(LogLevel::Unknown), LogLevel::Info},
+    {"WARNING", bit(LogLevel::Warning), LogLevel::Warning},
+    {"ERROR", bit(LogLevel::Error), LogLevel::Error},
+    {"CRITICAL", bit(LogLevel::Critical), LogLevel::Critical},
+};
+const Chip StreamChips[] = {
+    {"stdout", 1u << int(Protocol::Stream::Stdout), LogLevel::Debug},
+    {"stderr", 1u << int(Protocol::Stream::Stderr), LogLevel::Error},
+};
+
+QToolButton* makeToggle(const QString& text, const QString& toolTip, QWidget* parent)
+{
+    auto* button = new QToolButton(parent);
+    button->setText(text);
+    button->setToolTip(toolTip);
+    button->setCheckable(true);
+    button->setAutoRaise(true);
+    return button;
+}
+
+/// Matches no level or stream: what the chips ask for when none is checked.
+constexpr quint32 NothingBit = 1u << 31;
+
+/// The bits of the checked chips; 0 (everything) when all are checked.
+quint32 checkedBits(const QList<QToolButton*>& chips)
+{
+    quint32 bits = 0;
+    bool all = true;
+    for (QToolButton* chip : chips) {
+        if (chip->isChecked())
+            bits |= chip->property("bits").toUInt();
+        else
+            all = false;
+    }
+    return all ? 0 : (bits ? bits : NothingBit);
+}
+
+} // namespace
+
+ConsolePane::ConsolePane(ConsoleModel* console, const QString& hostKey, const QString& agentId, QWidget* parent)
+    : QWidget(parent)
+    , m_console(console)
+    , m_hostKey(hostKey)
+    , m_agentId(agentId)
+{
+    setObjectName(QStringLiteral("consolePane"));
+    m_filter = new ConsoleFilterModel(this);
+    m_filter->setSourceModel(console);
+    m_matches = new ConsoleFilterModel(this);
+    m_matches->setSourceModel(console);
+    m_view = new ConsoleView(this);
+    m_view->setModel(m_filter);
+    m_view->setFrameShape(QFrame::NoFrame);
+
+    m_partial = new QLabel(this);
+    m_partial->setObjectName(QStringLiteral("partialLine"));
+    m_partial->setFont(m_view->font());
+    m_partial->setForegroundRole(QPalette::PlaceholderText);
+    m_partial->setContentsMargins(6, 2, 6, 2);
+    m_partial->hide();
+
+    auto* layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->setSpacing(0);
+    layout->addWidget(buildChips());
+    layout->addWidget(buildSearchBar());
+    layout->addWidget(m_view, 1);
+    layout->addWidget(m_partial);
+
+    m_jump = new QPushButton(this);
+    m_jump->setObjectName(QStringLiteral("jumpToLatest"));
+    m_jump->setCursor(Qt::PointingHandCursor);
+    m_jump->hide();
+    connect(m_jump, &QPushButton::clicked, m_view, &ConsoleView::scrollToBottom);
+    connect(m_view, &ConsoleView::followingChanged, this, &ConsolePane::updateJumpButton);
+    connect(m_view, &ConsoleView::unseenRowsChanged, this, &ConsolePane::updateJumpButton);
+    connect(console, &ConsoleModel::partialChanged, this, &ConsolePane::updatePartial);
+    m_view->installEventFilter(this);
+}
+
+ConsolePane::~ConsolePane() = default;
+
+QWidget* ConsolePane::buildChips()
+{
+    auto* bar = new QWidget(this);
+    bar->setObjectName(QStringLiteral("chips"));
+    auto* row = new QHBoxLayout(bar);
+    row->setContentsMargins(6, 3, 6, 3);
+    row->setSpacing(2);
+    auto addChips = [&](const auto& chips, QList<QToolButton*>* list, const QString& what) {
+        for (const Chip& chip : chips) {
+            QToolButton* button = makeToggle(QLatin1String(chip.label), tr("Show %1 lines").arg(what), bar);
+            button->setObjectName(QStringLiteral("chip-") + QLatin1String(chip.label));
+            button->setProperty("bits", chip.bits);
+            button->setProperty("color", int(chip.color));
+            button->setChecked(true);
+            connect(button, &QToolButton::toggled, this, &ConsolePane::applyFilter);
+            row->addWidget(button);
+            list->append(button);
+        }
+    };
+    addChips(LevelChips, &m_levelChips, tr("level"));
+    row->addSpacing(12);
+    addChips(StreamChips, &m_streamChips, tr("stream"));
+    styleChips();
+    row->addStretch(1);
+
+    m_countLabel = new QLabel(bar);
+    m_countLabel->setForegroundRole(QPalette::PlaceholderText);
+    row->addWidget(m_countLabel);
+    auto updateCount = [this] {
+        const int shown = m_filter->rowCount();
+        const int all = m_console->rowCount();
+        m_countLabel->setText(shown == all ? tr("%L1 lines").arg(all) : tr("%L1 of %L2 lines").arg(shown).arg(all));
+        if (m_searchBar && m_searchBar->isVisible())
+            updateSearchStatus(); // matches keep coming with new lines
+    };
+    QTimer* countTimer = new QTimer(this);
+    countTimer->setInterval(500);
+    connect(countTimer, &QTimer::timeout, this, updateCount);
+    countTimer->start();
+    updateCount();
+
+    auto addAction = [&](const QString& name, const QString& text, const QString& tip, auto slot) {
+        auto* button = new QToolButton(bar);
+        button->setObjectName(name);
+        button->setText(text);
+        button->setToolTip(tip);
+        button->setAutoRaise(true);
+        connect(button, &QToolButton::clicked, this, slot);
+        row->addWidget(button);
+    };
+    addAction(QStringLiteral("findButton"), tr("Find"), tr("Search this console (Ctrl+F)"), &ConsolePane::showSearch);
+    addAction(QStringLiteral("exportButton"), tr("Export…"), tr("Save the lines shown to a file"),
+              &ConsolePane::exportShown);
+    addAction(QStringLiteral("clearButton"), tr("Clear"), tr("Remove the lines up to now from this console"),
+              &ConsolePane::clear);
+    addAction(QStringLiteral("detachButton"), QString(), QString(), &ConsolePane::detachRequested);
+    setDetached(false);
+    return bar;
+}
+
+QWidget* ConsolePane::buildSearchBar()
+{
+    m_searchBar = new QWidget(this);
+    m_searchBar->setObjectName(QStringLiteral("searchBar"));
+    m_searchBar->setAutoFillBackground(true);
+    m_searchBar->setBackgroundRole(QPalette::AlternateBase);
+    auto* row = new QHBoxLayout(m_searchBar);
+    row->setContentsMargins(6, 3, 6, 3);
+    row->setSpacing(2);
+    m_searchEdit = new QLineEdit(m_searchBar);
+    m_searchEdit->setObjectName(QStringLiteral("searchEdit"));
+    m_searchEdit->setPlaceholderText(tr("Find in console"));
+    m_searchEdit->setClearButtonEnabled(true);
+    m_searchEdit->installEventFilter(this);
+    row->addWidget(m_searchEdit, 1);
+
+    m_matchCase = makeToggle(tr("Aa"), tr("Match case"), m_searchBar);
+    m_matchCase->setObjectName(QStringLiteral("matchCase"));
+    m_wholeWord = makeToggle(tr("W"), tr("Whole words"), m_searchBar);
+    m_wholeWord->setObjectName(QStringLiteral("wholeWord"));
+    m_regex = makeToggle(tr(".*"), tr("Regular expression"), m_searchBar);
+    m_regex->setObjectName(QStringLiteral("regex"));
+    m_onlyMatching = makeToggle(tr("Filter"), tr("Show only the lines that match"), m_searchBar);
+    m_onlyMatching->setObjectName(QStringLiteral("onlyMatching"));
+    m_inverse = makeToggle(tr("Invert"), tr("Show only the lines that do not match"), m_searchBar);
+    m_inverse->setObjectName(QStringLiteral("inverse"));
+    for (QToolButton* toggle : {m_matchCase, m_wholeWord, m_regex, m_onlyMatching, m_inverse}) {
+        row->addWidget(toggle);
+        connect(toggle, &QToolButton::toggled, this, &ConsolePane::updateSearch);
+    }
+
+    auto* previous = new QToolButton(m_searchBar);
+    previous->setObjectName(QStringLiteral("findPrevious"));
+    previous->setArrowType(Qt::UpArrow);
+    previous->setToolTip(tr("Previous match (Shift+Enter)"));
+    previous->setAutoRaise(true);
+    connect(previous, &QToolButton::clicked, this, [this] { find(true); });
+    auto* next = new QToolButton(m_searchBar);
+    next->setObjectName(QStringLiteral("findNext"));
+    next->setArrowType(Qt::DownArrow);
+    next->setToolTip(tr("Next match (Enter)"));
+    next->setAutoRaise(true);
+    connect(next, &QToolButton::clicked, this, [this] { find(false); });
+    row->addWidget(previous);
+    row->addWidget(next);
+
+    m_searchStatus = new QLabel(m_searchBar);
+    m_searchStatus->setObjectName(QStringLiteral("searchStatus"));
+    m_searchStatus->setMinimumWidth(m_searchStatus->fontMetrics().horizontalAdvance(QStringLiteral("no match, 000")));
+    row->addWidget(m_searchStatus);
+
+    auto* close = new QToolButton(m_searchBar);
+    close->setText(QStringLiteral("✕"));
+    close->setToolTip(tr("Close (Esc)"));
+    close->setAutoRaise(true);
+    connect(close, &QToolButton::clicked, this, &ConsolePane::hideSearch);
+    row->addWidget(close);
+
+    auto* debounce = new QTimer(this);
+    debounce->setSingleShot(true);
+    debounce->setInterval(150);
+    connect(debounce, &QTimer::timeout, this, &ConsolePane::updateSearch);
+    connect(m_searchEdit, &QLineEdit::textChanged, debounce, qOverload<>(&QTimer::start));
+    connect(m_filter, &ConsoleFilterModel::filteringChanged, this, &ConsolePane::updateSearchStatus);
+    connect(m_matches, &ConsoleFilterModel::filteringChanged, this, &ConsolePane::updateSearchStatus);
+    m_searchBar->hide();
+    return m_searchBar;
+}
+
+void ConsolePane::styleChips()
+{
+    // Rounded chips in their level's colour, filled while checked.
+    const bool dark = Colors::isDark(palette());
+    const QColor border = palette().color(QPalette::Mid);
+    for (QToolButton* chip : m_levelChips + m_streamChips) {
+        const QColor color = Colors::level(LogLevel(chip->property("color").toInt()), dark);
+        QColor fill = color;
+        fill.setAlphaF(dark ? 0.28f : 0.16f);
+        chip->setStyleSheet(QStringLiteral("QToolButton { border: 1px solid %1; border-radius: 9px; padding: 1px 8px; "
+                                           "color: %2; }"
+                                           "QToolButton:checked { background: %3; border-color: %4; color: %5; }")
+                                .arg(border.name(), palette().color(QPalette::PlaceholderText).name(),
+                                     fill.name(QColor::HexArgb), color.name(), color.name()));
+    }
+}
+
+void ConsolePane::changeEvent(QEvent* event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange)
+        styleChips();
+}
+
+void ConsolePane::setDetached(bool detached)
+{
+    auto* button = findChild<QToolButton*>(QStringLiteral("detachButton"));
+    button->setText(detached ? tr("Back to Tabs") : tr("Tear Off"));
+    button->setToolTip(detached ? tr("Put this console back into the main window's tabs")
+                                : tr("Open this console in a window of its own (or drag its tab out)"));
+    button->setVisible(!isMerged());
+}
+
+void ConsolePane::showSearch()
+{
+    m_searchBar->show();
+    m_searchEdit->setFocus(Qt::ShortcutFocusReason);
+    m_searchEdit->selectAll();
+    updateSearch();
+}
+
+void ConsolePane::hideSearch()
+{
+    m_searchBar->hide();
+    m_searchEdit->clear();
+    updateSearch();
+    m_view->setFocus();
+}
+
+bool ConsolePane::isFilteringBySearch() const
+{
+    return !m_searchEdit->text().isEmpty() && (m_onlyMatching->isChecked() || m_inverse->isChecked());
+}
+
+void ConsolePane::applyFilter()
+{
+    ConsoleFilter shown;
+    shown.levels = checkedBits(m_levelChips);
+    shown.streams = checkedBits(m_streamChips);
+    // The lines the search finds among those the chips let through.
+    ConsoleFilter matches = shown;
+    matches.text = m_searchEdit->text();
+    matches.smartCase = false;
+    matches.matchCase = m_matchCase->isChecked();
+    matches.wholeWord = m_wholeWord->isChecked();
+    matches.regex = m_regex->isChecked();
+    if (matches.text.isEmpty() || !m_searchBar->isVisibleTo(this))
+        matches.levels = NothingBit; // no search: nothing to keep up with
+    if (isFilteringBySearch()) {
+        shown = matches;
+        shown.inverse = m_inverse->isChecked();
+    }
+    if (shown != m_filter->filter())
+        m_filter->setFilter(shown);
+    if (matches != m_matches->filter())
+        m_matches->setFilter(matches);
+}
+
+void ConsolePane::updateSearch()
+{
+    applyFilter();
+    QString error;
+    const QRegularExpression expression = ConsoleView::searchExpression(
+        m_searchEdit->text(), m_matchCase->isChecked(), m_wholeWord->isChecked(), m_regex->isChecked(), &error);
+    m_view->setHighlight(m_inverse->isChecked() ? QRegularExpression() : expression);
+    m_view->setCurrentMatch(-1);
+    m_searchStatus->setToolTip(error);
+    updateSearchStatus();
+}
+
+void ConsolePane::updateSearchStatus()
+{
+    if (!m_searchStatus->toolTip().isEmpty()) {
+        m_searchStatus->setText(tr("bad pattern"));
+    } else if (m_searchEdit->text().isEmpty()) {
+        m_searchStatus->clear();
+    } else if (isFilteringBySearch()) {
+        m_searchStatus->setText(m_filter->isFiltering() ? tr("filtering…") : tr("%L1 lines").arg(m_filter->rowCount()));
+    } else if (m_matches->isFiltering()) {
+        m_searchStatus->setText(tr("searching…"));
+    } else if (m_matches->rowCount() == 0) {
+        m_searchStatus->setText(tr("no match"));
+    } else if (m_view->currentMatchRow() >= 0) {
+        const int current = matchIndexOf(m_view->currentMatchRow());
+        m_searchStatus->setText(tr("%L1 of %L2").arg(current + 1).arg(m_matches->rowCount()));
+    } else {
+        const int count = m_matches->rowCount();
+        m_searchStatus->setText(count == 1 ? tr("1 match") : tr("%L1 matches").arg(count));
+    }
+}
+
+int ConsolePane::matchIndexOf(int viewRow) const
+{
+    // The first match at or after the view row's line, by a binary search over the matches.
+    const QModelIndex line = m_filter->mapToSource(m_filter->index(viewRow, 0));
+    int low = 0;
+    int high = m_matches->rowCount();
+    while (low < high) {
+        const int middle = (low + high) / 2;
+        if (m_matches->mapToSource(m_matches->index(middle, 0)).row() < line.row())
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low;
+}
+
+void ConsolePane::find(bool backwards)
+{
+    const int rows = m_filter->rowCount();
+    if (rows == 0 || m_searchEdit->text().isEmpty() || !m_searchStatus->toolTip().isEmpty())
+        return;
+    int row = -1;
+    if (isFilteringBySearch()) {
+        // Every line shown is a match: step through them.
+        const int current = m_view->currentMatchRow();
+        row = current < 0 ? m_view->firstVisibleRow() : (current + (backwards ? rows - 1 : 1)) % rows;
+    } else {
+        const int matches = m_matches->rowCount();
+        if (matches == 0) {
+            updateSearchStatus();
+            return;
+        }
+        const int current = m_view->currentMatchRow();
+        int at = 0;
+        if (current >= 0) {
+            at = matchIndexOf(current) + (backwards ? -1 : 1);
+        } else {
+            // From the top of the screen down, or from its bottom up.
+            const int edge = backwards
+                ? std::min(rows - 1, m_view->firstVisibleRow() + m_view->height() / m_view->lineHeight())
+                : m_view->firstVisibleRow();
+            at = matchIndexOf(edge);
+            if (backwards)
+                at -= 1;
+        }
+        at = (at % matches + matches) % matches;
+        const QModelIndex line = m_matches->mapToSource(m_matches->index(at, 0));
+        row = m_filter->mapFromSource(line).row();
+        if (row < 0)
+            return; // the view's filter is still being worked out
+    }
+    m_view->setCurrentMatch(row);
+    updateSearchStatus();
+}
+
+void ConsolePane::updateJumpButton()
+{
+    const bool show = !m_view->isFollowing();
+    const int unseen = m_view->unseenRows();
+    m_jump->setText(unseen > 0 ? tr("Jump to latest (%L1 new)").arg(unseen) : tr("Jump to latest"));
+    m_jump->adjustSize();
+    m_jump->setVisible(show);
+    resizeEvent(nullptr);
+}
+
+void ConsolePane::updatePartial()
+{
+    QString text = m_console->partialText(Protocol::Stream::Stdout);
+    if (text.isEmpty())
+        text = m_console->partialText(Protocol::Stream::Stderr);
+    text = Ansi::strip(text);
+    m_partial->setVisible(!text.isEmpty());
+    m_partial->setText(m_partial->fontMetrics().elidedText(text, Qt::ElideRight, std::max(40, width() - 12)));
+}
+
+void ConsolePane::resizeEvent(QResizeEvent* event)
+{
+    if (event)
+        QWidget::resizeEvent(event);
+    if (m_jump && m_jump->isVisible()) {
+        const QRect area = m_view->geometry();
+        const int margin = 12;
+        m_jump->move(area.right() - m_jump->width() - margin - m_view->verticalScrollBar()->width(),
+                     area.bottom() - m_jump->height() - margin);
+        m_jump->raise();
+    }
+}
+
+bool ConsolePane::eventFilter(QObject* watched, QEvent* event)
+{
+    if (event->type() == QEvent::KeyPress) {
+        auto* key = static_cast<QKeyEvent*>(event);
+        if (watched == m_searchEdit && (key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter)) {
+            find(key->modifiers() & Qt::ShiftModifier);
+            return true;
+        }
+        if (key->key() == Qt::Key_Escape && m_searchBar->isVisible()) {
+            hideSearch();
+            return true;
+        }
+        if (watched == m_searchEdit && key->key() == Qt::Key_F3) {
+            find(key->modifiers() & Qt::ShiftModifier);
+            return true;
+        }
+    }
+    return QWidget::eventFilter(watched, event);
+}
+
+bool ConsolePane::exportTo(const QString& path, QString* error) const
+{
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly | QIODevice::Text)) {
+        *error = file.errorString();
+        return false;
+    }
+    const int rows = m_filter->rowCount();
+    QByteArray chunk;
+    for (int row = 0; row < rows; ++row) {
+        chunk += ConsoleView::rowText(m_filter->index(row, 0)).toUtf8();
+        chunk += '\n';
+        if (chunk.size() > (1 << 20)) {
+            file.write(chunk);
+            chunk.clear();
+        }
+    }
+    file.write(chunk);
+    if (!file.commit()) {
+        *error = file.errorString();
+        return false;
+    }
+    return true;
+}
+
+void ConsolePane::exportShown()
+{
+    const QString name = (isMerged() ? QStringLiteral("all-agents") : m_agentId) + QStringLiteral(".log");
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export Lines"), name, tr("Log files (*.log *.txt)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    if (!exportTo(path, &error))
+        QMessageBox::warning(this, tr("Export Lines"), tr("Could not write %1: %2").arg(path, error));
+}
+
+void ConsolePane::clear()
+{
+    m_console->clear();
+}
+
+QVariantMap ConsolePane::state() const
+{
+    QVariantMap state;
+    state.insert(QStringLiteral("levels"), checkedBits(m_levelChips));
+    state.insert(QStringLiteral("streams"), checkedBits(m_streamChips));
+    return state;
+}
+
+void ConsolePane::restoreState(const QVariantMap& state)
+{
+    const auto restoreChips = [](const QList<QToolButton*>& chips, quint32 bits) {
+        for (QToolButton* chip : chips)
+            chip->setChecked(bits == 0 || (chip->property("bits").toUInt() & bits));
+    };
+    restoreChips(m_levelChips, state.value(QStringLiteral("levels")).toUInt());
+    restoreChips(m_streamChips, state.value(QStringLiteral("streams")).toUInt());
+}

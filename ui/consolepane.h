@@ -1,0 +1,97 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "models/consolefiltermodel.h"
+
+#include <QWidget>
+
+class ConsoleModel;
+class ConsoleView;
+class QCheckBox;
+class QLabel;
+class QLineEdit;
+class QPushButton;
+class QToolButton;
+
+/*
+ * One console as the user works with it: level and stream chips above the
+ * lines, a search bar (Ctrl+F) that highlights matches and steps through them
+ * or shows only the matching lines, a "jump to latest" button while scrolled
+ * up, the line a program is still writing, and copy, export and clear.
+ */
+class ConsolePane final : public QWidget
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(ConsolePane)
+
+public:
+    /// agentId is empty for the merged console of all agents.
+    ConsolePane(ConsoleModel* console, const QString& hostKey, const QString& agentId, QWidget* parent = nullptr);
+    ~ConsolePane() override;
+
+    QString hostKey() const { return m_hostKey; }
+    QString agentId() const { return m_agentId; }
+    bool isMerged() const { return m_agentId.isEmpty(); }
+    ConsoleView* view() const { return m_view; }
+    ConsoleModel* console() const { return m_console; }
+    ConsoleFilterModel* filterModel() const { return m_filter; }
+
+    /// Whether the pane is in a window of its own (the tear-off button says where it goes).
+    void setDetached(bool detached);
+    /// Opens the search bar with the focus in it.
+    void showSearch();
+    void hideSearch();
+    /// Writes the lines shown (after chips and search filtering) to a file, plain text.
+    bool exportTo(const QString& path, QString* error) const;
+    /// Asks where to, then exports.
+    void exportShown();
+    /// Empties the console (its agent's lines up to now).
+    void clear();
+
+    /// The chips and search options, to be restored later.
+    QVariantMap state() const;
+    void restoreState(const QVariantMap& state);
+
+Q_SIGNALS:
+    /// The pane asks to be moved into a window of its own, or back into the tabs.
+    void detachRequested();
+
+protected:
+    bool eventFilter(QObject* watched, QEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
+    void changeEvent(QEvent* event) override;
+
+private:
+    QWidget* buildChips();
+    QWidget* buildSearchBar();
+    void styleChips();
+    void applyFilter();
+    void updateSearch();
+    void updateSearchStatus();
+    bool isFilteringBySearch() const;
+    /// The index among the matches of the first match at or after a row of the view.
+    int matchIndexOf(int viewRow) const;
+    void find(bool backwards);
+    void updateJumpButton();
+    void updatePartial();
+
+    ConsoleModel* m_console;
+    QString m_hostKey;
+    QString m_agentId;
+    ConsoleFilterModel* m_filter = nullptr; // what the view shows
+    ConsoleFilterModel* m_matches = nullptr; // the search's matches among them
+    ConsoleView* m_view = nullptr;
+    QList<QToolButton*> m_levelChips;
+    QList<QToolButton*> m_streamChips;
+    QWidget* m_searchBar = nullptr;
+    QLineEdit* m_searchEdit = nullptr;
+    QToolButton* m_matchCase = nullptr;
+    QToolButton* m_wholeWord = nullptr;
+    QToolButton* m_regex = nullptr;
+    QToolButton* m_onlyMatching = nullptr;
+    QToolButton* m_inverse = nullptr;
+    QLabel* m_searchStatus = nullptr;
+    QLabel* m_countLabel = nullptr;
+    QLabel* m_partial = nullptr;
+    QPushButton* m_jump = nullptr;
+};
