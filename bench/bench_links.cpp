@@ -2,30 +2,32 @@
 // bench_links: the window's side of a flood. agentdeck-loadgen sends lines at a
 // set rate to a host engine running in its own thread, as in the desktop app; a
 // link (local or remote) brings them to the GUI thread, where the Fleet feeds
-// the models and a QListView on the merged "All agents" console (through the
-// filter proxy) follows the newest line on the offscreen platform in a
-// ConsoleView.
+// the models and a ConsoleView on the merged "All agents" console (through the
+// filter proxy) follows the newest line on the offscreen platform. In "window"
+// mode the whole main window runs instead: agent list, forum, status bar, the
+// merged console and one tab per agent, the tabs taking turns on screen.
 //
 // Measured on the GUI thread: how late a 5 ms timer fires (event-loop stalls),
 // first with no load (the baseline of this machine in this run), then under the
 // flood; and whether every line sent reached the models.
 //
-// Usage: QT_QPA_PLATFORM=offscreen bench_links [local|remote] [lines/s (200000)] [seconds (10)] [runs (3)]
+// Usage: QT_QPA_PLATFORM=offscreen bench_links [local|remote|window] [lines/s (200000)] [seconds (10)] [runs (3)]
 #include "models/consolefiltermodel.h"
 #include "models/consolemodel.h"
 #include "models/fleet.h"
-#include "server/hostserver.h"
+#include "server/embeddedhost.h"
 #include "server/locallink.h"
 #include "server/remotelink.h"
 #include "ui/consoleview.h"
+#include "ui/mainwindow.h"
 
 #include <QApplication>
 #include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QTabWidget>
 #include <QTemporaryDir>
-#include <QThread>
 #include <QTimer>
 #include <algorithm>
 #include <cstdio>
@@ -91,7 +93,9 @@ struct Run
     qint64 received = 0;
 };
 
-Run run(bool remote, double rate, double seconds, bool withLoad)
+enum class Mode { Local, Remote, Window };
+
+Run run(Mode mode, double rate, double seconds, bool withLoad)
 {
     QTemporaryDir dir;
     HostConfig config;
@@ -99,41 +103,60 @@ Run run(bool remote, double rate, double seconds, bool withLoad)
     config.token = Token;
     config.logDirectory = dir.path();
     config.allowAgentEditing = true;
-
-    QThread hostThread;
-    auto* server = new HostServer(config);
-    server->moveToThread(&hostThread);
-    QObject::connect(&hostThread, &QThread::finished, server, &QObject::deleteLater);
-    hostThread.start();
-    QUrl url;
-    QMetaObject::invokeMethod(
-        server,
-        [&] {
-            server->start();
-            url = server->url();
-        },
-        Qt::BlockingQueuedConnection);
+    EmbeddedHost host(config);
+    host.start(nullptr);
+    const QUrl url = host.url();
 
     Run result;
     {
-        Fleet fleet;
+        // The whole window (agent list, forum, the merged console and a tab per agent
+        // shown in turn), or only the fleet and a view of the merged console.
+        std::unique_ptr<MainWindow> window;
+        std::unique_ptr<Fleet> ownFleet;
+        std::unique_ptr<ConsoleFilterModel> filter;
+        std::unique_ptr<ConsoleView> view;
         HostLink* link = nullptr;
-        if (remote) {
-            RemoteLink::Settings settings;
-            settings.url = url;
-            settings.token = Token;
-            link = new RemoteLink(settings);
+        Fleet* fleetPtr = nullptr;
+        if (mode == Mode::Window) {
+            window = std::make_unique<MainWindow>();
+            window->attachEmbeddedHost(host.server(), url, Token, QString());
+            fleetPtr = window->fleet();
+            link = fleetPtr->link(QStringLiteral("local"));
+            for (int i = 1; i <= 4; ++i)
+                window->openConsole(QStringLiteral("local"),
+                                    QStringLiteral("bench-%1").arg(i, 2, 10, QLatin1Char('0')));
+            window->tabs()->setCurrentIndex(0);
+            window->resize(1400, 900);
+            window->show();
         } else {
-            link = new LocalLink(server);
+            ownFleet = std::make_unique<Fleet>();
+            fleetPtr = ownFleet.get();
+            if (mode == Mode::Remote) {
+                RemoteLink::Settings settings;
+                settings.url = url;
+                settings.token = Token;
+                link = new RemoteLink(settings);
+            } else {
+                link = new LocalLink(host.server());
+            }
+            fleetPtr->addHost(link);
+            filter = std::make_unique<ConsoleFilterModel>();
+            filter->setSourceModel(fleetPtr->allAgents());
+            view = std::make_unique<ConsoleView>();
+            view->setModel(filter.get());
+            view->resize(1200, 800);
+            view->show();
         }
-        fleet.addHost(link);
-
-        ConsoleFilterModel filter;
-        filter.setSourceModel(fleet.allAgents());
-        ConsoleView view;
-        view.setModel(&filter);
-        view.resize(1200, 800);
-        view.show();
+        Fleet& fleet = *fleetPtr;
+        // In the window, the tabs take turns being on screen.
+        QTimer tabCycle;
+        if (window) {
+            QObject::connect(&tabCycle, &QTimer::timeout, window.get(), [&window] {
+                QTabWidget* tabs = window->tabs();
+                tabs->setCurrentIndex((tabs->currentIndex() + 1) % tabs->count());
+            });
+            tabCycle.start(500);
+        }
 
         QElapsedTimer wait;
         wait.start();
@@ -171,10 +194,6 @@ Run run(bool remote, double rate, double seconds, bool withLoad)
         result.p99 = percentile(stalls, 0.99);
         result.max = stalls.empty() ? 0 : *std::max_element(stalls.begin(), stalls.end());
     }
-    QMetaObject::invokeMethod(
-        server, [server] { server->stop(); }, Qt::BlockingQueuedConnection);
-    hostThread.quit();
-    hostThread.wait();
     return result;
 }
 
@@ -184,7 +203,10 @@ int main(int argc, char* argv[])
 {
     QApplication app(argc, argv);
     const QStringList args = app.arguments();
-    const bool remote = args.value(1) == QLatin1String("remote");
+    const QString modeName = args.value(1, QStringLiteral("local"));
+    const Mode mode = modeName == QLatin1String("remote") ? Mode::Remote
+        : modeName == QLatin1String("window")             ? Mode::Window
+                                                          : Mode::Local;
     const double rate = args.value(2, QStringLiteral("200000")).toDouble();
     const double seconds = args.value(3, QStringLiteral("10")).toDouble();
     const int runs = args.value(4, QStringLiteral("3")).toInt();
@@ -192,11 +214,11 @@ int main(int argc, char* argv[])
     std::vector<double> idleP99, loadP50, loadP99, loadMax, lps;
     bool complete = true;
     for (int i = 0; i < runs; ++i) {
-        const Run idle = run(remote, rate, 3, false);
-        const Run load = run(remote, rate, seconds, true);
+        const Run idle = run(mode, rate, 3, false);
+        const Run load = run(mode, rate, seconds, true);
         std::printf("run %d (%s): idle p99 %.2f ms | load: %lld/%lld lines, %.0f lines/s, stall p50 %.2f p99 %.2f "
                     "max %.2f ms\n",
-                    i + 1, remote ? "remote" : "local", idle.p99, qint64(load.received), qint64(load.sent),
+                    i + 1, qPrintable(modeName), idle.p99, qint64(load.received), qint64(load.sent),
                     load.linesPerSecond, load.p50, load.p99, load.max);
         std::fflush(stdout);
         idleP99.push_back(idle.p99);
@@ -206,9 +228,9 @@ int main(int argc, char* argv[])
         lps.push_back(load.linesPerSecond);
         complete = complete && load.received == load.sent;
     }
-    std::printf("median of %d (%s link, %.0f lines/s offered): idle stall p99 %.2f ms; under load %.0f lines/s "
+    std::printf("median of %d (%s, %.0f lines/s offered): idle stall p99 %.2f ms; under load %.0f lines/s "
                 "absorbed, stall p50 %.2f ms, p99 %.2f ms, max %.2f ms; every line arrived: %s\n",
-                runs, remote ? "remote" : "local", rate, median(idleP99), median(lps), median(loadP50), median(loadP99),
+                runs, qPrintable(modeName), rate, median(idleP99), median(lps), median(loadP50), median(loadP99),
                 median(loadMax), complete ? "yes" : "no");
     return complete ? 0 : 1;
 }
