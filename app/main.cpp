@@ -10,6 +10,7 @@
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <csignal>
+#include <cstdio>
 
 int main(int argc, char* argv[])
 {
@@ -58,6 +59,9 @@ int main(int argc, char* argv[])
         qCritical("agentdeck: %s", qPrintable(error));
         return 1;
     }
+
+    std::printf("AgentDeck's host is listening on %s\n", qPrintable(host.url().toString()));
+    std::fflush(stdout);
 
     MainWindow window;
     window.attachEmbeddedHost(host.server(), host.url(), host.token(), host.tokenPath());

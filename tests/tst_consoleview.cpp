@@ -33,6 +33,15 @@ void fill(ConsoleModel& console, qint64 from, qint64 to)
     console.flush();
 }
 
+/// A 600×300 view of the model, on screen.
+bool showView(ConsoleView& view, QAbstractItemModel* model)
+{
+    view.resize(600, 300);
+    view.setModel(model);
+    view.show();
+    return QTest::qWaitForWindowExposed(&view);
+}
+
 } // namespace
 
 class TestConsoleView : public QObject
@@ -56,10 +65,7 @@ void TestConsoleView::followsTheNewestLine()
 {
     ConsoleModel console;
     ConsoleView view;
-    view.resize(600, 300);
-    view.setModel(&console);
-    view.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QVERIFY(showView(view, &console));
     fill(console, 1, 1000);
     QVERIFY(view.isFollowing());
     const int visible = view.viewport()->height() / view.lineHeight();
@@ -74,10 +80,7 @@ void TestConsoleView::keepsTheReadersPlace()
     ConsoleModel console;
     console.setMaxLines(1000);
     ConsoleView view;
-    view.resize(600, 300);
-    view.setModel(&console);
-    view.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QVERIFY(showView(view, &console));
     fill(console, 1, 1000);
     QSignalSpy following(&view, &ConsoleView::followingChanged);
     view.verticalScrollBar()->setValue(500); // the reader scrolls up to line 501
@@ -158,10 +161,7 @@ void TestConsoleView::selectsWithTheMouseAndCopies()
     console.appendLines(lines);
     console.flush();
     ConsoleView view;
-    view.resize(600, 300);
-    view.setModel(&console);
-    view.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QVERIFY(showView(view, &console));
     view.verticalScrollBar()->setValue(10);
     QSignalSpy changed(&view, &ConsoleView::selectionChanged);
 
@@ -210,10 +210,7 @@ void TestConsoleView::selectionFollowsItsRows()
     console.setMaxLines(100);
     fill(console, 1, 100);
     ConsoleView view;
-    view.resize(600, 300);
-    view.setModel(&console);
-    view.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QVERIFY(showView(view, &console));
     view.setSelection(40, 44);
     QCOMPARE(view.selectedText().count(QLatin1Char('\n')), 5);
     // 30 old lines leave: the same lines stay selected.
@@ -253,10 +250,7 @@ void TestConsoleView::currentMatchIsBroughtIntoView()
     ConsoleModel console;
     fill(console, 1, 1000);
     ConsoleView view;
-    view.resize(600, 300);
-    view.setModel(&console);
-    view.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QVERIFY(showView(view, &console));
     QVERIFY(view.isFollowing());
     view.setCurrentMatch(100);
     QVERIFY(!view.isFollowing());

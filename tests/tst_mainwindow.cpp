@@ -130,27 +130,23 @@ bool consoleHas(const QAbstractItemModel* model, const QString& text, Console::K
     return false;
 }
 
+/// A role of the latest mark row whose text is text; invalid when there is none.
+QVariant markData(const QAbstractItemModel* model, const QString& text, int role)
+{
+    for (int row = model->rowCount() - 1; row >= 0; --row) {
+        const QModelIndex index = model->index(row, 0);
+        if (Console::Kind(index.data(ConsoleModel::KindRole).toInt()) == Console::Kind::Mark
+            && index.data(ConsoleModel::TextRole).toString() == text)
+            return index.data(role);
+    }
+    return {};
+}
+
 /// The state of the mark row whose text is text; -1 when there is none.
 int markState(const QAbstractItemModel* model, const QString& text)
 {
-    for (int row = model->rowCount() - 1; row >= 0; --row) {
-        const QModelIndex index = model->index(row, 0);
-        if (Console::Kind(index.data(ConsoleModel::KindRole).toInt()) == Console::Kind::Mark
-            && index.data(ConsoleModel::TextRole).toString() == text)
-            return index.data(ConsoleModel::MarkStateRole).toInt();
-    }
-    return -1;
-}
-
-QString markResult(const QAbstractItemModel* model, const QString& text)
-{
-    for (int row = model->rowCount() - 1; row >= 0; --row) {
-        const QModelIndex index = model->index(row, 0);
-        if (Console::Kind(index.data(ConsoleModel::KindRole).toInt()) == Console::Kind::Mark
-            && index.data(ConsoleModel::TextRole).toString() == text)
-            return index.data(ConsoleModel::MarkResultRole).toString();
-    }
-    return {};
+    const QVariant state = markData(model, text, ConsoleModel::MarkStateRole);
+    return state.isValid() ? state.toInt() : -1;
 }
 
 /// Double-clicks an agent in the agent list, as a person opens its console.
@@ -343,7 +339,7 @@ void TestMainWindow::commandsAdvertisedByAnAgent()
     ConsoleModel* console = deck.fleet()->console(Local, QStringLiteral("query"));
     typeCommand(deck.window.get(), QStringLiteral("status"));
     QTRY_COMPARE_WITH_TIMEOUT(markState(console, QStringLiteral("status")), int(ConsoleModel::MarkOk), 10000);
-    QVERIFY(!markResult(console, QStringLiteral("status")).isEmpty());
+    QVERIFY(!markData(console, QStringLiteral("status"), ConsoleModel::MarkResultRole).toString().isEmpty());
 
     typeCommand(deck.window.get(), QStringLiteral("pause"));
     QTRY_COMPARE_WITH_TIMEOUT(markState(console, QStringLiteral("pause")), int(ConsoleModel::MarkOk), 10000);

@@ -63,9 +63,6 @@ protected:
         }
         option->icon = QIcon(dot);
         option->features |= QStyleOptionViewItem::HasDecoration;
-        const QString status = index.data(AgentTreeModel::StatusTextRole).toString();
-        if (!isHost && !status.isEmpty())
-            option->text += QStringLiteral("  ·  ") + status;
     }
 };
 
@@ -104,7 +101,9 @@ void AgentTreeView::setAgentModel(AgentTreeModel* model)
     setModel(model);
     QHeaderView* head = header();
     head->setSectionResizeMode(AgentTreeModel::NameColumn, QHeaderView::Stretch);
-    const QFontMetrics metrics(font());
+    QFont bold = font(); // host rows are bold
+    bold.setBold(true);
+    const QFontMetrics metrics(bold);
     int numbers = 0;
     for (int column = 1; column < AgentTreeModel::ColumnCount; ++column) {
         const QString widest =

@@ -420,7 +420,19 @@ void ConsolePane::updateJumpButton()
     m_jump->setText(unseen > 0 ? tr("Jump to latest (%L1 new)").arg(unseen) : tr("Jump to latest"));
     m_jump->adjustSize();
     m_jump->setVisible(show);
-    resizeEvent(nullptr);
+    placeJumpButton();
+}
+
+void ConsolePane::placeJumpButton()
+{
+    if (!m_jump || !m_jump->isVisible())
+        return;
+    // Bottom right over the lines, clear of the scroll bar.
+    const QRect area = m_view->geometry();
+    const int margin = 12;
+    m_jump->move(area.right() - m_jump->width() - margin - m_view->verticalScrollBar()->width(),
+                 area.bottom() - m_jump->height() - margin);
+    m_jump->raise();
 }
 
 void ConsolePane::updatePartial()
@@ -435,19 +447,14 @@ void ConsolePane::updatePartial()
 
 void ConsolePane::resizeEvent(QResizeEvent* event)
 {
-    if (event)
-        QWidget::resizeEvent(event);
-    if (m_jump && m_jump->isVisible()) {
-        const QRect area = m_view->geometry();
-        const int margin = 12;
-        m_jump->move(area.right() - m_jump->width() - margin - m_view->verticalScrollBar()->width(),
-                     area.bottom() - m_jump->height() - margin);
-        m_jump->raise();
-    }
+    QWidget::resizeEvent(event);
+    placeJumpButton();
 }
 
 bool ConsolePane::eventFilter(QObject* watched, QEvent* event)
 {
+    if (watched == m_view && event->type() == QEvent::Resize)
+        placeJumpButton();
     if (event->type() == QEvent::KeyPress) {
         auto* key = static_cast<QKeyEvent*>(event);
         if (watched == m_searchEdit && (key->key() == Qt::Key_Return || key->key() == Qt::Key_Enter)) {

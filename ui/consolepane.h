@@ -73,6 +73,7 @@ private:
     int matchIndexOf(int viewRow) const;
     void find(bool backwards);
     void updateJumpButton();
+    void placeJumpButton();
     void updatePartial();
 
     ConsoleModel* m_console;

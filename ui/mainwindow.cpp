@@ -557,7 +557,8 @@ void MainWindow::sendLine(const QList<AgentRef>& targets, const QString& line)
     for (const Outgoing& out : std::as_const(outgoing))
         m_ownCommands.insert(m_fleet->sendCommand(out.target.first, out.target.second, out.command.name,
                                                   out.command.args, line.trimmed()));
-    m_commandBar->showFeedback(tr("Sent to %n agents…", nullptr, int(outgoing.size())), false);
+    m_commandBar->showFeedback(outgoing.size() == 1 ? tr("Sent…") : tr("Sent to %1 agents…").arg(outgoing.size()),
+                               false);
 }
 
 void MainWindow::sendCommand(const QList<AgentRef>& targets, const QString& name)
@@ -644,8 +645,8 @@ void MainWindow::showConnectBot()
 void MainWindow::setHostStats(int agents, int viewers, quint64 linesIngested)
 {
     Q_UNUSED(linesIngested);
-    m_statusLabel->setText(tr("%n agents connected", nullptr, agents) + QStringLiteral(" · ")
-                           + tr("%n viewers", nullptr, viewers));
+    m_statusLabel->setText((agents == 1 ? tr("1 agent connected") : tr("%1 agents connected").arg(agents))
+                           + QStringLiteral(" · ") + (viewers == 1 ? tr("1 viewer") : tr("%1 viewers").arg(viewers)));
 }
 
 void MainWindow::updateRate()
