@@ -27,6 +27,7 @@
 #include <QLineEdit>
 #include <QMenu>
 #include <QMessageBox>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSettings>
 #include <QStringListModel>
@@ -265,6 +266,7 @@ private Q_SLOTS:
     void restoresAfterRestart();
     void answersAnAgentsQuestion();
     void connectBotDialog();
+    void addAndConnectThroughDialogs();
     void screenshots();
 };
 
@@ -733,6 +735,74 @@ void TestMainWindow::connectBotDialog()
     QVERIFY(!agentDialog.isVisible());
     const QByteArray json = agentDialog.definition();
     QVERIFY(json.contains("\"args\":[\"bot.py\",\"two words\"]"));
+}
+
+void TestMainWindow::addAndConnectThroughDialogs()
+{
+    QTemporaryDir dir;
+    HostConfig config = hostConfig({});
+    config.allowAgentEditing = true;
+    config.configPath = dir.filePath(QStringLiteral("host.json"));
+    EmbeddedHost host(config);
+    QVERIFY(host.start(nullptr));
+    MainWindow window;
+    window.attachEmbeddedHost(host.server(), host.url(), host.token(), host.tokenPath());
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+
+    // File > Add Local Agent…: fill in the dialog and save; the agent starts and its console opens.
+    QTimer::singleShot(100, [] {
+        auto* dialog = qobject_cast<AgentDialog*>(QApplication::activeModalWidget());
+        QVERIFY(dialog);
+        dialog->findChild<QLineEdit*>(QStringLiteral("agentId"))->setText(QStringLiteral("added"));
+        dialog->findChild<QLineEdit*>(QStringLiteral("agentCommand"))->setText(QStringLiteral(AGENTDECK_TESTBOT));
+        dialog->findChild<QLineEdit*>(QStringLiteral("agentArgs"))
+            ->setText(QStringLiteral("--print-env GREETING --forever"));
+        dialog->findChild<QPlainTextEdit*>(QStringLiteral("agentEnv"))
+            ->setPlainText(QStringLiteral("GREETING=hi there"));
+        dialog->accept();
+    });
+    QAction* add = window.findChild<QAction*>(QStringLiteral("addAgentAction"));
+    QVERIFY(add);
+    add->trigger();
+    QTRY_VERIFY_WITH_TIMEOUT(window.fleet()->agents()->agent(Local, QStringLiteral("added")), 10000);
+    QCOMPARE(window.tabs()->tabText(window.tabs()->currentIndex()), QStringLiteral("added"));
+    QTRY_VERIFY_WITH_TIMEOUT(
+        consoleHas(window.fleet()->console(Local, QStringLiteral("added")), QStringLiteral("GREETING=hi there")),
+        10000);
+    QVERIFY(QFile(config.configPath).exists());
+
+    // Edit… shows the definition as it is.
+    AgentDialog edit;
+    edit.setDefinition(window.fleet()->agents()->agent(Local, QStringLiteral("added"))->definition);
+    QCOMPARE(edit.findChild<QLineEdit*>(QStringLiteral("agentArgs"))->text(),
+             QStringLiteral("--print-env GREETING --forever"));
+    QVERIFY(edit.findChild<QLineEdit*>(QStringLiteral("agentId"))->isReadOnly());
+    QCOMPARE(edit.findChild<QPlainTextEdit*>(QStringLiteral("agentEnv"))->toPlainText(),
+             QStringLiteral("GREETING=hi there"));
+
+    // File > Connect to Host…: another host, with its viewer token.
+    HostConfig otherConfig = hostConfig({testBot("far", {QStringLiteral("--forever")})});
+    EmbeddedHost other(otherConfig);
+    QVERIFY(other.start(nullptr));
+    QTimer::singleShot(100, [&other] {
+        auto* dialog = qobject_cast<ConnectHostDialog*>(QApplication::activeModalWidget());
+        QVERIFY(dialog);
+        // A wrong address is refused with a reason, and the dialog stays.
+        dialog->findChild<QLineEdit*>(QStringLiteral("hostUrl"))->setText(QStringLiteral("http://nowhere"));
+        dialog->accept();
+        QVERIFY(dialog->isVisible());
+        QVERIFY(dialog->findChild<QLabel*>(QStringLiteral("errorLabel"))->isVisible());
+        dialog->findChild<QLineEdit*>(QStringLiteral("hostUrl"))->setText(other.url().toString());
+        dialog->findChild<QLineEdit*>(QStringLiteral("hostToken"))->setText(QStringLiteral("window-token"));
+        dialog->accept();
+    });
+    window.findChild<QAction*>(QStringLiteral("connectHostAction"))->trigger();
+    QCOMPARE(window.fleet()->hostKeys().size(), 2);
+    const QString remote = window.fleet()->hostKeys().at(window.fleet()->hostKeys().indexOf(Local) == 0 ? 1 : 0);
+    QTRY_VERIFY_WITH_TIMEOUT(window.fleet()->agents()->agent(remote, QStringLiteral("far")), 10000);
+    // It is kept for the next start.
+    QCOMPARE(QSettings().value(QStringLiteral("hosts")).toList().size(), 1);
 }
 
 void TestMainWindow::screenshots()

@@ -184,9 +184,12 @@ void MainWindow::buildMenus()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
     QAction* connectHostAction = file->addAction(tr("Connect to &Host…"), this, &MainWindow::showConnectHost);
+    connectHostAction->setObjectName(QStringLiteral("connectHostAction"));
     connectHostAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O));
     QAction* addAgent = file->addAction(tr("&Add Local Agent…"), this, [this] { showAddAgent(LocalHost); });
+    addAgent->setObjectName(QStringLiteral("addAgentAction"));
     QAction* connectBot = file->addAction(tr("Connect a &Bot…"), this, &MainWindow::showConnectBot);
+    connectBot->setObjectName(QStringLiteral("connectBotAction"));
     file->addSeparator();
     file->addAction(tr("&Export Shown Lines…"), this, [this] {
         if (ConsolePane* pane = currentConsole())
