@@ -103,20 +103,25 @@ void AgentTreeView::setAgentModel(AgentTreeModel* model)
     head->setSectionResizeMode(AgentTreeModel::NameColumn, QHeaderView::Stretch);
     QFont bold = font(); // host rows are bold
     bold.setBold(true);
-    const QFontMetrics metrics(bold);
+    const QFontMetrics values(bold);
+    const QFontMetrics labels(head->font());
     int numbers = 0;
     for (int column = 1; column < AgentTreeModel::ColumnCount; ++column) {
-        const QString widest =
-            column == AgentTreeModel::MemoryColumn ? QStringLiteral("000.0 MiB") : QStringLiteral("Lines/s");
+        // As wide as the header or the widest value it usually shows, whichever is wider.
+        const QString widest = column == AgentTreeModel::MemoryColumn ? QStringLiteral("999.9 MiB")
+            : column == AgentTreeModel::CpuColumn                     ? QStringLiteral("100.0 %")
+                                                                      : QStringLiteral("999.9");
+        const QString label = model->headerData(column, Qt::Horizontal).toString();
         head->setSectionResizeMode(column, QHeaderView::Interactive);
-        head->resizeSection(column, metrics.horizontalAdvance(widest) + 12);
+        head->resizeSection(column, std::max(values.horizontalAdvance(widest), labels.horizontalAdvance(label)) + 10);
         const bool shown = column == AgentTreeModel::CpuColumn || column == AgentTreeModel::MemoryColumn
             || column == AgentTreeModel::LinesPerSecondColumn || column == AgentTreeModel::ErrorsColumn;
         setColumnHidden(column, !shown);
         numbers += shown ? head->sectionSize(column) : 0;
     }
+    m_numbersWidth = numbers;
     // Never so narrow that the names go.
-    setMinimumWidth(numbers + indentation() + metrics.averageCharWidth() * 18);
+    setMinimumWidth(numbers + indentation() + values.averageCharWidth() * 16);
     connect(model, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex& parent) {
         if (!parent.isValid())
             expandAll();
@@ -126,8 +131,9 @@ void AgentTreeView::setAgentModel(AgentTreeModel* model)
 
 QSize AgentTreeView::sizeHint() const
 {
-    // The name column and the numbers next to it.
-    return QSize(fontMetrics().averageCharWidth() * 62, QTreeView::sizeHint().height());
+    // The numbers and room for names of some twenty characters.
+    return QSize(m_numbersWidth + indentation() + fontMetrics().averageCharWidth() * 24 + 24,
+                 QTreeView::sizeHint().height());
 }
 
 void AgentTreeView::showHeaderMenu(const QPoint& pos)

@@ -47,5 +47,6 @@ private:
     void showHeaderMenu(const QPoint& pos);
 
     AgentTreeModel* m_model = nullptr;
+    int m_numbersWidth = 0; // the columns shown besides the names
     QTimer m_tick; // uptimes and retry countdowns
 };

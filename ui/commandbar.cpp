@@ -40,7 +40,7 @@ CommandBar::CommandBar(AgentTreeModel* agents, QWidget* parent)
         tr("Command or input: restart, signal SIGUSR1, status, or text for the program (Ctrl+L)"));
     m_edit->installEventFilter(this);
     connect(m_edit, &QLineEdit::returnPressed, this, &CommandBar::submit);
-    row->addWidget(m_edit, 1);
+    row->addWidget(m_edit, 3);
 
     m_completions = new QStringListModel(this);
     m_completer = new QCompleter(m_completions, this);
@@ -56,8 +56,9 @@ CommandBar::CommandBar(AgentTreeModel* agents, QWidget* parent)
     m_feedback = new QLabel(this);
     m_feedback->setObjectName(QStringLiteral("commandFeedback"));
     m_feedback->setTextFormat(Qt::PlainText);
-    m_feedback->setMaximumWidth(360);
-    row->addWidget(m_feedback);
+    // Takes what room there is and never widens the window.
+    m_feedback->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    row->addWidget(m_feedback, 2);
 
     connect(agents, &QAbstractItemModel::dataChanged, this, &CommandBar::updateCompletions);
     connect(agents, &QAbstractItemModel::rowsInserted, this, &CommandBar::updateCompletions);
@@ -213,8 +214,9 @@ void CommandBar::showFeedback(const QString& text, bool error)
     if (error)
         palette.setColor(QPalette::WindowText, Colors::error(Colors::isDark(palette)));
     m_feedback->setPalette(palette);
-    m_feedback->setText(m_feedback->fontMetrics().elidedText(text, Qt::ElideRight, m_feedback->maximumWidth()));
+    m_feedbackText = text;
     m_feedback->setToolTip(text);
+    elideFeedback();
 }
 
 bool CommandBar::eventFilter(QObject* watched, QEvent* event)
@@ -227,4 +229,15 @@ bool CommandBar::eventFilter(QObject* watched, QEvent* event)
         }
     }
     return QWidget::eventFilter(watched, event);
+}
+
+void CommandBar::elideFeedback()
+{
+    m_feedback->setText(m_feedback->fontMetrics().elidedText(m_feedbackText, Qt::ElideRight, m_feedback->width()));
+}
+
+void CommandBar::resizeEvent(QResizeEvent* event)
+{
+    QWidget::resizeEvent(event);
+    elideFeedback();
 }

@@ -48,6 +48,7 @@ Q_SIGNALS:
 
 protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
+    void resizeEvent(QResizeEvent* event) override;
 
 private:
     void submit();
@@ -55,11 +56,13 @@ private:
     void updateTargetLabel();
     void updateCompletions();
     void stepHistory(int direction);
+    void elideFeedback();
 
     AgentTreeModel* m_agents;
     QToolButton* m_target = nullptr;
     QLineEdit* m_edit = nullptr;
     QLabel* m_feedback = nullptr;
+    QString m_feedbackText;
     QCompleter* m_completer = nullptr;
     QStringListModel* m_completions = nullptr;
     QList<AgentRef> m_targets;

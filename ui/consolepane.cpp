@@ -15,6 +15,7 @@
 #include <QPushButton>
 #include <QSaveFile>
 #include <QScrollBar>
+#include <QStyle>
 #include <QTimer>
 #include <QToolButton>
 #include <QVBoxLayout>
@@ -141,11 +142,12 @@ QWidget* ConsolePane::buildChips()
     row->addSpacing(12);
     addChips(StreamChips, &m_streamChips, tr("stream"));
     styleChips();
-    row->addStretch(1);
 
     m_countLabel = new QLabel(bar);
     m_countLabel->setForegroundRole(QPalette::PlaceholderText);
-    row->addWidget(m_countLabel);
+    m_countLabel->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
+    m_countLabel->setMinimumWidth(m_countLabel->fontMetrics().horizontalAdvance(tr("%L1 lines").arg(9999999)));
+    row->addWidget(m_countLabel, 1);
     auto updateCount = [this] {
         const int shown = m_filter->rowCount();
         const int all = m_console->rowCount();
@@ -167,12 +169,15 @@ QWidget* ConsolePane::buildChips()
         button->setAutoRaise(true);
         connect(button, &QToolButton::clicked, this, slot);
         row->addWidget(button);
+        return button;
     };
     addAction(QStringLiteral("findButton"), tr("Find"), tr("Search this console (Ctrl+F)"), &ConsolePane::showSearch);
     addAction(QStringLiteral("exportButton"), tr("Export…"), tr("Save the lines shown to a file"),
               &ConsolePane::exportShown);
-    addAction(QStringLiteral("clearButton"), tr("Clear"), tr("Remove the lines up to now from this console"),
-              &ConsolePane::clear);
+    QToolButton* clear = addAction(QStringLiteral("clearButton"), tr("Clear"),
+                                   tr("Clear: remove the lines up to now from this console"), &ConsolePane::clear);
+    clear->setIcon(style()->standardIcon(QStyle::SP_LineEditClearButton));
+    clear->setToolButtonStyle(Qt::ToolButtonIconOnly);
     addAction(QStringLiteral("detachButton"), QString(), QString(), &ConsolePane::detachRequested);
     setDetached(false);
     return bar;

@@ -26,6 +26,7 @@
 #include <QMessageBox>
 #include <QMouseEvent>
 #include <QPushButton>
+#include <QScreen>
 #include <QSettings>
 #include <QShortcut>
 #include <QSslCertificate>
@@ -164,7 +165,9 @@ MainWindow::MainWindow(QWidget* parent)
     buildMenus();
     // Typing goes to the command line until the user clicks elsewhere.
     m_commandBar->lineEdit()->setFocus();
-    resize(1280, 800);
+    // A first start: most of the screen, at least room for the three columns.
+    const QSize available = screen() ? screen()->availableGeometry().size() : QSize(1600, 1000);
+    resize(std::max(1280, available.width() * 85 / 100), std::max(800, available.height() * 85 / 100));
 }
 
 MainWindow::~MainWindow()
@@ -249,14 +252,19 @@ void MainWindow::buildAskBar()
 {
     m_askBar = new QWidget(this);
     m_askBar->setObjectName(QStringLiteral("askBar"));
-    m_askBar->setAutoFillBackground(true);
-    m_askBar->setBackgroundRole(QPalette::AlternateBase);
+    m_askBar->setAttribute(Qt::WA_StyledBackground);
+    QColor tint = palette().color(QPalette::Highlight);
+    tint.setAlphaF(0.18f);
+    m_askBar->setStyleSheet(QStringLiteral("#askBar { background: %1; }").arg(tint.name(QColor::HexArgb)));
     auto* row = new QHBoxLayout(m_askBar);
     row->setContentsMargins(8, 6, 8, 6);
     m_askText = new QLabel(m_askBar);
     m_askText->setObjectName(QStringLiteral("askText"));
     m_askText->setTextFormat(Qt::PlainText);
     m_askText->setWordWrap(true);
+    QFont bold = m_askText->font();
+    bold.setBold(true);
+    m_askText->setFont(bold);
     row->addWidget(m_askText, 1);
     m_askButtons = new QWidget(m_askBar);
     auto* buttons = new QHBoxLayout(m_askButtons);
@@ -277,7 +285,9 @@ void MainWindow::updateAskBar()
     const QString host = ask.data(AskModel::HostKeyRole).toString();
     const QString agent = ask.data(AskModel::AgentRole).toString();
     const QString id = ask.data(AskModel::IdRole).toString();
-    QString text = tr("%1 asks: %2").arg(tabTitle(host, agent), ask.data(AskModel::TextRole).toString());
+    const Link::AgentInfo* info = m_fleet->agents()->agent(host, agent);
+    const QString who = info && !info->name.isEmpty() ? info->name : tabTitle(host, agent);
+    QString text = tr("%1 asks: %2").arg(who, ask.data(AskModel::TextRole).toString());
     if (asks->rowCount() > 1)
         text += tr("   (%n more waiting)", nullptr, asks->rowCount() - 1);
     m_askText->setText(text);
