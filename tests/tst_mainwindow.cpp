@@ -561,6 +561,8 @@ void TestMainWindow::tabsCloseReorderTearOff()
     QCOMPARE(tabs->tabText(0), QStringLiteral("All agents"));
     // The "All agents" tab cannot be closed.
     QVERIFY(!tabs->tabBar()->tabButton(0, QTabBar::RightSide));
+    // Agent tabs wear their agent's state.
+    QTRY_VERIFY(!tabs->tabIcon(1).isNull());
 
     // Opening an open console brings its tab forward instead of adding one.
     openFromTree(window, QStringLiteral("a"));

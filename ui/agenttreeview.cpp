@@ -45,23 +45,9 @@ protected:
             if (!state.isEmpty())
                 option->text += QStringLiteral("  ") + state;
         }
-        const QString state = index.data(AgentTreeModel::StateRole).toString();
-        QPixmap dot(option->decorationSize.isValid() ? option->decorationSize : QSize(12, 12));
-        dot.fill(Qt::transparent);
-        QPainter painter(&dot);
-        painter.setRenderHint(QPainter::Antialiasing);
-        const QColor color = AgentTreeView::stateColor(state, option->palette);
-        const qreal size = std::min(dot.width(), dot.height()) * 0.6;
-        const QRectF circle((dot.width() - size) / 2, (dot.height() - size) / 2, size, size);
-        if (state == QLatin1String("offline") || state == QLatin1String("stopped")) {
-            painter.setPen(QPen(color, 1.5));
-            painter.drawEllipse(circle);
-        } else {
-            painter.setPen(Qt::NoPen);
-            painter.setBrush(color);
-            painter.drawEllipse(circle);
-        }
-        option->icon = QIcon(dot);
+        option->icon =
+            AgentTreeView::stateIcon(index.data(AgentTreeModel::StateRole).toString(), option->palette,
+                                     option->decorationSize.isValid() ? option->decorationSize : QSize(12, 12));
         option->features |= QStyleOptionViewItem::HasDecoration;
     }
 };
@@ -232,6 +218,27 @@ QString AgentTreeView::hostStateText(const QModelIndex& host)
     const qint64 next = host.data(AgentTreeModel::NextAttemptRole).toLongLong();
     const qint64 wait = (next - QDateTime::currentMSecsSinceEpoch() + 999) / 1000;
     return next > 0 && wait > 0 ? tr("offline, retry in %1 s").arg(wait) : tr("offline");
+}
+
+QIcon AgentTreeView::stateIcon(const QString& state, const QPalette& palette, QSize size)
+{
+    QPixmap dot(size);
+    dot.fill(Qt::transparent);
+    QPainter painter(&dot);
+    painter.setRenderHint(QPainter::Antialiasing);
+    const QColor color = stateColor(state, palette);
+    const qreal diameter = std::min(size.width(), size.height()) * 0.6;
+    const QRectF circle((size.width() - diameter) / 2, (size.height() - diameter) / 2, diameter, diameter);
+    // Not running: a ring; running in any way: a dot.
+    if (state == QLatin1String("offline") || state == QLatin1String("stopped")) {
+        painter.setPen(QPen(color, 1.5));
+        painter.drawEllipse(circle);
+    } else {
+        painter.setPen(Qt::NoPen);
+        painter.setBrush(color);
+        painter.drawEllipse(circle);
+    }
+    return QIcon(dot);
 }
 
 QColor AgentTreeView::stateColor(const QString& state, const QPalette& palette)

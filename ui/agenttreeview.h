@@ -28,6 +28,8 @@ public:
 
     /// What a host row says besides its name: "connecting…", "offline, retry in 4 s", or nothing when online.
     static QString hostStateText(const QModelIndex& host);
+    /// The dot that stands for a state, in the list and on console tabs.
+    static QIcon stateIcon(const QString& state, const QPalette& palette, QSize size);
     /// The colour a state is shown in ("running", "busy", "crashed", "offline"...).
     static QColor stateColor(const QString& state, const QPalette& palette);
 

@@ -253,9 +253,7 @@ void MainWindow::buildAskBar()
     m_askBar = new QWidget(this);
     m_askBar->setObjectName(QStringLiteral("askBar"));
     m_askBar->setAttribute(Qt::WA_StyledBackground);
-    QColor tint = palette().color(QPalette::Highlight);
-    tint.setAlphaF(0.18f);
-    m_askBar->setStyleSheet(QStringLiteral("#askBar { background: %1; }").arg(tint.name(QColor::HexArgb)));
+    styleAskBar();
     auto* row = new QHBoxLayout(m_askBar);
     row->setContentsMargins(8, 6, 8, 6);
     m_askText = new QLabel(m_askBar);
@@ -271,6 +269,21 @@ void MainWindow::buildAskBar()
     buttons->setContentsMargins(0, 0, 0, 0);
     row->addWidget(m_askButtons);
     m_askBar->hide();
+}
+
+void MainWindow::styleAskBar()
+{
+    // Set off from the consoles in the palette's own accent colour.
+    QColor tint = palette().color(QPalette::Highlight);
+    tint.setAlphaF(0.18f);
+    m_askBar->setStyleSheet(QStringLiteral("#askBar { background: %1; }").arg(tint.name(QColor::HexArgb)));
+}
+
+void MainWindow::changeEvent(QEvent* event)
+{
+    QMainWindow::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange && m_askBar)
+        styleAskBar();
 }
 
 void MainWindow::updateAskBar()
@@ -510,6 +523,7 @@ void MainWindow::onCurrentTabChanged()
     } else {
         m_commandBar->setTargets({{pane->hostKey(), pane->agentId()}});
         m_fleet->agents()->markRead(pane->hostKey(), pane->agentId());
+        updateTabStates();
     }
 }
 
@@ -662,8 +676,31 @@ void MainWindow::setHostStats(int agents, int viewers, quint64 linesIngested)
                            + QStringLiteral(" · ") + (viewers == 1 ? tr("1 viewer") : tr("%1 viewers").arg(viewers)));
 }
 
+void MainWindow::updateTabStates()
+{
+    // Each agent's tab wears its state's dot, and says how many errors wait unread.
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        auto* pane = static_cast<ConsolePane*>(m_tabs->widget(i));
+        if (pane->isMerged())
+            continue;
+        const QModelIndex agent = m_fleet->agents()->indexOf(pane->hostKey(), pane->agentId());
+        const QString state = agent.isValid() ? agent.data(AgentTreeModel::StateRole).toString() : QString();
+        m_tabs->setTabIcon(i, AgentTreeView::stateIcon(state, palette(), QSize(12, 12)));
+        const QString title = tabTitle(pane->hostKey(), pane->agentId());
+        if (i == m_tabs->currentIndex()) {
+            // Errors on screen count as read.
+            m_fleet->agents()->markRead(pane->hostKey(), pane->agentId());
+            m_tabs->setTabText(i, title);
+            continue;
+        }
+        const int errors = agent.data(AgentTreeModel::UnreadErrorsRole).toInt();
+        m_tabs->setTabText(i, errors > 0 ? tr("%1 (%2)").arg(title).arg(errors) : title);
+    }
+}
+
 void MainWindow::updateRate()
 {
+    updateTabStates();
     const quint64 lines = m_fleet->linesApplied();
     const quint64 perSecond = lines - m_lastLines;
     m_lastLines = lines;

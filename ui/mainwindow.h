@@ -65,6 +65,7 @@ public Q_SLOTS:
 
 protected:
     void showEvent(QShowEvent* event) override;
+    void changeEvent(QEvent* event) override;
     void closeEvent(QCloseEvent* event) override;
     bool eventFilter(QObject* watched, QEvent* event) override;
 
@@ -72,6 +73,7 @@ private:
     struct Detached;
     void buildMenus();
     void buildAskBar();
+    void styleAskBar();
     void updateAskBar();
     void onCurrentTabChanged();
     void closeTab(int index);
@@ -86,6 +88,7 @@ private:
     void onCommandFinished(const QString& hostKey, const QString& id, const QString& agent, bool ok,
                            const QString& text);
     void updateRate();
+    void updateTabStates();
     QString tabTitle(const QString& hostKey, const QString& agentId) const;
     /// "local", or the saved address of a remote host (how tabs name their host on disk).
     QString hostAddress(const QString& hostKey) const;
