@@ -29,7 +29,6 @@ public:
 
     /// The agents a line goes to; "all" means every agent known when it is sent.
     QList<AgentRef> targets() const;
-    bool targetsAll() const { return m_all; }
     void setTargets(const QList<AgentRef>& agents);
     void setTargetsAll();
 

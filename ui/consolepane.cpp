@@ -214,20 +214,15 @@ QWidget* ConsolePane::buildSearchBar()
         connect(toggle, &QToolButton::toggled, this, &ConsolePane::updateSearch);
     }
 
-    auto* previous = new QToolButton(m_searchBar);
-    previous->setObjectName(QStringLiteral("findPrevious"));
-    previous->setArrowType(Qt::UpArrow);
-    previous->setToolTip(tr("Previous match (Shift+Enter)"));
-    previous->setAutoRaise(true);
-    connect(previous, &QToolButton::clicked, this, [this] { find(true); });
-    auto* next = new QToolButton(m_searchBar);
-    next->setObjectName(QStringLiteral("findNext"));
-    next->setArrowType(Qt::DownArrow);
-    next->setToolTip(tr("Next match (Enter)"));
-    next->setAutoRaise(true);
-    connect(next, &QToolButton::clicked, this, [this] { find(false); });
-    row->addWidget(previous);
-    row->addWidget(next);
+    for (const bool backwards : {true, false}) {
+        auto* step = new QToolButton(m_searchBar);
+        step->setObjectName(backwards ? QStringLiteral("findPrevious") : QStringLiteral("findNext"));
+        step->setArrowType(backwards ? Qt::UpArrow : Qt::DownArrow);
+        step->setToolTip(backwards ? tr("Previous match (Shift+Enter)") : tr("Next match (Enter)"));
+        step->setAutoRaise(true);
+        connect(step, &QToolButton::clicked, this, [this, backwards] { find(backwards); });
+        row->addWidget(step);
+    }
 
     m_searchStatus = new QLabel(m_searchBar);
     m_searchStatus->setObjectName(QStringLiteral("searchStatus"));

@@ -17,8 +17,6 @@ struct HostEntry
     QString token;
     QString pinnedSha256; // hex; empty: verify against the system's (and caFile's) roots
     QString caFile; // extra trusted certificates (PEM); may be empty
-
-    bool operator==(const HostEntry& other) const { return url == other.url; }
 };
 
 /// Connect to a remote host: its address, token and how to trust its certificate.
