@@ -5,10 +5,15 @@
 set -euo pipefail
 
 packages=(
-    build-essential cmake ninja-build pkg-config clang-format
-    qt6-base-dev qt6-websockets-dev qt6-charts-dev libgl-dev
-    qt6-qpa-plugins libqt6svg6
-    python3 python3-websockets openssl procps
+    # the compiler and the build
+    build-essential cmake ninja-build
+    # Qt 6: Core, Network, Widgets, WebSockets, Charts; the xcb and offscreen
+    # platforms come with the Gui library these pull in
+    qt6-base-dev qt6-websockets-dev qt6-charts-dev
+    # Qt6Charts' CMake package needs Qt6OpenGL's, which qt6-base-dev only recommends
+    libqt6opengl6-dev
+    # the tests: a Python bot client, and certificates for the wss:// tests
+    python3 python3-websockets openssl
 )
 
 missing=()
