@@ -2,6 +2,7 @@
 #include "server/hostserver.h"
 #include "server/outputsplitter.h"
 #include "server/processmetrics.h"
+#include "support/fixtures.h"
 #include "support/testclient.h"
 
 #include <QElapsedTimer>
@@ -334,12 +335,8 @@ private Q_SLOTS:
 
     void fixtureOutputMatchesTheSplitter()
     {
-        const QString fixture = QStringLiteral(AGENTDECK_SOURCE_DIR "/../shared/fixtures/consoles/mixed.bin");
-        if (!QFile::exists(fixture))
-            QSKIP("shared fixtures are not available");
-        QFile file(fixture);
-        QVERIFY(file.open(QIODevice::ReadOnly));
-        const QByteArray bytes = file.readAll();
+        const QString path = fixturePath("mixed.bin");
+        const QByteArray bytes = fixture("mixed.bin");
         QStringList expected;
         OutputSplitter splitter;
         splitter.feed(bytes, [&](QByteArrayView line) { expected.append(QString::fromUtf8(line)); });
@@ -348,7 +345,7 @@ private Q_SLOTS:
         HostConfig config;
         config.redactDefaults = false;
         config.redactPatterns = {QStringLiteral("(?!)")};
-        config.agents.push_back(bot("mixed", {QStringLiteral("--cat"), fixture}));
+        config.agents.push_back(bot("mixed", {QStringLiteral("--cat"), path}));
         config.agents.back().autorestart = AgentDefinition::Restart::Never;
         auto host = startHost(config);
         auto client = viewer(*host);

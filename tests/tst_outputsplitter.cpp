@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/outputsplitter.h"
+#include "support/fixtures.h"
 
 #include <QElapsedTimer>
 #include <QFile>
@@ -790,13 +791,7 @@ void TestOutputSplitter::randomInputsMatchModel()
 
 void TestOutputSplitter::mixedFixture()
 {
-#ifndef AGENTDECK_SOURCE_DIR
-    QSKIP("AGENTDECK_SOURCE_DIR is not defined");
-#else
-    QFile file(QStringLiteral(AGENTDECK_SOURCE_DIR "/../shared/fixtures/consoles/mixed.bin"));
-    if (!file.open(QIODevice::ReadOnly))
-        QSKIP("no fixture ../shared/fixtures/consoles/mixed.bin");
-    const QByteArray input = file.readAll();
+    const QByteArray input = fixture("mixed.bin");
 
     const QList<QByteArray> whole = feedWhole(input);
     QCOMPARE(whole.size(), input.count('\n') + (input.endsWith('\n') ? 0 : 1));
@@ -817,7 +812,6 @@ void TestOutputSplitter::mixedFixture()
             QVERIFY2(lines == expected, qPrintable(QStringLiteral("seed %1, limit %2").arg(seed).arg(limit)));
         }
     }
-#endif
 }
 
 void TestOutputSplitter::throughput_data()

@@ -7,10 +7,16 @@
 #include <QProcess>
 #include <QString>
 
+/// The path of tests/data/<name>.
+inline QString fixturePath(const char* name)
+{
+    return QStringLiteral(AGENTDECK_SOURCE_DIR "/tests/data/") + QLatin1StringView(name);
+}
+
 /// The bytes of tests/data/<name>; the test stops when the file is missing.
 inline QByteArray fixture(const char* name)
 {
-    QFile file(QStringLiteral(AGENTDECK_SOURCE_DIR "/tests/data/") + QLatin1StringView(name));
+    QFile file(fixturePath(name));
     if (!file.open(QIODevice::ReadOnly))
         qFatal("cannot open fixture %s", name);
     return file.readAll();
