@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/demo.h"
+#include "app/displaycheck.h"
 #include "models/fleet.h"
 #include "server/embeddedhost.h"
 #include "server/hostconfig.h"
@@ -14,7 +15,6 @@
 
 int main(int argc, char* argv[])
 {
-    QApplication app(argc, argv);
     QApplication::setApplicationName(QStringLiteral("AgentDeck"));
     QApplication::setOrganizationName(QStringLiteral("agentdeck"));
     QApplication::setApplicationVersion(QStringLiteral(AGENTDECK_VERSION));
@@ -22,8 +22,8 @@ int main(int argc, char* argv[])
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("AgentDeck: a native console for fleets of bots and AI agents."));
-    parser.addHelpOption();
-    parser.addVersionOption();
+    const QCommandLineOption helpOption = parser.addHelpOption();
+    const QCommandLineOption versionOption = parser.addVersionOption();
     const QCommandLineOption configOption(QStringLiteral("config"),
                                           QStringLiteral("Read the embedded host's configuration from FILE (JSON)."),
                                           QStringLiteral("FILE"));
@@ -35,6 +35,29 @@ int main(int argc, char* argv[])
     const QCommandLineOption noDemoOption(QStringLiteral("no-demo"),
                                           QStringLiteral("Do not start the demo agents when none are configured."));
     parser.addOptions({configOption, portOption, demoOption, noDemoOption});
+
+    // --help and --version answer before the window's platform starts, so they
+    // work without a display. Errors wait for process(), which knows Qt's own options.
+    QStringList arguments;
+    for (int i = 0; i < argc; ++i)
+        arguments.append(QString::fromLocal8Bit(argv[i]));
+    parser.parse(arguments);
+    if (parser.isSet(helpOption) || parser.isSet(QStringLiteral("help-all")) || parser.isSet(versionOption)) {
+        const QCoreApplication withoutWindow(argc, argv); // names the program in the usage line
+        if (parser.isSet(versionOption))
+            std::printf("%s %s\n", qPrintable(QCoreApplication::applicationName()), AGENTDECK_VERSION);
+        else
+            std::fputs(qPrintable(parser.helpText()), stdout);
+        return 0;
+    }
+    if (const QString missing = missingDisplay(arguments); !missing.isEmpty()) {
+        std::fprintf(stderr, "%s\n", qPrintable(noDisplayMessage(missing)));
+        return 1;
+    }
+
+    PlatformStartGuard platformGuard;
+    QApplication app(argc, argv);
+    platformGuard.finish();
     parser.process(app);
 
     HostConfig config;

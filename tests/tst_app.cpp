@@ -5,6 +5,7 @@
 #include "models/forummodel.h"
 #include "server/remotelink.h"
 
+#include <QDir>
 #include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -14,7 +15,8 @@
 /*
  * The desktop program itself, as a new user starts it: no configuration, so
  * the demo agents run, connect back and talk; Ctrl+C (SIGTERM) closes it and
- * takes the agents with it.
+ * takes the agents with it. Without a display it answers --help and --version
+ * and otherwise says what is missing, as does the README's run command.
  */
 class TestApp final : public QObject
 {
@@ -22,7 +24,52 @@ class TestApp final : public QObject
 
 private Q_SLOTS:
     void startsTheDemoWhenNothingIsConfigured();
+    void helpAndVersionNeedNoDisplay_data();
+    void helpAndVersionNeedNoDisplay();
+    void saysWhatIsMissingWithoutADisplay_data();
+    void saysWhatIsMissingWithoutADisplay();
+    void runScriptSaysSoBeforeBuilding();
 };
+
+namespace {
+
+/// The environment of a machine without a display (no X, no Wayland, no Qt platform chosen).
+QProcessEnvironment withoutDisplay()
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("DISPLAY"));
+    env.remove(QStringLiteral("WAYLAND_DISPLAY"));
+    env.remove(QStringLiteral("QT_QPA_PLATFORM"));
+    return env;
+}
+
+struct Finished
+{
+    QProcess::ExitStatus status = QProcess::CrashExit;
+    int code = -1;
+    QString out;
+    QString err;
+};
+
+Finished runToEnd(const QString& program, const QStringList& arguments, const QProcessEnvironment& env)
+{
+    QProcess process;
+    process.setProcessEnvironment(env);
+    process.start(program, arguments);
+    Finished finished;
+    if (!process.waitForFinished(60000)) {
+        process.kill();
+        process.waitForFinished();
+        return finished;
+    }
+    finished.status = process.exitStatus();
+    finished.code = process.exitCode();
+    finished.out = QString::fromUtf8(process.readAllStandardOutput());
+    finished.err = QString::fromUtf8(process.readAllStandardError());
+    return finished;
+}
+
+} // namespace
 
 void TestApp::startsTheDemoWhenNothingIsConfigured()
 {
@@ -90,6 +137,80 @@ void TestApp::startsTheDemoWhenNothingIsConfigured()
     QCOMPARE(app.exitCode(), 0);
     for (const qint64 pid : std::as_const(pids))
         QVERIFY2(::kill(pid_t(pid), 0) != 0, qPrintable(QStringLiteral("demo agent %1 still runs").arg(pid)));
+}
+
+void TestApp::helpAndVersionNeedNoDisplay_data()
+{
+    QTest::addColumn<QString>("option");
+    QTest::addColumn<QString>("expected");
+    QTest::addRow("--help") << QStringLiteral("--help") << QStringLiteral("--no-demo");
+    QTest::addRow("-h") << QStringLiteral("-h") << QStringLiteral("--config <FILE>");
+    QTest::addRow("--help-all") << QStringLiteral("--help-all") << QStringLiteral("--port <N>");
+    QTest::addRow("--version") << QStringLiteral("--version") << QStringLiteral("AgentDeck " AGENTDECK_VERSION "\n");
+    QTest::addRow("-v") << QStringLiteral("-v") << QStringLiteral("AgentDeck " AGENTDECK_VERSION "\n");
+}
+
+void TestApp::helpAndVersionNeedNoDisplay()
+{
+    QFETCH(QString, option);
+    QFETCH(QString, expected);
+    for (const QString& display : {QString(), QStringLiteral(":987")}) {
+        QProcessEnvironment env = withoutDisplay();
+        if (!display.isEmpty())
+            env.insert(QStringLiteral("DISPLAY"), display); // nothing answers there
+        const Finished run = runToEnd(QStringLiteral(AGENTDECK_APP), {option}, env);
+        QCOMPARE(run.status, QProcess::NormalExit);
+        QVERIFY2(run.code == 0, qPrintable(run.err));
+        QVERIFY2(run.out.contains(expected), qPrintable(run.out));
+        QVERIFY2(run.err.isEmpty(), qPrintable(run.err));
+    }
+}
+
+void TestApp::saysWhatIsMissingWithoutADisplay_data()
+{
+    QTest::addColumn<QString>("display");
+    QTest::addColumn<QString>("reason");
+    QTest::addRow("none set") << QString() << QStringLiteral("neither DISPLAY nor WAYLAND_DISPLAY is set");
+    QTest::addRow("nothing answers") << QStringLiteral(":987") << QStringLiteral(":987");
+}
+
+void TestApp::saysWhatIsMissingWithoutADisplay()
+{
+    QFETCH(QString, display);
+    QFETCH(QString, reason);
+    QTemporaryDir home;
+    QProcessEnvironment env = withoutDisplay();
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), home.filePath(QStringLiteral("config")));
+    env.insert(QStringLiteral("XDG_STATE_HOME"), home.filePath(QStringLiteral("state")));
+    if (!display.isEmpty())
+        env.insert(QStringLiteral("DISPLAY"), display);
+    const Finished run = runToEnd(QStringLiteral(AGENTDECK_APP), {QStringLiteral("--port"), QStringLiteral("0")}, env);
+    // An ordinary exit with a code, not an abort with a core dump.
+    QCOMPARE(run.status, QProcess::NormalExit);
+    QCOMPARE(run.code, 1);
+    const QStringList lines = run.err.trimmed().split(u'\n');
+    QVERIFY2(lines.size() == 1, qPrintable(run.err));
+    QVERIFY2(lines.first().startsWith(QStringLiteral("agentdeck: cannot open the window: ")), qPrintable(run.err));
+    QVERIFY2(lines.first().contains(reason), qPrintable(run.err));
+    QVERIFY2(lines.first().contains(QStringLiteral("agentdeck-host")), qPrintable(run.err));
+    // Nothing started: no host, no token, no demo.
+    QVERIFY(run.out.isEmpty());
+    QVERIFY(!QFile::exists(home.filePath(QStringLiteral("config/agentdeck/token"))));
+}
+
+void TestApp::runScriptSaysSoBeforeBuilding()
+{
+    QTemporaryDir build;
+    QProcessEnvironment env = withoutDisplay();
+    env.insert(QStringLiteral("AGENTDECK_BUILD_DIR"), build.path());
+    const Finished run =
+        runToEnd(QStringLiteral("/bin/bash"), {QStringLiteral(AGENTDECK_SOURCE_DIR "/scripts/run.sh")}, env);
+    QCOMPARE(run.status, QProcess::NormalExit);
+    QCOMPARE(run.code, 1);
+    QVERIFY2(run.err.contains(QStringLiteral("no display")), qPrintable(run.err));
+    QVERIFY2(run.err.contains(QStringLiteral("agentdeck-host")), qPrintable(run.err));
+    // It stopped before building anything.
+    QVERIFY(QDir(build.path()).isEmpty());
 }
 
 QTEST_GUILESS_MAIN(TestApp)
