@@ -39,6 +39,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <optional>
 #include <vector>
 
 using namespace Protocol;
@@ -129,6 +130,15 @@ struct Agent
     bool removing = false;
     qint64 botLogSeq = 0; // the highest number a launched bot gave its own log lines
     std::unique_ptr<LogFile> file;
+    std::unique_ptr<LogFile> forumFile;
+
+    void flushFiles()
+    {
+        if (file)
+            file->flush();
+        if (forumFile)
+            forumFile->flush();
+    }
 };
 
 /// Where a viewer stands in one agent's streams.
@@ -246,6 +256,20 @@ bool admitNumbered(Store& store, qint64 seq)
     return true;
 }
 
+/// A forum message as a ForumStore holds it and viewers get it (without agent).
+QByteArray forumMessageJson(qint64 seq, qint64 ts, QByteArrayView sender, QByteArrayView role,
+                            std::optional<QByteArrayView> source, QByteArrayView text)
+{
+    QByteArray json;
+    Json::Writer w(&json);
+    w.beginObject().key("seq").integer(seq).key("ts").integer(ts).key("sender").string(sender);
+    w.key("role").string(role);
+    if (source)
+        w.key("source").string(*source);
+    w.key("text").string(text).endObject();
+    return json;
+}
+
 /// A reader of one message's fields by name, in a single pass over its members.
 template <size_t N>
 void readMembers(Json::Value object, const std::array<QByteArrayView, N>& names, std::array<Json::Value, N>* values)
@@ -310,7 +334,11 @@ struct HostServer::Private final : public ProcessSupervisor::Listener
     explicit Private(HostServer* owner, const HostConfig& c)
         : q(owner)
         , config(c)
-    { }
+    {
+        // "state/../logs" must not need "state" to exist.
+        if (!config.logDirectory.isEmpty())
+            config.logDirectory = QDir::cleanPath(config.logDirectory);
+    }
 
     // Setup
     bool resolveTokens(QString* error);
@@ -373,7 +401,15 @@ struct HostServer::Private final : public ProcessSupervisor::Listener
     void setPartial(Agent& agent, Stream stream, qint64 ts, LogLevel level, QByteArrayView source, QByteArrayView text);
     void releasePartial(const QByteArray& agentId, int stream);
     void coverNewAgent(Agent* agent);
-    void openLogFile(Agent* agent);
+    /// Where a viewer starts in an agent's streams: after its `since` numbers, else
+    /// at the last `history` lines and every forum message held. With replay, the
+    /// cursor also knows where the subscribe's replay of this agent ends.
+    Cursor placeCursor(const Subscription& sub, Agent* agent, bool replay) const;
+    /// Opens the agent's console and forum files and puts their newest items back in memory.
+    void openFiles(Agent* agent);
+    template <typename Store, typename Restore>
+    std::unique_ptr<LogFile> openFile(const Agent& agent, LogFile::Kind kind, qint64 restore, Store& store,
+                                      Restore&& append);
     void addLogGap(Agent& agent, qint64 from, qint64 to, GapReason reason);
     void removeAgent(const QByteArray& id);
 
@@ -427,10 +463,8 @@ HostServer::HostServer(const HostConfig& config, QObject* parent)
     connect(d->metricsTimer, &QTimer::timeout, this, [this] { d->onMetricsTick(); });
     d->fileFlush = new QTimer(this);
     connect(d->fileFlush, &QTimer::timeout, this, [this] {
-        for (auto& entry : d->agents) {
-            if (entry.second->file)
-                entry.second->file->flush();
-        }
+        for (auto& entry : d->agents)
+            entry.second->flushFiles();
     });
 }
 
@@ -578,10 +612,8 @@ void HostServer::stop()
     d->housekeeping->stop();
     d->metricsTimer->stop();
     d->fileFlush->stop();
-    for (auto& entry : d->agents) {
-        if (entry.second->file)
-            entry.second->file->flush();
-    }
+    for (auto& entry : d->agents)
+        entry.second->flushFiles();
     std::vector<const void*> keys;
     for (auto& entry : d->connections)
         keys.push_back(entry.first);
@@ -1485,13 +1517,38 @@ void HostServer::Private::coverNewAgent(Agent* agent)
 {
     for (auto& entry : connections) {
         Connection* v = entry.second.get();
-        if (v->role == Role::Viewer && v->sub.covers(agent->id) && !v->cursors.count(agent->id)) {
-            Cursor cursor;
-            cursor.agent = agent;
-            cursor.freshLog = cursor.freshForum = false;
-            v->cursors.emplace(agent->id, cursor);
-        }
+        if (v->role == Role::Viewer && v->sub.covers(agent->id) && !v->cursors.count(agent->id))
+            v->cursors.emplace(agent->id, placeCursor(v->sub, agent, v->replaying));
     }
+}
+
+Cursor HostServer::Private::placeCursor(const Subscription& sub, Agent* agent, bool replay) const
+{
+    Cursor cursor;
+    cursor.agent = agent;
+    if (replay) {
+        cursor.logTarget = agent->log.lastSeq();
+        cursor.forumTarget = agent->forum.lastSeq();
+    }
+    const auto resume = sub.since.find(agent->id);
+    if (resume != sub.since.end()) {
+        cursor.log = std::min(resume->first, agent->log.lastSeq());
+        cursor.forum = std::min(resume->second, agent->forum.lastSeq());
+        return cursor;
+    }
+    // The last `history` lines that pass the filter; no leading gap.
+    const LogStore& store = agent->log;
+    qsizetype index = store.lineCount();
+    qint64 wanted = sub.history;
+    while (wanted > 0 && index > 0) {
+        const LogLine line = store.lineAt(index - 1);
+        --index;
+        if (sub.accepts(line.level, line.source))
+            --wanted;
+    }
+    cursor.log = index < store.lineCount() && sub.history > 0 ? store.lineAt(index).seq - 1 : store.lastSeq();
+    cursor.forum = agent->forum.size() > 0 ? agent->forum.at(0).seq - 1 : agent->forum.lastSeq();
+    return cursor;
 }
 
 Agent* HostServer::Private::ensureAgent(const QByteArray& id, bool* created)
@@ -1507,7 +1564,7 @@ Agent* HostServer::Private::ensureAgent(const QByteArray& id, bool* created)
     agent->forum.setLimits(config.forumRetentionMessages, config.forumRetentionBytes);
     Agent* raw = agent.get();
     agents.emplace(id, std::move(agent));
-    openLogFile(raw);
+    openFiles(raw);
     return raw;
 }
 
@@ -1838,25 +1895,22 @@ void HostServer::Private::handleForum(Connection* c, Json::Value root, QByteArra
                 continue;
             }
             seq = seqValue.toInteger();
+            const qint64 previous = agent.forum.lastSeq();
             if (!admitNumbered(agent.forum, seq))
                 continue;
+            if (agent.forumFile && seq > previous + 1)
+                agent.forumFile->appendGap(previous + 1, seq - 1, GapReason::AgentDropped);
         }
         QByteArrayView body = text.toUtf8();
         if (redactor.redact(body, &redacted))
             body = redacted;
-        QByteArray json;
-        Json::Writer w(&json);
-        w.beginObject().key("seq").integer(seq).key("ts").integer(readTimestamp(m["ts"], now));
-        w.key("sender");
-        if (m["sender"].isString())
-            w.string(m["sender"].toUtf8());
-        else
-            w.string(agent.name);
-        w.key("role").string(role);
-        if (m["source"].isString())
-            w.key("source").string(m["source"].toUtf8());
-        w.key("text").string(body).endObject();
-        agent.forum.append(seq, json);
+        const qint64 ts = readTimestamp(m["ts"], now);
+        const QByteArray sender = m["sender"].isString() ? m["sender"].toUtf8().toByteArray() : agent.name.toUtf8();
+        const std::optional<QByteArrayView> source =
+            m["source"].isString() ? std::optional(m["source"].toUtf8()) : std::nullopt;
+        agent.forum.append(seq, forumMessageJson(seq, ts, sender, role, source, body));
+        if (agent.forumFile)
+            agent.forumFile->appendMessage(seq, ts, role, sender, source.value_or(QByteArrayView()), body);
     }
     if (rejected > 0) {
         sendError(c, ErrorCode::BadMessage,
@@ -2074,35 +2128,8 @@ void HostServer::Private::handleSubscribe(Connection* c, Json::Value root, QByte
     c->replaying = true;
     for (auto& entry : agents) {
         Agent* agent = entry.second.get();
-        if (!c->sub.covers(agent->id))
-            continue;
-        Cursor cursor;
-        cursor.agent = agent;
-        cursor.logTarget = agent->log.lastSeq();
-        cursor.forumTarget = agent->forum.lastSeq();
-        const auto resume = c->sub.since.find(agent->id);
-        if (resume != c->sub.since.end()) {
-            cursor.log = std::min(resume->first, agent->log.lastSeq());
-            cursor.forum = std::min(resume->second, agent->forum.lastSeq());
-        } else {
-            // The last `history` lines that pass the filter; no leading gap.
-            const LogStore& store = agent->log;
-            qsizetype index = store.lineCount();
-            qint64 wanted = c->sub.history;
-            while (wanted > 0 && index > 0) {
-                const LogLine line = store.lineAt(index - 1);
-                if (!c->sub.accepts(line.level, line.source)) {
-                    --index;
-                    continue;
-                }
-                --index;
-                --wanted;
-            }
-            cursor.log =
-                index < store.lineCount() && c->sub.history > 0 ? store.lineAt(index).seq - 1 : store.lastSeq();
-            cursor.forum = agent->forum.size() > 0 ? agent->forum.at(0).seq - 1 : agent->forum.lastSeq();
-        }
-        c->cursors.emplace(agent->id, cursor);
+        if (c->sub.covers(agent->id))
+            c->cursors.emplace(agent->id, placeCursor(c->sub, agent, true));
     }
     pumpViewer(c);
 }
@@ -2321,42 +2348,63 @@ void HostServer::Private::handleCommand(Connection* c, Json::Value root)
 // ---------------------------------------------------------------------------
 // Log files
 
-void HostServer::Private::openLogFile(Agent* agent)
+void HostServer::Private::openFiles(Agent* agent)
 {
     if (config.logDirectory.isEmpty())
         return;
-    auto file = std::make_unique<LogFile>(QDir(config.logDirectory).filePath(QString::fromLatin1(agent->id) + u".log"),
-                                          config.logFileMaxBytes, config.logFileBackups);
+    // Numbering goes on where each file ends, and the newest items are back in memory.
+    agent->file = openFile(*agent, LogFile::Kind::Console, std::min<qint64>(RestoredLines, config.logRetentionLines),
+                           agent->log, [agent](const StoredLine& line) {
+                               agent->log.append(line.seq, line.ts, line.stream, line.level, line.source, line.text);
+                           });
+    agent->forumFile =
+        openFile(*agent, LogFile::Kind::Forum, std::min<qint64>(config.forumRetentionMessages, LogFile::MaxReadLimit),
+                 agent->forum, [agent](const StoredLine& message) {
+                     const std::optional<QByteArrayView> source =
+                         message.source.isEmpty() ? std::nullopt : std::optional<QByteArrayView>(message.source);
+                     agent->forum.append(
+                         message.seq,
+                         forumMessageJson(message.seq, message.ts, message.sender, message.role, source, message.text));
+                 });
+}
+
+template <typename Store, typename Restore>
+std::unique_ptr<LogFile> HostServer::Private::openFile(const Agent& agent, LogFile::Kind kind, qint64 restore,
+                                                       Store& store, Restore&& append)
+{
+    auto file = std::make_unique<LogFile>(LogFile::pathFor(config.logDirectory, agent.id, kind), config.logFileMaxBytes,
+                                          config.logFileBackups, kind);
+    file->setFileMode(config.logFileMode);
     QString error;
     if (!file->open(&error)) {
-        Q_EMIT q->warning(QStringLiteral("no log file for agent %1: %2").arg(QString::fromLatin1(agent->id), error));
-        return;
+        Q_EMIT q->warning(QStringLiteral("no %1 file for agent %2: %3")
+                              .arg(kind == LogFile::Kind::Console ? QStringLiteral("log") : QStringLiteral("forum"),
+                                   QString::fromLatin1(agent.id), error));
+        return {};
     }
-    // Numbering goes on where the file ends, and the newest lines are back in memory.
     const qint64 last = file->lastSeq();
-    if (last > 0) {
-        std::vector<StoredLine> lines;
-        std::vector<SeqGap> gaps;
-        bool more = false;
-        file->readBefore(0, int(std::min<qint64>(RestoredLines, config.logRetentionLines)), &lines, &gaps, &more,
-                         &error);
-        auto gapReason = [&](qint64 seq) {
-            for (const SeqGap& gap : gaps) {
-                if (gap.from <= seq && seq <= gap.to)
-                    return gap.reason;
-            }
-            return GapReason::Evicted;
-        };
-        LogStore& store = agent->log;
-        for (const StoredLine& line : lines) {
-            if (line.seq > store.lastSeq() + 1)
-                store.addGap(store.lastSeq() + 1, line.seq - 1, gapReason(line.seq - 1));
-            store.append(line.seq, line.ts, line.stream, line.level, line.source, line.text);
+    if (last <= 0)
+        return file;
+    std::vector<StoredLine> items;
+    std::vector<SeqGap> gaps;
+    bool more = false;
+    if (!file->readBefore(0, int(restore), &items, &gaps, &more, &error))
+        Q_EMIT q->warning(QStringLiteral("cannot read back %1: %2").arg(file->path(), error));
+    auto gapReason = [&](qint64 seq) {
+        for (const SeqGap& gap : gaps) {
+            if (gap.from <= seq && seq <= gap.to)
+                return gap.reason;
         }
-        if (last > store.lastSeq())
-            store.addGap(store.lastSeq() + 1, last, gapReason(last));
+        return GapReason::Evicted;
+    };
+    for (const StoredLine& item : items) {
+        if (item.seq > store.lastSeq() + 1)
+            store.addGap(store.lastSeq() + 1, item.seq - 1, gapReason(item.seq - 1));
+        append(item);
     }
-    agent->file = std::move(file);
+    if (last > store.lastSeq())
+        store.addGap(store.lastSeq() + 1, last, gapReason(last));
+    return file;
 }
 
 void HostServer::Private::loadOrCreateHostId()
@@ -2373,7 +2421,7 @@ void HostServer::Private::loadOrCreateHostId()
         }
         file.close();
     }
-    QDir().mkpath(config.logDirectory);
+    LogFile::makeDirectory(config.logDirectory, config.logFileMode);
     if (file.open(QIODevice::WriteOnly | QIODevice::Truncate))
         file.write(hostId + '\n');
 }
@@ -2383,11 +2431,14 @@ void HostServer::Private::handleHistory(Connection* c, Json::Value root, QByteAr
     const Json::Value agentValue = root["agent"];
     const Json::Value beforeValue = root["before"];
     const Json::Value limitValue = root["limit"];
+    const Json::Value kindValue = root["kind"];
     const bool valid = agentValue.isString() && (beforeValue.isUndefined() || beforeValue.isInteger())
-        && (limitValue.isUndefined() || (limitValue.isInteger() && limitValue.toInteger() >= 1));
+        && (limitValue.isUndefined() || (limitValue.isInteger() && limitValue.toInteger() >= 1))
+        && (kindValue.isUndefined() || kindValue.toUtf8() == "log" || kindValue.toUtf8() == "forum");
     if (!valid) {
         sendError(c, ErrorCode::BadMessage,
-                  QStringLiteral("history needs a string \"agent\"; \"before\" and \"limit\" (from 1) are integers"),
+                  QStringLiteral("history needs a string \"agent\"; \"before\" and \"limit\" (from 1) are "
+                                 "integers; \"kind\" is log or forum"),
                   ref);
         return;
     }
@@ -2397,44 +2448,72 @@ void HostServer::Private::handleHistory(Connection* c, Json::Value root, QByteAr
         return;
     }
     Agent& agent = *it->second;
+    const bool forum = kindValue.toUtf8() == "forum";
     const qint64 before = beforeValue.toInteger(0);
     const int limit = int(std::min<qint64>(limitValue.toInteger(1000), MaxHistoryLines));
 
-    std::vector<StoredLine> stored;
+    // Each item as it goes into the reply, oldest first.
+    struct Item
+    {
+        qint64 seq;
+        QByteArray json;
+    };
+    std::vector<Item> items;
     std::vector<SeqGap> gaps;
     bool more = false;
-    std::vector<LogLine> lines;
-    if (agent.file) {
-        agent.file->flush();
+    LogFile* file = forum ? agent.forumFile.get() : agent.file.get();
+    if (file) {
+        std::vector<StoredLine> stored;
         QString error;
-        if (!agent.file->readBefore(before, limit, &stored, &gaps, &more, &error)) {
-            sendError(c, ErrorCode::BadMessage, QStringLiteral("cannot read the log file: %1").arg(error), ref);
+        if (!file->readBefore(before, limit, &stored, &gaps, &more, &error)) {
+            sendError(c, ErrorCode::BadMessage, QStringLiteral("cannot read %1: %2").arg(file->path(), error), ref);
             return;
         }
-        lines.reserve(stored.size());
-        for (const StoredLine& l : stored)
-            lines.push_back({l.seq, l.ts, l.stream, l.level, l.source, l.text});
+        items.reserve(stored.size());
+        for (const StoredLine& l : stored) {
+            QByteArray json;
+            if (forum) {
+                json = forumMessageJson(l.seq, l.ts, l.sender, l.role,
+                                        l.source.isEmpty() ? std::nullopt : std::optional<QByteArrayView>(l.source),
+                                        l.text);
+            } else {
+                appendLineJson(json, {l.seq, l.ts, l.stream, l.level, l.source, l.text});
+            }
+            items.push_back({l.seq, std::move(json)});
+        }
     } else {
-        // Without a log file, history is what memory holds.
-        const LogStore& store = agent.log;
-        const qsizetype end = before > 0 ? store.indexOfSeq(before) : store.lineCount();
-        const qsizetype begin = std::max<qsizetype>(0, end - limit);
-        for (qsizetype i = begin; i < end; ++i)
-            lines.push_back(store.lineAt(i));
-        // Older lines than memory holds cannot be fetched here, so "more" means more in memory.
-        more = begin > 0;
-        const qint64 low = lines.empty() ? 0 : lines.front().seq;
-        const qint64 high = before > 0 ? before : store.lastSeq() + 1;
-        for (const SeqGap* gap = store.gaps().firstEndingAtOrAfter(low); gap && gap->from < high;
-             gap = store.gaps().firstEndingAtOrAfter(gap->to + 1))
-            gaps.push_back(*gap);
+        // Without files, history is what memory holds, so "more" means more in memory.
+        const auto fromMemory = [&](const auto& store, qsizetype count, auto itemAt) {
+            const qsizetype end = before > 0 ? store.indexOfSeq(before) : count;
+            const qsizetype begin = std::max<qsizetype>(0, end - limit);
+            for (qsizetype i = begin; i < end; ++i)
+                items.push_back(itemAt(i));
+            more = begin > 0;
+            const qint64 low = items.empty() ? 0 : items.front().seq;
+            const qint64 high = before > 0 ? before : store.lastSeq() + 1;
+            for (const SeqGap* gap = store.gaps().firstEndingAtOrAfter(low); gap && gap->from < high;
+                 gap = store.gaps().firstEndingAtOrAfter(gap->to + 1))
+                gaps.push_back(*gap);
+        };
+        if (forum) {
+            fromMemory(agent.forum, agent.forum.size(), [&](qsizetype i) {
+                return Item{agent.forum.at(i).seq, agent.forum.at(i).json};
+            });
+        } else {
+            fromMemory(agent.log, agent.log.lineCount(), [&](qsizetype i) {
+                const LogLine line = agent.log.lineAt(i);
+                Item item{line.seq, {}};
+                appendLineJson(item.json, line);
+                return item;
+            });
+        }
     }
-    // Keep the reply within one message: the newest lines win.
-    size_t first = lines.size();
+    // Keep the reply within one message: the newest items win.
+    size_t first = items.size();
     qint64 bytes = 0;
     while (first > 0) {
-        const qint64 cost = lines[first - 1].text.size() + lines[first - 1].source.size() + 128;
-        if (bytes + cost > MaxBytesPerMessage && first < lines.size())
+        const qint64 cost = items[first - 1].json.size() + 16;
+        if (bytes + cost > MaxBytesPerMessage && first < items.size())
             break;
         bytes += cost;
         --first;
@@ -2445,15 +2524,18 @@ void HostServer::Private::handleHistory(Connection* c, Json::Value root, QByteAr
     QByteArray json;
     Json::Writer w(&json);
     w.beginObject().key("type").string("history").key("id").raw(ref.isEmpty() ? QByteArrayView("null") : ref);
-    w.key("agent").string(agent.id).key("lines").raw("[");
-    for (size_t i = first; i < lines.size(); ++i) {
+    w.key("agent").string(agent.id);
+    if (forum)
+        w.key("kind").string("forum");
+    w.key(forum ? "messages" : "lines").raw("[");
+    for (size_t i = first; i < items.size(); ++i) {
         if (i > first)
             json += ',';
-        appendLineJson(json, lines[i]);
+        json += items[i].json;
     }
     json += ']';
     w.key("gaps").beginArray();
-    const qint64 low = first < lines.size() ? lines[first].seq : 0;
+    const qint64 low = first < items.size() ? items[first].seq : 0;
     for (const SeqGap& gap : gaps) {
         if (gap.to < low)
             continue;
@@ -2804,8 +2886,7 @@ void HostServer::Private::removeAgent(const QByteArray& id)
     Json::Writer w(&json);
     w.beginObject().key("type").string("agent").key("event").string("removed");
     w.key("agent").beginObject().key("id").string(id).endObject().endObject();
-    if (agent->file)
-        agent->file->flush();
+    agent->flushFiles();
     agents.erase(it);
     broadcastToViewers(json, false);
 }

@@ -5,6 +5,8 @@
 #include <QDir>
 #include <QFileInfo>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstring>
 #include <iterator>
@@ -225,9 +227,9 @@ struct Record
     qint64 seq = 0; // a line's number, or the first of a gap: the order of records
     qint64 to = 0; // the last number the record stands for
     qint64 ts = 0;
-    Protocol::Stream stream = Protocol::Stream::Stdout;
-    LogLevel level = LogLevel::Unknown;
     Protocol::GapReason reason = Protocol::GapReason::Evicted;
+    QByteArrayView tag; // stdout or stderr in a console file; the role in a forum file
+    QByteArrayView field; // the level in a console file; the sender (escaped) in a forum file
     QByteArrayView source;
     QByteArrayView text;
 };
@@ -292,8 +294,16 @@ LogLevel parseLevel(QByteArrayView name)
     return parseLogLevel(name);
 }
 
+// A record's third field: the stream in a console file, the role in a forum file.
+bool isValidTag(LogFile::Kind kind, QByteArrayView tag)
+{
+    if (kind == LogFile::Kind::Console)
+        return tag == "stdout" || tag == "stderr";
+    return Protocol::isValidForumRole(tag);
+}
+
 // line is one line without its newline.
-bool parseRecord(QByteArrayView line, Record* record)
+bool parseRecord(LogFile::Kind kind, QByteArrayView line, Record* record)
 {
     const char* p = line.data();
     const char* const end = p + line.size();
@@ -321,17 +331,18 @@ bool parseRecord(QByteArrayView line, Record* record)
         }
         return false;
     }
-    if (end - p < 7 || (std::memcmp(p, "stdout\t", 7) != 0 && std::memcmp(p, "stderr\t", 7) != 0))
+    const void* tagEnd = std::memchr(p, '\t', size_t(end - p));
+    if (!tagEnd)
         return false;
-    record->stream = p[3] == 'e' ? Protocol::Stream::Stderr : Protocol::Stream::Stdout;
-    p += 7;
-    const char* levelEnd = p;
-    while (levelEnd < end && *levelEnd != '\t')
-        ++levelEnd;
-    if (levelEnd == end)
+    record->tag = QByteArrayView(p, static_cast<const char*>(tagEnd) - p);
+    if (!isValidTag(kind, record->tag))
         return false;
-    record->level = parseLevel(QByteArrayView(p, levelEnd - p));
-    p = levelEnd + 1;
+    p = static_cast<const char*>(tagEnd) + 1;
+    const void* fieldEnd = std::memchr(p, '\t', size_t(end - p));
+    if (!fieldEnd)
+        return false;
+    record->field = QByteArrayView(p, static_cast<const char*>(fieldEnd) - p);
+    p = static_cast<const char*>(fieldEnd) + 1;
     const void* sourceEnd = std::memchr(p, '\t', size_t(end - p));
     if (!sourceEnd)
         return false;
@@ -354,8 +365,9 @@ QString describeError(const QFile& file)
 class FileReader
 {
 public:
-    explicit FileReader(const QString& path)
+    FileReader(const QString& path, LogFile::Kind kind)
         : m_file(path)
+        , m_kind(kind)
     { }
 
     /// False when the file cannot be opened; *missing tells whether it does not exist.
@@ -467,7 +479,7 @@ public:
     {
         bool found = false;
         backward(m_size, 4096, [&](qint64 at, QByteArrayView line) {
-            found = parseRecord(line, record);
+            found = parseRecord(m_kind, line, record);
             *start = at;
             return found;
         });
@@ -488,7 +500,7 @@ public:
         // The file may lie wholly above bound, as newer files do for older requests.
         qint64 first = -1;
         const bool gotFirst = forward(0, hi, 4096, [&](qint64 at, QByteArrayView line) {
-            if (!parseRecord(line, &record))
+            if (!parseRecord(m_kind, line, &record))
                 return false;
             first = at;
             return true;
@@ -503,7 +515,7 @@ public:
             const qint64 mid = lo + (hi - lo) / 2;
             qint64 found = -1;
             const bool ok = forward(mid, hi, 4096, [&](qint64 at, QByteArrayView line) {
-                if (!parseRecord(line, &record))
+                if (!parseRecord(m_kind, line, &record))
                     return false;
                 found = at;
                 return true;
@@ -517,7 +529,7 @@ public:
         }
         qint64 result = lo;
         const bool ok = forward(lo, hi, SearchWindow + 1024, [&](qint64 at, QByteArrayView line) {
-            if (parseRecord(line, &record) && record.seq >= bound) {
+            if (parseRecord(m_kind, line, &record) && record.seq >= bound) {
                 result = at;
                 return true;
             }
@@ -559,6 +571,7 @@ private:
     }
 
     QFile m_file;
+    LogFile::Kind m_kind;
     qint64 m_size = 0;
     QByteArray m_buffer;
     std::vector<qsizetype> m_starts;
@@ -569,8 +582,9 @@ private:
 class Collector
 {
 public:
-    Collector(qint64 bound, int limit, std::vector<StoredLine>* lines, std::vector<SeqGap>* gaps)
-        : m_bound(bound)
+    Collector(LogFile::Kind kind, qint64 bound, int limit, std::vector<StoredLine>* lines, std::vector<SeqGap>* gaps)
+        : m_kind(kind)
+        , m_bound(bound)
         , m_limit(size_t(limit))
         , m_lines(lines)
         , m_gaps(gaps)
@@ -582,7 +596,7 @@ public:
     bool add(QByteArrayView line)
     {
         Record r;
-        if (!parseRecord(line, &r) || r.seq >= m_bound)
+        if (!parseRecord(m_kind, line, &r) || r.seq >= m_bound)
             return false;
         if (r.gap) {
             const qint64 to = std::min(r.to, m_bound - 1);
@@ -591,6 +605,14 @@ public:
             else
                 m_gaps->push_back({r.seq, to, r.reason});
             return false;
+        }
+        StoredLine stored;
+        if (m_kind == LogFile::Kind::Console) {
+            stored.stream = r.tag == "stderr" ? Protocol::Stream::Stderr : Protocol::Stream::Stdout;
+            stored.level = parseLevel(r.field);
+        } else {
+            stored.role = r.tag.toByteArray();
+            stored.sender = unescape(r.field);
         }
         if (m_lines->size() == m_limit || m_bytes >= LogFile::MaxReadBytes) {
             m_more = true;
@@ -601,8 +623,12 @@ public:
             m_rawSource = r.source.toByteArray();
             m_source = unescape(r.source);
         }
-        m_lines->push_back({r.seq, r.ts, r.stream, r.level, m_source, unescape(r.text)});
-        m_bytes += m_lines->back().text.size();
+        stored.seq = r.seq;
+        stored.ts = r.ts;
+        stored.source = m_source;
+        stored.text = unescape(r.text);
+        m_bytes += stored.text.size();
+        m_lines->push_back(std::move(stored));
         return false;
     }
 
@@ -620,6 +646,7 @@ public:
     }
 
 private:
+    LogFile::Kind m_kind;
     qint64 m_bound;
     size_t m_limit;
     std::vector<StoredLine>* m_lines;
@@ -632,11 +659,13 @@ private:
 
 } // namespace
 
-LogFile::LogFile(const QString& path, qint64 maxBytes, int backups)
-    : m_path(path)
+LogFile::LogFile(const QString& path, qint64 maxBytes, int backups, Kind kind)
+    : m_kind(kind)
+    // Cleaned as the folders are made: "state/../logs" must not need "state" to exist.
+    , m_path(QDir::cleanPath(path))
     , m_maxBytes(std::max<qint64>(1, maxBytes))
     , m_backups(std::max(0, backups))
-    , m_file(path)
+    , m_file(m_path)
     , m_timePrefix()
     , m_seqText()
 {
@@ -648,11 +677,12 @@ LogFile::~LogFile()
     flush();
 }
 
-QString LogFile::pathFor(const QString& dir, QByteArrayView agentId)
+QString LogFile::pathFor(const QString& dir, QByteArrayView agentId, Kind kind)
 {
     if (!Protocol::isValidAgentId(agentId))
         return {};
-    return QDir(dir).filePath(QString::fromLatin1(agentId) + QStringLiteral(".log"));
+    return QDir(dir).filePath(QString::fromLatin1(agentId)
+                              + (kind == Kind::Console ? QStringLiteral(".log") : QStringLiteral(".forum")));
 }
 
 QString LogFile::filePath(int index) const
@@ -669,7 +699,7 @@ bool LogFile::open(QString* error)
     m_error.clear();
     const bool ok = openCurrent(false);
     for (int i = 0; i <= m_backups; ++i) {
-        FileReader reader(filePath(i));
+        FileReader reader(filePath(i), m_kind);
         bool missing = false;
         Record newest;
         qint64 start = 0;
@@ -686,24 +716,42 @@ bool LogFile::open(QString* error)
     return ok;
 }
 
+bool LogFile::makeDirectory(const QString& dir, int fileMode)
+{
+    const QFileInfo info(QDir::cleanPath(dir));
+    if (info.isDir())
+        return true;
+    const QString parent = info.absolutePath();
+    if (parent != info.absoluteFilePath() && !makeDirectory(parent, fileMode))
+        return false;
+    const mode_t mode = mode_t(fileMode | ((fileMode & 0444) >> 2) | 0700);
+    return ::mkdir(QFile::encodeName(info.absoluteFilePath()).constData(), mode) == 0 || QFileInfo(dir).isDir();
+}
+
 bool LogFile::openCurrent(bool truncate)
 {
     m_file.close();
     const QString dir = QFileInfo(m_path).absolutePath();
-    if (!QDir().mkpath(dir)) {
+    if (!makeDirectory(dir, m_fileMode)) {
         fail(QStringLiteral("Cannot create the directory %1").arg(QDir::toNativeSeparators(dir)));
         return false;
     }
     const QIODevice::OpenMode mode =
         QIODevice::WriteOnly | QIODevice::Unbuffered | (truncate ? QIODevice::Truncate : QIODevice::Append);
-    if (!m_file.open(mode)) {
+    const int owner = (m_fileMode >> 6) & 7;
+    const auto permissions =
+        QFile::Permissions::fromInt(owner << 12 | owner << 8 | ((m_fileMode >> 3) & 7) << 4 | (m_fileMode & 7));
+    if (!m_file.open(mode, permissions)) {
         fail(describeError(m_file));
         return false;
     }
+    // A file from before keeps what it holds private as well.
+    if (m_file.permissions() != permissions)
+        m_file.setPermissions(permissions);
     // Appending after a torn record would join the next one to it.
     qint64 size = m_file.size();
     if (size > 0) {
-        FileReader reader(m_path);
+        FileReader reader(m_path, m_kind);
         bool missing = false;
         const qint64 complete = reader.open(&missing) ? reader.completeSize() : size;
         if (complete < size && !m_file.resize(complete)) {
@@ -866,6 +914,7 @@ char* LogFile::writeTime(char* out, qint64 ts)
 void LogFile::appendLine(qint64 seq, qint64 ts, Protocol::Stream stream, LogLevel level, QByteArrayView source,
                          QByteArrayView text)
 {
+    Q_ASSERT(m_kind == Kind::Console);
     if (!m_opened || seq <= m_lastSeq)
         return;
     m_lastSeq = seq;
@@ -879,6 +928,31 @@ void LogFile::appendLine(qint64 seq, qint64 ts, Protocol::Stream stream, LogLeve
     const LevelField& levelField = LevelFields[size_t(level) < std::size(LevelFields) ? size_t(level) : 0];
     std::memcpy(out, levelField.text, sizeof levelField.text);
     out += levelField.size;
+    out = writeEscaped(out, source);
+    *out++ = '\t';
+    out = writeEscaped(out, text);
+    *out++ = '\n';
+    commit(start, out);
+}
+
+void LogFile::appendMessage(qint64 seq, qint64 ts, QByteArrayView role, QByteArrayView sender, QByteArrayView source,
+                            QByteArrayView text)
+{
+    Q_ASSERT(m_kind == Kind::Forum && Protocol::isValidForumRole(role));
+    if (!m_opened || seq <= m_lastSeq)
+        return;
+    m_lastSeq = seq;
+    m_lastTs = ts;
+    char* const start = reserve(FixedRecordSize + 2 * (sender.size() + source.size() + text.size()));
+    char* out = writeSeq(start, seq);
+    *out++ = '\t';
+    out = writeTime(out, ts);
+    *out++ = '\t';
+    std::memcpy(out, role.data(), size_t(role.size()));
+    out += role.size();
+    *out++ = '\t';
+    out = writeEscaped(out, sender);
+    *out++ = '\t';
     out = writeEscaped(out, source);
     *out++ = '\t';
     out = writeEscaped(out, text);
@@ -917,9 +991,9 @@ bool LogFile::readBefore(qint64 before, int limit, std::vector<StoredLine>* line
     gaps->clear();
     *more = false;
     const qint64 bound = before > 0 ? before : std::numeric_limits<qint64>::max();
-    Collector collector(bound, std::clamp(limit, 0, MaxReadLimit), lines, gaps);
+    Collector collector(m_kind, bound, std::clamp(limit, 0, MaxReadLimit), lines, gaps);
     for (int i = 0; i <= m_backups && !collector.done(); ++i) {
-        FileReader reader(filePath(i));
+        FileReader reader(filePath(i), m_kind);
         bool missing = false;
         bool ok = reader.open(&missing);
         if (!ok && missing)

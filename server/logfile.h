@@ -13,27 +13,31 @@
 #include <memory>
 #include <vector>
 
-/// One console line read back from a LogFile.
+/// One console line, or one forum message, read back from a LogFile.
 struct StoredLine
 {
     qint64 seq = 0;
     qint64 ts = 0;
-    Protocol::Stream stream = Protocol::Stream::Stdout;
-    LogLevel level = LogLevel::Unknown;
+    Protocol::Stream stream = Protocol::Stream::Stdout; // console lines
+    LogLevel level = LogLevel::Unknown; // console lines
+    QByteArray role; // forum messages: agent, host, system or user
+    QByteArray sender; // forum messages
     QByteArray source;
     QByteArray text;
 };
 
 /*
- * The console lines of one agent on disk: `<dir>/<agent-id>.log`, rotated by
- * size into `.1` (newest) ... `.<backups>` (oldest) as logrotate and Supervisor do.
+ * The console lines of one agent on disk, `<dir>/<agent-id>.log`, or its forum
+ * messages, `<dir>/<agent-id>.forum`; rotated by size into `.1` (newest) ...
+ * `.<backups>` (oldest) as logrotate and Supervisor do.
  *
  * One record per line, fields separated by tabs, so that `tail -F` and grep work:
  *
- *   <seq>\t<2026-11-22T08:52:40.123Z>\t<stdout|stderr>\t<LEVEL or ->\t<source>\t<text>\n
+ *   <seq>\t<2026-11-22T08:52:40.123Z>\t<stdout|stderr>\t<LEVEL or ->\t<source>\t<text>\n   (console)
+ *   <seq>\t<2026-11-22T08:52:40.123Z>\t<agent|host|system|user>\t<sender>\t<source>\t<text>\n   (forum)
  *   <from>-<to>\t<time recorded>\tgap\t<reason>\n
  *
- * Source and text escape `\` `\n` `\r` `\t` as `\\` `\n` `\r` `\t`; every other byte
+ * Sender, source and text escape `\` `\n` `\r` `\t` as `\\` `\n` `\r` `\t`; every other byte
  * is written as it is. Readers skip lines that do not parse, and a last line without
  * its newline (a crash mid-write).
  *
@@ -52,13 +56,23 @@ public:
     static constexpr int MaxReadLimit = 10000;
     static constexpr qint64 MaxReadBytes = 64ll * 1024 * 1024;
 
-    explicit LogFile(const QString& path, qint64 maxBytes = DefaultMaxBytes, int backups = DefaultBackups);
+    enum class Kind : quint8 { Console, Forum };
+
+    explicit LogFile(const QString& path, qint64 maxBytes = DefaultMaxBytes, int backups = DefaultBackups,
+                     Kind kind = Kind::Console);
     /// Flushes.
     ~LogFile();
     Q_DISABLE_COPY_MOVE(LogFile)
 
-    /// `<dir>/<agentId>.log`, or an empty string when agentId is not a valid agent id.
-    static QString pathFor(const QString& dir, QByteArrayView agentId);
+    /// `<dir>/<agentId>.log` (or `.forum`), or an empty string when agentId is not a valid agent id.
+    static QString pathFor(const QString& dir, QByteArrayView agentId, Kind kind = Kind::Console);
+    Kind kind() const { return m_kind; }
+
+    /// Permissions of the files (default 0600: the output of bots is private); folders
+    /// that open() creates get them with x where r is. Set before open().
+    void setFileMode(int mode) { m_fileMode = mode; }
+    /// Creates dir and its missing parents with the folder permissions for fileMode.
+    static bool makeDirectory(const QString& dir, int fileMode);
 
     QString path() const { return m_path; }
     /// The path of backup `index` (1 is the newest); index 0 is the current file.
@@ -79,6 +93,9 @@ public:
     /// lines before open(). Times are written with a 4-digit year, clamped to 0000..9999.
     void appendLine(qint64 seq, qint64 ts, Protocol::Stream stream, LogLevel level, QByteArrayView source,
                     QByteArrayView text);
+    /// Appends a forum message (a Forum file's record); role is agent, host, system or user.
+    void appendMessage(qint64 seq, qint64 ts, QByteArrayView role, QByteArrayView sender, QByteArrayView source,
+                       QByteArrayView text);
     /// Records that [from, to] have no lines; the part not above lastSeq() is left out.
     void appendGap(qint64 from, qint64 to, Protocol::GapReason reason);
     /// Writes the buffered records to the file.
@@ -109,6 +126,8 @@ private:
     void setTimePrefix(qint64 second);
     char* writeTime(char* out, qint64 ts);
 
+    Kind m_kind;
+    int m_fileMode = 0600;
     QString m_path;
     qint64 m_maxBytes;
     int m_backups;

@@ -52,6 +52,11 @@ bool isValidStatusState(QByteArrayView state)
     return false;
 }
 
+bool isValidForumRole(QByteArrayView role)
+{
+    return role == "agent" || role == "host" || role == "system" || role == "user";
+}
+
 namespace {
 
 // Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).

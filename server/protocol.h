@@ -54,6 +54,9 @@ bool isValidAgentId(QByteArrayView id);
 /// True for the status states of the protocol (starting, running, idle, ...).
 bool isValidStatusState(QByteArrayView state);
 
+/// True for the roles of a forum message: agent, host, system, user.
+bool isValidForumRole(QByteArrayView role);
+
 /// Reads a `ts` field: integer milliseconds since the epoch, or an ISO-8601 string
 /// (no offset means UTC, sub-millisecond digits truncated). Returns fallback when
 /// the value is missing or unreadable.

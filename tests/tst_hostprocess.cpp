@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/processmetrics.h"
 
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -206,6 +207,7 @@ private Q_SLOTS:
     void configFile();
     void commandLineOverridesConfig();
     void generatedToken();
+    void logFilesArePrivate();
     void listenAddress();
     void badListenAddress();
     void launchedAgentsStopWithTheHost();
@@ -545,6 +547,52 @@ void TestHostProcess::commandLineOverridesConfig()
     if (QTest::currentTestFailed())
         return;
     expectUnauthorized(host.url, Client::viewerHello(QStringLiteral("from-config")));
+}
+
+void TestHostProcess::logFilesArePrivate()
+{
+    // Every bot's output lands in the log folder: only its owner reads it, also a
+    // file an older version left readable by everyone.
+    const QString logs = QDir::cleanPath(m_configHome + QStringLiteral("/../xdg-state/agentdeck/logs"));
+    QVERIFY(!QFileInfo::exists(logs));
+    {
+        // The folders the host creates are owner-only.
+        HostProcess host(m_configHome);
+        host.start({QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--token"), QStringLiteral("T")});
+        QString error;
+        QVERIFY2(host.waitListening(&error), qPrintable(error));
+        Client agent;
+        agent.hello(host.url, Client::agentHello(QStringLiteral("T"), QStringLiteral("talker")));
+        QTRY_COMPARE_WITH_TIMEOUT(agent.typeAt(0), QStringLiteral("welcome"), Timeout);
+        agent.send(
+            {{QStringLiteral("type"), QStringLiteral("log")},
+             {QStringLiteral("lines"), QJsonArray{QJsonObject{{QStringLiteral("text"), QStringLiteral("hi")}}}}});
+        agent.send({{QStringLiteral("type"), QStringLiteral("forum")},
+                    {QStringLiteral("messages"),
+                     QJsonArray{QJsonObject{{QStringLiteral("text"), QStringLiteral("hello all")}}}}});
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(logs + QStringLiteral("/talker.forum")).size() > 0, Timeout);
+        QCOMPARE(::kill(pid_t(host.process.processId()), SIGTERM), 0);
+        QVERIFY(host.waitFinished());
+    }
+    QCOMPARE(modeOf(QDir::cleanPath(logs + QStringLiteral("/.."))), 0700);
+    QCOMPARE(modeOf(logs), 0700);
+    QCOMPARE(modeOf(logs + QStringLiteral("/talker.log")), 0600);
+    QCOMPARE(modeOf(logs + QStringLiteral("/talker.forum")), 0600);
+
+    // An existing file readable by all is made private; a configured mode is kept.
+    QVERIFY(QFile::setPermissions(logs + QStringLiteral("/talker.log"),
+                                  QFile::ReadOwner | QFile::WriteOwner | QFile::ReadGroup | QFile::ReadOther));
+    const QString config = writeFile(QStringLiteral("host.json"), R"({"logs": {"file_mode": "0640"}})");
+    HostProcess host(m_configHome);
+    host.start({QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--token"), QStringLiteral("T"),
+                QStringLiteral("--config"), config});
+    QString error;
+    QVERIFY2(host.waitListening(&error), qPrintable(error));
+    Client agent;
+    agent.hello(host.url, Client::agentHello(QStringLiteral("T"), QStringLiteral("talker")));
+    QTRY_COMPARE_WITH_TIMEOUT(agent.typeAt(0), QStringLiteral("welcome"), Timeout);
+    QTRY_COMPARE_WITH_TIMEOUT(modeOf(logs + QStringLiteral("/talker.log")), 0640, Timeout);
+    QCOMPARE(modeOf(logs + QStringLiteral("/talker.forum")), 0640);
 }
 
 void TestHostProcess::generatedToken()

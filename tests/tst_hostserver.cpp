@@ -129,6 +129,7 @@ private Q_SLOTS:
     void unsubscribeStopsEvents();
     void partialLinesThrottledAndReplaced();
     void forumMessages();
+    void forumKeptOnDiskAcrossRestarts();
     void metricsStatusAndHostMetrics();
     void askAnswerFlow();
     void commandRoundTrip();
@@ -950,6 +951,119 @@ void TestHostServer::forumMessages()
     QCOMPARE(second.value(QStringLiteral("seq")).toInt(), 2);
     QCOMPARE(str(second, "sender"), QStringLiteral("Forum Engine"));
     QCOMPARE(str(second, "role"), QStringLiteral("host"));
+}
+
+void TestHostServer::forumKeptOnDiskAcrossRestarts()
+{
+    QTemporaryDir dir;
+    HostConfig config;
+    config.logDirectory = dir.path();
+    config.forumRetentionMessages = 20;
+    const auto post = [](TestClient& client, const QJsonObject& message) {
+        client.sendJson(
+            {{QStringLiteral("type"), QStringLiteral("forum")}, {QStringLiteral("messages"), QJsonArray{message}}});
+    };
+    QByteArray hostId;
+    {
+        auto host = startHost(config);
+        hostId = host->hostId();
+        auto a = agent(*host, QStringLiteral("talker"), {{QStringLiteral("name"), QStringLiteral("Talker")}});
+        auto v = viewer(*host);
+        for (int i = 1; i <= 30; ++i)
+            post(*a, {{QStringLiteral("text"), QStringLiteral("message %1\twith\ttabs\nand a second line").arg(i)}});
+        // Numbered by the agent from here, with a jump: 31..34 dropped by the agent.
+        post(*a,
+             {{QStringLiteral("seq"), 35},
+              {QStringLiteral("text"), QStringLiteral("after the jump")},
+              {QStringLiteral("sender"), QStringLiteral("Host\\Moderator")},
+              {QStringLiteral("role"), QStringLiteral("host")},
+              {QStringLiteral("source"), QStringLiteral("FORUM")},
+              {QStringLiteral("ts"), qint64(1763773200200)}});
+        // (A first gap may say the viewer fell behind the 20 messages held.)
+        QJsonObject gap = v->next(QStringLiteral("gap"));
+        if (str(gap, "reason") != QLatin1String("agent_dropped"))
+            gap = v->next(QStringLiteral("gap"));
+        QCOMPARE(str(gap, "kind"), QStringLiteral("forum"));
+        QCOMPARE(str(gap, "reason"), QStringLiteral("agent_dropped"));
+        QCOMPARE(gap.value(QStringLiteral("from")).toInt(), 31);
+        QCOMPARE(gap.value(QStringLiteral("to")).toInt(), 34);
+        QVERIFY(QTest::qWaitFor([&] {
+            for (const QJsonObject& m : v->pending()) {
+                for (const QJsonValue message : m.value(QStringLiteral("messages")).toArray()) {
+                    if (message.toObject().value(QStringLiteral("seq")).toInt() == 35)
+                        return true;
+                }
+            }
+            return false;
+        }));
+        host->stop();
+    }
+    QVERIFY(QFile::exists(dir.filePath(QStringLiteral("talker.forum"))));
+
+    // A new host on the same folder: same id, numbering goes on, the newest 20 are back.
+    auto host = startHost(config);
+    QCOMPARE(host->hostId(), hostId);
+    auto a = connectClient(*host);
+    const QJsonObject welcome = a->helloAgent(Token, QStringLiteral("talker"));
+    QCOMPARE(welcome.value(QStringLiteral("resume_from")).toObject().value(QStringLiteral("forum")).toInt(), 35);
+    post(*a, {{QStringLiteral("text"), QStringLiteral("after the restart")}});
+
+    QList<QJsonObject> replay;
+    auto v = viewer(*host, &replay);
+    QList<QJsonObject> messages;
+    for (const QJsonObject& m : std::as_const(replay)) {
+        for (const QJsonValue message : m.value(QStringLiteral("messages")).toArray())
+            messages.append(message.toObject());
+    }
+    if (messages.isEmpty() || messages.last().value(QStringLiteral("seq")).toInt() != 36) {
+        const QJsonObject live = v->next(QStringLiteral("forum"));
+        for (const QJsonValue message : live.value(QStringLiteral("messages")).toArray())
+            messages.append(message.toObject());
+    }
+    QCOMPARE(messages.size(), 20); // 13..30, 35, 36: the 20 held (31..34 are a gap)
+    QCOMPARE(messages.first().value(QStringLiteral("seq")).toInt(), 13);
+    QCOMPARE(str(messages.first(), "text"), QStringLiteral("message 13\twith\ttabs\nand a second line"));
+    QCOMPARE(str(messages.first(), "sender"), QStringLiteral("Talker")); // its name when it posted
+    QCOMPARE(str(messages.first(), "role"), QStringLiteral("agent"));
+    const QJsonObject jumped = messages.at(18);
+    QCOMPARE(jumped.value(QStringLiteral("seq")).toInt(), 35);
+    QCOMPARE(str(jumped, "sender"), QStringLiteral("Host\\Moderator"));
+    QCOMPARE(str(jumped, "role"), QStringLiteral("host"));
+    QCOMPARE(str(jumped, "source"), QStringLiteral("FORUM"));
+    QCOMPARE(jumped.value(QStringLiteral("ts")).toInteger(), 1763773200200);
+    QCOMPARE(messages.last().value(QStringLiteral("seq")).toInt(), 36);
+
+    // Older messages come from the file with `history`, gaps included.
+    v->sendJson({{QStringLiteral("type"), QStringLiteral("history")},
+                 {QStringLiteral("id"), QStringLiteral("f1")},
+                 {QStringLiteral("agent"), QStringLiteral("talker")},
+                 {QStringLiteral("kind"), QStringLiteral("forum")},
+                 {QStringLiteral("before"), 36},
+                 {QStringLiteral("limit"), 10}});
+    const QJsonObject history = v->next(QStringLiteral("history"));
+    QCOMPARE(str(history, "id"), QStringLiteral("f1"));
+    QCOMPARE(str(history, "kind"), QStringLiteral("forum"));
+    const QJsonArray older = history.value(QStringLiteral("messages")).toArray();
+    QCOMPARE(older.size(), 10);
+    QCOMPARE(older.first().toObject().value(QStringLiteral("seq")).toInt(), 22);
+    QCOMPARE(older.last().toObject().value(QStringLiteral("seq")).toInt(), 35);
+    const QJsonArray gaps = history.value(QStringLiteral("gaps")).toArray();
+    QCOMPARE(gaps.size(), 1);
+    QCOMPARE(gaps.first().toObject().value(QStringLiteral("from")).toInt(), 31);
+    QCOMPARE(gaps.first().toObject().value(QStringLiteral("to")).toInt(), 34);
+    QCOMPARE(str(gaps.first().toObject(), "reason"), QStringLiteral("agent_dropped"));
+    QVERIFY(history.value(QStringLiteral("more")).toBool());
+    v->sendJson({{QStringLiteral("type"), QStringLiteral("history")},
+                 {QStringLiteral("agent"), QStringLiteral("talker")},
+                 {QStringLiteral("kind"), QStringLiteral("forum")},
+                 {QStringLiteral("before"), 22}});
+    const QJsonObject first = v->next(QStringLiteral("history"));
+    QCOMPARE(first.value(QStringLiteral("messages")).toArray().size(), 21);
+    QVERIFY(!first.value(QStringLiteral("more")).toBool());
+    v->sendJson({{QStringLiteral("type"), QStringLiteral("history")},
+                 {QStringLiteral("agent"), QStringLiteral("talker")},
+                 {QStringLiteral("kind"), QStringLiteral("chat")}});
+    QCOMPARE(str(v->next(QStringLiteral("error")), "code"), QStringLiteral("bad_message"));
 }
 
 void TestHostServer::metricsStatusAndHostMetrics()

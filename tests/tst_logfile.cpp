@@ -182,6 +182,7 @@ private Q_SLOTS:
     void escapesAtEveryPosition();
     void timestampsAcrossBoundaries();
     void gapsRoundTrip();
+    void forumMessagesRoundTrip();
     void ignoresNumbersNotAboveLast();
     void rotation();
     void backupsZeroTruncates();
@@ -201,6 +202,52 @@ private Q_SLOTS:
 private:
     QTemporaryDir m_dir;
 };
+
+void TestLogFile::forumMessagesRoundTrip()
+{
+    QCOMPARE(LogFile::pathFor(QStringLiteral("/x"), "query", LogFile::Kind::Forum), QStringLiteral("/x/query.forum"));
+    const QString path = m_dir.filePath(QStringLiteral("forum/query.forum"));
+    const qint64 ts = isoTime("2026-11-22T08:52:40.123Z");
+    {
+        LogFile forum(path, 1500, 3, LogFile::Kind::Forum);
+        QVERIFY(forum.open());
+        forum.appendMessage(1, ts, "agent", "Query Engine", "QUERY", "## Summary\n\tfirst round\\done");
+        forum.appendMessage(2, ts + 1, "host", "Forum\tHost", {}, "");
+        forum.appendGap(3, 5, Protocol::GapReason::AgentDropped);
+        for (qint64 seq = 6; seq <= 40; ++seq)
+            forum.appendMessage(seq, ts + seq, "system", "sys", {}, QByteArray("message " + QByteArray::number(seq)));
+    }
+    // Readable as it is, and rotated into backups like a console file.
+    QVERIFY(QFile::exists(path + QStringLiteral(".1")));
+    LogFile forum(path, 1500, 3, LogFile::Kind::Forum);
+    QVERIFY(forum.open());
+    QCOMPARE(forum.lastSeq(), 40);
+    const ReadResult newest = readBefore(forum, 0, 3);
+    QCOMPARE(seqsOf(newest.lines), QList<qint64>({38, 39, 40}));
+    QCOMPARE(newest.lines.back().role, QByteArray("system"));
+    QCOMPARE(newest.lines.back().text, QByteArray("message 40"));
+    QVERIFY(newest.more);
+    QVERIFY(!QFile::exists(path + QStringLiteral(".2")));
+    const ReadResult all = readBefore(forum, 7, 100);
+    QCOMPARE(seqsOf(all.lines), QList<qint64>({1, 2, 6}));
+    const StoredLine& first = all.lines[0];
+    QCOMPARE(first.role, QByteArray("agent"));
+    QCOMPARE(first.sender, QByteArray("Query Engine"));
+    QCOMPARE(first.source, QByteArray("QUERY"));
+    QCOMPARE(first.text, QByteArray("## Summary\n\tfirst round\\done"));
+    QCOMPARE(first.ts, ts);
+    QCOMPARE(all.lines[1].role, QByteArray("host"));
+    QCOMPARE(all.lines[1].sender, QByteArray("Forum\tHost"));
+    QCOMPARE(all.lines[1].text, QByteArray());
+    QCOMPARE(all.gaps.size(), size_t(1));
+    QCOMPARE(all.gaps[0].from, 3);
+    QCOMPARE(all.gaps[0].to, 5);
+    QCOMPARE(all.gaps[0].reason, Protocol::GapReason::AgentDropped);
+    // Read as a console file, a forum file holds no lines (only its gap records parse).
+    LogFile console(path, 1500, 3, LogFile::Kind::Console);
+    QVERIFY(console.open());
+    QVERIFY(readBefore(console, 0, 100).lines.empty());
+}
 
 void TestLogFile::pathFor()
 {
