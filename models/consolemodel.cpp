@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "models/consolemodel.h"
 
+#include "models/gapreason.h"
+
 #include <QDateTime>
 #include <algorithm>
 #include <cstring>
@@ -15,21 +17,6 @@ namespace {
 constexpr quint32 BlockBytes = 512 * 1024;
 /// New rows and evictions are shown at most this often.
 constexpr int FlushIntervalMs = 30;
-
-QString humanReason(const QString& reason)
-{
-    if (reason == QLatin1String("evicted"))
-        return ConsoleModel::tr("evicted from the host's memory");
-    if (reason == QLatin1String("slow_consumer"))
-        return ConsoleModel::tr("this console fell behind");
-    if (reason == QLatin1String("rate_limited"))
-        return ConsoleModel::tr("rate limited by the host");
-    if (reason == QLatin1String("agent_dropped"))
-        return ConsoleModel::tr("dropped by the agent");
-    if (reason == QLatin1String(Link::GapReasonName::Missing))
-        return ConsoleModel::tr("missing from the host's numbering");
-    return reason;
-}
 
 } // namespace
 
@@ -69,8 +56,8 @@ void ConsoleModel::setMaxBytes(qint64 bytes)
 QString ConsoleModel::gapText(qint64 from, qint64 to, const QString& reason)
 {
     const qint64 count = to - from + 1;
-    return count == 1 ? tr("1 line not received: %1").arg(humanReason(reason))
-                      : tr("%1 lines not received: %2").arg(count).arg(humanReason(reason));
+    return count == 1 ? tr("1 line not received: %1").arg(describeGapReason(reason))
+                      : tr("%1 lines not received: %2").arg(count).arg(describeGapReason(reason));
 }
 
 quint16 ConsoleModel::intern(QStringList& table, QHash<QString, quint16>& index, const QString& value)
@@ -144,6 +131,8 @@ void ConsoleModel::appendLines(const QList<Link::ConsoleLine>& lines)
         if (line.seq > 0 && line.seq <= last)
             continue;
         last = std::max(last, line.seq);
+        if (Q_UNLIKELY(!m_resendable.isEmpty()) && isResend(0, line.seq, line.text))
+            continue;
         if (!m_partial[stream].isEmpty()) {
             m_partial[stream].clear();
             Q_EMIT partialChanged(line.stream);
@@ -172,6 +161,8 @@ void ConsoleModel::appendLines(const QString& agent, const QList<Link::ConsoleLi
         if (line.partial || (line.seq > 0 && line.seq <= last))
             continue;
         last = std::max(last, line.seq);
+        if (Q_UNLIKELY(!m_resendable.isEmpty()) && isResend(agentId, line.seq, line.text))
+            continue;
         Pending pending;
         pending.record.seq = line.seq;
         pending.record.ts = line.ts;
@@ -202,6 +193,70 @@ void ConsoleModel::appendGap(qint64 from, qint64 to, const QString& reason)
     scheduleFlush();
 }
 
+void ConsoleModel::renumber(qint64 previous, qint64 hostLast, const QString& agent)
+{
+    const quint16 agentId = m_merged ? intern(m_agents, m_agentIndex, agent) : 0;
+    Resendable& resendable = m_resendable[agentId];
+    resendable.until = std::max(resendable.until, previous);
+    const auto remember = [&](const Record& r, QByteArrayView text) {
+        if (r.kind != Kind::Line || r.agent != agentId || r.seq <= 0)
+            return true;
+        if (r.seq <= hostLast)
+            return false; // older lines are what the host still has
+        if (r.seq <= previous)
+            resendable.textHashes.insert(r.seq, qHash(text));
+        return true;
+    };
+    bool more = true;
+    for (auto it = m_mergeQueue.rbegin(); more && it != m_mergeQueue.rend(); ++it)
+        more = remember(it->record, it->text);
+    for (qint64 absolute = m_firstIndex + m_storedCount - 1; more && absolute >= m_firstIndex; --absolute) {
+        const Block* block = nullptr;
+        const Record* r = locate(absolute, &block);
+        more = remember(*r, block->text(*r));
+    }
+    if (resendable.textHashes.isEmpty())
+        m_resendable.remove(agentId);
+    m_lastSeq[agentId] = std::min(m_lastSeq.value(agentId), hostLast);
+
+    if (m_merged)
+        return;
+    Record record;
+    record.kind = Kind::Gap;
+    record.seq = hostLast + 1;
+    record.ts = QDateTime::currentMSecsSinceEpoch();
+    record.level = LogLevel::Warning;
+    const QString text = hostLast > 0
+        ? tr("The host no longer has lines %1–%2 (it stopped before saving them, or its log files are gone). "
+             "What it sends with these numbers follows, unless it repeats a line above.")
+              .arg(hostLast + 1)
+              .arg(previous)
+        : tr("The host numbers this console anew: it has none of its %1 lines (restarted without its log files). "
+             "What it sends follows, unless it repeats a line above.")
+              .arg(previous);
+    const qint64 index = store(record, text.toUtf8());
+    m_gapEnds.insert(index, previous);
+    scheduleFlush();
+}
+
+bool ConsoleModel::isResend(quint16 agent, qint64 seq, QByteArrayView text)
+{
+    const auto it = m_resendable.find(agent);
+    if (it == m_resendable.end())
+        return false;
+    if (seq > it->until) {
+        m_resendable.erase(it);
+        return false;
+    }
+    const auto held = it->textHashes.constFind(seq);
+    const bool repeat = held != it->textHashes.cend() && *held == qHash(text);
+    if (held != it->textHashes.cend())
+        it->textHashes.erase(held);
+    if (it->textHashes.isEmpty())
+        m_resendable.erase(it);
+    return repeat;
+}
+
 void ConsoleModel::appendMark(const QString& markId, const QString& text)
 {
     Record record;
@@ -228,10 +283,13 @@ void ConsoleModel::setMarkResult(const QString& markId, const QString& text, Mar
 
 void ConsoleModel::resetSequence(const QString& agent)
 {
-    if (m_merged && !agent.isEmpty())
+    if (m_merged && !agent.isEmpty()) {
         m_lastSeq.remove(m_agentIndex.value(agent));
-    else
+        m_resendable.remove(m_agentIndex.value(agent));
+    } else {
         m_lastSeq.clear();
+        m_resendable.clear();
+    }
 }
 
 void ConsoleModel::clear()

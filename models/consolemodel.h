@@ -118,6 +118,12 @@ public:
     void setMarkResult(const QString& markId, const QString& text, MarkState state);
     /// Numbering starts over (another host history): the next line is taken whatever its number.
     void resetSequence(const QString& agent = QString());
+    /// The host's numbers for an agent went back from `previous` to `hostLast`: it lost
+    /// the lines after hostLast (stopped before saving them, or its files are gone). The
+    /// console takes numbers after hostLast again; a line that comes again with the same
+    /// number and text (an agent resending what the host lost) is dropped, any other is
+    /// shown. A single agent's console says so in a row; agent is for a merged console.
+    void renumber(qint64 previous, qint64 hostLast, const QString& agent = QString());
     void clear();
 
     /// Shows what is queued now instead of at the next tick.
@@ -165,6 +171,8 @@ private:
     qint64 countToFree(qint64 skip, qint64 bytes) const;
     const Console::Record* locate(qint64 absolute, const Console::Block** block = nullptr) const;
     void mergeQueued();
+    /// True for a line that repeats, number and text, one held before a renumbering.
+    bool isResend(quint16 agent, qint64 seq, QByteArrayView text);
     void truncate(qint64 absolute, std::vector<Pending>* removed);
 
     bool m_merged = false;
@@ -185,6 +193,12 @@ private:
     QStringList m_agents{QString()};
     QHash<QString, quint16> m_agentIndex;
     QHash<quint16, qint64> m_lastSeq; // by agent
+    struct Resendable
+    {
+        qint64 until = 0; // the last number the host gave up
+        QHash<qint64, size_t> textHashes; // by number, of the lines held with numbers the host gave up
+    };
+    QHash<quint16, Resendable> m_resendable; // by agent
     QString m_partial[2];
     struct Mark
     {

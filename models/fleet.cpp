@@ -257,9 +257,18 @@ void Fleet::apply(Host& host, const Event& event)
         return;
     }
     case Event::Type::Gap:
-        if (event.kind == QLatin1String("log"))
+        if (event.kind == QLatin1String("log")) {
             console(key, event.agent)->appendGap(event.from, event.to, event.reason);
-        return;
+            return;
+        }
+        break;
+    case Event::Type::Renumbered:
+        if (event.kind == QLatin1String("log")) {
+            console(key, event.agent)->renumber(event.from, event.to);
+            m_all->renumber(event.from, event.to, agentLabel(host, event.agent));
+            return;
+        }
+        break;
     case Event::Type::Snapshot:
         for (const Link::AgentInfo& agent : event.agents)
             console(key, agent.id);

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "models/forummodel.h"
 
+#include "models/gapreason.h"
+
 #include <QDateTime>
 
 namespace {
 
-bool sameMessage(const Link::ForumMessage& a, const Link::ForumMessage& b)
+bool sameMessage(const Link::ForumMessage& a, const Link::ForumMessage& b, bool sameTime)
 {
-    return a.ts == b.ts && a.sender == b.sender && a.text == b.text;
+    return (!sameTime || a.ts == b.ts) && a.sender == b.sender && a.text == b.text;
 }
 
 } // namespace
@@ -28,6 +30,35 @@ void ForumModel::applyEvent(const QString& hostKey, const Link::Event& event)
     case Type::Snapshot:
         if (event.hostChanged)
             forgetHistory(hostKey);
+        break;
+    case Type::Gap:
+        if (event.kind == QLatin1String("forum") && event.to >= event.from) {
+            AgentProgress& progress = m_hosts[hostKey].agents[event.agent];
+            progress.lastSeq = qMax(progress.lastSeq, event.to);
+            const qint64 count = event.to - event.from + 1;
+            addNotice(hostKey, event.agent,
+                      (count == 1 ? tr("1 message of %2 not received: %3")
+                                  : tr("%1 messages of %2 not received: %3").arg(count))
+                          .arg(event.agent, describeGapReason(event.reason)));
+        }
+        break;
+    case Type::Renumbered:
+        if (event.kind == QLatin1String("forum")) {
+            // Messages that come again with a number and text held here are still dropped.
+            AgentProgress& progress = m_hosts[hostKey].agents[event.agent];
+            progress.lastSeq = qMin(progress.lastSeq, event.to);
+            progress.resendUntil = qMax(progress.resendUntil, event.from);
+            addNotice(hostKey, event.agent,
+                      event.to > 0 ? tr("The host no longer has messages %1–%2 of %3 (it stopped before saving "
+                                        "them, or its files are gone); what it sends with these numbers follows.")
+                                         .arg(event.to + 1)
+                                         .arg(event.from)
+                                         .arg(event.agent)
+                                   : tr("The host numbers the messages of %1 anew (it has none of its %2 "
+                                        "messages, e.g. restarted without its files); what it sends follows.")
+                                         .arg(event.agent)
+                                         .arg(event.from));
+        }
         break;
     default:
         break;
@@ -139,13 +170,15 @@ void ForumModel::addMessages(const QString& hostKey, const QString& agent, const
         const Key key{hostKey, agent, message.seq};
         bool restart = false;
         if (message.seq > 0) {
+            const auto progress = host.agents.constFind(agent);
             const auto held = m_bySeq.constFind(key);
             if (held != m_bySeq.cend()) {
                 const Message* known = heldMessage(held.value(), batch);
-                if (known && sameMessage(known->message, message))
+                // A resend of what a host lost gets a new time if its agent gave none.
+                const bool resend = progress != host.agents.cend() && message.seq <= progress->resendUntil;
+                if (known && sameMessage(known->message, message, !resend))
                     continue;
             }
-            const auto progress = host.agents.constFind(agent);
             if (progress != host.agents.cend() && message.seq <= progress->lastSeq) {
                 if (message.ts < progress->lastTs)
                     continue;
@@ -213,6 +246,16 @@ void ForumModel::forgetHistory(const QString& hostKey)
     host.agents.clear();
     // The new history numbers from scratch: its messages are not duplicates of the old ones.
     m_bySeq.removeIf([&hostKey](const QHash<Key, quint64>::iterator& it) { return it.key().hostKey == hostKey; });
+}
+
+void ForumModel::addNotice(const QString& hostKey, const QString& agent, const QString& text)
+{
+    Link::ForumMessage notice;
+    notice.ts = QDateTime::currentMSecsSinceEpoch();
+    notice.sender = NoticeSender;
+    notice.role = QStringLiteral("system");
+    notice.text = text;
+    addMessages(hostKey, agent, {notice});
 }
 
 const ForumModel::Message* ForumModel::heldMessage(quint64 serial, const std::vector<Message>& batch) const

@@ -24,8 +24,14 @@
  * the oldest ones once their messages are evicted.
  *
  * A message whose (host, agent, seq) is held with the same time, sender and text is
- * a duplicate (a replay after a reconnect) and is dropped. At most maxMessages()
+ * a duplicate (a replay after a reconnect) and is dropped; after a Renumbered event,
+ * the same sender and text suffice for the numbers the host lost (an agent resends
+ * them, and the host stamps them anew). At most maxMessages()
  * are held; the oldest go first.
+ *
+ * Messages that will not come (a forum `gap`) and a host that numbers an agent's
+ * messages anew (a `Renumbered` event) are shown as notices: messages with role
+ * `system`, sender NoticeSender and no number.
  */
 class ForumModel final : public QAbstractListModel
 {
@@ -47,6 +53,7 @@ public:
     Q_ENUM(Role)
 
     static constexpr int DefaultMaxMessages = 10000;
+    static constexpr QLatin1StringView NoticeSender = QLatin1StringView("AgentDeck");
     static constexpr qint64 DefaultConversationGap = 10 * 60 * 1000;
 
     explicit ForumModel(QObject* parent = nullptr);
@@ -104,6 +111,7 @@ private:
     {
         qint64 lastSeq = 0;
         qint64 lastTs = 0;
+        qint64 resendUntil = 0; // numbers up to this one may come again from a host that lost them
     };
     struct HostProgress
     {
@@ -123,6 +131,8 @@ private:
 
     void addMessages(const QString& hostKey, const QString& agent, const QList<Link::ForumMessage>& messages);
     void forgetHistory(const QString& hostKey);
+    /// A message of AgentDeck's own (role system) among an agent's messages.
+    void addNotice(const QString& hostKey, const QString& agent, const QString& text);
     const Message* heldMessage(quint64 serial, const std::vector<Message>& batch) const;
     Conversation* conversation(int id);
     /// Unregisters a message that leaves the model.

@@ -73,8 +73,8 @@ struct AgentInfo
     int restarts = 0;
     QList<AgentCommand> commands;
     AgentStatus status;
-    qint64 lastLogSeq = 0;
-    qint64 lastForumSeq = 0;
+    qint64 lastLogSeq = -1; // -1: not given
+    qint64 lastForumSeq = -1;
     // Extensions for launched agents (docs/protocol.md).
     QString processState; // stopped, starting, running, backoff, stopping, exited, fatal
     int exitCode = -1; // -1: none
@@ -118,6 +118,7 @@ struct Event
         AskOpened, // ask
         AskClosed, // agent, id, text (the choice)
         Gap, // agent, kind ("log" or "forum"), from, to, reason
+        Renumbered, // agent, kind: the host's last number went back from `from` to `to`; it lost what was after
         Result, // id, agent, ok, error, text
         Error, // error (the code), text, id (the ref)
     };

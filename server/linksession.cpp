@@ -173,7 +173,7 @@ QByteArray LinkSession::handleMessage(const QByteArray& json)
             m_positions.remove(e.agent);
         } else {
             e.type = event == "added" ? Event::Type::AgentAdded : Event::Type::AgentChanged;
-            m_positions.insert(e.agent, m_positions.value(e.agent));
+            checkNumbering(e.agentInfo);
         }
         m_channel->push(std::move(e), size);
     } else if (type == "ask") {
@@ -256,8 +256,10 @@ void LinkSession::onSnapshot(Json::Value root, qint64 bytes)
 
     // Agents missing from the snapshot keep their positions: after a host restart a
     // connected agent is unknown until it connects again, and then resumes from there.
-    for (const Json::Value value : root["agents"].items())
+    for (const Json::Value value : root["agents"].items()) {
         e.agents.append(readAgent(value));
+        checkNumbering(e.agents.constLast());
+    }
     for (const Json::Value value : root["asks"].items())
         e.asks.append(readAsk(value, QString()));
     m_channel->push(std::move(e), bytes);
@@ -369,6 +371,27 @@ void LinkSession::onGap(Json::Value root, qint64 bytes)
     m_channel->push(std::move(e), bytes);
 }
 
+void LinkSession::checkNumbering(const Link::AgentInfo& info)
+{
+    Position& position = m_positions[info.id];
+    const auto check = [&](qint64& last, bool known, qint64 hostLast, QByteArrayView kind) {
+        if (!known || hostLast < 0 || hostLast >= last)
+            return;
+        Event e;
+        e.type = Event::Type::Renumbered;
+        e.agent = info.id;
+        e.kind = QString::fromUtf8(kind);
+        e.from = last;
+        e.to = hostLast;
+        m_channel->push(std::move(e), 0);
+        // What the host sends after its last number is not a resend to drop here:
+        // the models tell resent items from new ones.
+        last = hostLast;
+    };
+    check(position.log, position.logKnown, info.lastLogSeq, "log");
+    check(position.forum, position.forumKnown, info.lastForumSeq, "forum");
+}
+
 void LinkSession::pushMissing(const QString& agent, QByteArrayView kind, qint64 from, qint64 to)
 {
     Event e;
@@ -464,8 +487,8 @@ Link::AgentInfo LinkSession::readAgent(Json::Value value)
         info.commands.append({str(command["name"]), str(command["help"])});
     if (value["status"].isObject())
         info.status = readStatus(value["status"]);
-    info.lastLogSeq = value["last_seq"]["log"].toInteger(0);
-    info.lastForumSeq = value["last_seq"]["forum"].toInteger(0);
+    info.lastLogSeq = value["last_seq"]["log"].toInteger(-1);
+    info.lastForumSeq = value["last_seq"]["forum"].toInteger(-1);
     const Json::Value process = value["process"];
     if (process.isObject()) {
         info.processState = str(process["state"]);

@@ -124,6 +124,11 @@ private:
     void onForum(Json::Value root, qint64 bytes);
     void onGap(Json::Value root, qint64 bytes);
     void pushMissing(const QString& agent, QByteArrayView kind, qint64 from, qint64 to);
+    /// Compares the host's last numbers for an agent with the ones seen. Numbers that
+    /// went back mean the host lost items it had sent (it stopped before saving them,
+    /// or its files are gone): a Renumbered event says so, and what the host sends
+    /// with those numbers is passed on, not dropped as already seen.
+    void checkNumbering(const Link::AgentInfo& info);
     QByteArray subscribeMessage() const;
 
     LinkChannel* m_channel;

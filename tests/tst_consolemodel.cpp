@@ -101,6 +101,7 @@ private Q_SLOTS:
     void batchesInserts();
     void gapsMarksAndPartials();
     void dropsWhatWasSeen();
+    void renumberedKeepsNewLinesAndDropsResends();
     void mergedKeepsTimeOrder();
     void filterMatchesReference_data();
     void filterMatchesReference();
@@ -108,6 +109,56 @@ private Q_SLOTS:
     void newFilterCancelsRunningOne();
     void badRegexKeepsLastResult();
 };
+
+void TestConsoleModel::renumberedKeepsNewLinesAndDropsResends()
+{
+    // The host lost lines 4..6 it had sent: an agent resends 4 and 5 as they were,
+    // and 6 comes with other text (an unnumbered agent's next line took the number).
+    for (const bool merged : {false, true}) {
+        ConsoleModel console;
+        QAbstractItemModelTester tester(&console, QAbstractItemModelTester::FailureReportingMode::QtTest);
+        console.setMerged(merged);
+        const QString agent = merged ? QStringLiteral("bot") : QString();
+        QList<Link::ConsoleLine> before;
+        for (qint64 seq = 1; seq <= 6; ++seq)
+            before.append(
+                line(seq, "line " + QByteArray::number(seq), LogLevel::Info, Protocol::Stream::Stdout, {}, seq));
+        console.appendLines(agent, before);
+        console.flush();
+        console.renumber(6, 3, agent);
+        console.appendLines(agent,
+                            {line(4, "line 4", LogLevel::Info, Protocol::Stream::Stdout, {}, 40),
+                             line(5, "line 5", LogLevel::Info, Protocol::Stream::Stdout, {}, 50),
+                             line(6, "something new", LogLevel::Info, Protocol::Stream::Stdout, {}, 60),
+                             line(7, "line 7", LogLevel::Info, Protocol::Stream::Stdout, {}, 70)});
+        console.flush();
+        QStringList texts;
+        int notices = 0;
+        for (int row = 0; row < console.rowCount(); ++row) {
+            const QModelIndex index = console.index(row);
+            if (index.data(ConsoleModel::KindRole).toInt() == int(Console::Kind::Line))
+                texts.append(index.data(ConsoleModel::TextRole).toString());
+            else
+                ++notices;
+        }
+        QCOMPARE(texts,
+                 QStringList({QStringLiteral("line 1"), QStringLiteral("line 2"), QStringLiteral("line 3"),
+                              QStringLiteral("line 4"), QStringLiteral("line 5"), QStringLiteral("line 6"),
+                              QStringLiteral("something new"), QStringLiteral("line 7")}));
+        // An agent's own console says what happened, between the old lines and the new.
+        QCOMPARE(notices, merged ? 0 : 1);
+        if (!merged) {
+            const QModelIndex notice = console.index(6);
+            QCOMPARE(notice.data(ConsoleModel::KindRole).toInt(), int(Console::Kind::Gap));
+            QVERIFY(notice.data(ConsoleModel::TextRole).toString().contains(QStringLiteral("4–6")));
+        }
+        // Past the numbers the host lost, lines are compared with nothing.
+        console.appendLines(agent, {line(8, "line 4", LogLevel::Info, Protocol::Stream::Stdout, {}, 80)});
+        console.flush();
+        QCOMPARE(console.index(console.rowCount() - 1).data(ConsoleModel::TextRole).toString(),
+                 QStringLiteral("line 4"));
+    }
+}
 
 void TestConsoleModel::linesAndRoles()
 {

@@ -67,6 +67,7 @@ private Q_SLOTS:
     void arrivalOrderAndRoles();
     void oneInsertPerEvent();
     void duplicatesDropped();
+    void gapsAndRenumberingAreNotices();
     void seqRestartStartsConversation();
     void replayOfEvictedHistoryDropped();
     void hostChangeStartsConversation();
@@ -159,6 +160,45 @@ void TestForumModel::duplicatesDropped()
     QCOMPARE(m_model->rowCount(), 19);
     QCOMPARE(m_model->conversationCount(), 2);
     QCOMPARE(conversations(*m_model).count(0), 16);
+}
+
+void TestForumModel::gapsAndRenumberingAreNotices()
+{
+    m_model->applyEvent(HostA, numbered(QStringLiteral("query"), 1, 5));
+    Link::Event gap;
+    gap.type = Link::Event::Type::Gap;
+    gap.agent = QStringLiteral("query");
+    gap.kind = QStringLiteral("forum");
+    gap.from = 6;
+    gap.to = 8;
+    gap.reason = QStringLiteral("evicted");
+    m_model->applyEvent(HostA, gap);
+    gap.kind = QStringLiteral("log"); // not the forum's
+    m_model->applyEvent(HostA, gap);
+    QCOMPARE(m_model->rowCount(), 6);
+    const QModelIndex notice = m_model->index(5);
+    QCOMPARE(notice.data(ForumModel::SenderRole).toString(), ForumModel::NoticeSender);
+    QCOMPARE(notice.data(ForumModel::RoleRole).toString(), QStringLiteral("system"));
+    QVERIFY2(notice.data(ForumModel::TextRole).toString().contains(QStringLiteral("3 messages of query")),
+             qPrintable(notice.data(ForumModel::TextRole).toString()));
+    QCOMPARE(notice.data(ForumModel::SeqRole).toLongLong(), 0);
+
+    // The host lost 4..5: a resend of 4 with a new time is dropped, another 5 is shown.
+    Link::Event renumbered;
+    renumbered.type = Link::Event::Type::Renumbered;
+    renumbered.agent = QStringLiteral("query");
+    renumbered.kind = QStringLiteral("forum");
+    renumbered.from = 5;
+    renumbered.to = 3;
+    m_model->applyEvent(HostA, renumbered);
+    QCOMPARE(m_model->rowCount(), 7);
+    QVERIFY(m_model->index(6).data(ForumModel::TextRole).toString().contains(QStringLiteral("4–5")));
+    m_model->applyEvent(
+        HostA,
+        forum(QStringLiteral("query"),
+              {message(4, T0 + 90000, QStringLiteral("m4")), message(5, T0 + 91000, QStringLiteral("other"))}));
+    QCOMPARE(m_model->rowCount(), 8);
+    QCOMPARE(m_model->index(7).data(ForumModel::TextRole).toString(), QStringLiteral("other"));
 }
 
 void TestForumModel::seqRestartStartsConversation()

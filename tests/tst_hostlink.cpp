@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "models/consolemodel.h"
+#include "models/fleet.h"
+#include "models/forummodel.h"
 #include "server/hostserver.h"
 #include "server/linksession.h"
 #include "server/locallink.h"
 #include "server/remotelink.h"
 #include "support/fixtures.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -119,6 +123,73 @@ private:
 };
 
 /*
+ * A bot that posts console lines or forum messages ("item 1", "item 2"...), with
+ * its own numbers or without. Numbering, it resends everything after the host's
+ * resume_from when it reconnects, as the protocol asks; not numbering, it goes on
+ * with its next item.
+ */
+class PostingBot final : public QObject
+{
+public:
+    PostingBot(const QUrl& url, const QString& kind, bool numbered)
+        : m_url(url)
+        , m_kind(kind)
+        , m_numbered(numbered)
+    {
+        connect(&m_socket, &QWebSocket::connected, this, [this] {
+            send(QJsonObject{{QStringLiteral("type"), QStringLiteral("hello")},
+                             {QStringLiteral("protocol"), 1},
+                             {QStringLiteral("role"), QStringLiteral("agent")},
+                             {QStringLiteral("token"), Token},
+                             {QStringLiteral("agent"), QJsonObject{{QStringLiteral("id"), QStringLiteral("bot")}}}});
+        });
+        connect(&m_socket, &QWebSocket::textMessageReceived, this, [this](const QString& text) {
+            const QJsonObject message = QJsonDocument::fromJson(text.toUtf8()).object();
+            if (message.value(QStringLiteral("type")).toString() != QLatin1String("welcome"))
+                return;
+            ++m_welcomes;
+            const qint64 resume = message.value(QStringLiteral("resume_from")).toObject().value(m_kind).toInteger();
+            if (m_numbered) {
+                const qint64 posted = m_next - 1;
+                m_next = resume + 1;
+                post(int(posted - resume));
+            }
+        });
+        connect(&m_socket, &QWebSocket::disconnected, this,
+                [this] { QTimer::singleShot(50, this, [this] { m_socket.open(m_url); }); });
+        m_socket.open(m_url);
+    }
+
+    int welcomes() const { return m_welcomes; }
+
+    /// Posts the next count items, one message each.
+    void post(int count)
+    {
+        for (int i = 0; i < count; ++i, ++m_next) {
+            QJsonObject item{{QStringLiteral("text"), QStringLiteral("item %1").arg(m_next)}};
+            if (m_numbered)
+                item.insert(QStringLiteral("seq"), m_next);
+            const bool log = m_kind == QLatin1String("log");
+            send(QJsonObject{{QStringLiteral("type"), m_kind},
+                             {log ? QStringLiteral("lines") : QStringLiteral("messages"), QJsonArray{item}}});
+        }
+    }
+
+private:
+    void send(const QJsonObject& message)
+    {
+        m_socket.sendTextMessage(QString::fromUtf8(QJsonDocument(message).toJson(QJsonDocument::Compact)));
+    }
+
+    QUrl m_url;
+    QString m_kind;
+    bool m_numbered;
+    QWebSocket m_socket;
+    qint64 m_next = 1;
+    int m_welcomes = 0;
+};
+
+/*
  * Takes a link's events as a window would and checks, per agent, that every
  * log number arrives exactly once and in order, or inside a gap.
  */
@@ -173,6 +244,15 @@ public:
                     s.gaps.append(e.reason);
                 }
                 break;
+            case Event::Type::Renumbered:
+                if (e.kind == QLatin1String("log")) {
+                    // The host lost e.to + 1 .. e.from: they come again, counted once.
+                    Stream& s = m_streams[e.agent];
+                    s.lines -= s.next - 1 - e.to;
+                    s.next = e.to + 1;
+                    ++s.renumberings;
+                }
+                break;
             case Event::Type::Snapshot:
                 m_snapshots.append(e);
                 break;
@@ -190,6 +270,7 @@ public:
         qint64 next = 0;
         qint64 lines = 0;
         QStringList gaps;
+        int renumberings = 0;
     };
 
     qint64 nextOf(const QString& agent) const { return m_streams.count(agent) ? m_streams.at(agent).next : 0; }
@@ -348,6 +429,9 @@ private Q_SLOTS:
     void sessionDecodesAndResumes();
     void localLinkDeliversAndCommands();
     void remoteLinkResumesAfterHostKilled();
+    void restartedHostLosesNoItem_data();
+    void restartedHostLosesNoItem();
+    void hostThatLostItsFilesIsShown();
     void remoteLinkSurvivesFiftyDrops();
     void hostThatNeverAnswers();
     void silentHostFoundByPing();
@@ -428,6 +512,31 @@ void TestHostLink::sessionDecodesAndResumes()
     subscribe = session.handleMessage(R"({"type":"snapshot","host":{"id":"H1"},"agents":[{"id":"a"}],"asks":[]})");
     QVERIFY2(subscribe.contains(R"("since":{"a":{"log":21,"forum":0}})"), subscribe.constData());
     QVERIFY(!channel.take().constFirst().hostChanged);
+
+    // The same history with fewer numbers than seen (the host lost what it had not saved):
+    // said once, and what comes after the host's number is passed on.
+    session.connectionStarted();
+    subscribe = session.handleMessage(
+        R"({"type":"snapshot","host":{"id":"H1"},"agents":[{"id":"a","last_seq":{"log":15,"forum":0}}],"asks":[]})");
+    QVERIFY2(subscribe.contains(R"("since":{"a":{"log":15,"forum":0}})"), subscribe.constData());
+    events = channel.take();
+    QCOMPARE(events.size(), 2);
+    QCOMPARE(events[0].type, Event::Type::Renumbered);
+    QCOMPARE(events[0].kind, QStringLiteral("log"));
+    QCOMPARE(events[0].from, 21);
+    QCOMPARE(events[0].to, 15);
+    QCOMPARE(events[1].type, Event::Type::Snapshot);
+    session.handleMessage(R"({"type":"log","agent":"a","lines":[{"seq":16,"text":"sixteen, again"}]})");
+    QCOMPARE(channel.take().constFirst().lines.constFirst().seq, 16);
+    // An agent event with numbers at or above those seen is no renumbering.
+    session.handleMessage(R"({"type":"agent","event":"changed","agent":{"id":"a","last_seq":{"log":16,"forum":0}}})");
+    QCOMPARE(channel.take().size(), 1);
+    session.handleMessage(R"({"type":"agent","event":"added","agent":{"id":"a","last_seq":{"log":2,"forum":0}}})");
+    events = channel.take();
+    QCOMPARE(events.size(), 2);
+    QCOMPARE(events[0].type, Event::Type::Renumbered);
+    QCOMPARE(events[0].from, 16);
+    QCOMPARE(events[0].to, 2);
 
     // Another history: numbers start over.
     session.connectionStarted();
@@ -532,9 +641,140 @@ void TestHostLink::remoteLinkResumesAfterHostKilled()
     const qint64 last = agent.lastSent() + 100;
     QTRY_COMPARE_WITH_TIMEOUT(recorder.nextOf(QStringLiteral("steady")), last + 1, 20000);
     QVERIFY2(recorder.m_problems.isEmpty(), qPrintable(recorder.m_problems.join(QLatin1Char('\n'))));
-    // Every number arrived as a line: the agent resent what the killed host had not kept.
+    // Every number arrived as a line: the agent resent what the killed host had not kept,
+    // which the link passes on again (the console drops what repeats a line it holds).
     QCOMPARE(recorder.stream(QStringLiteral("steady")).lines, last);
     QVERIFY(recorder.stream(QStringLiteral("steady")).gaps.isEmpty());
+    QVERIFY(recorder.stream(QStringLiteral("steady")).renumberings <= 1);
+}
+
+namespace {
+
+/// The texts the desktop shows for agent "bot": its console lines, or its forum
+/// messages; notices of AgentDeck's own are counted apart.
+QStringList shownItems(Fleet& fleet, const QString& host, const QString& kind, int* notices = nullptr)
+{
+    QStringList texts;
+    int seen = 0;
+    if (kind == QLatin1String("log")) {
+        ConsoleModel* console = fleet.console(host, QStringLiteral("bot"));
+        console->flush();
+        for (int row = 0; row < console->rowCount(); ++row) {
+            const QModelIndex index = console->index(row, 0);
+            if (index.data(ConsoleModel::KindRole).toInt() == int(Console::Kind::Line))
+                texts.append(index.data(ConsoleModel::TextRole).toString());
+            else
+                ++seen;
+        }
+    } else {
+        ForumModel* forum = fleet.forum();
+        for (int row = 0; row < forum->rowCount(); ++row) {
+            const QModelIndex index = forum->index(row, 0);
+            if (index.data(ForumModel::SenderRole).toString() == ForumModel::NoticeSender)
+                ++seen;
+            else
+                texts.append(index.data(ForumModel::TextRole).toString());
+        }
+    }
+    if (notices)
+        *notices = seen;
+    return texts;
+}
+
+QStringList items(int from, int to)
+{
+    QStringList texts;
+    for (int i = from; i <= to; ++i)
+        texts.append(QStringLiteral("item %1").arg(i));
+    return texts;
+}
+
+} // namespace
+
+void TestHostLink::restartedHostLosesNoItem_data()
+{
+    QTest::addColumn<QString>("kind");
+    QTest::addColumn<bool>("numbered");
+    QTest::addColumn<int>("signal");
+    for (const char* kind : {"log", "forum"}) {
+        for (const bool numbered : {false, true}) {
+            for (const int signal : {SIGTERM, SIGKILL}) {
+                QTest::addRow("%s, %s, %s", kind, numbered ? "numbered" : "unnumbered",
+                              signal == SIGTERM ? "SIGTERM" : "SIGKILL")
+                    << QString::fromLatin1(kind) << numbered << signal;
+            }
+        }
+    }
+}
+
+void TestHostLink::restartedHostLosesNoItem()
+{
+    // The real agentdeck-host with its default state folder, stopped mid-stream and
+    // started again; a bot posts before and after, and the desktop watches.
+    QFETCH(QString, kind);
+    QFETCH(bool, numbered);
+    QFETCH(int, signal);
+    QTemporaryDir home;
+    const quint16 port = freePort();
+    auto host = std::make_unique<HostProcess>(home.path());
+    QVERIFY(host->start(port));
+    Fleet fleet;
+    const QString key = fleet.addHost(new RemoteLink(quickSettings(wsUrl(port))));
+    PostingBot bot(wsUrl(port), kind, numbered);
+    QTRY_COMPARE(bot.welcomes(), 1);
+    bot.post(25);
+    QTRY_COMPARE(shownItems(fleet, key, kind), items(1, 25));
+
+    host->signal(signal);
+    QVERIFY(host->waitForExit());
+    host = std::make_unique<HostProcess>(home.path());
+    QVERIFY(host->start(port));
+    QTRY_COMPARE_WITH_TIMEOUT(bot.welcomes(), 2, 15000);
+    bot.post(10);
+
+    // Every item once, in order: none skipped as "already seen" though the host may
+    // have lost some it had sent (killed before saving them) and numbered anew.
+    int notices = 0;
+    QTRY_COMPARE_WITH_TIMEOUT(shownItems(fleet, key, kind, &notices), items(1, 35), 15000);
+    if (signal == SIGTERM)
+        QCOMPARE(notices, 0); // a clean stop keeps every number
+    QTest::qWait(300);
+    QCOMPARE(shownItems(fleet, key, kind), items(1, 35));
+}
+
+void TestHostLink::hostThatLostItsFilesIsShown()
+{
+    // The host keeps its id but loses the agent's forum and console files between
+    // runs: its numbers go back to 0. What it sends then is new and is shown, after a
+    // notice in the console and in the forum; nothing is taken for a resend.
+    QTemporaryDir home;
+    const quint16 port = freePort();
+    auto host = std::make_unique<HostProcess>(home.path());
+    QVERIFY(host->start(port));
+    Fleet fleet;
+    const QString key = fleet.addHost(new RemoteLink(quickSettings(wsUrl(port))));
+    PostingBot forumBot(wsUrl(port), QStringLiteral("forum"), false);
+    QTRY_COMPARE(forumBot.welcomes(), 1);
+    forumBot.post(25);
+    QTRY_COMPARE(shownItems(fleet, key, QStringLiteral("forum")), items(1, 25));
+    const QString hostId = fleet.link(key)->status().host.id;
+
+    host->signal(SIGTERM);
+    QVERIFY(host->waitForExit());
+    const QString logs = home.filePath(QStringLiteral("state/agentdeck/logs/"));
+    QVERIFY(QFile::exists(logs + QStringLiteral("bot.forum")));
+    QVERIFY(QFile::remove(logs + QStringLiteral("bot.forum")));
+    host = std::make_unique<HostProcess>(home.path());
+    QVERIFY(host->start(port));
+    QTRY_COMPARE_WITH_TIMEOUT(forumBot.welcomes(), 2, 15000);
+    QTRY_COMPARE(fleet.link(key)->status().host.id, hostId);
+    forumBot.post(5);
+
+    int notices = 0;
+    QTRY_COMPARE_WITH_TIMEOUT(shownItems(fleet, key, QStringLiteral("forum"), &notices), items(1, 30), 15000);
+    QCOMPARE(notices, 1);
+    // The notice stands between the old messages and the new ones.
+    QCOMPARE(fleet.forum()->index(25, 0).data(ForumModel::SenderRole).toString(), ForumModel::NoticeSender);
 }
 
 void TestHostLink::remoteLinkSurvivesFiftyDrops()
