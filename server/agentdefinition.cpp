@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/agentdefinition.h"
 
+#include "server/configreader.h"
 #include "server/json.h"
 #include "server/protocol.h"
 
@@ -32,53 +33,6 @@ constexpr std::array<SignalEntry, 13> Signals = {{
     {SIGCONT, "CONT"},
     {SIGWINCH, "WINCH"},
 }};
-
-constexpr std::array<const char*, 15> Keys = {
-    "id",        "name",      "command",      "args",    "cwd",        "env",          "autostart",   "autorestart",
-    "exitcodes", "startsecs", "startretries", "backoff", "stopsignal", "stopwaitsecs", "stopasgroup",
-};
-
-bool fail(QString* error, const QString& path, const char* key, const QString& expected)
-{
-    if (error)
-        *error = QStringLiteral("%1%2: expected %3").arg(path, QLatin1String(key), expected);
-    return false;
-}
-
-/// Reads an optional integer member within [minimum, maximum].
-bool readInt(Json::Value object, const char* key, int minimum, int maximum, int* target, const QString& path,
-             QString* error)
-{
-    const Json::Value v = object[key];
-    if (v.isUndefined() || v.isNull())
-        return true;
-    if (!v.isInteger() || v.toInteger() < minimum || v.toInteger() > maximum)
-        return fail(error, path, key, QStringLiteral("an integer from %1 to %2").arg(minimum).arg(maximum));
-    *target = int(v.toInteger());
-    return true;
-}
-
-bool readBool(Json::Value object, const char* key, bool* target, const QString& path, QString* error)
-{
-    const Json::Value v = object[key];
-    if (v.isUndefined() || v.isNull())
-        return true;
-    if (!v.isBool())
-        return fail(error, path, key, QStringLiteral("true or false"));
-    *target = v.toBool();
-    return true;
-}
-
-bool readString(Json::Value object, const char* key, QString* target, const QString& path, QString* error)
-{
-    const Json::Value v = object[key];
-    if (v.isUndefined() || v.isNull())
-        return true;
-    if (!v.isString())
-        return fail(error, path, key, QStringLiteral("a string"));
-    *target = v.toString();
-    return true;
-}
 
 } // namespace
 
@@ -127,63 +81,57 @@ int AgentDefinition::backoffDelayMs(int attempt) const
     return std::max(MinimumMs, int(std::min<double>(delay, backoffMaxMs)));
 }
 
-bool AgentDefinition::fromJson(Json::Value object, const QString& path, AgentDefinition* definition, QString* error)
+bool AgentDefinition::fromJson(Json::Value object, const QString& path, AgentDefinition* definition, QString* error,
+                               const char** errorAt)
 {
     if (!object.isObject()) {
         if (error)
             *error = QStringLiteral("%1: expected an object").arg(path.isEmpty() ? QStringLiteral("agent") : path);
+        if (errorAt)
+            *errorAt = object.isUndefined() ? nullptr : object.raw().data();
         return false;
     }
-    for (const Json::Value member : object.items()) {
-        if (std::find_if(Keys.begin(), Keys.end(), [&](const char* k) { return member.key() == k; }) == Keys.end()) {
-            if (error) {
-                *error = QStringLiteral("%1%2: unknown key (known: %3)")
-                             .arg(path, QString::fromUtf8(member.key()),
-                                  QStringLiteral("id, name, command, args, cwd, env, autostart, autorestart, "
-                                                 "exitcodes, startsecs, startretries, backoff, stopsignal, "
-                                                 "stopwaitsecs, stopasgroup"));
-            }
-            return false;
-        }
-    }
+    ConfigProblem problem;
+    const auto finish = [&] {
+        if (!problem.isSet())
+            return true;
+        if (error)
+            *error = problem.message;
+        if (errorAt)
+            *errorAt = problem.at;
+        return false;
+    };
 
     AgentDefinition d;
-    const Json::Value id = object["id"];
+    ConfigReader r(object, path, &problem);
+    const Json::Value id = r.value("id");
     if (!id.isString() || !Protocol::isValidAgentId(id.toUtf8()))
-        return fail(error, path, "id", QStringLiteral("a string matching [A-Za-z0-9_.-]{1,64}"));
+        r.fail("id", QStringLiteral("a string matching [A-Za-z0-9_.-]{1,64}"));
     d.id = id.toUtf8().toByteArray();
-    const Json::Value command = object["command"];
+    const Json::Value command = r.value("command");
     if (!command.isString() || command.toUtf8().isEmpty())
-        return fail(error, path, "command", QStringLiteral("a non-empty string (the program to run)"));
+        r.fail("command", QStringLiteral("a non-empty string (the program to run)"));
     d.command = command.toString();
-    if (!readString(object, "name", &d.name, path, error) || !readString(object, "cwd", &d.cwd, path, error))
-        return false;
+    r.readString("name", &d.name);
+    r.readString("cwd", &d.cwd);
+    r.readStringList("args", &d.args);
 
-    const Json::Value args = object["args"];
-    if (!args.isUndefined() && !args.isNull()) {
-        if (!args.isArray())
-            return fail(error, path, "args", QStringLiteral("an array of strings"));
-        for (const Json::Value a : args.items()) {
-            if (!a.isString())
-                return fail(error, path, "args", QStringLiteral("an array of strings"));
-            d.args.append(a.toString());
-        }
-    }
-    const Json::Value env = object["env"];
+    const Json::Value env = r.value("env");
     if (!env.isUndefined() && !env.isNull()) {
-        if (!env.isObject())
-            return fail(error, path, "env", QStringLiteral("an object of strings"));
+        bool valid = env.isObject();
         for (const Json::Value e : env.items()) {
             if (!e.isString() || e.key().isEmpty() || e.key().contains('='))
-                return fail(error, path, "env", QStringLiteral("an object of strings, names without '='"));
-            d.env.emplace_back(QString::fromUtf8(e.key()), e.toString());
+                valid = false;
+            else
+                d.env.emplace_back(QString::fromUtf8(e.key()), e.toString());
         }
+        if (!valid)
+            r.fail("env", QStringLiteral("an object of strings, names without '='"));
     }
-    if (!readBool(object, "autostart", &d.autostart, path, error)
-        || !readBool(object, "stopasgroup", &d.stopasgroup, path, error))
-        return false;
+    r.readBool("autostart", &d.autostart);
+    r.readBool("stopasgroup", &d.stopasgroup);
 
-    const Json::Value restart = object["autorestart"];
+    const Json::Value restart = r.value("autorestart");
     if (restart.isBool()) {
         d.autorestart = restart.toBool() ? Restart::Always : Restart::Never;
     } else if (restart.isString() && restart.toUtf8() == "unexpected") {
@@ -191,51 +139,47 @@ bool AgentDefinition::fromJson(Json::Value object, const QString& path, AgentDef
     } else if (restart.isString() && (restart.toUtf8() == "true" || restart.toUtf8() == "false")) {
         d.autorestart = restart.toUtf8() == "true" ? Restart::Always : Restart::Never;
     } else if (!restart.isUndefined() && !restart.isNull()) {
-        return fail(error, path, "autorestart", QStringLiteral("false, \"unexpected\" or true"));
+        r.fail("autorestart", QStringLiteral("false, \"unexpected\" or true"));
     }
 
-    const Json::Value codes = object["exitcodes"];
+    const Json::Value codes = r.value("exitcodes");
     if (!codes.isUndefined() && !codes.isNull()) {
-        if (!codes.isArray())
-            return fail(error, path, "exitcodes", QStringLiteral("an array of integers from 0 to 255"));
-        d.exitcodes.clear();
+        bool valid = codes.isArray();
+        QList<int> list;
         for (const Json::Value c : codes.items()) {
             if (!c.isInteger() || c.toInteger() < 0 || c.toInteger() > 255)
-                return fail(error, path, "exitcodes", QStringLiteral("an array of integers from 0 to 255"));
-            d.exitcodes.append(int(c.toInteger()));
+                valid = false;
+            else
+                list.append(int(c.toInteger()));
         }
+        if (valid)
+            d.exitcodes = list;
+        else
+            r.fail("exitcodes", QStringLiteral("an array of integers from 0 to 255"));
     }
-    if (!readInt(object, "startsecs", 0, 3600, &d.startsecs, path, error)
-        || !readInt(object, "startretries", -1, 1000000, &d.startretries, path, error)
-        || !readInt(object, "stopwaitsecs", 0, 3600, &d.stopwaitsecs, path, error))
-        return false;
+    r.readInteger("startsecs", &d.startsecs, 0, 3600);
+    r.readInteger("startretries", &d.startretries, -1, 1000000);
+    r.readInteger("stopwaitsecs", &d.stopwaitsecs, 0, 3600);
 
-    const Json::Value signal = object["stopsignal"];
+    const Json::Value signal = r.value("stopsignal");
     if (!signal.isUndefined() && !signal.isNull()) {
         const int number = signal.isString() ? parseSignal(signal.toUtf8())
             : signal.isInteger()             ? parseSignal(QByteArray::number(signal.toInteger()))
                                              : 0;
         if (number == 0)
-            return fail(error, path, "stopsignal", QStringLiteral("a signal name such as \"TERM\" or \"INT\""));
+            r.fail("stopsignal", QStringLiteral("a signal name such as \"TERM\" or \"INT\""));
         d.stopsignal = number;
     }
 
-    const Json::Value backoff = object["backoff"];
-    if (!backoff.isUndefined() && !backoff.isNull()) {
-        const QString inner = path + QStringLiteral("backoff.");
-        if (!backoff.isObject())
-            return fail(error, path, "backoff", QStringLiteral("an object"));
-        if (!readInt(backoff, "initial_ms", 0, 3600000, &d.backoffInitialMs, inner, error)
-            || !readInt(backoff, "max_ms", 0, 86400000, &d.backoffMaxMs, inner, error)
-            || !readInt(backoff, "reset_after_ms", 0, 86400000, &d.backoffResetMs, inner, error))
-            return false;
-        const Json::Value factor = backoff["factor"];
-        if (!factor.isUndefined() && !factor.isNull()) {
-            if (!factor.isNumber() || factor.toDouble() < 1 || factor.toDouble() > 100)
-                return fail(error, inner, "factor", QStringLiteral("a number from 1 to 100"));
-            d.backoffFactor = factor.toDouble();
-        }
-    }
+    ConfigReader backoff(r.object("backoff"), path + QStringLiteral("backoff."), &problem);
+    backoff.readInteger("initial_ms", &d.backoffInitialMs, 0, 3600000);
+    backoff.readInteger("max_ms", &d.backoffMaxMs, 0, 86400000);
+    backoff.readInteger("reset_after_ms", &d.backoffResetMs, 0, 86400000);
+    backoff.readNumber("factor", &d.backoffFactor, 1, 100);
+    backoff.rejectUnknownKeys();
+    r.rejectUnknownKeys();
+    if (!finish())
+        return false;
     *definition = d;
     return true;
 }

@@ -57,8 +57,10 @@ struct AgentDefinition
     int backoffDelayMs(int attempt) const;
 
     /// Reads a definition from a JSON object. On failure returns false with an error
-    /// naming the key, prefixed by path (e.g. "agents[2].").
-    static bool fromJson(Json::Value object, const QString& path, AgentDefinition* definition, QString* error);
+    /// naming the key, prefixed by path (e.g. "agents[2]."), and *errorAt (when given)
+    /// pointing at the culprit in the parsed text. Unknown keys are errors.
+    static bool fromJson(Json::Value object, const QString& path, AgentDefinition* definition, QString* error,
+                         const char** errorAt = nullptr);
     /// The definition as a JSON object, with every key (the form saved to the configuration).
     QByteArray toJson() const;
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/hostconfig.h"
 
+#include "server/configreader.h"
 #include "server/json.h"
 
 #include <QDir>
@@ -10,101 +11,6 @@
 #include <limits>
 
 namespace {
-
-/// Reads members of one JSON object into typed fields, collecting the first error.
-class ObjectReader
-{
-public:
-    ObjectReader(Json::Value object, QString path, QString* error)
-        : m_object(object)
-        , m_path(std::move(path))
-        , m_error(error)
-    { }
-
-    bool ok() const { return m_ok; }
-    void markFailed() { m_ok = false; }
-
-    void readString(const char* key, QString* target)
-    {
-        const Json::Value v = m_object[key];
-        if (v.isUndefined() || v.isNull())
-            return;
-        if (!v.isString())
-            return fail(key, QStringLiteral("a string"));
-        *target = v.toString();
-    }
-
-    template <typename Int>
-    void readInteger(const char* key, Int* target, qint64 minimum = 0, qint64 maximum = std::numeric_limits<Int>::max())
-    {
-        const Json::Value v = m_object[key];
-        if (v.isUndefined() || v.isNull())
-            return;
-        if (!v.isInteger() || v.toInteger() < minimum || v.toInteger() > maximum)
-            return fail(key, QStringLiteral("an integer from %1 to %2").arg(minimum).arg(maximum));
-        *target = Int(v.toInteger());
-    }
-
-    void readNumber(const char* key, double* target)
-    {
-        const Json::Value v = m_object[key];
-        if (v.isUndefined() || v.isNull())
-            return;
-        if (!v.isNumber() || v.toDouble() < 0)
-            return fail(key, QStringLiteral("a number not below 0"));
-        *target = v.toDouble();
-    }
-
-    void readBool(const char* key, bool* target)
-    {
-        const Json::Value v = m_object[key];
-        if (v.isUndefined() || v.isNull())
-            return;
-        if (!v.isBool())
-            return fail(key, QStringLiteral("true or false"));
-        *target = v.toBool();
-    }
-
-    void readStringList(const char* key, QStringList* target)
-    {
-        const Json::Value v = m_object[key];
-        if (v.isUndefined() || v.isNull())
-            return;
-        if (!v.isArray())
-            return fail(key, QStringLiteral("an array of strings"));
-        QStringList list;
-        for (const Json::Value item : v.items()) {
-            if (!item.isString())
-                return fail(key, QStringLiteral("an array of strings"));
-            list.append(item.toString());
-        }
-        *target = list;
-    }
-
-    /// The member object named key; an Undefined value (and no error) when absent.
-    Json::Value object(const char* key)
-    {
-        const Json::Value v = m_object[key];
-        if (!v.isUndefined() && !v.isNull() && !v.isObject())
-            fail(key, QStringLiteral("an object"));
-        return v.isObject() ? v : Json::Value();
-    }
-
-private:
-    void fail(const char* key, const QString& expected)
-    {
-        if (!m_ok)
-            return;
-        m_ok = false;
-        if (m_error)
-            *m_error = QStringLiteral("%1%2: expected %3").arg(m_path, QLatin1String(key), expected);
-    }
-
-    Json::Value m_object;
-    QString m_path;
-    QString* m_error;
-    bool m_ok = true;
-};
 
 void lineAndColumn(QByteArrayView text, qsizetype offset, int* line, int* column)
 {
@@ -123,25 +29,29 @@ void lineAndColumn(QByteArrayView text, qsizetype offset, int* line, int* column
 
 } // namespace
 
-bool readAgents(Json::Value list, std::vector<AgentDefinition>* agents, QString* error)
+bool readAgents(Json::Value list, std::vector<AgentDefinition>* agents, QString* error, const char** errorAt)
 {
     agents->clear();
     if (list.isUndefined() || list.isNull())
         return true;
     if (!list.isArray()) {
         *error = QStringLiteral("agents: expected an array of agent definitions");
+        if (errorAt)
+            *errorAt = list.raw().data();
         return false;
     }
     int index = 0;
     for (const Json::Value item : list.items()) {
         AgentDefinition definition;
-        if (!AgentDefinition::fromJson(item, QStringLiteral("agents[%1].").arg(index), &definition, error))
+        if (!AgentDefinition::fromJson(item, QStringLiteral("agents[%1].").arg(index), &definition, error, errorAt))
             return false;
         for (const AgentDefinition& other : *agents) {
             if (other.id == definition.id) {
                 *error = QStringLiteral("agents[%1].id: \"%2\" is defined twice")
                              .arg(index)
                              .arg(QString::fromLatin1(definition.id));
+                if (errorAt)
+                    *errorAt = item["id"].raw().data();
                 return false;
             }
         }
@@ -176,8 +86,8 @@ bool HostConfig::load(const QString& path, QString* error)
     }
 
     HostConfig c = *this;
-    QString detail;
-    ObjectReader top(doc.root(), QString(), &detail);
+    ConfigProblem problem;
+    ConfigReader top(doc.root(), QString(), &problem);
     top.readString("listen", &c.listenAddress);
     top.readInteger("port", &c.port, 0, 65535);
     top.readString("name", &c.hostName);
@@ -186,11 +96,12 @@ bool HostConfig::load(const QString& path, QString* error)
     top.readString("viewer_token", &c.viewerToken);
     top.readStringList("allowed_origins", &c.allowedOrigins);
 
-    ObjectReader tls(top.object("tls"), QStringLiteral("tls."), &detail);
+    ConfigReader tls(top.object("tls"), QStringLiteral("tls."), &problem);
     tls.readString("cert", &c.tlsCertificate);
     tls.readString("key", &c.tlsKey);
+    tls.rejectUnknownKeys();
 
-    ObjectReader limits(top.object("limits"), QStringLiteral("limits."), &detail);
+    ConfigReader limits(top.object("limits"), QStringLiteral("limits."), &problem);
     limits.readInteger("max_message_bytes", &c.maxMessageBytes, 1024, qint64(1) << 31);
     limits.readInteger("max_connections_per_address", &c.maxConnectionsPerAddress, 1, 1 << 20);
     limits.readInteger("hello_timeout_ms", &c.helloTimeoutMs, 1);
@@ -205,30 +116,56 @@ bool HostConfig::load(const QString& path, QString* error)
     limits.readNumber("rate_limit_burst", &c.rateLimitBurst);
     limits.readInteger("metrics_interval_ms", &c.metricsIntervalMs, 10);
     limits.readInteger("viewer_backlog_bytes", &c.viewerBacklogBytes, 64 * 1024);
+    limits.rejectUnknownKeys();
 
-    ObjectReader retention(top.object("retention"), QStringLiteral("retention."), &detail);
+    ConfigReader retention(top.object("retention"), QStringLiteral("retention."), &problem);
     retention.readInteger("log_lines", &c.logRetentionLines, 1);
     retention.readInteger("log_bytes", &c.logRetentionBytes, 1024);
     retention.readInteger("forum_messages", &c.forumRetentionMessages, 1);
     retention.readInteger("forum_bytes", &c.forumRetentionBytes, 1024);
+    retention.rejectUnknownKeys();
 
-    ObjectReader redact(top.object("redact"), QStringLiteral("redact."), &detail);
+    ConfigReader redact(top.object("redact"), QStringLiteral("redact."), &problem);
     redact.readBool("defaults", &c.redactDefaults);
     redact.readStringList("patterns", &c.redactPatterns);
+    redact.rejectUnknownKeys();
 
-    ObjectReader logs(top.object("logs"), QStringLiteral("logs."), &detail);
+    ConfigReader logs(top.object("logs"), QStringLiteral("logs."), &problem);
     logs.readString("dir", &c.logDirectory);
     logs.readInteger("max_bytes", &c.logFileMaxBytes, 4096);
     logs.readInteger("backups", &c.logFileBackups, 0, 1000);
     logs.readInteger("max_line_bytes", &c.maxLineBytes, 256, 64ll * 1024 * 1024);
+    QString fileMode;
+    logs.readString("file_mode", &fileMode);
+    if (!fileMode.isEmpty()) {
+        bool valid = false;
+        const uint mode = fileMode.toUInt(&valid, 8);
+        if (!valid || mode > 0666 || !(mode & 0600))
+            logs.fail("file_mode",
+                      QStringLiteral("octal permissions such as \"0600\" or \"0640\", readable "
+                                     "and writable by the owner, without execute bits"));
+        else
+            c.logFileMode = int(mode);
+    }
+    logs.rejectUnknownKeys();
     top.readBool("allow_agent_editing", &c.allowAgentEditing);
 
-    if (top.ok() && logs.ok() && !readAgents(doc.root()["agents"], &c.agents, &detail))
-        top.markFailed();
+    if (!problem.isSet()) {
+        QString agentsError;
+        const char* at = nullptr;
+        if (!readAgents(top.value("agents"), &c.agents, &agentsError, &at)) {
+            problem.message = agentsError;
+            problem.at = at;
+        }
+    }
+    top.rejectUnknownKeys();
 
-    if (!top.ok() || !tls.ok() || !limits.ok() || !retention.ok() || !redact.ok() || !logs.ok()) {
-        if (error)
-            *error = QStringLiteral("%1: %2").arg(path, detail);
+    if (problem.isSet()) {
+        if (error) {
+            const QString where = problem.position(text);
+            *error = where.isEmpty() ? QStringLiteral("%1: %2").arg(path, problem.message)
+                                     : QStringLiteral("%1:%2: %3").arg(path, where, problem.message);
+        }
         return false;
     }
     c.configPath = path;

@@ -49,6 +49,8 @@ struct HostConfig
     QString logDirectory;
     qint64 logFileMaxBytes = 50ll * 1024 * 1024;
     int logFileBackups = 10;
+    /// Permissions of log files (and, with x where r is, of the folders the host creates).
+    int logFileMode = 0600;
     /// A launched agent's output line longer than this is cut, with a marker.
     qint64 maxLineBytes = 65536;
 
@@ -61,8 +63,8 @@ struct HostConfig
     QString configPath;
 
     /// Reads a JSON configuration file over the defaults. On failure (unreadable, not
-    /// JSON, a value of the wrong type) returns false with an error that names the
-    /// file and, for syntax errors, the line and column.
+    /// JSON, a value of the wrong type, a key it does not know) returns false with an
+    /// error that names the file, the line and column, and the key's path.
     bool load(const QString& path, QString* error);
 
     /// The programs' start: file when given, else the default file when it exists
@@ -76,8 +78,9 @@ struct HostConfig
     static QString defaultLogDirectory();
 };
 
-/// Reads the "agents" array of a configuration; an absent list is empty.
-bool readAgents(Json::Value list, std::vector<AgentDefinition>* agents, QString* error);
+/// Reads the "agents" array of a configuration; an absent list is empty. On failure,
+/// *errorAt (when given) points at the culprit in the parsed text.
+bool readAgents(Json::Value list, std::vector<AgentDefinition>* agents, QString* error, const char** errorAt = nullptr);
 
 /// Writes agents as the "agents" member of the configuration file at path, keeping
 /// the rest of the file as written, by writing a temporary file and renaming it.

@@ -84,6 +84,10 @@ private Q_SLOTS:
     void loadKeepsUnsetValues();
     void wrongType_data();
     void wrongType();
+    void unknownKeys_data();
+    void unknownKeys();
+    void logFileMode_data();
+    void logFileMode();
     void syntaxError_data();
     void syntaxError();
     void missingFile();
@@ -361,6 +365,75 @@ void TestHostConfig::wrongType()
     QVERIFY2(namesKey(error, key), qPrintable(QStringLiteral("\"%1\" does not name %2").arg(error, key)));
     // A rejected file changes nothing.
     QCOMPARE(changedFields(HostConfig(), c), QStringList());
+}
+
+void TestHostConfig::unknownKeys_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<QString>("expected"); // after "<file>:"
+    QTest::addRow("top level, near miss")
+        << QByteArray("{\n  \"port\": 7700,\n  \"retension\": {\"log_lines\": 5}\n}")
+        << QStringLiteral(R"(3:3: retension: unknown key; did you mean "retention"?)");
+    QTest::addRow("nested, near miss")
+        << QByteArray(R"({"limits": {"max_mesage_bytes": 5000}})")
+        << QStringLiteral(R"(1:13: limits.max_mesage_bytes: unknown key; did you mean "max_message_bytes"?)");
+    QTest::addRow("case") << QByteArray(R"({"Port": 1})")
+                          << QStringLiteral(R"(1:2: Port: unknown key; did you mean "port"?)");
+    QTest::addRow("far off") << QByteArray(R"({"logs": {"dir": "", "colour": true}})")
+                             << QStringLiteral("1:22: logs.colour: unknown key (known: dir, max_bytes, backups, "
+                                               "max_line_bytes, file_mode)");
+    QTest::addRow("after a valid key of the same object")
+        << QByteArray("{\"tls\": {\"cert\": \"a.pem\",\n   \"kye\": \"b.pem\"}}")
+        << QStringLiteral(R"(2:4: tls.kye: unknown key; did you mean "key"?)");
+    QTest::addRow("in an agent") << QByteArray(R"({"agents": [{"id": "q", "command": "x", "autorestrat": true}]})")
+                                 << QStringLiteral(
+                                        R"(1:41: agents[0].autorestrat: unknown key; did you mean "autorestart"?)");
+    QTest::addRow("in an agent's backoff")
+        << QByteArray(R"({"agents": [{"id": "q", "command": "x", "backoff": {"inital_ms": 5}}]})")
+        << QStringLiteral(R"(1:53: agents[0].backoff.inital_ms: unknown key; did you mean "initial_ms"?)");
+    QTest::addRow("wrong type, with where") << QByteArray("{\n\"limits\": {\"abuse_limit\": \"many\"}}")
+                                            << QStringLiteral("2:27: limits.abuse_limit: expected an integer");
+    QTest::addRow("escaped quote in the key")
+        << QByteArray(R"({"a\"b": 1})") << QStringLiteral(R"(1:2: a"b: unknown key (known: )");
+}
+
+void TestHostConfig::unknownKeys()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(QString, expected);
+    const QString path = writeConfig(json);
+    HostConfig c;
+    QString error;
+    QVERIFY(!c.load(path, &error));
+    QVERIFY2(error.startsWith(path + u':' + expected), qPrintable(error));
+    QCOMPARE(changedFields(HostConfig(), c), QStringList());
+}
+
+void TestHostConfig::logFileMode_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<int>("mode"); // -1: rejected
+    QTest::addRow("default") << QByteArray("{}") << 0600;
+    QTest::addRow("group may read") << QByteArray(R"({"logs": {"file_mode": "0640"}})") << 0640;
+    QTest::addRow("without the 0") << QByteArray(R"({"logs": {"file_mode": "644"}})") << 0644;
+    QTest::addRow("not octal") << QByteArray(R"({"logs": {"file_mode": "0680"}})") << -1;
+    QTest::addRow("executable") << QByteArray(R"({"logs": {"file_mode": "0700"}})") << -1;
+    QTest::addRow("owner cannot write") << QByteArray(R"({"logs": {"file_mode": "0044"}})") << -1;
+    QTest::addRow("a number") << QByteArray(R"({"logs": {"file_mode": 600}})") << -1;
+}
+
+void TestHostConfig::logFileMode()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(int, mode);
+    HostConfig c;
+    QString error;
+    const bool loaded = c.load(writeConfig(json), &error);
+    QCOMPARE(loaded, mode >= 0);
+    if (loaded)
+        QCOMPARE(c.logFileMode, mode);
+    else
+        QVERIFY2(error.contains(QStringLiteral("logs.file_mode: expected")), qPrintable(error));
 }
 
 void TestHostConfig::syntaxError_data()
