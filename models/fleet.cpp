@@ -168,7 +168,11 @@ QString Fleet::sendRequest(const QString& hostKey, const QString& agentId, const
 
 QString Fleet::answerAsk(const QString& hostKey, const QString& agent, const QString& askId, const QString& choice)
 {
-    return sendCommand(hostKey, agent, QStringLiteral("answer"), HostLink::answerArgs(askId, choice));
+    // The console says it in words: which answer to which question.
+    const int row = m_asks->rowOf(hostKey, agent, askId);
+    const QString question = row >= 0 ? m_asks->index(row, 0).data(AskModel::TextRole).toString() : askId;
+    return sendCommand(hostKey, agent, QStringLiteral("answer"), HostLink::answerArgs(askId, choice),
+                       tr("answered “%1” to “%2”").arg(choice, question));
 }
 
 void Fleet::onEventsReady(const QString& hostKey)

@@ -10,6 +10,7 @@
 #include "server/embeddedhost.h"
 #include "server/hostserver.h"
 #include "ui/agenttreeview.h"
+#include "ui/askviews.h"
 #include "ui/commandbar.h"
 #include "ui/consolepane.h"
 #include "ui/consoleview.h"
@@ -690,23 +691,80 @@ void TestMainWindow::restoresAfterRestart()
 
 void TestMainWindow::answersAnAgentsQuestion()
 {
-    AgentDefinition moderator = demoAgent("moderator", QStringLiteral("moderator"));
-    moderator.args << QStringLiteral("--ask-after") << QStringLiteral("500");
-    Deck deck({moderator});
+    // Three agents ask at once.
+    std::vector<AgentDefinition> agents;
+    for (const char* id : {"moderator", "moderator2", "moderator3"}) {
+        agents.push_back(demoAgent(id, QStringLiteral("moderator")));
+        agents.back().args << QStringLiteral("--ask-after") << QStringLiteral("300");
+    }
+    Deck deck(agents);
     QVERIFY(deck.started);
     QVERIFY(deck.show());
+    AskModel* asks = deck.fleet()->asks();
     auto* askBar = deck.window->findChild<QWidget*>(QStringLiteral("askBar"));
-    QTRY_VERIFY_WITH_TIMEOUT(askBar->isVisible(), 20000);
-    const QString question = deck.window->findChild<QLabel*>(QStringLiteral("askText"))->text();
-    QVERIFY2(question.startsWith(QLatin1String("Forum Host asks: ")), qPrintable(question));
-    const QList<QPushButton*> choices = askBar->findChildren<QPushButton*>();
-    QVERIFY(!choices.isEmpty());
-    QVERIFY(deck.window->grab().save(screenshotPath(QStringLiteral("question"))));
-    const QString choice = choices.first()->text();
-    QTest::mouseClick(choices.first(), Qt::LeftButton);
-    QTRY_COMPARE_WITH_TIMEOUT(deck.fleet()->asks()->rowCount(), 0, 10000);
+    QTRY_COMPARE_WITH_TIMEOUT(asks->rowCount(), 3, 20000);
+    QTRY_VERIFY(askBar->isVisible());
+    auto* card = askBar->findChild<AskCard*>();
+    const QString first = card->question().agent;
+    // Who asks and since when, then the question.
+    const QLabel* headerLabel = card->findChild<QLabel*>(QStringLiteral("askHeader"));
+    QTRY_VERIFY2(headerLabel->text().startsWith(QStringLiteral("Forum Host asks · ")), qPrintable(headerLabel->text()));
+    const QString header = headerLabel->text();
+    QVERIFY2(header.contains(QLatin1String("just now")) || header.contains(QLatin1String(" s ago")),
+             qPrintable(header));
+    QVERIFY(card->findChild<QLabel*>(QStringLiteral("askText"))->text().startsWith(QLatin1String("Publish the ")));
+    auto* more = askBar->findChild<QPushButton*>(QStringLiteral("askMore"));
+    QVERIFY(more->isVisible());
+    QCOMPARE(more->text(), QStringLiteral("2 more waiting"));
+    for (const bool dark : {false, true}) {
+        applyPalette(dark);
+        QTest::qWait(50);
+        // The bar with the window behind it, as it is seen.
+        const QRect bar(askBar->mapTo(deck.window.get(), QPoint(0, 0)), askBar->size());
+        QVERIFY(deck.window->grab(bar.adjusted(-8, -40, 8, 40))
+                    .save(screenshotPath(dark ? QStringLiteral("question-dark") : QStringLiteral("question-light"))));
+    }
+    applyPalette(false);
+
+    // "Show all" lists every question; the last one is answered first, from there.
+    QTest::mouseClick(more, Qt::LeftButton);
+    auto* list = deck.window->findChild<AskList*>(QStringLiteral("askList"));
+    QTRY_VERIFY(list->isVisible());
+    QCOMPARE(list->cards().size(), 3);
+    QVERIFY(deck.window->grab().save(screenshotPath(QStringLiteral("questions"))));
+    AskCard* last = list->cards().last();
+    const QString lastAgent = last->question().agent;
+    QTRY_VERIFY(last->isArmed());
+    QTest::mouseClick(last->findChild<QPushButton*>(QStringLiteral("answer-reject")), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(asks->rowCount(), 2, 10000);
+    QCOMPARE(card->question().agent, first); // the bar still shows the first question
+    // The console says which answer went to which question, in words.
+    QTRY_VERIFY_WITH_TIMEOUT(consoleHas(deck.fleet()->console(Local, lastAgent),
+                                        QStringLiteral("answered “reject” to “Publish the "), Console::Kind::Mark),
+                             10000);
+
+    // A double click on "approve": the first click answers the question shown; the
+    // second lands on the next question's button, which does not take it yet.
+    QTRY_VERIFY(card->isArmed());
+    QPushButton* approve = card->findChild<QPushButton*>(QStringLiteral("answer-approve"));
+    const QPoint spot = approve->mapTo(askBar, approve->rect().center());
+    QTest::mouseClick(approve, Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(asks->rowCount(), 1, 10000);
+    QVERIFY(card->question().agent != first);
+    // (once the bar has laid out the next question's buttons)
+    QTRY_VERIFY(qobject_cast<QPushButton*>(askBar->childAt(spot)));
+    QWidget* under = askBar->childAt(spot);
+    QVERIFY(!under->isEnabled());
+    QTest::mouseClick(under, Qt::LeftButton);
+    QTest::mouseDClick(under, Qt::LeftButton);
+    QTest::qWait(300);
+    QCOMPARE(asks->rowCount(), 1);
+    // A moment later it does.
+    QTRY_VERIFY(card->isArmed());
+    QTest::mouseClick(card->findChild<QPushButton*>(QStringLiteral("answer-approve")), Qt::LeftButton);
+    QTRY_COMPARE_WITH_TIMEOUT(asks->rowCount(), 0, 10000);
     QTRY_VERIFY(!askBar->isVisible());
-    QTRY_VERIFY_WITH_TIMEOUT(consoleHas(deck.fleet()->console(Local, QStringLiteral("moderator")), choice), 10000);
+    QCOMPARE(list->cards().size(), 0);
 }
 
 void TestMainWindow::connectBotDialog()

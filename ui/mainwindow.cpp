@@ -108,6 +108,16 @@ MainWindow::MainWindow(QWidget* parent)
     forumDock->setWidget(forum);
     addDockWidget(Qt::RightDockWidgetArea, forumDock);
 
+    m_askList = new AskList(
+        m_fleet->asks(), [this](int row) { return describeAsk(row); }, this);
+    connect(m_askList, &AskList::answered, this, &MainWindow::answerAsk);
+    auto* questionsDock = new QDockWidget(tr("Questions"), this);
+    questionsDock->setObjectName(QStringLiteral("questionsDock"));
+    questionsDock->setWidget(m_askList);
+    addDockWidget(Qt::RightDockWidgetArea, questionsDock);
+    splitDockWidget(forumDock, questionsDock, Qt::Vertical);
+    questionsDock->hide();
+
     auto* central = new QWidget(this);
     auto* layout = new QVBoxLayout(central);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -154,6 +164,12 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_fleet->asks(), &QAbstractItemModel::rowsInserted, this, &MainWindow::updateAskBar);
     connect(m_fleet->asks(), &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateAskBar);
     connect(m_fleet->asks(), &QAbstractItemModel::modelReset, this, &MainWindow::updateAskBar);
+    connect(m_fleet->asks(), &QAbstractItemModel::dataChanged, this, &MainWindow::updateAskBar);
+    // Questions name who asks, as the agent list does.
+    connect(m_fleet->agents(), &QAbstractItemModel::dataChanged, this, [this] {
+        if (m_fleet->asks()->rowCount() > 0)
+            updateAskBar();
+    });
     connect(m_fleet.get(), &Fleet::hostStatusChanged, this, [this](const QString& hostKey) {
         const QModelIndex host = m_fleet->agents()->indexOf(hostKey);
         if (host.data(AgentTreeModel::StateRole).toString() == QLatin1String("offline"))
@@ -224,6 +240,7 @@ void MainWindow::buildMenus()
     view->addSeparator();
     view->addAction(findChild<QDockWidget*>(QStringLiteral("agentsDock"))->toggleViewAction());
     view->addAction(findChild<QDockWidget*>(QStringLiteral("forumDock"))->toggleViewAction());
+    view->addAction(findChild<QDockWidget*>(QStringLiteral("questionsDock"))->toggleViewAction());
     for (int i = 1; i <= 9; ++i) {
         auto* shortcut = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_0 + i)), this);
         connect(shortcut, &QShortcut::activated, this, [this, i] {
@@ -256,19 +273,49 @@ void MainWindow::buildAskBar()
     styleAskBar();
     auto* row = new QHBoxLayout(m_askBar);
     row->setContentsMargins(8, 6, 8, 6);
-    m_askText = new QLabel(m_askBar);
-    m_askText->setObjectName(QStringLiteral("askText"));
-    m_askText->setTextFormat(Qt::PlainText);
-    m_askText->setWordWrap(true);
-    QFont bold = m_askText->font();
-    bold.setBold(true);
-    m_askText->setFont(bold);
-    row->addWidget(m_askText, 1);
-    m_askButtons = new QWidget(m_askBar);
-    auto* buttons = new QHBoxLayout(m_askButtons);
-    buttons->setContentsMargins(0, 0, 0, 0);
-    row->addWidget(m_askButtons);
+    row->setSpacing(12);
+    m_askCard = new AskCard(m_askBar);
+    connect(m_askCard, &AskCard::answered, this, &MainWindow::answerAsk);
+    m_askMore = new QPushButton(m_askBar);
+    m_askMore->setObjectName(QStringLiteral("askMore"));
+    m_askMore->setFlat(true);
+    m_askMore->setToolTip(tr("Every open question, to answer in any order"));
+    connect(m_askMore, &QPushButton::clicked, this, [this] {
+        QDockWidget* dock = findChild<QDockWidget*>(QStringLiteral("questionsDock"));
+        dock->show();
+        dock->raise();
+    });
+    // On the left, so that the answer buttons keep their place when it comes and goes.
+    row->addWidget(m_askMore, 0, Qt::AlignTop);
+    row->addWidget(m_askCard, 1);
     m_askBar->hide();
+}
+
+Question MainWindow::describeAsk(int row) const
+{
+    const QModelIndex ask = m_fleet->asks()->index(row, 0);
+    Question question;
+    question.hostKey = ask.data(AskModel::HostKeyRole).toString();
+    question.agent = ask.data(AskModel::AgentRole).toString();
+    question.id = ask.data(AskModel::IdRole).toString();
+    const Link::AgentInfo* info = m_fleet->agents()->agent(question.hostKey, question.agent);
+    question.who = info && !info->name.isEmpty() ? info->name : tabTitle(question.hostKey, question.agent);
+    question.text = ask.data(AskModel::TextRole).toString();
+    question.choices = ask.data(AskModel::ChoicesRole).toStringList();
+    question.ts = ask.data(AskModel::TimeRole).toLongLong();
+    question.answering = m_answering.value(question.key());
+    return question;
+}
+
+void MainWindow::answerAsk(const Question& question, const QString& choice)
+{
+    const QString id = m_fleet->answerAsk(question.hostKey, question.agent, question.id, choice);
+    if (id.isEmpty())
+        return;
+    m_ownCommands.insert(id);
+    m_answering.insert(question.key(), choice);
+    m_answerIds.insert(id, question.key());
+    updateAskBar();
 }
 
 void MainWindow::styleAskBar()
@@ -289,31 +336,19 @@ void MainWindow::changeEvent(QEvent* event)
 void MainWindow::updateAskBar()
 {
     AskModel* asks = m_fleet->asks();
-    qDeleteAll(m_askButtons->findChildren<QPushButton*>(QString(), Qt::FindDirectChildrenOnly));
+    // Answers in flight for questions that closed are done.
+    QSet<QString> open;
+    for (int row = 0; row < asks->rowCount(); ++row)
+        open.insert(describeAsk(row).key());
+    m_answering.removeIf([&open](const QHash<QString, QString>::iterator& it) { return !open.contains(it.key()); });
+    m_askList->refresh();
     if (asks->rowCount() == 0) {
         m_askBar->hide();
         return;
     }
-    const QModelIndex ask = asks->index(0, 0);
-    const QString host = ask.data(AskModel::HostKeyRole).toString();
-    const QString agent = ask.data(AskModel::AgentRole).toString();
-    const QString id = ask.data(AskModel::IdRole).toString();
-    const Link::AgentInfo* info = m_fleet->agents()->agent(host, agent);
-    const QString who = info && !info->name.isEmpty() ? info->name : tabTitle(host, agent);
-    QString text = tr("%1 asks: %2").arg(who, ask.data(AskModel::TextRole).toString());
-    if (asks->rowCount() > 1)
-        text += tr("   (%n more waiting)", nullptr, asks->rowCount() - 1);
-    m_askText->setText(text);
-    QStringList choices = ask.data(AskModel::ChoicesRole).toStringList();
-    if (choices.isEmpty())
-        choices = {tr("ok")};
-    for (const QString& choice : std::as_const(choices)) {
-        auto* button = new QPushButton(choice, m_askButtons);
-        button->setObjectName(QStringLiteral("answer-") + choice);
-        connect(button, &QPushButton::clicked, this,
-                [this, host, agent, id, choice] { m_ownCommands.insert(m_fleet->answerAsk(host, agent, id, choice)); });
-        m_askButtons->layout()->addWidget(button);
-    }
+    m_askCard->setQuestion(describeAsk(0));
+    m_askMore->setVisible(asks->rowCount() > 1);
+    m_askMore->setText(tr("%n more waiting", nullptr, asks->rowCount() - 1));
     m_askBar->show();
 }
 
@@ -601,6 +636,11 @@ void MainWindow::onCommandFinished(const QString& hostKey, const QString& id, co
 {
     if (!m_ownCommands.remove(id))
         return;
+    if (const QString question = m_answerIds.take(id); !question.isEmpty() && !ok) {
+        // The question stays open: it can be answered again.
+        m_answering.remove(question);
+        updateAskBar();
+    }
     const QString who = tabTitle(hostKey, agent);
     const QString outcome = ok ? (text.isEmpty() ? tr("ok") : text) : text;
     m_commandBar->showFeedback(tr("%1: %2").arg(who, outcome), !ok);

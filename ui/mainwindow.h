@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "ui/askviews.h"
 #include "ui/commandbar.h"
 #include "ui/dialogs.h"
 
@@ -15,6 +16,7 @@ class ConsolePane;
 class Fleet;
 class HostServer;
 class QLabel;
+class QPushButton;
 class QTabWidget;
 
 /*
@@ -75,6 +77,9 @@ private:
     void buildAskBar();
     void styleAskBar();
     void updateAskBar();
+    /// A row of the open questions, with the names the window shows and the answer being sent.
+    Question describeAsk(int row) const;
+    void answerAsk(const Question& question, const QString& choice);
     void onCurrentTabChanged();
     void closeTab(int index);
     void focusCommandBar();
@@ -103,8 +108,11 @@ private:
     QTabWidget* m_tabs = nullptr;
     CommandBar* m_commandBar = nullptr;
     QWidget* m_askBar = nullptr;
-    QLabel* m_askText = nullptr;
-    QWidget* m_askButtons = nullptr;
+    AskCard* m_askCard = nullptr;
+    QPushButton* m_askMore = nullptr;
+    AskList* m_askList = nullptr;
+    QHash<QString, QString> m_answering; // choice sent, by question key, until the question closes
+    QHash<QString, QString> m_answerIds; // question key, by the id of the answer command
     QLabel* m_endpointLabel = nullptr;
     QLabel* m_statusLabel = nullptr;
     QLabel* m_rateLabel = nullptr;
