@@ -81,6 +81,17 @@ public:
         publish(LinkChannel::State::Idle, {}, 0);
     }
 
+    void reconnectNow(const RemoteLink::Settings& settings)
+    {
+        m_settings = settings;
+        if (!m_running)
+            return;
+        m_retry.stop();
+        m_attemptTimer.stop();
+        m_attempt = 0;
+        connectNow();
+    }
+
     void command(const QString& id, const QString& agent, const QString& name, const QByteArray& argsJson)
     {
         if (!m_socket || !m_session.isSubscribed()) {
@@ -348,6 +359,22 @@ void RemoteLink::close()
     if (m_worker)
         QMetaObject::invokeMethod(
             m_worker, [worker = m_worker] { worker->stop(); }, Qt::QueuedConnection);
+}
+
+void RemoteLink::setSettings(const Settings& settings)
+{
+    Q_ASSERT(settings.url == m_settings.url);
+    m_settings = settings;
+    reconnectNow();
+}
+
+void RemoteLink::reconnectNow()
+{
+    if (m_worker) {
+        QMetaObject::invokeMethod(
+            m_worker, [worker = m_worker, settings = m_settings] { worker->reconnectNow(settings); },
+            Qt::QueuedConnection);
+    }
 }
 
 QString RemoteLink::displayName() const

@@ -52,6 +52,11 @@ public:
     QString displayName() const override;
     bool isLocal() const override { return false; }
     const Settings& settings() const { return m_settings; }
+    /// Takes new settings for the same address (a corrected token, another pinned
+    /// certificate) and connects with them at once, without the backoff's wait.
+    void setSettings(const Settings& settings);
+    /// Gives up the wait before the next attempt and connects now.
+    void reconnectNow();
 
     /// A certificate's SHA-256 as hex pairs joined by colons ("AB:CD:...").
     static QByteArray fingerprint(const QSslCertificate& certificate);

@@ -8,6 +8,7 @@
 #include "models/fleet.h"
 #include "models/forummodel.h"
 #include "server/embeddedhost.h"
+#include "server/hostlink.h"
 #include "server/hostserver.h"
 #include "ui/agenttreeview.h"
 #include "ui/askviews.h"
@@ -21,6 +22,7 @@
 #include <QClipboard>
 #include <QCompleter>
 #include <QContextMenuEvent>
+#include <QDateTime>
 #include <QDialog>
 #include <QDir>
 #include <QFileInfo>
@@ -261,6 +263,7 @@ private Q_SLOTS:
     void commandsAdvertisedByAnAgent();
     void stoppingSeveralAgentsAsksFirst();
     void agentListMenuAndOfflineHost();
+    void wrongHostTokenIsFixed();
     void searchAndFilter();
     void selectCopyExportClear();
     void tabsCloseReorderTearOff();
@@ -433,6 +436,129 @@ void TestMainWindow::agentListMenuAndOfflineHost()
     const QModelIndex host = deck.fleet()->agents()->indexOf(key);
     QTRY_VERIFY(AgentTreeView::hostStateText(host).startsWith(QLatin1String("offline, retry in ")));
     QVERIFY(!host.data(AgentTreeModel::StateReasonRole).toString().isEmpty());
+}
+
+namespace {
+
+/// Runs handle(dialog) on the next modal dialog of type Dialog, once it is open.
+template <typename Dialog, typename Handle>
+void onNextDialog(Handle handle)
+{
+    auto* poll = new QTimer;
+    poll->setInterval(50);
+    QObject::connect(poll, &QTimer::timeout, poll, [poll, handle] {
+        if (auto* dialog = qobject_cast<Dialog*>(QApplication::activeModalWidget())) {
+            poll->stop();
+            poll->deleteLater();
+            handle(dialog);
+        }
+    });
+    poll->start();
+}
+
+/// Right-clicks a row of the agent list and triggers the menu entry with this text.
+void triggerTreeMenu(MainWindow* window, const QModelIndex& index, const QString& entry)
+{
+    auto* tree = window->findChild<AgentTreeView*>(QStringLiteral("agentTree"));
+    bool found = false;
+    QTimer::singleShot(100, [&entry, &found] {
+        auto* menu = qobject_cast<QMenu*>(QApplication::activePopupWidget());
+        QVERIFY(menu);
+        QAction* chosen = nullptr;
+        for (QAction* action : menu->actions()) {
+            if (action->text() == entry)
+                chosen = action;
+        }
+        menu->close();
+        found = chosen != nullptr;
+        if (chosen)
+            chosen->trigger();
+    });
+    const QPoint at = tree->visualRect(index).center();
+    QContextMenuEvent click(QContextMenuEvent::Mouse, at, tree->viewport()->mapToGlobal(at));
+    QApplication::sendEvent(tree->viewport(), &click);
+    QVERIFY2(found, qPrintable(entry));
+}
+
+} // namespace
+
+void TestMainWindow::wrongHostTokenIsFixed()
+{
+    Deck deck({});
+    QVERIFY(deck.started);
+    QVERIFY(deck.show());
+    HostConfig otherConfig = hostConfig({testBot("far", {QStringLiteral("--forever")})});
+    otherConfig.token = QStringLiteral("the-right-token");
+    EmbeddedHost other(otherConfig);
+    QVERIFY(other.start(nullptr));
+
+    // A wrong token: the host stays offline and says why.
+    HostEntry entry;
+    entry.url = other.url();
+    entry.token = QStringLiteral("a-wrong-token");
+    const QString key = deck.window->connectHost(entry);
+    AgentTreeModel* tree = deck.fleet()->agents();
+    QTRY_COMPARE_WITH_TIMEOUT(tree->hostState(key), AgentTreeModel::HostState::Offline, 10000);
+    QTRY_VERIFY(
+        tree->indexOf(key).data(AgentTreeModel::StateReasonRole).toString().contains(QStringLiteral("unauthorized")));
+
+    // Connecting to the same address again with the right token fixes it, at once.
+    onNextDialog<ConnectHostDialog>([&other](ConnectHostDialog* dialog) {
+        dialog->findChild<QLineEdit*>(QStringLiteral("hostUrl"))->setText(other.url().toString());
+        dialog->findChild<QLineEdit*>(QStringLiteral("hostToken"))->setText(QStringLiteral("the-right-token"));
+        dialog->accept();
+    });
+    deck.window->findChild<QAction*>(QStringLiteral("connectHostAction"))->trigger();
+    QCOMPARE(deck.fleet()->hostKeys().size(), 2); // the same host, not a second one
+    QTRY_COMPARE_WITH_TIMEOUT(tree->hostState(key), AgentTreeModel::HostState::Online, 5000);
+    QTRY_VERIFY_WITH_TIMEOUT(tree->agent(key, QStringLiteral("far")), 10000);
+    QCOMPARE(QSettings().value(QStringLiteral("hosts")).toList().size(), 1);
+
+    // Edit Host… from the agent list: the host as it is, and a wrong token again.
+    for (const bool dark : {false, true}) {
+        applyPalette(dark);
+        bool seen = false;
+        onNextDialog<ConnectHostDialog>([dark, &seen](ConnectHostDialog* dialog) {
+            seen = true;
+            QCOMPARE(dialog->windowTitle(), QStringLiteral("Edit Host"));
+            QCOMPARE(dialog->findChild<QLineEdit*>(QStringLiteral("hostToken"))->text(),
+                     QStringLiteral("the-right-token"));
+            QVERIFY(dialog->grab().save(
+                screenshotPath(dark ? QStringLiteral("edit-host-dark") : QStringLiteral("edit-host-light"))));
+            if (dark) {
+                dialog->findChild<QLineEdit*>(QStringLiteral("hostToken"))->setText(QStringLiteral("wrong-again"));
+                dialog->accept();
+            } else {
+                dialog->reject();
+            }
+        });
+        triggerTreeMenu(deck.window.get(), tree->indexOf(key), QStringLiteral("Edit Host…"));
+        QVERIFY(seen);
+    }
+    applyPalette(false);
+    QTRY_COMPARE_WITH_TIMEOUT(tree->hostState(key), AgentTreeModel::HostState::Offline, 10000);
+    QVERIFY(tree->agent(key, QStringLiteral("far"))); // its agents stay listed while it is away
+
+    // Fixed in Edit Host…: online again at once.
+    onNextDialog<ConnectHostDialog>([](ConnectHostDialog* dialog) {
+        dialog->findChild<QLineEdit*>(QStringLiteral("hostToken"))->setText(QStringLiteral("the-right-token"));
+        dialog->accept();
+    });
+    triggerTreeMenu(deck.window.get(), tree->indexOf(key), QStringLiteral("Edit Host…"));
+    QTRY_COMPARE_WITH_TIMEOUT(tree->hostState(key), AgentTreeModel::HostState::Online, 5000);
+
+    // A host that comes back while the link waits out its backoff: Reconnect Now.
+    const quint16 port = quint16(other.url().port());
+    other.stop();
+    QTRY_COMPARE_WITH_TIMEOUT(tree->hostState(key), AgentTreeModel::HostState::Offline, 10000);
+    // A few failed attempts, until the next one is more than two seconds away.
+    QTRY_VERIFY_WITH_TIMEOUT(
+        deck.fleet()->link(key)->status().nextAttemptAt > QDateTime::currentMSecsSinceEpoch() + 2000, 20000);
+    otherConfig.port = port;
+    EmbeddedHost again(otherConfig);
+    QVERIFY(again.start(nullptr));
+    triggerTreeMenu(deck.window.get(), tree->indexOf(key), QStringLiteral("Reconnect Now"));
+    QTRY_COMPARE_WITH_TIMEOUT(tree->hostState(key), AgentTreeModel::HostState::Online, 1500);
 }
 
 void TestMainWindow::searchAndFilter()

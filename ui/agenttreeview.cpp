@@ -166,10 +166,14 @@ void AgentTreeView::contextMenuEvent(QContextMenuEvent* event)
     const QString host = index.data(AgentTreeModel::HostKeyRole).toString();
     QMenu menu(this);
     if (index.data(AgentTreeModel::IsHostRole).toBool()) {
-        if (host == QLatin1String("local"))
+        if (host == QLatin1String("local")) {
             menu.addAction(tr("Add Local Agent…"), this, [this, host] { Q_EMIT addAgentRequested(host); });
-        else
+        } else {
+            menu.addAction(tr("Reconnect Now"), this, [this, host] { Q_EMIT reconnectHostRequested(host); });
+            menu.addAction(tr("Edit Host…"), this, [this, host] { Q_EMIT editHostRequested(host); });
+            menu.addSeparator();
             menu.addAction(tr("Remove Host"), this, [this, host] { Q_EMIT removeHostRequested(host); });
+        }
         menu.exec(event->globalPos());
         return;
     }

@@ -41,6 +41,8 @@ Q_SIGNALS:
     void removeAgentRequested(const QString& hostKey, const QString& agentId);
     void addAgentRequested(const QString& hostKey);
     void removeHostRequested(const QString& hostKey);
+    void editHostRequested(const QString& hostKey);
+    void reconnectHostRequested(const QString& hostKey);
 
 protected:
     void contextMenuEvent(QContextMenuEvent* event) override;

@@ -128,8 +128,13 @@ HostEntry ConnectHostDialog::entry() const
     return entry;
 }
 
-void ConnectHostDialog::setEntry(const HostEntry& entry)
+void ConnectHostDialog::setEntry(const HostEntry& entry, bool editing)
 {
+    if (editing) {
+        setWindowTitle(tr("Edit Host"));
+        if (auto* buttons = findChild<QDialogButtonBox*>())
+            buttons->button(QDialogButtonBox::Ok)->setText(tr("Save and Reconnect"));
+    }
     m_url->setText(entry.url.toString());
     m_token->setText(entry.token);
     m_pin->setText(entry.pinnedSha256);

@@ -29,7 +29,8 @@ public:
     explicit ConnectHostDialog(QWidget* parent = nullptr);
 
     HostEntry entry() const;
-    void setEntry(const HostEntry& entry);
+    /// Fills the fields; editing, the dialog is titled for a known host.
+    void setEntry(const HostEntry& entry, bool editing = false);
     void accept() override;
 
 private:

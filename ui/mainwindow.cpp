@@ -100,6 +100,8 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_tree, &AgentTreeView::editAgentRequested, this, &MainWindow::showEditAgent);
     connect(m_tree, &AgentTreeView::removeAgentRequested, this, &MainWindow::removeAgent);
     connect(m_tree, &AgentTreeView::removeHostRequested, this, &MainWindow::removeHost);
+    connect(m_tree, &AgentTreeView::editHostRequested, this, &MainWindow::showEditHost);
+    connect(m_tree, &AgentTreeView::reconnectHostRequested, this, &MainWindow::reconnectHost);
 
     auto* forum = new ForumView(this);
     forum->setForumModel(m_fleet->forum());
@@ -362,12 +364,10 @@ void MainWindow::attachEmbeddedHost(HostServer* server, const QUrl& url, const Q
     m_fleet->addHost(new LocalLink(server));
 }
 
-QString MainWindow::connectHost(const HostEntry& entry)
+namespace {
+
+RemoteLink::Settings linkSettings(const HostEntry& entry)
 {
-    for (const auto& [key, known] : m_remoteHosts) {
-        if (known.url == entry.url)
-            return key;
-    }
     RemoteLink::Settings settings;
     settings.url = entry.url;
     settings.token = entry.token;
@@ -375,9 +375,49 @@ QString MainWindow::connectHost(const HostEntry& entry)
         settings.pinnedSha256 = QByteArray::fromHex(entry.pinnedSha256.toLatin1()).toHex(':').toUpper();
     if (!entry.caFile.isEmpty())
         settings.caCertificates = QSslCertificate::fromPath(entry.caFile);
-    const QString key = m_fleet->addHost(new RemoteLink(settings));
+    return settings;
+}
+
+} // namespace
+
+QString MainWindow::connectHost(const HostEntry& entry)
+{
+    // A known address takes the new token and certificate settings, and tries them now.
+    for (auto& [key, known] : m_remoteHosts) {
+        if (known.url != entry.url)
+            continue;
+        known = entry;
+        if (auto* link = qobject_cast<RemoteLink*>(m_fleet->link(key)))
+            link->setSettings(linkSettings(entry));
+        return key;
+    }
+    const QString key = m_fleet->addHost(new RemoteLink(linkSettings(entry)));
     m_remoteHosts[key] = entry;
     return key;
+}
+
+void MainWindow::showEditHost(const QString& hostKey)
+{
+    const auto it = m_remoteHosts.find(hostKey);
+    if (it == m_remoteHosts.end())
+        return;
+    ConnectHostDialog dialog(this);
+    dialog.setEntry(it->second, true);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const HostEntry entry = dialog.entry();
+    if (entry.url != it->second.url) {
+        // Another address is another host: its consoles start empty.
+        removeHost(hostKey);
+    }
+    connectHost(entry);
+    saveSession();
+}
+
+void MainWindow::reconnectHost(const QString& hostKey)
+{
+    if (auto* link = qobject_cast<RemoteLink*>(m_fleet->link(hostKey)))
+        link->reconnectNow();
 }
 
 QString MainWindow::hostAddress(const QString& hostKey) const

@@ -40,7 +40,13 @@ public:
     /// Watches the host engine embedded in this process (it runs on another thread).
     void attachEmbeddedHost(HostServer* server, const QUrl& url, const QString& token, const QString& tokenPath);
     /// Connects to a remote host and keeps it for the next start; returns its host key.
+    /// A host already known by that address takes the entry's token and certificate
+    /// settings and connects with them at once.
     QString connectHost(const HostEntry& entry);
+    /// Edit Host…: the address, token and certificate settings of a remote host.
+    void showEditHost(const QString& hostKey);
+    /// Reconnect Now: connects to a remote host without waiting for the next attempt.
+    void reconnectHost(const QString& hostKey);
 
     /// Reopens the saved hosts, tabs, layout and history (call after attachEmbeddedHost).
     void restoreSession();
