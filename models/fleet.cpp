@@ -308,4 +308,8 @@ void Fleet::apply(Host& host, const Event& event)
     m_metrics->applyEvent(key, event);
     m_asks->applyEvent(key, event);
     m_commands->applyEvent(key, event);
+    if (event.type == Event::Type::Snapshot)
+        Q_EMIT snapshotApplied(key);
+    else if (event.type == Event::Type::AgentRemoved)
+        Q_EMIT agentRemoved(key, event.agent);
 }

@@ -82,6 +82,10 @@ Q_SIGNALS:
     void consoleAdded(const QString& hostKey, const QString& agentId);
     /// A host's link state, reason or next attempt changed.
     void hostStatusChanged(const QString& hostKey);
+    /// A host's snapshot was applied: the agents it lists are known.
+    void snapshotApplied(const QString& hostKey);
+    /// An agent was removed from its host (its console stays until the window lets it go).
+    void agentRemoved(const QString& hostKey, const QString& agentId);
     /// Results of commands sent through sendCommand().
     void commandFinished(const QString& hostKey, const QString& id, const QString& agent, bool ok, const QString& text);
 

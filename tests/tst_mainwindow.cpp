@@ -80,6 +80,7 @@ HostConfig hostConfig(std::vector<AgentDefinition> agents)
     config.token = QStringLiteral("window-token");
     config.logDirectory.clear();
     config.metricsIntervalMs = 250;
+    config.allowAgentEditing = true; // as the desktop's own host
     config.agents = std::move(agents);
     return config;
 }
@@ -456,6 +457,16 @@ void onNextDialog(Handle handle)
     poll->start();
 }
 
+/// Whether a window lies within its screen, or (larger than the screen) starts at its top left.
+bool onScreen(const QWidget* window)
+{
+    const QRect area = window->screen()->availableGeometry();
+    const QRect frame = window->frameGeometry();
+    return area.contains(frame)
+        || (area.contains(frame.topLeft()) && (frame.width() <= area.width() || frame.left() == area.left())
+            && (frame.height() <= area.height() || frame.top() == area.top()));
+}
+
 /// Right-clicks a row of the agent list and triggers the menu entry with this text.
 void triggerTreeMenu(MainWindow* window, const QModelIndex& index, const QString& entry)
 {
@@ -756,9 +767,11 @@ void TestMainWindow::restoresAfterRestart()
 
     const std::vector<AgentDefinition> agents{testBot("a", {QStringLiteral("--forever")}),
                                               testBot("b", {QStringLiteral("--forever")})};
+    std::vector<AgentDefinition> before = agents;
+    before.push_back(testBot("gone", {QStringLiteral("--forever")}));
     QByteArray geometry;
     {
-        Deck deck(agents);
+        Deck deck(before);
         QVERIFY(deck.show());
         MainWindow* window = deck.window.get();
         HostEntry entry;
@@ -769,23 +782,31 @@ void TestMainWindow::restoresAfterRestart()
         QTRY_VERIFY_WITH_TIMEOUT(deck.agent(QStringLiteral("b")), 10000);
         window->openConsole(Local, QStringLiteral("a"));
         window->openConsole(remoteKey, QStringLiteral("far"));
+        QTRY_VERIFY_WITH_TIMEOUT(deck.agent(QStringLiteral("gone")), 10000);
+        window->openConsole(Local, QStringLiteral("gone"));
         ConsolePane* b = window->openConsole(Local, QStringLiteral("b"));
         b->findChild<QToolButton*>(QStringLiteral("chip-DEBUG"))->click();
         window->toggleDetached(b);
+        QVERIFY(onScreen(b->window()));
+        // Moved off the screen (a monitor that is not there next time).
+        b->window()->move(5000, 4000);
         window->tabs()->setCurrentIndex(1);
         window->commandBar()->lineEdit()->setText(QStringLiteral("first line"));
         QTest::keyClick(window->commandBar()->lineEdit(), Qt::Key_Return);
         window->resize(1320, 760);
         geometry = window->saveGeometry();
         window->close();
+        QCOMPARE(QSettings().value(QStringLiteral("consoles/tabs")).toList().size(), 5);
     }
 
+    // The next start: "gone" is no longer defined on the host.
     Deck again(agents);
     MainWindow* window = again.window.get();
     window->restoreSession();
     QVERIFY(again.show());
     QTabWidget* tabs = window->tabs();
-    QCOMPARE(tabs->count(), 3);
+    // Its console is dropped once the host's snapshot shows it is not there.
+    QTRY_COMPARE(tabs->count(), 3);
     QCOMPARE(tabs->tabText(0), QStringLiteral("All agents"));
     QCOMPARE(tabs->tabText(1), QStringLiteral("a"));
     QVERIFY(tabs->tabText(2).startsWith(QLatin1String("far@")));
@@ -793,6 +814,8 @@ void TestMainWindow::restoresAfterRestart()
     QCOMPARE(window->detachedConsoles().size(), 1);
     ConsolePane* b = window->detachedConsoles().first();
     QCOMPARE(b->agentId(), QStringLiteral("b"));
+    // Back on a screen that exists.
+    QVERIFY2(onScreen(b->window()), qPrintable(QStringLiteral("%1,%2").arg(b->window()->x()).arg(b->window()->y())));
     QVERIFY(!b->findChild<QToolButton*>(QStringLiteral("chip-DEBUG"))->isChecked());
     QVERIFY(b->findChild<QToolButton*>(QStringLiteral("chip-INFO"))->isChecked());
     QCOMPARE(window->size(), QSize(1320, 760));
@@ -808,6 +831,12 @@ void TestMainWindow::restoresAfterRestart()
     edit->setFocus();
     QTest::keyClick(edit, Qt::Key_Up);
     QCOMPARE(edit->text(), QStringLiteral("first line"));
+
+    // An agent removed from its host takes its console with it, in a tab or torn off.
+    again.fleet()->removeAgent(Local, QStringLiteral("a"));
+    QTRY_COMPARE_WITH_TIMEOUT(tabs->count(), 2, 15000);
+    again.fleet()->removeAgent(Local, QStringLiteral("b"));
+    QTRY_COMPARE_WITH_TIMEOUT(window->detachedConsoles().size(), 0, 15000);
 
     // Tokens are kept in a file only its owner can read.
     const QFileInfo settingsFile(QSettings().fileName());

@@ -19,6 +19,7 @@
 #include <QCloseEvent>
 #include <QDockWidget>
 #include <QFile>
+#include <QGuiApplication>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
@@ -75,6 +76,28 @@ protected:
 private:
     std::function<void()> m_closed;
 };
+
+/// Moves (and if need be shrinks) a window into the available area of the screen
+/// it is mostly on, else of the screen of reference.
+void keepOnScreen(QWidget* window, const QWidget* reference = nullptr)
+{
+    QScreen* screen = QGuiApplication::screenAt(window->geometry().center());
+    if (!screen)
+        screen = reference ? reference->screen() : QGuiApplication::primaryScreen();
+    if (!screen)
+        return;
+    const QRect area = screen->availableGeometry();
+    const QSize decoration = window->frameGeometry().size() - window->size();
+    const QSize size = window->size().boundedTo(area.size() - decoration).expandedTo(window->minimumSize());
+    if (size != window->size())
+        window->resize(size);
+    // Larger than the screen (its minimum size): the top left corner, with the title, shows.
+    const QRect frame = window->frameGeometry();
+    const QPoint topLeft(std::max(area.left(), std::min(frame.left(), area.right() - frame.width() + 1)),
+                         std::max(area.top(), std::min(frame.top(), area.bottom() - frame.height() + 1)));
+    if (topLeft != frame.topLeft())
+        window->move(topLeft);
+}
 
 } // namespace
 
@@ -163,6 +186,8 @@ MainWindow::MainWindow(QWidget* parent)
     updateRate();
 
     connect(m_fleet.get(), &Fleet::commandFinished, this, &MainWindow::onCommandFinished);
+    connect(m_fleet.get(), &Fleet::agentRemoved, this, &MainWindow::closeConsole);
+    connect(m_fleet.get(), &Fleet::snapshotApplied, this, &MainWindow::dropRemovedConsoles);
     connect(m_fleet->asks(), &QAbstractItemModel::rowsInserted, this, &MainWindow::updateAskBar);
     connect(m_fleet->asks(), &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateAskBar);
     connect(m_fleet->asks(), &QAbstractItemModel::modelReset, this, &MainWindow::updateAskBar);
@@ -495,6 +520,27 @@ void MainWindow::closeTab(int index)
     pane->deleteLater();
 }
 
+void MainWindow::closeConsole(const QString& hostKey, const QString& agentId)
+{
+    for (int i = m_tabs->count() - 1; i >= 0; --i) {
+        const auto* pane = static_cast<ConsolePane*>(m_tabs->widget(i));
+        if (pane->hostKey() == hostKey && pane->agentId() == agentId)
+            closeTab(i);
+    }
+    eraseDetached([&](const Detached& detached) {
+        return detached.pane->hostKey() == hostKey && detached.pane->agentId() == agentId;
+    });
+}
+
+void MainWindow::dropRemovedConsoles(const QString& hostKey)
+{
+    const QStringList restored = m_restoredLaunched.take(hostKey);
+    for (const QString& agent : restored) {
+        if (!m_fleet->agents()->agent(hostKey, agent))
+            closeConsole(hostKey, agent);
+    }
+}
+
 ConsolePane* MainWindow::currentConsole() const
 {
     for (const auto& detached : m_detached) {
@@ -549,7 +595,9 @@ void MainWindow::toggleDetached(ConsolePane* pane)
             [this, pane] { toggleDetached(pane); });
     window->resize(std::max(600, m_tabs->width() * 3 / 4), std::max(400, m_tabs->height() * 3 / 4));
     window->move(QCursor::pos() - QPoint(window->width() / 2, 20));
+    keepOnScreen(window, this);
     window->show();
+    window->raise();
     m_detached.push_back(std::move(detached));
 }
 
@@ -726,9 +774,8 @@ void MainWindow::removeAgent(const QString& hostKey, const QString& agentId)
                                   .arg(tabTitle(hostKey, agentId)));
     if (answer != QMessageBox::Yes)
         return;
+    // Its console closes when the host says the agent is gone (closeConsole).
     m_ownCommands.insert(m_fleet->removeAgent(hostKey, agentId));
-    if (ConsolePane* pane = findConsole(hostKey, agentId); pane && m_tabs->indexOf(pane) >= 0)
-        closeTab(m_tabs->indexOf(pane));
 }
 
 void MainWindow::removeHost(const QString& hostKey)
@@ -790,6 +837,11 @@ void MainWindow::updateRate()
 void MainWindow::showEvent(QShowEvent* event)
 {
     QMainWindow::showEvent(event);
+    // Torn-off consoles stay in front of the window they came from, also after a restart.
+    QTimer::singleShot(0, this, [this] {
+        for (const auto& detached : m_detached)
+            detached->window->raise();
+    });
     if (!m_layoutRestored) {
         // A first start: room for the agent list's columns and for the forum's messages.
         m_layoutRestored = true;
@@ -829,6 +881,8 @@ void MainWindow::saveSession() const
         QVariantMap tab = pane->state();
         tab.insert(QStringLiteral("host"), pane->isMerged() ? QString() : hostAddress(pane->hostKey()));
         tab.insert(QStringLiteral("agent"), pane->agentId());
+        if (const Link::AgentInfo* info = m_fleet->agents()->agent(pane->hostKey(), pane->agentId()))
+            tab.insert(QStringLiteral("origin"), info->origin);
         tab.insert(QStringLiteral("detached"), detached);
         if (detached)
             tab.insert(QStringLiteral("geometry"), pane->window()->saveGeometry());
@@ -873,11 +927,15 @@ void MainWindow::restoreSession()
             if (host.isEmpty())
                 continue;
             pane = openConsole(host, agent);
+            // A launched agent is defined on its host: one the host no longer lists was removed.
+            if (tab.value(QStringLiteral("origin")).toString() == QLatin1String("launched"))
+                m_restoredLaunched[host].append(agent);
         }
         pane->restoreState(tab);
         if (tab.value(QStringLiteral("detached")).toBool()) {
             toggleDetached(pane);
             pane->window()->restoreGeometry(tab.value(QStringLiteral("geometry")).toByteArray());
+            keepOnScreen(pane->window());
         } else {
             m_tabs->tabBar()->moveTab(m_tabs->indexOf(pane), position++);
         }

@@ -108,6 +108,10 @@ private:
     ConsolePane* makePane(const QString& hostKey, const QString& agentId);
     template <typename Predicate>
     void eraseDetached(Predicate which);
+    /// Closes the console of an agent, in a tab or torn off.
+    void closeConsole(const QString& hostKey, const QString& agentId);
+    /// Drops restored consoles of launched agents that the host's first snapshot no longer lists.
+    void dropRemovedConsoles(const QString& hostKey);
 
     std::unique_ptr<Fleet> m_fleet;
     AgentTreeView* m_tree = nullptr;
@@ -128,6 +132,9 @@ private:
     QString m_localToken;
     QString m_localTokenPath;
     QSet<QString> m_ownCommands; // ids of commands whose results the command bar reports
+    /// Consoles reopened from the last session for launched agents, by host key, until
+    /// the host's snapshot says whether those agents still exist.
+    QHash<QString, QStringList> m_restoredLaunched;
     quint64 m_lastLines = 0;
     QPoint m_tabPressPos;
     bool m_layoutRestored = false; // the docks' sizes came from the saved session
