@@ -65,6 +65,27 @@ bool sameRowOnlyData(const Link::AgentInfo& a, const Link::AgentInfo& b)
         && a.definition == b.definition;
 }
 
+/// Whether an agent runs, so that its load figures are current.
+bool isRunning(const Link::AgentInfo& info)
+{
+    if (!info.processState.isEmpty() && !info.connected) {
+        // Launched: its process. (A launched bot connected to the host reports its own state.)
+        return info.processState == QLatin1String("RUNNING") || info.processState == QLatin1String("STARTING")
+            || info.processState == QLatin1String("STOPPING");
+    }
+    return info.state != QLatin1String("stopped") && info.state != QLatin1String("crashed")
+        && info.state != QLatin1String("offline");
+}
+
+/// "last seen at 14:02:11" (with the date when not today), for figures no longer current.
+QString lastSeen(qint64 ts)
+{
+    const QDateTime when = QDateTime::fromMSecsSinceEpoch(ts);
+    const bool today = when.date() == QDate::currentDate();
+    return AgentTreeModel::tr("last seen at %1")
+        .arg(when.toString(today ? QStringLiteral("HH:mm:ss") : QStringLiteral("yyyy-MM-dd HH:mm:ss")));
+}
+
 bool isNumericColumn(int column)
 {
     switch (column) {
@@ -90,6 +111,7 @@ struct AgentTreeModel::AgentRow
     double cpu = NotGiven;
     qint64 rss = -1;
     double linesPerSecond = NotGiven;
+    qint64 metricsTs = 0; // when the last metrics came
     int unreadErrors = 0;
     // Lines at or below this number were counted already, so a replay after a reconnect counts nothing twice.
     qint64 countedLogSeq = 0;
@@ -108,6 +130,7 @@ struct AgentTreeModel::HostRow
     qint64 memUsed = -1;
     qint64 memTotal = -1;
     double load1 = NotGiven;
+    qint64 metricsTs = 0;
     std::vector<AgentRow> agents;
     QHash<QString, int> rowById;
 
@@ -165,7 +188,8 @@ void AgentTreeModel::setHostState(const QString& hostKey, HostState state, const
     // Agents of a host that is not online show as offline, without uptime.
     if (wasOnline != (state == HostState::Online) && !host->agents.empty()) {
         const QModelIndex parent = hostIndex(host);
-        Q_EMIT dataChanged(index(0, StateColumn, parent), index(int(host->agents.size()) - 1, UptimeColumn, parent));
+        Q_EMIT dataChanged(index(0, StateColumn, parent),
+                           index(int(host->agents.size()) - 1, LinesPerSecondColumn, parent));
     }
 }
 
@@ -594,6 +618,7 @@ void AgentTreeModel::applyMetrics(HostRow* host, const Link::Event& event)
         else
             it->second = value;
     }
+    agentRow->metricsTs = event.ts;
     if (last >= 0)
         emitRowChanged(host, host->rowById.value(event.agent), first, last);
 }
@@ -626,6 +651,7 @@ void AgentTreeModel::applyHostMetrics(HostRow* host, const Link::Event& event)
     };
     const bool cpuChanged = changed(oldCpu, host->cpu) || changed(oldLoad, host->load1);
     const bool memChanged = oldUsed != host->memUsed || oldTotal != host->memTotal;
+    host->metricsTs = event.ts;
     if (cpuChanged || memChanged)
         emitHostChanged(host, cpuChanged ? CpuColumn : MemoryColumn, memChanged ? MemoryColumn : CpuColumn);
 }
@@ -666,8 +692,11 @@ void AgentTreeModel::updateAgent(HostRow* host, int row, const Link::AgentInfo& 
     };
     if (old.name != info.name)
         touch(NameColumn);
-    if (old.state != info.state)
+    if (old.state != info.state) {
         touch(StateColumn);
+        // A stopped agent's load figures go, a started one's come back.
+        touch(LinesPerSecondColumn);
+    }
     if (old.origin != info.origin)
         touch(OriginColumn);
     if (old.pid != info.pid)
@@ -705,13 +734,13 @@ QVariant AgentTreeModel::hostData(const HostRow& host, int column, int role) con
         case StateColumn:
             return stateName(host.state);
         case CpuColumn:
-            if (std::isnan(host.cpu))
+            if (std::isnan(host.cpu) || host.state != HostState::Online)
                 return {};
             if (std::isnan(host.load1))
                 return formatPercent(host.cpu);
             return QString(formatPercent(host.cpu) + QStringLiteral(" · load ") + QString::number(host.load1, 'f', 2));
         case MemoryColumn:
-            if (host.memUsed < 0)
+            if (host.memUsed < 0 || host.state != HostState::Online)
                 return {};
             if (host.memTotal <= 0)
                 return formatBytes(host.memUsed);
@@ -726,6 +755,8 @@ QVariant AgentTreeModel::hostData(const HostRow& host, int column, int role) con
     case Qt::ToolTipRole:
         if (host.state == HostState::Online)
             return QString(host.info.name + QLatin1Char(' ') + host.info.version).trimmed();
+        if ((column == CpuColumn || column == MemoryColumn) && host.metricsTs > 0)
+            return lastSeen(host.metricsTs);
         return host.reason.isEmpty() ? QVariant() : QVariant(host.reason);
     case Qt::TextAlignmentRole:
         return QVariant::fromValue(Qt::Alignment(isNumericColumn(column) ? Qt::AlignRight : Qt::AlignLeft)
@@ -743,13 +774,13 @@ QVariant AgentTreeModel::hostData(const HostRow& host, int column, int role) con
     case NextAttemptRole:
         return host.nextAttemptAt;
     case CpuRole:
-        return optionalDouble(host.cpu);
+        return host.state == HostState::Online ? optionalDouble(host.cpu) : QVariant();
     case RssRole:
-        return optionalBytes(host.memUsed);
+        return host.state == HostState::Online ? optionalBytes(host.memUsed) : QVariant();
     case MemoryTotalRole:
         return optionalBytes(host.memTotal);
     case Load1Role:
-        return optionalDouble(host.load1);
+        return host.state == HostState::Online ? optionalDouble(host.load1) : QVariant();
     case UnreadErrorsRole:
         return host.unreadErrors();
     case HostNameRole:
@@ -768,6 +799,9 @@ QVariant AgentTreeModel::agentData(const HostRow& host, const AgentRow& agent, i
     const Link::AgentInfo& info = agent.info;
     const bool online = host.state == HostState::Online && info.state != QLatin1String("offline");
     const QString state = online ? info.state : QStringLiteral("offline");
+    // Load figures of an agent that is not running are the last it had: not shown as current.
+    const bool measured = online && isRunning(info);
+    const bool loadColumn = column == CpuColumn || column == MemoryColumn || column == LinesPerSecondColumn;
     switch (role) {
     case Qt::DisplayRole:
         switch (column) {
@@ -786,17 +820,26 @@ QVariant AgentTreeModel::agentData(const HostRow& host, const AgentRow& agent, i
         case RestartsColumn:
             return QString::number(info.restarts);
         case CpuColumn:
-            return std::isnan(agent.cpu) ? QString() : formatPercent(agent.cpu);
+            return std::isnan(agent.cpu) || !measured ? QString() : formatPercent(agent.cpu);
         case MemoryColumn:
-            return agent.rss < 0 ? QString() : formatBytes(agent.rss);
+            return agent.rss < 0 || !measured ? QString() : formatBytes(agent.rss);
         case LinesPerSecondColumn:
-            return std::isnan(agent.linesPerSecond) ? QString() : QString::number(agent.linesPerSecond, 'f', 1);
+            return std::isnan(agent.linesPerSecond) || !measured ? QString()
+                                                                 : QString::number(agent.linesPerSecond, 'f', 1);
         case ErrorsColumn:
             return agent.unreadErrors > 0 ? QString::number(agent.unreadErrors) : QString();
         default:
             return {};
         }
     case Qt::ToolTipRole:
+        if (loadColumn && !measured && agent.metricsTs > 0) {
+            const QString value = column == CpuColumn ? (std::isnan(agent.cpu) ? QString() : formatPercent(agent.cpu))
+                : column == MemoryColumn
+                ? (agent.rss < 0 ? QString() : formatBytes(agent.rss))
+                : (std::isnan(agent.linesPerSecond) ? QString()
+                                                    : tr("%1 lines/s").arg(agent.linesPerSecond, 0, 'f', 1));
+            return value.isEmpty() ? QVariant() : QVariant(tr("%1, %2").arg(value, lastSeen(agent.metricsTs)));
+        }
         return info.status.text.isEmpty() ? QVariant() : QVariant(info.status.text);
     case Qt::TextAlignmentRole:
         return QVariant::fromValue(Qt::Alignment(isNumericColumn(column) ? Qt::AlignRight : Qt::AlignLeft)
@@ -818,11 +861,11 @@ QVariant AgentTreeModel::agentData(const HostRow& host, const AgentRow& agent, i
     case RestartsRole:
         return info.restarts;
     case CpuRole:
-        return optionalDouble(agent.cpu);
+        return measured ? optionalDouble(agent.cpu) : QVariant();
     case RssRole:
-        return optionalBytes(agent.rss);
+        return measured ? optionalBytes(agent.rss) : QVariant();
     case LinesPerSecondRole:
-        return optionalDouble(agent.linesPerSecond);
+        return measured ? optionalDouble(agent.linesPerSecond) : QVariant();
     case UnreadErrorsRole:
         return agent.unreadErrors;
     case StatusTextRole:

@@ -398,7 +398,8 @@ void ConsoleModel::truncate(qint64 absolute, std::vector<Pending>* removed)
     for (qint64 i = absolute; i < end; ++i) {
         const Block* block = nullptr;
         const Record* r = locate(i, &block);
-        removed->push_back({*r, block->text(*r).toByteArray()});
+        // Rows known by their index (marks, gaps) are found again by it once stored again.
+        removed->push_back({*r, block->text(*r).toByteArray(), m_markIds.take(i), m_gapEnds.take(i)});
         m_textBytes -= r->length;
     }
     while (!m_blocks.empty() && m_blockFirst.back() >= absolute && m_blocks.size() > 1) {
@@ -453,8 +454,15 @@ void ConsoleModel::mergeQueued()
                    [](const Pending& a, const Pending& b) { return a.record.ts < b.record.ts; });
         queue = std::move(merged);
     }
-    for (const Pending& pending : queue)
-        store(pending.record, pending.text);
+    for (const Pending& pending : queue) {
+        const qint64 index = store(pending.record, pending.text);
+        if (!pending.markId.isEmpty()) {
+            m_markIds.insert(index, pending.markId);
+            m_marks[pending.markId].index = index;
+        }
+        if (pending.record.kind == Kind::Gap)
+            m_gapEnds.insert(index, pending.gapEnd);
+    }
 }
 
 void ConsoleModel::flush()

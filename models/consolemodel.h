@@ -93,7 +93,8 @@ public:
         MarkResultRole, // the result's text, once there is one
         MarkStateRole, // int (MarkState)
     };
-    enum MarkState { MarkPending, MarkOk, MarkFailed, MarkTimeout };
+    /// MarkSent: handed to the program (a line to its stdin), which answers nothing.
+    enum MarkState { MarkPending, MarkOk, MarkFailed, MarkTimeout, MarkSent };
 
     explicit ConsoleModel(QObject* parent = nullptr);
     ~ConsoleModel() override;
@@ -162,6 +163,8 @@ private:
     {
         Console::Record record;
         QByteArray text;
+        QString markId; // a mark row taken out to be merged again
+        qint64 gapEnd = 0; // a gap row's last number, likewise
     };
     qint64 store(Console::Record record, QByteArrayView text);
     void scheduleFlush();

@@ -135,6 +135,8 @@ QString Fleet::sendCommand(const QString& hostKey, const QString& agent, const Q
     if (id.isEmpty())
         return id;
     const QString text = markText.isEmpty() ? commandText(name, args) : markText;
+    if (name == QLatin1String("stdin"))
+        m_stdinCommands.insert(id);
     Host& host = *m_hosts.at(hostKey);
     if (agent == QLatin1String("*")) {
         for (auto& entry : host.consoles)
@@ -288,15 +290,19 @@ void Fleet::apply(Host& host, const Event& event)
         console(key, event.agent);
         break;
     case Event::Type::Result: {
-        const QString text = event.ok
-            ? event.text
-            : (event.error.isEmpty() ? event.text : event.error + QLatin1String(": ") + event.text);
+        const bool toStdin = m_stdinCommands.remove(event.id);
+        QString text = event.ok ? event.text
+                                : (event.error.isEmpty() ? event.text : event.error + QLatin1String(": ") + event.text);
+        ConsoleModel::MarkState state = event.ok      ? ConsoleModel::MarkOk
+            : event.error == QLatin1String("timeout") ? ConsoleModel::MarkTimeout
+                                                      : ConsoleModel::MarkFailed;
+        if (toStdin && event.ok) {
+            // Written to the program's input; whether it did anything shows in its output.
+            state = ConsoleModel::MarkSent;
+            text = tr("sent to stdin");
+        }
         if (hasConsole(key, event.agent))
-            console(key, event.agent)
-                ->setMarkResult(event.id, text,
-                                event.ok ? ConsoleModel::MarkOk
-                                         : (event.error == QLatin1String("timeout") ? ConsoleModel::MarkTimeout
-                                                                                    : ConsoleModel::MarkFailed));
+            console(key, event.agent)->setMarkResult(event.id, toStdin && event.ok ? QString() : text, state);
         Q_EMIT commandFinished(key, event.id, event.agent, event.ok, text);
         break;
     }

@@ -6,6 +6,7 @@
 #include <QElapsedTimer>
 #include <QHash>
 #include <QObject>
+#include <QSet>
 #include <deque>
 #include <map>
 #include <memory>
@@ -86,7 +87,8 @@ Q_SIGNALS:
     void snapshotApplied(const QString& hostKey);
     /// An agent was removed from its host (its console stays until the window lets it go).
     void agentRemoved(const QString& hostKey, const QString& agentId);
-    /// Results of commands sent through sendCommand().
+    /// Results of commands sent through sendCommand(); a line written to a program's
+    /// stdin reports "sent to stdin" (it has no answer of its own).
     void commandFinished(const QString& hostKey, const QString& id, const QString& agent, bool ok, const QString& text);
 
 private:
@@ -110,6 +112,7 @@ private:
     std::unique_ptr<ConsoleModel> m_all;
     std::map<QString, std::unique_ptr<Host>> m_hosts;
     std::deque<std::pair<QString, Link::Event>> m_pending;
+    QSet<QString> m_stdinCommands; // ids of lines sent to a program's stdin, until their result
     bool m_sliceQueued = false;
     quint64 m_linesApplied = 0;
     int m_nextHost = 1;

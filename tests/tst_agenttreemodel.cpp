@@ -105,6 +105,7 @@ private Q_SLOTS:
     void hostOfflineKeepsAgents();
     void statusUpdatesStateColumnAndRoles();
     void metricsUpdateTheirColumns();
+    void loadOfWhatDoesNotRunIsNotCurrent();
     void hostMetrics();
     void unreadErrorsCountedAndReset();
     void hostChangedClearsUnread();
@@ -297,7 +298,8 @@ void TestAgentTreeModel::hostOfflineKeepsAgents()
     QCOMPARE(agentsTopLeft.row(), 0);
     QCOMPARE(agentsBottomRight.row(), 1);
     QCOMPARE(agentsTopLeft.column(), int(AgentTreeModel::StateColumn));
-    QCOMPARE(agentsBottomRight.column(), int(AgentTreeModel::UptimeColumn));
+    // State, uptime and the load figures, which an offline agent does not show.
+    QCOMPARE(agentsBottomRight.column(), int(AgentTreeModel::LinesPerSecondColumn));
 
     m_model->setHostState(HostA, AgentTreeModel::HostState::Online);
     QCOMPARE(index.data(AgentTreeModel::StateRole).toString(), QStringLiteral("busy"));
@@ -323,13 +325,13 @@ void TestAgentTreeModel::statusUpdatesStateColumnAndRoles()
     QCOMPARE(index.data(AgentTreeModel::ProgressRole).toDouble(), 0.4);
     QCOMPARE(changed.count(), 1);
 
-    // Only the state moves: only the state column.
+    // Only the state moves: the state column, and the load figures that follow it.
     changed.clear();
     status.status.state = QStringLiteral("crashed");
     m_model->applyEvent(HostA, status);
     QCOMPARE(changed.count(), 1);
     QCOMPARE(changed.at(0).at(0).value<QModelIndex>().column(), int(AgentTreeModel::StateColumn));
-    QCOMPARE(changed.at(0).at(1).value<QModelIndex>().column(), int(AgentTreeModel::StateColumn));
+    QCOMPARE(changed.at(0).at(1).value<QModelIndex>().column(), int(AgentTreeModel::LinesPerSecondColumn));
     QCOMPARE(display(index, AgentTreeModel::StateColumn), QStringLiteral("crashed"));
 
     // Status of an unknown agent is ignored.
@@ -373,6 +375,66 @@ void TestAgentTreeModel::metricsUpdateTheirColumns()
     QCOMPARE(changed.at(0).at(0).value<QModelIndex>().column(), int(AgentTreeModel::MemoryColumn));
     QCOMPARE(changed.at(0).at(1).value<QModelIndex>().column(), int(AgentTreeModel::MemoryColumn));
     QCOMPARE(display(index, AgentTreeModel::MemoryColumn), QStringLiteral("1.0 KiB"));
+}
+
+void TestAgentTreeModel::loadOfWhatDoesNotRunIsNotCurrent()
+{
+    Link::AgentInfo launched = makeAgent(QStringLiteral("worker"));
+    launched.origin = QStringLiteral("launched");
+    launched.processState = QStringLiteral("RUNNING");
+    m_model->applyEvent(HostA, snapshot({makeAgent(QStringLiteral("query")), launched}));
+    m_model->applyEvent(HostA, metricsEvent(QString(), {{QStringLiteral("cpu"), 40}}));
+    for (const char* id : {"query", "worker"}) {
+        m_model->applyEvent(HostA,
+                            metricsEvent(QLatin1String(id),
+                                         {{QStringLiteral("cpu"), 12.5},
+                                          {QStringLiteral("rss_bytes"), 1024},
+                                          {QStringLiteral("lines_per_s"), 3}}));
+    }
+    const QModelIndex query = m_model->indexOf(HostA, QStringLiteral("query"));
+    const QModelIndex worker = m_model->indexOf(HostA, QStringLiteral("worker"));
+    QCOMPARE(display(query, AgentTreeModel::CpuColumn), QStringLiteral("12.5 %"));
+    QCOMPARE(display(worker, AgentTreeModel::CpuColumn), QStringLiteral("12.5 %"));
+
+    // A connected agent gone offline, a launched one stopped: no figures, the last ones in the tooltip.
+    QSignalSpy changed(m_model.get(), &QAbstractItemModel::dataChanged);
+    m_model->applyEvent(
+        HostA,
+        agentEvent(Link::Event::Type::AgentChanged, makeAgent(QStringLiteral("query"), {}, QStringLiteral("offline"))));
+    launched.processState = QStringLiteral("EXITED");
+    launched.state = QStringLiteral("stopped");
+    m_model->applyEvent(HostA, agentEvent(Link::Event::Type::AgentChanged, launched));
+    for (const QModelIndex& agent : {query, worker}) {
+        for (const int column :
+             {AgentTreeModel::CpuColumn, AgentTreeModel::MemoryColumn, AgentTreeModel::LinesPerSecondColumn}) {
+            QVERIFY(display(agent, column).isEmpty());
+            const QString tip = m_model->index(agent.row(), column, agent.parent()).data(Qt::ToolTipRole).toString();
+            QVERIFY2(tip.contains(QStringLiteral("last seen at ")), qPrintable(tip));
+        }
+        QVERIFY(!agent.data(AgentTreeModel::CpuRole).isValid());
+    }
+    // The views were told.
+    bool cpuTold = false;
+    for (const QList<QVariant>& arguments : std::as_const(changed)) {
+        const auto from = arguments.at(0).value<QModelIndex>();
+        const auto to = arguments.at(1).value<QModelIndex>();
+        cpuTold |= from.row() == query.row() && from.column() <= AgentTreeModel::CpuColumn
+            && to.column() >= AgentTreeModel::LinesPerSecondColumn;
+    }
+    QVERIFY(cpuTold);
+
+    // A host that is not online shows no load either.
+    const QModelIndex host = m_model->indexOf(HostA);
+    QCOMPARE(display(host, AgentTreeModel::CpuColumn), QStringLiteral("40.0 %"));
+    m_model->setHostState(HostA, AgentTreeModel::HostState::Offline, QStringLiteral("connection refused"));
+    QVERIFY(display(host, AgentTreeModel::CpuColumn).isEmpty());
+    QVERIFY(!host.data(AgentTreeModel::CpuRole).isValid());
+    // Back online and running: current figures again, once they come.
+    launched.processState = QStringLiteral("RUNNING");
+    launched.state = QStringLiteral("running");
+    m_model->setHostState(HostA, AgentTreeModel::HostState::Online);
+    m_model->applyEvent(HostA, agentEvent(Link::Event::Type::AgentChanged, launched));
+    QCOMPARE(display(worker, AgentTreeModel::CpuColumn), QStringLiteral("12.5 %"));
 }
 
 void TestAgentTreeModel::hostMetrics()

@@ -103,6 +103,7 @@ private Q_SLOTS:
     void dropsWhatWasSeen();
     void renumberedKeepsNewLinesAndDropsResends();
     void mergedKeepsTimeOrder();
+    void mergedMarkSurvivesLateLines();
     void filterMatchesReference_data();
     void filterMatchesReference();
     void filterInBackgroundWhileLinesArrive();
@@ -317,6 +318,29 @@ void TestConsoleModel::dropsWhatWasSeen()
     console.appendLines({line(2, "new two")});
     console.flush();
     QCOMPARE(texts(console), QStringList({QStringLiteral("new two")}));
+}
+
+void TestConsoleModel::mergedMarkSurvivesLateLines()
+{
+    ConsoleModel all;
+    all.setMerged(true);
+    QAbstractItemModelTester tester(&all, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    all.appendLines(QStringLiteral("a"), {line(1, "a1", LogLevel::Info, {}, {}, 100)});
+    all.flush();
+    all.appendMark(QStringLiteral("m1"), QStringLiteral("stop   (to 2 agents)"));
+    all.flush();
+    // Lines older than the mark come after it and are put before it.
+    all.appendLines(QStringLiteral("b"), {line(1, "b1", LogLevel::Info, {}, {}, 200)});
+    all.flush();
+    QCOMPARE(texts(all).first(), QStringLiteral("a1"));
+    QCOMPARE(texts(all).at(1), QStringLiteral("b1"));
+    const QModelIndex mark = all.index(2);
+    QCOMPARE(mark.data(ConsoleModel::KindRole).toInt(), int(Console::Kind::Mark));
+    QCOMPARE(mark.data(ConsoleModel::MarkIdRole).toString(), QStringLiteral("m1"));
+    // Its result still finds it.
+    all.setMarkResult(QStringLiteral("m1"), QStringLiteral("2 of 2 ok"), ConsoleModel::MarkOk);
+    QCOMPARE(all.index(2).data(ConsoleModel::MarkResultRole).toString(), QStringLiteral("2 of 2 ok"));
+    QCOMPARE(all.index(2).data(ConsoleModel::MarkStateRole).toInt(), int(ConsoleModel::MarkOk));
 }
 
 void TestConsoleModel::mergedKeepsTimeOrder()

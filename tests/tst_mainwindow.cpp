@@ -299,9 +299,10 @@ void TestMainWindow::typedLineReachesLaunchedAgent()
     typeCommand(deck.window.get(), QStringLiteral("echo hello from the window"));
     ConsoleModel* console = deck.fleet()->console(Local, QStringLiteral("echo"));
     QTRY_VERIFY_WITH_TIMEOUT(consoleHas(console, QStringLiteral("hello from the window")), 10000);
-    QTRY_COMPARE(markState(console, QStringLiteral("echo hello from the window")), int(ConsoleModel::MarkOk));
+    // It was written to the program's input, which is all a line to stdin can say.
+    QTRY_COMPARE(markState(console, QStringLiteral("echo hello from the window")), int(ConsoleModel::MarkSent));
     auto* feedback = deck.window->findChild<QLabel*>(QStringLiteral("commandFeedback"));
-    QTRY_VERIFY(feedback->text().startsWith(QLatin1String("echo: ")));
+    QTRY_COMPARE(feedback->text(), QStringLiteral("echo: sent to stdin"));
 
     // A built-in with a missing argument is refused before anything is sent.
     const int commandsBefore = deck.fleet()->commands()->rowCount();
@@ -389,6 +390,21 @@ void TestMainWindow::stoppingSeveralAgentsAsksFirst()
                                   int(ConsoleModel::MarkOk), 15000);
         QTRY_VERIFY_WITH_TIMEOUT(!deck.isRunning(id), 15000);
     }
+    // The console of all agents sums it up in one row, as does the command bar.
+    ConsoleModel* all = deck.fleet()->allAgents();
+    QTRY_COMPARE(markState(all, QStringLiteral("stop   (to 2 agents)")), int(ConsoleModel::MarkOk));
+    QCOMPARE(markData(all, QStringLiteral("stop   (to 2 agents)"), ConsoleModel::MarkResultRole).toString(),
+             QStringLiteral("2 of 2 ok"));
+    auto* feedback = deck.window->findChild<QLabel*>(QStringLiteral("commandFeedback"));
+    QCOMPARE(feedback->text(), QStringLiteral("2 of 2 ok"));
+
+    // A command that one of them fails: the summary says which and why.
+    typeCommand(deck.window.get(), QStringLiteral("signal SIGUSR1"));
+    const QString summaryRow = QStringLiteral("signal SIGUSR1   (to 2 agents)");
+    QTRY_COMPARE_WITH_TIMEOUT(markState(all, summaryRow), int(ConsoleModel::MarkFailed), 15000);
+    const QString summary = markData(all, summaryRow, ConsoleModel::MarkResultRole).toString();
+    QVERIFY2(summary.startsWith(QStringLiteral("0 of 2 ok, 2 failed: one: ")), qPrintable(summary));
+    QVERIFY2(summary.contains(QStringLiteral("; two: ")), qPrintable(summary));
 
     // One agent at a time needs no confirmation.
     bar->setTargets({{Local, QStringLiteral("one")}});
@@ -402,6 +418,9 @@ void TestMainWindow::agentListMenuAndOfflineHost()
     QVERIFY(deck.started);
     QVERIFY(deck.show());
     QTRY_VERIFY_WITH_TIMEOUT(deck.isRunning(QStringLiteral("worker")), 10000);
+    // The status bar counts the agents the window shows, by what they do.
+    auto* counts = deck.window->findChild<QLabel*>(QStringLiteral("statusLabel"));
+    QTRY_VERIFY2(counts->text().startsWith(QStringLiteral("1 agent: 1 running")), qPrintable(counts->text()));
     auto* tree = deck.window->findChild<AgentTreeView*>(QStringLiteral("agentTree"));
     const QModelIndex worker = deck.fleet()->agents()->indexOf(Local, QStringLiteral("worker"));
     QCOMPARE(AgentTreeView::stateColor(worker.data(AgentTreeModel::StateRole).toString(), tree->palette()),
@@ -425,6 +444,9 @@ void TestMainWindow::agentListMenuAndOfflineHost()
     QTRY_VERIFY_WITH_TIMEOUT(!deck.isRunning(QStringLiteral("worker")), 15000);
     QTRY_COMPARE(markState(deck.fleet()->console(Local, QStringLiteral("worker")), QStringLiteral("stop")),
                  int(ConsoleModel::MarkOk));
+    QTRY_VERIFY2(counts->text().startsWith(QStringLiteral("1 agent: 1 stopped")), qPrintable(counts->text()));
+    // A stopped agent shows no load figures as if they were current.
+    QVERIFY(worker.siblingAtColumn(AgentTreeModel::CpuColumn).data().toString().isEmpty());
 
     // A host that does not answer is greyed with the time until the next try.
     QTcpServer reserve;

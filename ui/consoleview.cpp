@@ -28,11 +28,43 @@ QString markStatus(const QModelIndex& index)
 {
     const QString result = index.data(ConsoleModel::MarkResultRole).toString();
     const auto state = ConsoleModel::MarkState(index.data(ConsoleModel::MarkStateRole).toInt());
-    const QString status = state == ConsoleModel::MarkPending ? ConsoleView::tr("pending")
-        : state == ConsoleModel::MarkOk                       ? ConsoleView::tr("ok")
-        : state == ConsoleModel::MarkTimeout                  ? ConsoleView::tr("timeout")
-                                                              : ConsoleView::tr("error");
+    QString status;
+    switch (state) {
+    case ConsoleModel::MarkPending:
+        status = ConsoleView::tr("pending");
+        break;
+    case ConsoleModel::MarkOk:
+        status = ConsoleView::tr("ok");
+        break;
+    case ConsoleModel::MarkTimeout:
+        status = ConsoleView::tr("timeout");
+        break;
+    case ConsoleModel::MarkSent:
+        status = ConsoleView::tr("sent to stdin");
+        break;
+    case ConsoleModel::MarkFailed:
+        status = ConsoleView::tr("error");
+        break;
+    }
     return result.isEmpty() || result == status ? status : QString(status + QStringLiteral(": ") + result);
+}
+
+/// The sign a mark row starts with, and its colour: how its command went, at a glance.
+std::pair<QString, QColor> markSign(ConsoleModel::MarkState state, const QPalette& palette, bool dark)
+{
+    switch (state) {
+    case ConsoleModel::MarkOk:
+        return {QStringLiteral("✓"), dark ? QColor(0x81, 0xc9, 0x95) : QColor(0x1e, 0x7b, 0x34)};
+    case ConsoleModel::MarkFailed:
+        return {QStringLiteral("✗"), Colors::error(dark)};
+    case ConsoleModel::MarkTimeout:
+        return {QStringLiteral("✗"), Colors::level(LogLevel::Warning, dark)};
+    case ConsoleModel::MarkSent:
+        return {QStringLiteral("→"), palette.color(QPalette::Highlight)};
+    case ConsoleModel::MarkPending:
+        break;
+    }
+    return {QStringLiteral("…"), Colors::level(LogLevel::Debug, dark)};
 }
 
 } // namespace
@@ -489,10 +521,15 @@ void ConsoleView::paintEvent(QPaintEvent*)
         painter.drawText(x, y + ascent, timeText(index.data(ConsoleModel::TimeRole).toLongLong()));
         x += m_timeWidth;
         QString body = index.data(Qt::DisplayRole).toString();
+        QColor markColor;
+        QString markTail; // the command's outcome, after its text, in the outcome's colour
         if (kind == Console::Kind::Mark) {
-            painter.setPen(pal.color(QPalette::Highlight));
-            painter.drawText(x, y + ascent, QStringLiteral("›"));
-            body += QStringLiteral("   [") + markStatus(index) + QLatin1Char(']');
+            const auto state = ConsoleModel::MarkState(index.data(ConsoleModel::MarkStateRole).toInt());
+            const auto [sign, color] = markSign(state, pal, dark);
+            markColor = color;
+            painter.setPen(color);
+            painter.drawText(x, y + ascent, sign);
+            markTail = QStringLiteral("   [") + markStatus(index) + QLatin1Char(']');
         } else {
             painter.setPen(Colors::level(level, dark));
             painter.drawText(x, y + ascent,
@@ -556,6 +593,10 @@ void ConsoleView::paintEvent(QPaintEvent*)
             drawPart(run.begin + run.length, run.foreground, run.bold);
         }
         drawPart(int(shown.size()), plain, false);
+        if (!markTail.isEmpty() && px < width) {
+            painter.setPen(markColor);
+            painter.drawText(px, y + ascent, markTail);
+        }
         if (painter.font().bold()) {
             QFont font = painter.font();
             font.setBold(false);

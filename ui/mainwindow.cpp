@@ -187,6 +187,19 @@ MainWindow::MainWindow(QWidget* parent)
 
     connect(m_fleet.get(), &Fleet::commandFinished, this, &MainWindow::onCommandFinished);
     connect(m_fleet.get(), &Fleet::agentRemoved, this, &MainWindow::closeConsole);
+    // The agent counts follow the list, a few times a second at most.
+    auto* countsTimer = new QTimer(this);
+    countsTimer->setSingleShot(true);
+    countsTimer->setInterval(250);
+    connect(countsTimer, &QTimer::timeout, this, &MainWindow::updateAgentCounts);
+    const auto recount = [countsTimer] {
+        if (!countsTimer->isActive())
+            countsTimer->start();
+    };
+    connect(m_fleet->agents(), &QAbstractItemModel::rowsInserted, countsTimer, recount);
+    connect(m_fleet->agents(), &QAbstractItemModel::rowsRemoved, countsTimer, recount);
+    connect(m_fleet->agents(), &QAbstractItemModel::modelReset, countsTimer, recount);
+    connect(m_fleet->agents(), &QAbstractItemModel::dataChanged, countsTimer, recount);
     connect(m_fleet.get(), &Fleet::snapshotApplied, this, &MainWindow::dropRemovedConsoles);
     connect(m_fleet->asks(), &QAbstractItemModel::rowsInserted, this, &MainWindow::updateAskBar);
     connect(m_fleet->asks(), &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateAskBar);
@@ -704,19 +717,74 @@ void MainWindow::sendLine(const QList<AgentRef>& targets, const QString& line)
         m_commandBar->showFeedback(tr("Not sent."), false);
         return;
     }
-    for (const Outgoing& out : std::as_const(outgoing))
-        m_ownCommands.insert(m_fleet->sendCommand(out.target.first, out.target.second, out.command.name,
-                                                  out.command.args, line.trimmed()));
+    QStringList ids;
+    for (const Outgoing& out : std::as_const(outgoing)) {
+        const QString id = m_fleet->sendCommand(out.target.first, out.target.second, out.command.name, out.command.args,
+                                                line.trimmed());
+        m_ownCommands.insert(id);
+        ids.append(id);
+    }
+    groupResults(ids, line.trimmed());
     m_commandBar->showFeedback(outgoing.size() == 1 ? tr("Sent…") : tr("Sent to %1 agents…").arg(outgoing.size()),
                                false);
+}
+
+void MainWindow::groupResults(const QStringList& ids, const QString& text)
+{
+    if (ids.size() < 2)
+        return;
+    // One row in the console of all agents sums up the results; each agent's console has its own.
+    const QString group = QStringLiteral("group-%1").arg(++m_groupSerial);
+    m_fleet->allAgents()->appendMark(group, tr("%1   (to %n agents)", nullptr, int(ids.size())).arg(text));
+    CommandGroup& results = m_groups[group];
+    results.expected = int(ids.size());
+    for (const QString& id : ids)
+        m_groupOf.insert(id, group);
+}
+
+bool MainWindow::takeGroupedResult(const QString& id, const QString& agentLabel, bool ok, const QString& text)
+{
+    const QString group = m_groupOf.take(id);
+    if (group.isEmpty())
+        return false;
+    CommandGroup& results = m_groups[group];
+    if (ok)
+        ++results.ok;
+    else
+        results.failures.append(agentLabel + QStringLiteral(": ") + text);
+    const int done = results.ok + int(results.failures.size());
+    QString summary = tr("%1 of %2 ok").arg(results.ok).arg(results.expected);
+    if (!results.failures.isEmpty()) {
+        QStringList shown = results.failures.mid(0, 3);
+        if (results.failures.size() > 3)
+            shown.append(tr("%n more", nullptr, int(results.failures.size()) - 3));
+        summary += tr(", %n failed: ", nullptr, int(results.failures.size())) + shown.join(QStringLiteral("; "));
+    }
+    if (done < results.expected)
+        summary += tr(", %n waiting", nullptr, results.expected - done);
+    const ConsoleModel::MarkState state = done < results.expected ? ConsoleModel::MarkPending
+        : results.failures.isEmpty()                              ? ConsoleModel::MarkOk
+                                                                  : ConsoleModel::MarkFailed;
+    m_fleet->allAgents()->setMarkResult(group, summary, state);
+    m_commandBar->showFeedback(summary, !results.failures.isEmpty());
+    if (done == results.expected) {
+        if (!results.failures.isEmpty())
+            statusBar()->showMessage(summary, 8000);
+        m_groups.remove(group);
+    }
+    return true;
 }
 
 void MainWindow::sendCommand(const QList<AgentRef>& targets, const QString& name)
 {
     if (!confirmDisruptive(targets, name))
         return;
-    for (const auto& [host, agent] : targets)
-        m_ownCommands.insert(m_fleet->sendCommand(host, agent, name));
+    QStringList ids;
+    for (const auto& [host, agent] : targets) {
+        ids.append(m_fleet->sendCommand(host, agent, name));
+        m_ownCommands.insert(ids.constLast());
+    }
+    groupResults(ids, name);
 }
 
 void MainWindow::onCommandFinished(const QString& hostKey, const QString& id, const QString& agent, bool ok,
@@ -731,6 +799,8 @@ void MainWindow::onCommandFinished(const QString& hostKey, const QString& id, co
     }
     const QString who = tabTitle(hostKey, agent);
     const QString outcome = ok ? (text.isEmpty() ? tr("ok") : text) : text;
+    if (takeGroupedResult(id, who, ok, outcome))
+        return;
     m_commandBar->showFeedback(tr("%1: %2").arg(who, outcome), !ok);
     if (!ok)
         statusBar()->showMessage(tr("%1: %2").arg(who, outcome), 8000);
@@ -798,9 +868,47 @@ void MainWindow::showConnectBot()
 
 void MainWindow::setHostStats(int agents, int viewers, quint64 linesIngested)
 {
+    Q_UNUSED(agents);
     Q_UNUSED(linesIngested);
-    m_statusLabel->setText((agents == 1 ? tr("1 agent connected") : tr("%1 agents connected").arg(agents))
-                           + QStringLiteral(" · ") + (viewers == 1 ? tr("1 viewer") : tr("%1 viewers").arg(viewers)));
+    m_localViewers = viewers;
+    updateAgentCounts();
+}
+
+void MainWindow::updateAgentCounts()
+{
+    // Every agent the window shows, by what it is doing.
+    int total = 0, running = 0, stopped = 0, failed = 0, offline = 0;
+    const AgentTreeModel* tree = m_fleet->agents();
+    for (int h = 0; h < tree->rowCount(); ++h) {
+        const QModelIndex host = tree->index(h, 0);
+        for (int a = 0; a < tree->rowCount(host); ++a) {
+            const QString state = tree->index(a, 0, host).data(AgentTreeModel::StateRole).toString();
+            ++total;
+            if (state == QLatin1String("offline"))
+                ++offline;
+            else if (state == QLatin1String("stopped"))
+                ++stopped;
+            else if (state == QLatin1String("crashed") || state == QLatin1String("error"))
+                ++failed;
+            else
+                ++running;
+        }
+    }
+    QStringList parts;
+    if (running > 0)
+        parts.append(tr("%1 running").arg(running));
+    if (stopped > 0)
+        parts.append(tr("%1 stopped").arg(stopped));
+    if (failed > 0)
+        parts.append(tr("%1 crashed").arg(failed));
+    if (offline > 0)
+        parts.append(tr("%1 offline").arg(offline));
+    QString text = total == 1 ? tr("1 agent") : tr("%1 agents").arg(total);
+    if (!parts.isEmpty())
+        text += QStringLiteral(": ") + parts.join(QStringLiteral(", "));
+    if (m_localViewers >= 0)
+        text += QStringLiteral(" · ") + (m_localViewers == 1 ? tr("1 viewer") : tr("%1 viewers").arg(m_localViewers));
+    m_statusLabel->setText(text);
 }
 
 void MainWindow::updateTabStates()

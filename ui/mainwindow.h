@@ -98,7 +98,13 @@ private:
     void showConnectBot();
     void onCommandFinished(const QString& hostKey, const QString& id, const QString& agent, bool ok,
                            const QString& text);
+    /// Commands sent to several agents at once: a row in the console of all agents sums up their results.
+    void groupResults(const QStringList& ids, const QString& text);
+    /// Counts a result toward its group's summary; false for a command sent alone.
+    bool takeGroupedResult(const QString& id, const QString& agentLabel, bool ok, const QString& text);
     void updateRate();
+    /// "6 agents: 4 running, 1 stopped, 1 offline · 1 viewer" in the status bar.
+    void updateAgentCounts();
     void updateTabStates();
     QString tabTitle(const QString& hostKey, const QString& agentId) const;
     /// "local", or the saved address of a remote host (how tabs name their host on disk).
@@ -136,6 +142,16 @@ private:
     /// the host's snapshot says whether those agents still exist.
     QHash<QString, QStringList> m_restoredLaunched;
     quint64 m_lastLines = 0;
+    int m_localViewers = -1; // viewers of the embedded host; -1: none attached
+    struct CommandGroup
+    {
+        int expected = 0;
+        int ok = 0;
+        QStringList failures; // "agent: reason"
+    };
+    QHash<QString, CommandGroup> m_groups; // by the id of their summary row
+    QHash<QString, QString> m_groupOf; // group, by command id
+    int m_groupSerial = 0;
     QPoint m_tabPressPos;
     bool m_layoutRestored = false; // the docks' sizes came from the saved session
 };
