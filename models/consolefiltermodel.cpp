@@ -362,10 +362,15 @@ void ConsoleFilterModel::setFilter(const ConsoleFilter& filter)
         return;
     }
     m_filter = filter;
+    rebuild();
+}
+
+void ConsoleFilterModel::rebuild()
+{
     cancelScan();
     if (!m_console)
         return;
-    auto matcher = std::make_unique<ConsoleMatcher>(filter, m_console->sources(), m_console->agents());
+    auto matcher = std::make_unique<ConsoleMatcher>(m_filter, m_console->sources(), m_console->agents());
     m_error = matcher->error();
     if (!m_error.isEmpty()) {
         // An unfinished pattern while typing: keep showing the last good result.
@@ -503,8 +508,11 @@ void ConsoleFilterModel::onRowsAboutToBeRemoved(const QModelIndex& parent, int f
     const qint64 base = m_console->firstIndex();
     const auto begin = m_rows.begin() + qsizetype(m_front);
     if (first == 0) {
-        // Evicted from the front.
+        // Evicted from the front (or every row taken out to be put back: a scan from
+        // before cannot say which of the rows stored again match).
         m_removingFront = true;
+        if (m_scan && last == m_console->rowCount() - 1)
+            m_scan->validBelow = std::min(m_scan->validBelow, base + first);
         const auto cut = std::lower_bound(begin, m_rows.end(), base + last + 1);
         m_removing = size_t(cut - begin);
         if (m_removing)
@@ -540,6 +548,23 @@ void ConsoleFilterModel::onRowsInserted(const QModelIndex& parent, int first, in
     if (parent.isValid())
         return;
     const qint64 base = m_console->firstIndex();
+    if (first == 0 && last + 1 < m_console->rowCount()) {
+        // Older rows put before the first (history loaded from the host).
+        if (m_scan) {
+            cancelScan();
+            rebuild();
+            return;
+        }
+        const std::vector<qint64> rows = filterRange(base, base + last + 1);
+        if (rows.empty())
+            return;
+        m_rows.erase(m_rows.begin(), m_rows.begin() + qsizetype(m_front));
+        m_front = 0;
+        beginInsertRows(QModelIndex(), 0, int(rows.size()) - 1);
+        m_rows.insert(m_rows.begin(), rows.begin(), rows.end());
+        endInsertRows();
+        return;
+    }
     const std::vector<qint64> rows = filterRange(base + first, base + last + 1);
     if (rows.empty())
         return;

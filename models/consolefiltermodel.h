@@ -78,6 +78,7 @@ Q_SIGNALS:
 
 private:
     struct Scan;
+    /// Works out the current filter again over every row.
     void rebuild();
     void onScanFinished();
     void cancelScan();

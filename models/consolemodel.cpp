@@ -6,6 +6,7 @@
 #include <QDateTime>
 #include <algorithm>
 #include <cstring>
+#include <limits>
 
 using Console::Block;
 using Console::Kind;
@@ -187,7 +188,7 @@ void ConsoleModel::appendGap(qint64 from, qint64 to, const QString& reason)
     record.ts = QDateTime::currentMSecsSinceEpoch();
     record.level = LogLevel::Warning;
     const qint64 index = store(record, gapText(from, to, reason).toUtf8());
-    m_gapEnds.insert(index, to);
+    m_gapEnds.insert(index, {to, reason});
     qint64& last = m_lastSeq[0];
     last = std::max(last, to);
     scheduleFlush();
@@ -235,7 +236,7 @@ void ConsoleModel::renumber(qint64 previous, qint64 hostLast, const QString& age
              "What it sends follows, unless it repeats a line above.")
               .arg(previous);
     const qint64 index = store(record, text.toUtf8());
-    m_gapEnds.insert(index, previous);
+    m_gapEnds.insert(index, {previous, QStringLiteral("renumbered")});
     scheduleFlush();
 }
 
@@ -307,6 +308,8 @@ void ConsoleModel::clear()
     m_marks.clear();
     m_markIds.clear();
     m_gapEnds.clear();
+    m_historyAllowance = 0;
+    m_historyState = HistoryState::Idle;
     endResetModel();
     // Numbers seen stay seen: a cleared console does not show old lines again.
 }
@@ -381,7 +384,8 @@ void ConsoleModel::evictFront(qint64 count)
         if (m_frontSkip == block.count && (block.sealed || block.count == Block::Records)) {
             m_blocks.pop_front();
             m_blockFirst.pop_front();
-            m_frontSkip = 0;
+            // The next block may have lost rows before: it begins where the console does.
+            m_frontSkip = m_blocks.empty() ? 0 : quint32(m_firstIndex - m_blockFirst.front());
         } else if (take == 0) {
             break;
         }
@@ -435,17 +439,7 @@ void ConsoleModel::mergeQueued()
             else
                 hi = mid;
         }
-        const qint64 cut = lo;
-        const int firstRow = int(cut - m_firstIndex);
-        std::vector<Pending> removed;
-        if (firstRow < m_shown) {
-            beginRemoveRows(QModelIndex(), firstRow, m_shown - 1);
-            truncate(cut, &removed);
-            m_shown = firstRow;
-            endRemoveRows();
-        } else {
-            truncate(cut, &removed);
-        }
+        std::vector<Pending> removed = takeFrom(lo);
         std::vector<Pending> merged;
         merged.reserve(removed.size() + queue.size());
         std::merge(std::make_move_iterator(removed.begin()), std::make_move_iterator(removed.end()),
@@ -454,15 +448,227 @@ void ConsoleModel::mergeQueued()
                    [](const Pending& a, const Pending& b) { return a.record.ts < b.record.ts; });
         queue = std::move(merged);
     }
-    for (const Pending& pending : queue) {
-        const qint64 index = store(pending.record, pending.text);
-        if (!pending.markId.isEmpty()) {
-            m_markIds.insert(index, pending.markId);
-            m_marks[pending.markId].index = index;
-        }
-        if (pending.record.kind == Kind::Gap)
-            m_gapEnds.insert(index, pending.gapEnd);
+    for (const Pending& pending : queue)
+        restore(pending);
+}
+
+qint64 ConsoleModel::restore(const Pending& pending)
+{
+    const qint64 index = store(pending.record, pending.text);
+    if (!pending.markId.isEmpty()) {
+        m_markIds.insert(index, pending.markId);
+        m_marks[pending.markId].index = index;
     }
+    if (pending.record.kind == Kind::Gap)
+        m_gapEnds.insert(index, pending.gap);
+    return index;
+}
+
+qint64 ConsoleModel::firstLineSeq() const
+{
+    for (qint64 absolute = m_firstIndex; absolute < m_firstIndex + m_storedCount; ++absolute) {
+        const Record* r = locate(absolute);
+        if (r->kind == Kind::Line && r->seq > 0)
+            return r->seq;
+        if (r->kind == Kind::Gap && r->seq > 0)
+            return r->seq; // the lines of a leading gap are older than the first line
+    }
+    return 0;
+}
+
+ConsoleModel::Pending ConsoleModel::gapRow(qint64 from, qint64 to, const QString& reason, qint64 ts)
+{
+    Pending gap;
+    gap.record.kind = Kind::Gap;
+    gap.record.seq = from;
+    gap.record.ts = ts;
+    gap.record.level = LogLevel::Warning;
+    gap.text = gapText(from, to, reason).toUtf8();
+    gap.gap = {to, reason};
+    return gap;
+}
+
+std::vector<ConsoleModel::Pending> ConsoleModel::historyRows(const QList<Link::ConsoleLine>& lines,
+                                                             const QList<Link::Gap>& gaps, qint64 from, qint64 to)
+{
+    std::vector<Pending> rows;
+    int g = 0;
+    qint64 next = from; // the first number not yet accounted for
+    const auto addGapsBelow = [&](qint64 seq, qint64 ts) {
+        for (; g < gaps.size() && gaps[g].from < seq; ++g) {
+            const qint64 gapFrom = std::max(gaps[g].from, next);
+            const qint64 gapTo = std::min({gaps[g].to, seq - 1, to});
+            if (gapFrom <= gapTo) {
+                rows.push_back(gapRow(gapFrom, gapTo, gaps[g].reason, ts));
+                next = gapTo + 1;
+            }
+        }
+    };
+    for (const Link::ConsoleLine& line : lines) {
+        if (line.seq < next || line.seq > to)
+            continue;
+        addGapsBelow(line.seq, line.ts);
+        Pending row;
+        row.record.seq = line.seq;
+        row.record.ts = line.ts;
+        row.record.level = line.level;
+        row.record.stream = line.stream;
+        row.record.source = internSource(line.source);
+        row.text = line.text;
+        rows.push_back(std::move(row));
+        next = line.seq + 1;
+    }
+    addGapsBelow(to + 1, rows.empty() ? 0 : rows.back().record.ts);
+    return rows;
+}
+
+void ConsoleModel::prependHistory(const QList<Link::ConsoleLine>& lines, const QList<Link::Gap>& gaps, bool more)
+{
+    flush();
+    const qint64 before = firstLineSeq();
+    std::vector<Pending> page =
+        historyRows(lines, gaps, 1, before > 0 ? before - 1 : std::numeric_limits<qint64>::max());
+    if (!more) {
+        // The host has nothing older: numbers below the oldest it had are gone from its files.
+        const qint64 oldest = page.empty() ? before : page.front().record.seq;
+        if (oldest > 1 && !(page.empty() && before == 0)) {
+            const qint64 ts = page.empty() ? 0 : page.front().record.ts;
+            page.insert(page.begin(), gapRow(1, oldest - 1, QStringLiteral("rotated"), ts));
+        }
+        m_historyState = HistoryState::Complete;
+    } else {
+        m_historyState = HistoryState::Idle;
+    }
+    m_historyError.clear();
+    if (page.empty() && more && m_storedCount < 2 * m_maxLines) {
+        Q_EMIT historyChanged(0);
+        return;
+    }
+    if (m_storedCount + qint64(page.size()) > 2 * m_maxLines || (page.empty() && more)) {
+        // Loaded, its oldest lines would be the first to go: the reader sees where the console ends.
+        m_historyState = HistoryState::Failed;
+        m_historyError = tr("this console holds at most %L1 lines; older ones stay in the host's log files "
+                            "(Export… saves what it shows)")
+                             .arg(2 * m_maxLines);
+        Q_EMIT historyChanged(0);
+        return;
+    }
+    if (page.empty()) {
+        Q_EMIT historyChanged(0);
+        return;
+    }
+    const int count = int(page.size());
+    beginInsertRows(QModelIndex(), 0, count - 1);
+    // New blocks in front, each filled from its start; the last rows of the page go in first.
+    for (qsizetype end = count; end > 0;) {
+        const qsizetype begin = std::max<qsizetype>(0, end - Block::Records);
+        quint32 bytes = 0;
+        for (qsizetype i = begin; i < end; ++i)
+            bytes += quint32(page[size_t(i)].text.size());
+        auto block = std::make_shared<Block>(std::max<quint32>(bytes, 1));
+        const qint64 first = m_firstIndex - (end - begin);
+        for (qsizetype i = begin; i < end; ++i) {
+            Pending& row = page[size_t(i)];
+            Record record = row.record;
+            record.offset = block->used;
+            record.length = quint32(row.text.size());
+            if (record.length)
+                std::memcpy(block->bytes.get() + block->used, row.text.constData(), record.length);
+            block->used += record.length;
+            block->records[block->count++] = record;
+            m_textBytes += record.length;
+            if (record.kind == Kind::Gap)
+                m_gapEnds.insert(first + (i - begin), row.gap);
+        }
+        block->sealed = true;
+        m_blocks.push_front(std::move(block));
+        m_blockFirst.push_front(first);
+        m_frontSkip = 0;
+        m_firstIndex = first;
+        m_storedCount += end - begin;
+        m_shown += int(end - begin);
+        end = begin;
+    }
+    m_historyAllowance += count;
+    endInsertRows();
+    Q_EMIT historyChanged(count);
+}
+
+std::vector<ConsoleModel::Pending> ConsoleModel::takeFrom(qint64 absolute)
+{
+    std::vector<Pending> removed;
+    const int firstRow = int(absolute - m_firstIndex);
+    if (firstRow < m_shown) {
+        beginRemoveRows(QModelIndex(), firstRow, m_shown - 1);
+        truncate(absolute, &removed);
+        m_shown = firstRow;
+        endRemoveRows();
+    } else {
+        truncate(absolute, &removed);
+    }
+    return removed;
+}
+
+bool ConsoleModel::fillGap(qint64 gapIndex, const QList<Link::ConsoleLine>& lines, const QList<Link::Gap>& gaps)
+{
+    flush();
+    const Record* r = locate(gapIndex);
+    if (!r || r->kind != Kind::Gap || !m_gapEnds.contains(gapIndex))
+        return false;
+    const qint64 from = r->seq;
+    const GapInfo gap = m_gapEnds.value(gapIndex);
+    std::vector<Pending> page = historyRows(lines, gaps, from, gap.to);
+    // The host answers with the newest lines below the gap's end: what it did not send
+    // (older, or more than one reply holds) stays a gap, to be loaded again.
+    const qint64 oldest = page.empty() ? gap.to + 1 : page.front().record.seq;
+    if (oldest > from)
+        page.insert(page.begin(), gapRow(from, oldest - 1, gap.reason, r->ts));
+    std::vector<Pending> rest = takeFrom(gapIndex);
+    rest.erase(rest.begin()); // the gap row itself
+    for (const Pending& row : page)
+        restore(row);
+    for (const Pending& row : rest)
+        restore(row);
+    flush();
+    Q_EMIT historyChanged(int(page.size()));
+    return true;
+}
+
+bool ConsoleModel::isLoadableGap(int row) const
+{
+    const Record* r = record(row);
+    if (!r || r->kind != Kind::Gap)
+        return false;
+    const QString reason = m_gapEnds.value(m_firstIndex + row).reason;
+    return reason == QLatin1String("evicted") || reason == QLatin1String("slow_consumer")
+        || reason == QLatin1String(Link::GapReasonName::Missing);
+}
+
+void ConsoleModel::releaseHistory()
+{
+    if (m_historyState == HistoryState::Failed)
+        m_historyState = HistoryState::Idle;
+    if (m_historyAllowance == 0)
+        return;
+    m_historyAllowance = 0;
+    // The oldest lines go: older ones can be loaded again, one page at a time.
+    if (m_historyState == HistoryState::Complete)
+        m_historyState = HistoryState::Idle;
+    scheduleFlush();
+}
+
+void ConsoleModel::setHistoryLoading()
+{
+    m_historyState = HistoryState::Loading;
+    m_historyError.clear();
+    Q_EMIT historyChanged(0);
+}
+
+void ConsoleModel::setHistoryFailed(const QString& reason)
+{
+    m_historyState = HistoryState::Failed;
+    m_historyError = reason;
+    Q_EMIT historyChanged(0);
 }
 
 void ConsoleModel::flush()
@@ -470,9 +676,12 @@ void ConsoleModel::flush()
     m_flushTimer.stop();
     if (m_merged)
         mergeQueued();
-    qint64 evict = std::max<qint64>(0, m_storedCount - m_maxLines);
-    if (m_textBytes > m_maxBytes)
-        evict += countToFree(evict, m_textBytes - m_maxBytes);
+    // History the reader loaded stays while they read it: the bound is twice as high then.
+    const bool reading = m_historyAllowance > 0;
+    qint64 evict = std::max<qint64>(0, m_storedCount - (reading ? 2 * m_maxLines : m_maxLines));
+    const qint64 maxBytes = reading ? 2 * m_maxBytes : m_maxBytes;
+    if (m_textBytes > maxBytes)
+        evict += countToFree(evict, m_textBytes - maxBytes);
     if (evict > 0) {
         const int shownGone = int(std::min<qint64>(evict, m_shown));
         if (shownGone > 0) {
@@ -528,8 +737,10 @@ QVariant ConsoleModel::data(const QModelIndex& index, int role) const
         return m_agents.value(r->agent);
     case GapFromRole:
         return r->kind == Kind::Gap ? QVariant(r->seq) : QVariant();
+    case GapLoadableRole:
+        return isLoadableGap(index.row());
     case GapToRole:
-        return r->kind == Kind::Gap ? QVariant(m_gapEnds.value(absolute)) : QVariant();
+        return r->kind == Kind::Gap ? QVariant(m_gapEnds.value(absolute).to) : QVariant();
     case MarkIdRole:
         return r->kind == Kind::Mark ? QVariant(m_markIds.value(absolute)) : QVariant();
     case MarkResultRole:
@@ -550,7 +761,7 @@ QHash<int, QByteArray> ConsoleModel::roleNames() const
             {KindRole, "kind"},           {AgentRole, "agent"},
             {GapFromRole, "gapFrom"},     {GapToRole, "gapTo"},
             {MarkIdRole, "markId"},       {MarkResultRole, "markResult"},
-            {MarkStateRole, "markState"}};
+            {MarkStateRole, "markState"}, {GapLoadableRole, "gapLoadable"}};
 }
 
 std::vector<Console::Span> ConsoleModel::snapshot() const

@@ -92,7 +92,11 @@ public:
         MarkIdRole,
         MarkResultRole, // the result's text, once there is one
         MarkStateRole, // int (MarkState)
+        GapLoadableRole, // bool: the host may still have the gap's lines (isLoadableGap)
     };
+    /// Where loading older lines from the host's history stands.
+    enum class HistoryState { Idle, Loading, Complete, Failed };
+
     /// MarkSent: handed to the program (a line to its stdin), which answers nothing.
     enum MarkState { MarkPending, MarkOk, MarkFailed, MarkTimeout, MarkSent };
 
@@ -114,6 +118,27 @@ public:
     void appendLines(const QString& agent, const QList<Link::ConsoleLine>& lines);
     /// Numbers from..to that will not come, and why (a protocol gap reason).
     void appendGap(qint64 from, qint64 to, const QString& reason);
+    /// The number of the oldest line held; 0 when none is.
+    qint64 firstLineSeq() const;
+    /// Older lines (and the gaps among them) from the host's history, oldest first and all
+    /// below firstLineSeq(): shown before the first row, the rows on screen staying put.
+    /// more false: the host has nothing older. While lines loaded so are held, the
+    /// console's bound is twice as high, until releaseHistory(); a page that would go
+    /// beyond it is refused (historyState() Failed, with the reason).
+    void prependHistory(const QList<Link::ConsoleLine>& lines, const QList<Link::Gap>& gaps, bool more);
+    /// Lines the host still had for the gap row at absolute index gapIndex, in its place;
+    /// what the reply does not cover stays a gap. False when that row is gone.
+    bool fillGap(qint64 gapIndex, const QList<Link::ConsoleLine>& lines, const QList<Link::Gap>& gaps);
+    /// Whether the host may still have the lines of a gap row (it was in its memory
+    /// or files, not dropped by the agent or the rate limit).
+    bool isLoadableGap(int row) const;
+    /// The console's bound holds again: history lines beyond it go at the next tick.
+    void releaseHistory();
+    HistoryState historyState() const { return m_historyState; }
+    QString historyError() const { return m_historyError; }
+    void setHistoryLoading();
+    void setHistoryFailed(const QString& reason);
+
     /// A row for something the user did (a command sent), to carry its result later.
     void appendMark(const QString& markId, const QString& text);
     void setMarkResult(const QString& markId, const QString& text, MarkState state);
@@ -157,15 +182,30 @@ public:
 
 Q_SIGNALS:
     void partialChanged(Protocol::Stream stream);
+    /// historyState() changed, or older lines came (count of rows added, 0 if none).
+    void historyChanged(int rowsAdded);
 
 private:
+    struct GapInfo
+    {
+        qint64 to = 0; // the last number
+        QString reason; // a protocol reason, "renumbered" or "rotated"
+    };
     struct Pending
     {
         Console::Record record;
         QByteArray text;
         QString markId; // a mark row taken out to be merged again
-        qint64 gapEnd = 0; // a gap row's last number, likewise
+        GapInfo gap; // a gap row's end and reason, likewise
     };
+    /// Stores a row taken out (or made) as Pending, with its mark or gap.
+    qint64 restore(const Pending& pending);
+    /// History rows in number order: lines, and gaps among and before them.
+    std::vector<Pending> historyRows(const QList<Link::ConsoleLine>& lines, const QList<Link::Gap>& gaps, qint64 from,
+                                     qint64 to);
+    static Pending gapRow(qint64 from, qint64 to, const QString& reason, qint64 ts);
+    /// Takes out the rows from absolute on, telling the views, and returns them.
+    std::vector<Pending> takeFrom(qint64 absolute);
     qint64 store(Console::Record record, QByteArrayView text);
     void scheduleFlush();
     quint16 intern(QStringList& table, QHash<QString, quint16>& index, const QString& value);
@@ -211,6 +251,9 @@ private:
     };
     QHash<QString, Mark> m_marks;
     QHash<qint64, QString> m_markIds; // absolute index -> mark id
-    QHash<qint64, qint64> m_gapEnds; // absolute index -> last number of the gap
+    QHash<qint64, GapInfo> m_gapEnds; // by absolute index of the gap row
+    HistoryState m_historyState = HistoryState::Idle;
+    QString m_historyError;
+    qint64 m_historyAllowance = 0; // rows of history loaded; while any, the bound doubles
     QTimer m_flushTimer;
 };

@@ -168,6 +168,87 @@ QString Fleet::sendRequest(const QString& hostKey, const QString& agentId, const
     return id;
 }
 
+bool Fleet::loadOlderLines(const QString& hostKey, const QString& agentId)
+{
+    if (!hasConsole(hostKey, agentId))
+        return false;
+    ConsoleModel* model = console(hostKey, agentId);
+    if (model->historyState() == ConsoleModel::HistoryState::Loading
+        || model->historyState() == ConsoleModel::HistoryState::Complete)
+        return false;
+    // A gap at the top that the host may still have is what comes before the first line.
+    if (model->rowCount() > 0 && model->isLoadableGap(0))
+        return loadGap(hostKey, agentId, 0);
+    const qint64 before = model->firstLineSeq();
+    if (before == 1) {
+        model->prependHistory({}, {}, false);
+        return false;
+    }
+    // No more than the console has room for while the reader reads history.
+    const qint64 room = std::min<qint64>(HistoryPage, 2 * model->maxLines() - model->rowCount());
+    if (room <= 0) {
+        model->prependHistory({}, {}, true); // says how much the console holds
+        return false;
+    }
+    QByteArray args;
+    Json::Writer w(&args);
+    w.beginObject().key("kind").string("log").key("limit").integer(room);
+    if (before > 0)
+        w.key("before").integer(before);
+    w.endObject();
+    const QString id = link(hostKey)->sendCommand(agentId, QLatin1String(LinkSession::HistoryRequest), args);
+    m_historyRequests.insert(id, {hostKey, agentId, -1});
+    model->setHistoryLoading();
+    return true;
+}
+
+bool Fleet::loadGap(const QString& hostKey, const QString& agentId, int row)
+{
+    if (!hasConsole(hostKey, agentId))
+        return false;
+    ConsoleModel* model = console(hostKey, agentId);
+    if (!model->isLoadableGap(row))
+        return false;
+    const qint64 gapIndex = model->firstIndex() + row;
+    for (const HistoryRequest& pending : std::as_const(m_historyRequests)) {
+        if (pending.hostKey == hostKey && pending.agent == agentId && pending.gapIndex == gapIndex)
+            return false; // on its way
+    }
+    const QModelIndex index = model->index(row, 0);
+    const qint64 from = index.data(ConsoleModel::GapFromRole).toLongLong();
+    const qint64 to = index.data(ConsoleModel::GapToRole).toLongLong();
+    QByteArray args;
+    Json::Writer w(&args);
+    w.beginObject().key("kind").string("log").key("before").integer(to + 1);
+    w.key("limit").integer(std::min<qint64>(to - from + 1, HistoryPage)).endObject();
+    const QString id = link(hostKey)->sendCommand(agentId, QLatin1String(LinkSession::HistoryRequest), args);
+    m_historyRequests.insert(id, {hostKey, agentId, gapIndex});
+    return true;
+}
+
+void Fleet::applyHistory(const Host& host, const Link::Event& event)
+{
+    const HistoryRequest request = m_historyRequests.take(event.id);
+    if (request.agent.isEmpty() || request.hostKey != host.key || !hasConsole(host.key, request.agent))
+        return;
+    ConsoleModel* model = console(host.key, request.agent);
+    if (request.gapIndex < 0)
+        model->prependHistory(event.lines, event.gaps, event.more);
+    else if (!model->fillGap(request.gapIndex, event.lines, event.gaps))
+        Q_EMIT historyFailed(host.key, request.agent, tr("the gap is no longer in the console"));
+}
+
+void Fleet::failHistory(const QString& id, const QString& reason)
+{
+    const HistoryRequest request = m_historyRequests.take(id);
+    if (request.agent.isEmpty() || !hasConsole(request.hostKey, request.agent))
+        return;
+    if (request.gapIndex < 0)
+        console(request.hostKey, request.agent)->setHistoryFailed(reason);
+    else
+        Q_EMIT historyFailed(request.hostKey, request.agent, reason);
+}
+
 QString Fleet::answerAsk(const QString& hostKey, const QString& agent, const QString& askId, const QString& choice)
 {
     // The console says it in words: which answer to which question.
@@ -289,7 +370,21 @@ void Fleet::apply(Host& host, const Event& event)
     case Event::Type::AgentAdded:
         console(key, event.agent);
         break;
+    case Event::Type::History:
+        applyHistory(host, event);
+        return;
+    case Event::Type::Error:
+        if (m_historyRequests.contains(event.id)) {
+            failHistory(event.id, event.text);
+            return;
+        }
+        break;
     case Event::Type::Result: {
+        if (m_historyRequests.contains(event.id)) {
+            // The request never reached the host, or its connection ended first.
+            failHistory(event.id, event.text);
+            return;
+        }
         const bool toStdin = m_stdinCommands.remove(event.id);
         QString text = event.ok ? event.text
                                 : (event.error.isEmpty() ? event.text : event.error + QLatin1String(": ") + event.text);

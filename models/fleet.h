@@ -67,6 +67,15 @@ public:
     QString defineAgent(const QString& hostKey, const QString& agentId, const QByteArray& definitionJson);
     /// Stops a launched agent and forgets it (or forgets an offline connected agent).
     QString removeAgent(const QString& hostKey, const QString& agentId);
+    /// Loads the lines before the oldest one an agent's console holds from its host's
+    /// history (its log files), a page at a time; a loadable gap at the top is filled
+    /// first. False when there is nothing to ask for (loading, or the start is reached).
+    bool loadOlderLines(const QString& hostKey, const QString& agentId);
+    /// Loads the lines of a gap row (its row in the agent's console) that the host still has.
+    bool loadGap(const QString& hostKey, const QString& agentId, int row);
+    /// Lines asked for per history request.
+    static constexpr int HistoryPage = 2000;
+
     /// Answers an agent's open question.
     QString answerAsk(const QString& hostKey, const QString& agent, const QString& askId, const QString& choice);
 
@@ -83,6 +92,8 @@ Q_SIGNALS:
     void consoleAdded(const QString& hostKey, const QString& agentId);
     /// A host's link state, reason or next attempt changed.
     void hostStatusChanged(const QString& hostKey);
+    /// Lines of a gap could not be loaded (older lines for the top say so in their console).
+    void historyFailed(const QString& hostKey, const QString& agentId, const QString& reason);
     /// A host's snapshot was applied: the agents it lists are known.
     void snapshotApplied(const QString& hostKey);
     /// An agent was removed from its host (its console stays until the window lets it go).
@@ -113,6 +124,15 @@ private:
     std::map<QString, std::unique_ptr<Host>> m_hosts;
     std::deque<std::pair<QString, Link::Event>> m_pending;
     QSet<QString> m_stdinCommands; // ids of lines sent to a program's stdin, until their result
+    struct HistoryRequest
+    {
+        QString hostKey;
+        QString agent;
+        qint64 gapIndex = -1; // the gap row it fills (absolute index); -1: older lines for the top
+    };
+    QHash<QString, HistoryRequest> m_historyRequests; // by request id
+    void applyHistory(const Host& host, const Link::Event& event);
+    void failHistory(const QString& id, const QString& reason);
     bool m_sliceQueued = false;
     quint64 m_linesApplied = 0;
     int m_nextHost = 1;

@@ -15,6 +15,10 @@ QString describeGapReason(const QString& reason)
         return QCoreApplication::translate("Gap", "rate limited by the host");
     if (reason == QLatin1String("agent_dropped"))
         return QCoreApplication::translate("Gap", "dropped by the agent");
+    if (reason == QLatin1String("rotated"))
+        return QCoreApplication::translate("Gap", "no longer in the host's log files");
+    if (reason == QLatin1String("renumbered"))
+        return QCoreApplication::translate("Gap", "lost by the host");
     if (reason == QLatin1String(Link::GapReasonName::Missing))
         return QCoreApplication::translate("Gap", "missing from the host's numbering");
     return reason;

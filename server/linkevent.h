@@ -94,6 +94,14 @@ struct Ask
     qint64 ts = 0;
 };
 
+/// A range of numbers without items, and why (a protocol gap reason).
+struct Gap
+{
+    qint64 from = 0;
+    qint64 to = 0;
+    QString reason;
+};
+
 struct HostInfo
 {
     QString id;
@@ -119,6 +127,7 @@ struct Event
         AskClosed, // agent, id, text (the choice)
         Gap, // agent, kind ("log" or "forum"), from, to, reason
         Renumbered, // agent, kind: the host's last number went back from `from` to `to`; it lost what was after
+        History, // id, agent, kind, lines or messages (oldest first), gaps, more: a `history` reply
         Result, // id, agent, ok, error, text
         Error, // error (the code), text, id (the ref)
     };
@@ -147,6 +156,9 @@ struct Event
     qint64 from = 0;
     qint64 to = 0;
     QString reason;
+    // History (also kind, lines, messages)
+    QList<Gap> gaps;
+    bool more = false;
     // Result, Error, AskClosed
     QString id;
     bool ok = false;

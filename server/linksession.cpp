@@ -208,6 +208,8 @@ QByteArray LinkSession::handleMessage(const QByteArray& json)
                 m_pending.erase(pending);
         }
         m_channel->push(std::move(e), size);
+    } else if (type == "history") {
+        onHistory(root, size);
     } else if (type == "subscribed") {
         m_subscribed = true;
         Event e;
@@ -392,6 +394,43 @@ void LinkSession::checkNumbering(const Link::AgentInfo& info)
     check(position.forum, position.forumKnown, info.lastForumSeq, "forum");
 }
 
+void LinkSession::onHistory(Json::Value root, qint64 bytes)
+{
+    Event e;
+    e.type = Event::Type::History;
+    e.id = str(root["id"]);
+    e.agent = str(root["agent"]);
+    e.kind = root["kind"].isString() ? root["kind"].toString() : QStringLiteral("log");
+    m_pending.remove(e.id);
+    // Older items: not checked against the live numbers, which they are all below.
+    for (const Json::Value value : root["lines"].items()) {
+        Link::ConsoleLine line;
+        line.seq = value["seq"].toInteger(0);
+        line.ts = value["ts"].toInteger(0);
+        line.level = parseLogLevel(value["level"].toUtf8());
+        line.stream = value["stream"].toUtf8() == "stderr" ? Protocol::Stream::Stderr : Protocol::Stream::Stdout;
+        line.source = utf8Of(value["source"]);
+        line.text = utf8Of(value["text"]);
+        if (line.seq > 0)
+            e.lines.append(std::move(line));
+    }
+    for (const Json::Value value : root["messages"].items()) {
+        Link::ForumMessage message;
+        message.seq = value["seq"].toInteger(0);
+        message.ts = value["ts"].toInteger(0);
+        message.sender = str(value["sender"]);
+        message.role = str(value["role"]);
+        message.source = str(value["source"]);
+        message.text = str(value["text"]);
+        if (message.seq > 0)
+            e.messages.append(std::move(message));
+    }
+    for (const Json::Value gap : root["gaps"].items())
+        e.gaps.append({gap["from"].toInteger(0), gap["to"].toInteger(0), str(gap["reason"])});
+    e.more = root["more"].toBool();
+    m_channel->push(std::move(e), bytes);
+}
+
 void LinkSession::pushMissing(const QString& agent, QByteArrayView kind, qint64 from, qint64 to)
 {
     Event e;
@@ -434,6 +473,19 @@ QByteArray LinkSession::commandMessage(const QString& id, const QString& agent, 
     const QByteArrayView args = argsJson.isEmpty() ? QByteArrayView("{}") : QByteArrayView(argsJson);
     if (name == QLatin1String(DefineAgentRequest)) {
         w.beginObject().key("type").string("define_agent").key("id").string(id).key("agent").raw(args).endObject();
+        return json;
+    }
+    if (name == QLatin1String(HistoryRequest)) {
+        Json::Document doc;
+        doc.parse(args.toByteArray());
+        const Json::Value a = doc.root();
+        w.beginObject().key("type").string("history").key("id").string(id).key("agent").string(agent);
+        w.key("kind").string(a["kind"].isString() ? a["kind"].toUtf8() : QByteArrayView("log"));
+        if (a["before"].isInteger())
+            w.key("before").integer(a["before"].toInteger());
+        if (a["limit"].isInteger())
+            w.key("limit").integer(a["limit"].toInteger());
+        w.endObject();
         return json;
     }
     if (name == QLatin1String(RemoveAgentRequest)) {

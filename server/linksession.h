@@ -86,9 +86,11 @@ public:
     /// The message for a command; a result event with id follows (from the host, or
     /// from the link when the connection is not up or goes away first). The names
     /// DefineAgentRequest (args: the definition) and RemoveAgentRequest make the
-    /// launch-editing requests of the same names instead.
+    /// launch-editing requests of the same names instead; HistoryRequest (args:
+    /// kind, before, limit) asks for older items, which come as a History event.
     static constexpr const char* DefineAgentRequest = "define_agent";
     static constexpr const char* RemoveAgentRequest = "remove_agent";
+    static constexpr const char* HistoryRequest = "history";
     QByteArray commandMessage(const QString& id, const QString& agent, const QString& name, const QByteArray& argsJson);
     /// Answers a command that could not be sent at all.
     static void failCommand(LinkChannel* channel, const QString& id, const QString& agent, const QString& error,
@@ -123,6 +125,7 @@ private:
     void onLog(Json::Value root, qint64 bytes);
     void onForum(Json::Value root, qint64 bytes);
     void onGap(Json::Value root, qint64 bytes);
+    void onHistory(Json::Value root, qint64 bytes);
     void pushMissing(const QString& agent, QByteArrayView kind, qint64 from, qint64 to);
     /// Compares the host's last numbers for an agent with the ones seen. Numbers that
     /// went back mean the host lost items it had sent (it stopped before saving them,

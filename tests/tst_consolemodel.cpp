@@ -104,6 +104,9 @@ private Q_SLOTS:
     void renumberedKeepsNewLinesAndDropsResends();
     void mergedKeepsTimeOrder();
     void mergedMarkSurvivesLateLines();
+    void olderLinesGoInFront();
+    void historyKeepsItsBound();
+    void gapFilledInPlace();
     void filterMatchesReference_data();
     void filterMatchesReference();
     void filterInBackgroundWhileLinesArrive();
@@ -318,6 +321,138 @@ void TestConsoleModel::dropsWhatWasSeen()
     console.appendLines({line(2, "new two")});
     console.flush();
     QCOMPARE(texts(console), QStringList({QStringLiteral("new two")}));
+}
+
+namespace {
+
+QList<Link::ConsoleLine> numbered(qint64 first, qint64 last)
+{
+    QList<Link::ConsoleLine> lines;
+    for (qint64 seq = first; seq <= last; ++seq)
+        lines.append(line(seq, "line " + QByteArray::number(seq), LogLevel::Info, Protocol::Stream::Stdout, {}, seq));
+    return lines;
+}
+
+} // namespace
+
+void TestConsoleModel::olderLinesGoInFront()
+{
+    ConsoleModel console;
+    QAbstractItemModelTester tester(&console, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    ConsoleFilterModel all;
+    all.setSourceModel(&console);
+    QAbstractItemModelTester allTester(&all, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    ConsoleFilterModel tens;
+    tens.setSourceModel(&console);
+    tens.setFilter({0, 0, {}, {}, QStringLiteral("0$"), true, false, false, true, false});
+    console.appendLines(numbered(5001, 5100));
+    console.flush();
+    QCOMPARE(console.firstLineSeq(), 5001);
+    const qint64 firstIndex = console.firstIndex();
+    console.appendMark(QStringLiteral("m"), QStringLiteral("status"));
+    console.flush();
+
+    // A page bigger than one block, below the oldest line, with a gap the host recorded.
+    QList<Link::ConsoleLine> page = numbered(1001, 3000);
+    page.append(numbered(3101, 5000));
+    console.prependHistory(page, {{3001, 3100, QStringLiteral("rate_limited")}}, true);
+    QCOMPARE(console.rowCount(), 100 + 1 + 3900 + 1);
+    QCOMPARE(console.firstIndex(), firstIndex - 3901); // the rows there were keep their index
+    QCOMPARE(console.index(0).data(ConsoleModel::TextRole).toString(), QStringLiteral("line 1001"));
+    const QModelIndex gap = console.index(2000);
+    QCOMPARE(gap.data(ConsoleModel::KindRole).toInt(), int(Console::Kind::Gap));
+    QCOMPARE(gap.data(ConsoleModel::GapFromRole).toLongLong(), 3001);
+    QCOMPARE(gap.data(ConsoleModel::GapToRole).toLongLong(), 3100);
+    QVERIFY(!gap.data(ConsoleModel::GapLoadableRole).toBool()); // the host never had them
+    QCOMPARE(console.index(3901).data(ConsoleModel::TextRole).toString(), QStringLiteral("line 5001"));
+    QCOMPARE(console.firstLineSeq(), 1001);
+    // The filters follow, in order.
+    QCOMPARE(all.rowCount(), console.rowCount());
+    QCOMPARE(all.index(0, 0).data(ConsoleModel::TextRole).toString(), QStringLiteral("line 1001"));
+    QCOMPARE(tens.index(0, 0).data(ConsoleModel::TextRole).toString(), QStringLiteral("line 1010"));
+    QCOMPARE(tens.rowCount(), 390 + 10);
+    // The mark still finds its row.
+    console.setMarkResult(QStringLiteral("m"), QStringLiteral("done"), ConsoleModel::MarkOk);
+    QCOMPARE(console.index(4001).data(ConsoleModel::MarkResultRole).toString(), QStringLiteral("done"));
+    QCOMPARE(console.historyState(), ConsoleModel::HistoryState::Idle);
+
+    // The start: nothing older on the host, and numbers below its oldest line are gone.
+    console.prependHistory(numbered(900, 1000), {}, false);
+    QCOMPARE(console.historyState(), ConsoleModel::HistoryState::Complete);
+    const QModelIndex rotated = console.index(0);
+    QCOMPARE(rotated.data(ConsoleModel::KindRole).toInt(), int(Console::Kind::Gap));
+    QCOMPARE(rotated.data(ConsoleModel::GapToRole).toLongLong(), 899);
+    QVERIFY2(rotated.data(ConsoleModel::TextRole).toString().contains(QStringLiteral("no longer in the host's log")),
+             qPrintable(rotated.data(ConsoleModel::TextRole).toString()));
+}
+
+void TestConsoleModel::historyKeepsItsBound()
+{
+    ConsoleModel console;
+    console.setMaxLines(100);
+    QAbstractItemModelTester tester(&console, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    console.appendLines(numbered(1001, 1100));
+    console.flush();
+    // History the reader loads stays beyond the bound while they read it, and new
+    // lines do not push it out...
+    console.prependHistory(numbered(951, 1000), {}, true);
+    console.appendLines(numbered(1101, 1110));
+    console.flush();
+    QCOMPARE(console.rowCount(), 160);
+    QCOMPARE(console.index(0).data(ConsoleModel::TextRole).toString(), QStringLiteral("line 951"));
+    // ...up to as much again: a page beyond that is refused, and says why.
+    console.prependHistory(numbered(801, 950), {}, true);
+    QCOMPARE(console.rowCount(), 160);
+    QCOMPARE(console.historyState(), ConsoleModel::HistoryState::Failed);
+    QVERIFY2(console.historyError().contains(QStringLiteral("at most 200 lines")), qPrintable(console.historyError()));
+    // Back at the newest lines, the bound holds again.
+    console.releaseHistory();
+    console.flush();
+    QCOMPARE(console.rowCount(), 100);
+    QCOMPARE(console.index(99).data(ConsoleModel::TextRole).toString(), QStringLiteral("line 1110"));
+    QCOMPARE(console.historyState(), ConsoleModel::HistoryState::Idle);
+}
+
+void TestConsoleModel::gapFilledInPlace()
+{
+    ConsoleModel console;
+    QAbstractItemModelTester tester(&console, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    ConsoleFilterModel all;
+    all.setSourceModel(&console);
+    QAbstractItemModelTester allTester(&all, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    console.appendLines(numbered(1, 10));
+    console.appendGap(11, 100, QStringLiteral("evicted"));
+    console.appendLines(numbered(101, 110));
+    console.appendMark(QStringLiteral("m"), QStringLiteral("status"));
+    console.flush();
+    QVERIFY(console.isLoadableGap(10));
+    QVERIFY(console.index(10).data(ConsoleModel::GapLoadableRole).toBool());
+    const qint64 gapIndex = console.firstIndex() + 10;
+
+    // The host sends the newest 50 below the gap's end: 11..50 stay a gap, to load again.
+    QVERIFY(console.fillGap(gapIndex, numbered(51, 100), {}));
+    QCOMPARE(console.rowCount(), 10 + 1 + 50 + 10 + 1);
+    const QModelIndex rest = console.index(10);
+    QCOMPARE(rest.data(ConsoleModel::KindRole).toInt(), int(Console::Kind::Gap));
+    QCOMPARE(rest.data(ConsoleModel::GapFromRole).toLongLong(), 11);
+    QCOMPARE(rest.data(ConsoleModel::GapToRole).toLongLong(), 50);
+    QVERIFY(console.isLoadableGap(10));
+    QCOMPARE(console.index(11).data(ConsoleModel::TextRole).toString(), QStringLiteral("line 51"));
+    QCOMPARE(console.index(61).data(ConsoleModel::TextRole).toString(), QStringLiteral("line 101"));
+    QCOMPARE(all.rowCount(), console.rowCount());
+    QCOMPARE(all.index(61, 0).data(ConsoleModel::TextRole).toString(), QStringLiteral("line 101"));
+    console.setMarkResult(QStringLiteral("m"), QStringLiteral("ok"), ConsoleModel::MarkOk);
+    QCOMPARE(console.index(71).data(ConsoleModel::MarkStateRole).toInt(), int(ConsoleModel::MarkOk));
+
+    // The rest, with a range the agent dropped: that one stays, not loadable.
+    QVERIFY(console.fillGap(console.firstIndex() + 10, numbered(11, 20) + numbered(31, 50),
+                            {{21, 30, QStringLiteral("agent_dropped")}}));
+    QCOMPARE(console.index(10).data(ConsoleModel::TextRole).toString(), QStringLiteral("line 11"));
+    QCOMPARE(console.index(20).data(ConsoleModel::KindRole).toInt(), int(Console::Kind::Gap));
+    QVERIFY(!console.isLoadableGap(20));
+    QCOMPARE(console.index(21).data(ConsoleModel::TextRole).toString(), QStringLiteral("line 31"));
+    // A row that is no longer a gap is not filled.
+    QVERIFY(!console.fillGap(console.firstIndex() + 10, numbered(11, 20), {}));
 }
 
 void TestConsoleModel::mergedMarkSurvivesLateLines()

@@ -32,6 +32,7 @@
 #include <QMessageBox>
 #include <QPlainTextEdit>
 #include <QPushButton>
+#include <QScrollBar>
 #include <QSettings>
 #include <QStringListModel>
 #include <QStyle>
@@ -42,6 +43,7 @@
 #include <QTest>
 #include <QTimer>
 #include <QToolButton>
+#include <QWheelEvent>
 
 /*
  * The window as a person uses it, on the offscreen platform, against a real
@@ -89,7 +91,10 @@ HostConfig hostConfig(std::vector<AgentDefinition> agents)
 struct Deck
 {
     explicit Deck(std::vector<AgentDefinition> agents)
-        : host(hostConfig(std::move(agents)))
+        : Deck(hostConfig(std::move(agents)))
+    { }
+    explicit Deck(const HostConfig& config)
+        : host(config)
     {
         started = host.start(nullptr);
         window = std::make_unique<MainWindow>();
@@ -265,6 +270,7 @@ private Q_SLOTS:
     void stoppingSeveralAgentsAsksFirst();
     void agentListMenuAndOfflineHost();
     void wrongHostTokenIsFixed();
+    void scrollsBackIntoTheLogFiles();
     void searchAndFilter();
     void selectCopyExportClear();
     void tabsCloseReorderTearOff();
@@ -517,7 +523,7 @@ void triggerTreeMenu(MainWindow* window, const QModelIndex& index, const QString
 
 void TestMainWindow::wrongHostTokenIsFixed()
 {
-    Deck deck({});
+    Deck deck(std::vector<AgentDefinition>{});
     QVERIFY(deck.started);
     QVERIFY(deck.show());
     HostConfig otherConfig = hostConfig({testBot("far", {QStringLiteral("--forever")})});
@@ -592,6 +598,105 @@ void TestMainWindow::wrongHostTokenIsFixed()
     QVERIFY(again.start(nullptr));
     triggerTreeMenu(deck.window.get(), tree->indexOf(key), QStringLiteral("Reconnect Now"));
     QTRY_COMPARE_WITH_TIMEOUT(tree->hostState(key), AgentTreeModel::HostState::Online, 1500);
+}
+
+void TestMainWindow::scrollsBackIntoTheLogFiles()
+{
+    // The host keeps every line in its log file; the console holds the last thousand.
+    QTemporaryDir logs;
+    HostConfig config =
+        hostConfig({testBot("old", {QStringLiteral("--lines"), QStringLiteral("6000"), QStringLiteral("--forever")})});
+    config.logDirectory = logs.path();
+    Deck deck(config);
+    deck.fleet()->setConsoleLimits(3500, 64 * 1024 * 1024);
+    QVERIFY(deck.started);
+    QVERIFY(deck.show());
+    ConsolePane* pane = deck.window->openConsole(Local, QStringLiteral("old"));
+    ConsoleModel* console = pane->console();
+    QTRY_VERIFY_WITH_TIMEOUT(consoleHas(console, QStringLiteral("line 000006000 ")), 15000);
+    QTest::qWait(200);
+    ConsoleView* view = pane->view();
+    const int before = console->rowCount();
+    QVERIFY2(before <= 3500, qPrintable(QString::number(before)));
+
+    // Scrolled to the top: older lines come in above, and the reader stays where they were.
+    view->verticalScrollBar()->setValue(0);
+    const QString top = view->model()->index(0, 0).data(ConsoleModel::TextRole).toString();
+    auto* historyText = pane->findChild<QLabel*>(QStringLiteral("historyText"));
+    QTRY_VERIFY_WITH_TIMEOUT(console->rowCount() > before, 10000);
+    QCOMPARE(view->model()->index(view->firstVisibleRow(), 0).data(ConsoleModel::TextRole).toString(), top);
+    QVERIFY(!view->isFollowing());
+    for (const bool dark : {false, true}) {
+        applyPalette(dark);
+        QTest::qWait(600); // the palette reaches every widget, the line count its next update
+        view->verticalScrollBar()->setValue(0);
+        QTRY_VERIFY(historyText->isVisible());
+        QVERIFY(
+            pane->grab().save(screenshotPath(dark ? QStringLiteral("history-dark") : QStringLiteral("history-light"))));
+        QTRY_VERIFY_WITH_TIMEOUT(console->historyState() != ConsoleModel::HistoryState::Loading, 10000);
+    }
+    applyPalette(false);
+
+    // Further up, to the start of the log: it says so.
+    for (int page = 0; page < 10 && console->historyState() != ConsoleModel::HistoryState::Complete; ++page) {
+        view->verticalScrollBar()->setValue(0);
+        QWheelEvent wheel(QPointF(10, 10), view->mapToGlobal(QPointF(10, 10)), QPoint(), QPoint(0, 120), Qt::NoButton,
+                          Qt::NoModifier, Qt::NoScrollPhase, false);
+        QApplication::sendEvent(view->viewport(), &wheel);
+        QTRY_VERIFY_WITH_TIMEOUT(console->historyState() != ConsoleModel::HistoryState::Loading, 10000);
+    }
+    QCOMPARE(console->historyState(), ConsoleModel::HistoryState::Complete);
+    QVERIFY(consoleHas(console, QStringLiteral("line 000000001 ")));
+    QTRY_COMPARE(historyText->text(), QStringLiteral("The start of this agent's log on the host."));
+    // Every line once, in order.
+    qint64 previous = 0;
+    for (int row = 0; row < console->rowCount(); ++row) {
+        const QModelIndex index = console->index(row, 0);
+        if (index.data(ConsoleModel::KindRole).toInt() != int(Console::Kind::Line))
+            continue;
+        const qint64 seq = index.data(ConsoleModel::SeqRole).toLongLong();
+        QVERIFY2(seq == previous + 1, qPrintable(QStringLiteral("%1 after %2").arg(seq).arg(previous)));
+        previous = seq;
+    }
+
+    // A gap the host still has on disk: a double click loads its lines in its place.
+    console->appendGap(101, 150, QStringLiteral("evicted"));
+    view->scrollToBottom(); // back at the newest: the bound holds again
+    console->flush();
+    QCOMPARE(console->rowCount(), 3500);
+    const int gapRow = view->model()->rowCount() - 1;
+    QVERIFY(view->model()->index(gapRow, 0).data(ConsoleModel::GapLoadableRole).toBool());
+    QTest::qWait(50);
+    const QRect row(0, (gapRow - view->firstVisibleRow()) * view->lineHeight(), 200, view->lineHeight());
+    QTest::mouseDClick(view->viewport(), Qt::LeftButton, {}, row.center());
+    // (The console keeps its bound: the oldest rows make room.)
+    const auto seqAtEnd = [view](int fromEnd) {
+        return view->model()
+            ->index(view->model()->rowCount() - 1 - fromEnd, 0)
+            .data(ConsoleModel::SeqRole)
+            .toLongLong();
+    };
+    QTRY_COMPARE_WITH_TIMEOUT(seqAtEnd(0), 150, 10000);
+    QCOMPARE(seqAtEnd(49), 101);
+    QCOMPARE(view->model()->index(view->model()->rowCount() - 51, 0).data(ConsoleModel::TextRole).toString(),
+             QStringLiteral("line 000006000 ") + QString(34, u'x'));
+
+    // Search: lines the console no longer holds (back at the newest lines, its bound
+    // holds again) are found on request in the host's files.
+    QVERIFY(!consoleHas(console, QStringLiteral("line 000000007 ")));
+    pane->showSearch();
+    auto* search = pane->findChild<QLineEdit*>(QStringLiteral("searchEdit"));
+    QTest::keyClicks(search, QStringLiteral("line 000000007 "));
+    auto* status = pane->findChild<QLabel*>(QStringLiteral("searchStatus"));
+    QTRY_VERIFY(status->text().contains(QStringLiteral("no match")));
+    QTest::mouseClick(pane->findChild<QToolButton*>(QStringLiteral("searchOlder")), Qt::LeftButton);
+    QTRY_VERIFY_WITH_TIMEOUT(consoleHas(console, QStringLiteral("line 000000007 ")), 20000);
+    QTRY_VERIFY_WITH_TIMEOUT(view->currentMatchRow() >= 0, 10000);
+    QVERIFY(view->model()
+                ->index(view->currentMatchRow(), 0)
+                .data(ConsoleModel::TextRole)
+                .toString()
+                .startsWith(QStringLiteral("line 000000007 ")));
 }
 
 void TestMainWindow::searchAndFilter()

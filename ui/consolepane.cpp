@@ -22,6 +22,9 @@
 
 namespace {
 
+/// Pages of older lines "Search Older" loads at most per click.
+constexpr int MaxSearchOlderPages = 25;
+
 struct Chip
 {
     const char* label;
@@ -103,6 +106,22 @@ ConsolePane::ConsolePane(ConsoleModel* console, const QString& hostKey, const QS
     layout->setSpacing(0);
     layout->addWidget(buildChips());
     layout->addWidget(buildSearchBar());
+    m_historyBar = new QWidget(this);
+    m_historyBar->setObjectName(QStringLiteral("historyBar"));
+    auto* historyRow = new QHBoxLayout(m_historyBar);
+    historyRow->setContentsMargins(8, 2, 6, 2);
+    m_historyText = new QLabel(m_historyBar);
+    m_historyText->setObjectName(QStringLiteral("historyText"));
+    m_historyText->setForegroundRole(QPalette::PlaceholderText);
+    historyRow->addWidget(m_historyText, 1);
+    m_historyButton = new QPushButton(m_historyBar);
+    m_historyButton->setObjectName(QStringLiteral("loadOlder"));
+    m_historyButton->setFlat(true);
+    m_historyButton->setCursor(Qt::PointingHandCursor);
+    connect(m_historyButton, &QPushButton::clicked, this, &ConsolePane::olderLinesWanted);
+    historyRow->addWidget(m_historyButton);
+    m_historyBar->hide();
+    layout->addWidget(m_historyBar);
     layout->addWidget(m_view, 1);
     layout->addWidget(m_partial);
 
@@ -115,6 +134,90 @@ ConsolePane::ConsolePane(ConsoleModel* console, const QString& hostKey, const QS
     connect(m_view, &ConsoleView::unseenRowsChanged, this, &ConsolePane::updateJumpButton);
     connect(console, &ConsoleModel::partialChanged, this, &ConsolePane::updatePartial);
     m_view->installEventFilter(this);
+    if (!isMerged()) {
+        // An agent's console reaches back into the host's log files.
+        connect(m_view, &ConsoleView::topReached, this, [this] {
+            if (m_console->historyState() == ConsoleModel::HistoryState::Idle)
+                Q_EMIT olderLinesWanted();
+            updateHistoryBar();
+        });
+        connect(m_view->verticalScrollBar(), &QScrollBar::valueChanged, this, &ConsolePane::updateHistoryBar);
+        connect(m_view->verticalScrollBar(), &QScrollBar::rangeChanged, this, &ConsolePane::updateHistoryBar);
+        connect(m_view, &ConsoleView::gapLoadRequested, this, [this](int row) {
+            const QModelIndex source = m_filter->mapToSource(m_filter->index(row, 0));
+            if (source.isValid())
+                Q_EMIT gapLinesWanted(source.row());
+        });
+        connect(console, &ConsoleModel::historyChanged, this, &ConsolePane::onHistoryChanged);
+        // Back at the newest lines: history loaded beyond the console's bound may go.
+        connect(m_view, &ConsoleView::followingChanged, this, [this](bool following) {
+            if (following)
+                m_console->releaseHistory();
+        });
+        updateHistoryBar();
+    }
+}
+
+void ConsolePane::updateHistoryBar()
+{
+    if (isMerged())
+        return;
+    QScrollBar* bar = m_view->verticalScrollBar();
+    const bool atTop = bar->value() == 0;
+    QString text;
+    QString button;
+    switch (m_console->historyState()) {
+    case ConsoleModel::HistoryState::Idle:
+        text = tr("Older lines may be in the host's log files.");
+        button = tr("Load older lines");
+        break;
+    case ConsoleModel::HistoryState::Loading:
+        text = m_searchOlderPages > 0 ? tr("Searching older lines on the host…") : tr("Loading older lines…");
+        break;
+    case ConsoleModel::HistoryState::Complete:
+        text = tr("The start of this agent's log on the host.");
+        break;
+    case ConsoleModel::HistoryState::Failed:
+        text = tr("Could not load older lines: %1").arg(m_console->historyError());
+        button = tr("Try again");
+        break;
+    }
+    m_historyText->setText(text);
+    m_historyButton->setText(button);
+    m_historyButton->setVisible(!button.isEmpty());
+    m_historyBar->setVisible(atTop && m_console->rowCount() > 0);
+}
+
+void ConsolePane::onHistoryChanged(int rowsAdded)
+{
+    Q_UNUSED(rowsAdded);
+    updateHistoryBar();
+    if (m_searchOlderPages <= 0 || m_console->historyState() == ConsoleModel::HistoryState::Loading)
+        return;
+    // Searching back: another page while nothing new matched and there is more.
+    const bool found = m_matches->rowCount() > m_matchesBeforeOlder;
+    if (found || m_console->historyState() != ConsoleModel::HistoryState::Idle || --m_searchOlderPages == 0) {
+        m_searchOlderPages = 0;
+        if (found)
+            find(true);
+        updateSearchStatus();
+        return;
+    }
+    Q_EMIT olderLinesWanted();
+}
+
+void ConsolePane::searchOlder()
+{
+    if (m_console->historyState() == ConsoleModel::HistoryState::Complete
+        || m_console->historyState() == ConsoleModel::HistoryState::Loading)
+        return;
+    // The text typed last may still wait for its debounce: search for it.
+    if (m_matches->filter().text != m_searchEdit->text())
+        updateSearch();
+    m_searchOlderPages = MaxSearchOlderPages;
+    m_matchesBeforeOlder = m_matches->rowCount();
+    Q_EMIT olderLinesWanted();
+    updateSearchStatus();
 }
 
 ConsolePane::~ConsolePane() = default;
@@ -222,6 +325,16 @@ QWidget* ConsolePane::buildSearchBar()
         step->setAutoRaise(true);
         connect(step, &QToolButton::clicked, this, [this, backwards] { find(backwards); });
         row->addWidget(step);
+    }
+
+    if (!isMerged()) {
+        m_searchOlder = new QToolButton(m_searchBar);
+        m_searchOlder->setObjectName(QStringLiteral("searchOlder"));
+        m_searchOlder->setText(tr("Search Older"));
+        m_searchOlder->setToolTip(tr("Load older lines from the host's log files until the search finds them"));
+        m_searchOlder->setAutoRaise(true);
+        connect(m_searchOlder, &QToolButton::clicked, this, &ConsolePane::searchOlder);
+        row->addWidget(m_searchOlder);
     }
 
     m_searchStatus = new QLabel(m_searchBar);

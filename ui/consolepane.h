@@ -55,6 +55,10 @@ public:
 Q_SIGNALS:
     /// The pane asks to be moved into a window of its own, or back into the tabs.
     void detachRequested();
+    /// The reader wants the lines before the oldest one shown, from the host's history.
+    void olderLinesWanted();
+    /// The reader wants the lines of a gap row (a row of console()) from the host.
+    void gapLinesWanted(int consoleRow);
 
 protected:
     bool eventFilter(QObject* watched, QEvent* event) override;
@@ -75,6 +79,11 @@ private:
     void updateJumpButton();
     void placeJumpButton();
     void updatePartial();
+    /// The row above the lines that says how far back the console goes, while at the top.
+    void updateHistoryBar();
+    void onHistoryChanged(int rowsAdded);
+    /// "Search older lines": loads pages until the search finds something or the start is reached.
+    void searchOlder();
 
     ConsoleModel* m_console;
     QString m_hostKey;
@@ -95,4 +104,10 @@ private:
     QLabel* m_countLabel = nullptr;
     QLabel* m_partial = nullptr;
     QPushButton* m_jump = nullptr;
+    QWidget* m_historyBar = nullptr;
+    QLabel* m_historyText = nullptr;
+    QPushButton* m_historyButton = nullptr;
+    QToolButton* m_searchOlder = nullptr;
+    int m_searchOlderPages = 0; // pages still to load while searching older lines; 0: not searching
+    int m_matchesBeforeOlder = 0;
 };

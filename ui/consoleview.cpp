@@ -11,8 +11,10 @@
 #include <QDateTime>
 #include <QFontDatabase>
 #include <QMenu>
+#include <QMouseEvent>
 #include <QPainter>
 #include <QScrollBar>
+#include <QWheelEvent>
 
 namespace {
 
@@ -168,6 +170,20 @@ void ConsoleView::onRowsInserted(int first, int last)
         if (*row >= first)
             *row += count;
     }
+    const int rows = m_model ? m_model->rowCount() : 0;
+    if (first == 0 && last + 1 < rows) {
+        // Older lines came in above: the reader keeps looking at the same ones.
+        QScrollBar* bar = verticalScrollBar();
+        const int value = bar->value();
+        updateScrollRange();
+        if (!m_following) {
+            m_adjusting = true;
+            bar->setValue(value + count);
+            m_adjusting = false;
+        }
+        scheduleUpdate();
+        return;
+    }
     if (!m_following) {
         m_unseen += count;
         Q_EMIT unseenRowsChanged(m_unseen);
@@ -233,8 +249,28 @@ void ConsoleView::scrollContentsBy(int, int)
     if (!m_adjusting) {
         QScrollBar* bar = verticalScrollBar();
         setFollowing(bar->value() >= bar->maximum());
+        if (bar->value() == 0 && bar->maximum() > 0)
+            Q_EMIT topReached();
     }
     viewport()->update();
+}
+
+void ConsoleView::wheelEvent(QWheelEvent* event)
+{
+    // Up at the top already: the reader wants what came before.
+    if (event->angleDelta().y() > 0 && verticalScrollBar()->value() == 0)
+        Q_EMIT topReached();
+    QAbstractScrollArea::wheelEvent(event);
+}
+
+void ConsoleView::mouseDoubleClickEvent(QMouseEvent* event)
+{
+    const int row = rowAt(int(event->position().y()));
+    if (row >= 0 && m_model && m_model->index(row, 0).data(ConsoleModel::GapLoadableRole).toBool()) {
+        Q_EMIT gapLoadRequested(row);
+        return;
+    }
+    QAbstractScrollArea::mouseDoubleClickEvent(event);
 }
 
 void ConsoleView::resizeEvent(QResizeEvent* event)
@@ -467,6 +503,11 @@ void ConsoleView::contextMenuEvent(QContextMenuEvent* event)
     copyAction->setEnabled(hasSelection());
     menu.addAction(tr("Select All"), this, &ConsoleView::selectAll)->setShortcut(QKeySequence::SelectAll);
     menu.addSeparator();
+    const int row = rowAt(viewport()->mapFromGlobal(event->globalPos()).y());
+    if (row >= 0 && m_model && m_model->index(row, 0).data(ConsoleModel::GapLoadableRole).toBool()) {
+        menu.addAction(tr("Load These Lines"), this, [this, row] { Q_EMIT gapLoadRequested(row); });
+        menu.addSeparator();
+    }
     menu.addAction(tr("Jump to Latest"), this, &ConsoleView::scrollToBottom)->setEnabled(!m_following);
     menu.exec(event->globalPos());
 }
@@ -523,6 +564,10 @@ void ConsoleView::paintEvent(QPaintEvent*)
         QString body = index.data(Qt::DisplayRole).toString();
         QColor markColor;
         QString markTail; // the command's outcome, after its text, in the outcome's colour
+        if (kind == Console::Kind::Gap && index.data(ConsoleModel::GapLoadableRole).toBool()) {
+            markColor = pal.color(QPalette::Link);
+            markTail = tr("   — double-click to load these lines from the host");
+        }
         if (kind == Console::Kind::Mark) {
             const auto state = ConsoleModel::MarkState(index.data(ConsoleModel::MarkStateRole).toInt());
             const auto [sign, color] = markSign(state, pal, dark);

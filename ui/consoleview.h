@@ -69,6 +69,10 @@ public Q_SLOTS:
 
 Q_SIGNALS:
     void followingChanged(bool following);
+    /// The reader scrolled to the top and on: older lines are wanted.
+    void topReached();
+    /// The reader asked for the lines of a gap row (double click, or its menu).
+    void gapLoadRequested(int row);
     void unseenRowsChanged(int rows);
     void selectionChanged();
 
@@ -82,6 +86,8 @@ protected:
     void mouseReleaseEvent(QMouseEvent* event) override;
     void keyPressEvent(QKeyEvent* event) override;
     void contextMenuEvent(QContextMenuEvent* event) override;
+    void mouseDoubleClickEvent(QMouseEvent* event) override;
+    void wheelEvent(QWheelEvent* event) override;
 
 private:
     void onRowsInserted(int first, int last);
@@ -100,6 +106,7 @@ private:
     int m_timeWidth = 0;
     int m_levelWidth = 0;
     bool m_following = true;
+    int m_rowsBeforeInsert = 0;
     bool m_adjusting = false; // the scroll bar moves because rows came or went, not the reader
     int m_unseen = 0;
     QRegularExpression m_highlight;

@@ -187,6 +187,11 @@ MainWindow::MainWindow(QWidget* parent)
 
     connect(m_fleet.get(), &Fleet::commandFinished, this, &MainWindow::onCommandFinished);
     connect(m_fleet.get(), &Fleet::agentRemoved, this, &MainWindow::closeConsole);
+    connect(m_fleet.get(), &Fleet::historyFailed, this,
+            [this](const QString& hostKey, const QString& agentId, const QString& reason) {
+                statusBar()->showMessage(
+                    tr("%1: could not load the lines of a gap: %2").arg(tabTitle(hostKey, agentId), reason), 8000);
+            });
     // The agent counts follow the list, a few times a second at most.
     auto* countsTimer = new QTimer(this);
     countsTimer->setSingleShot(true);
@@ -488,6 +493,10 @@ ConsolePane* MainWindow::makePane(const QString& hostKey, const QString& agentId
         if (!pane->isMerged())
             toggleDetached(pane);
     });
+    connect(pane, &ConsolePane::olderLinesWanted, this,
+            [this, hostKey, agentId] { m_fleet->loadOlderLines(hostKey, agentId); });
+    connect(pane, &ConsolePane::gapLinesWanted, this,
+            [this, hostKey, agentId](int row) { m_fleet->loadGap(hostKey, agentId, row); });
     return pane;
 }
 
