@@ -164,15 +164,7 @@ void ConsoleModel::appendLines(const QString& agent, const QList<Link::ConsoleLi
         last = std::max(last, line.seq);
         if (Q_UNLIKELY(!m_resendable.isEmpty()) && isResend(agentId, line.seq, line.text))
             continue;
-        Pending pending;
-        pending.record.seq = line.seq;
-        pending.record.ts = line.ts;
-        pending.record.level = line.level;
-        pending.record.stream = line.stream;
-        pending.record.source = internSource(line.source);
-        pending.record.agent = agentId;
-        pending.text = line.text;
-        m_mergeQueue.push_back(std::move(pending));
+        m_mergeQueue.push_back(lineRow(line, agentId));
         ++m_appended;
     }
     scheduleFlush();
@@ -476,6 +468,19 @@ qint64 ConsoleModel::firstLineSeq() const
     return 0;
 }
 
+ConsoleModel::Pending ConsoleModel::lineRow(const Link::ConsoleLine& line, quint16 agent)
+{
+    Pending row;
+    row.record.seq = line.seq;
+    row.record.ts = line.ts;
+    row.record.level = line.level;
+    row.record.stream = line.stream;
+    row.record.source = internSource(line.source);
+    row.record.agent = agent;
+    row.text = line.text;
+    return row;
+}
+
 ConsoleModel::Pending ConsoleModel::gapRow(qint64 from, qint64 to, const QString& reason, qint64 ts)
 {
     Pending gap;
@@ -508,14 +513,7 @@ std::vector<ConsoleModel::Pending> ConsoleModel::historyRows(const QList<Link::C
         if (line.seq < next || line.seq > to)
             continue;
         addGapsBelow(line.seq, line.ts);
-        Pending row;
-        row.record.seq = line.seq;
-        row.record.ts = line.ts;
-        row.record.level = line.level;
-        row.record.stream = line.stream;
-        row.record.source = internSource(line.source);
-        row.text = line.text;
-        rows.push_back(std::move(row));
+        rows.push_back(lineRow(line, 0));
         next = line.seq + 1;
     }
     addGapsBelow(to + 1, rows.empty() ? 0 : rows.back().record.ts);

@@ -204,6 +204,7 @@ private:
     std::vector<Pending> historyRows(const QList<Link::ConsoleLine>& lines, const QList<Link::Gap>& gaps, qint64 from,
                                      qint64 to);
     static Pending gapRow(qint64 from, qint64 to, const QString& reason, qint64 ts);
+    Pending lineRow(const Link::ConsoleLine& line, quint16 agent);
     /// Takes out the rows from absolute on, telling the views, and returns them.
     std::vector<Pending> takeFrom(qint64 absolute);
     qint64 store(Console::Record record, QByteArrayView text);

@@ -36,6 +36,11 @@ QByteArray lineText(qint64 seq)
     return "line " + QByteArray::number(seq);
 }
 
+void sendJson(QWebSocket& socket, const QJsonObject& message)
+{
+    socket.sendTextMessage(QString::fromUtf8(QJsonDocument(message).toJson(QJsonDocument::Compact)));
+}
+
 /*
  * An agent that numbers its lines and, like a careful bot, reconnects when its
  * host goes away and resends from the host's resume_from. It answers commands.
@@ -106,10 +111,7 @@ private:
             send(QJsonObject{{QStringLiteral("type"), QStringLiteral("log")}, {QStringLiteral("lines"), lines}});
     }
 
-    void send(const QJsonObject& message)
-    {
-        m_socket.sendTextMessage(QString::fromUtf8(QJsonDocument(message).toJson(QJsonDocument::Compact)));
-    }
+    void send(const QJsonObject& message) { sendJson(m_socket, message); }
 
     QUrl m_url;
     QString m_id;
@@ -176,10 +178,7 @@ public:
     }
 
 private:
-    void send(const QJsonObject& message)
-    {
-        m_socket.sendTextMessage(QString::fromUtf8(QJsonDocument(message).toJson(QJsonDocument::Compact)));
-    }
+    void send(const QJsonObject& message) { sendJson(m_socket, message); }
 
     QUrl m_url;
     QString m_kind;
