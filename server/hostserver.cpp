@@ -1146,6 +1146,10 @@ bool HostServer::Private::pumpLog(Connection* v, Cursor& cursor, qint64 end)
 {
     Agent& agent = *cursor.agent;
     const LogStore& store = agent.log;
+    // Written before any viewer sees them: a host killed right after still has every
+    // number it handed out, and never gives one to another line after its restart.
+    if (agent.file && cursor.log < end)
+        agent.file->writeBuffered();
     const bool filtered = v->sub.filtersLines();
     while (cursor.log < end) {
         if (v->closing || overBacklog(v)) {
@@ -1203,6 +1207,8 @@ bool HostServer::Private::pumpForum(Connection* v, Cursor& cursor, qint64 end)
 {
     Agent& agent = *cursor.agent;
     const ForumStore& store = agent.forum;
+    if (agent.forumFile && cursor.forum < end)
+        agent.forumFile->writeBuffered();
     while (cursor.forum < end) {
         if (v->closing || overBacklog(v)) {
             v->backlogged = !v->closing;

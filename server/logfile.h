@@ -100,6 +100,13 @@ public:
     void appendGap(qint64 from, qint64 to, Protocol::GapReason reason);
     /// Writes the buffered records to the file.
     void flush();
+    /// Hands the buffered records to the operating system, if there are any: they
+    /// outlive the process from then on (a kill, not a power loss). Cheap when empty.
+    void writeBuffered()
+    {
+        if (m_used > 0)
+            writeBuffer();
+    }
 
     /// The newest `limit` (see MaxReadLimit) lines numbered below `before` (before <= 0:
     /// no bound), oldest first, from the current file and the backups; and the gaps in the
