@@ -431,6 +431,9 @@ void ConsoleModel::mergeQueued()
             else
                 hi = mid;
         }
+        Q_EMIT rowsTakenOut();
+        m_putBackPending = true; // said once they are shown again (flush)
+        m_putBackNew += int(queue.size());
         std::vector<Pending> removed = takeFrom(lo);
         std::vector<Pending> merged;
         merged.reserve(removed.size() + queue.size());
@@ -516,16 +519,24 @@ std::vector<ConsoleModel::Pending> ConsoleModel::historyRows(const QList<Link::C
         rows.push_back(lineRow(line, 0));
         next = line.seq + 1;
     }
-    addGapsBelow(to + 1, rows.empty() ? 0 : rows.back().record.ts);
+    addGapsBelow(to < std::numeric_limits<qint64>::max() ? to + 1 : to, rows.empty() ? 0 : rows.back().record.ts);
     return rows;
 }
 
-void ConsoleModel::prependHistory(const QList<Link::ConsoleLine>& lines, const QList<Link::Gap>& gaps, bool more)
+void ConsoleModel::prependHistory(const QList<Link::ConsoleLine>& lines, const QList<Link::Gap>& gaps, bool more,
+                                  qint64 requestedBefore)
 {
+    if (m_historyState != HistoryState::Loading && requestedBefore >= 0)
+        return; // cleared (or answered) since it was asked for
     flush();
     const qint64 before = firstLineSeq();
     std::vector<Pending> page =
-        historyRows(lines, gaps, 1, before > 0 ? before - 1 : std::numeric_limits<qint64>::max());
+        historyRows(lines, gaps, 1, before > 0 ? before - 1 : std::numeric_limits<qint64>::max() - 1);
+    // Lines that left the console while the request was on its way: a gap, to load again.
+    if (requestedBefore > 0 && before > requestedBefore) {
+        const qint64 ts = page.empty() ? 0 : page.back().record.ts;
+        page.push_back(gapRow(requestedBefore, before - 1, QStringLiteral("evicted"), ts));
+    }
     if (!more) {
         // The host has nothing older: numbers below the oldest it had are gone from its files.
         const qint64 oldest = page.empty() ? before : page.front().record.seq;
@@ -533,16 +544,10 @@ void ConsoleModel::prependHistory(const QList<Link::ConsoleLine>& lines, const Q
             const qint64 ts = page.empty() ? 0 : page.front().record.ts;
             page.insert(page.begin(), gapRow(1, oldest - 1, QStringLiteral("rotated"), ts));
         }
-        m_historyState = HistoryState::Complete;
-    } else {
-        m_historyState = HistoryState::Idle;
     }
     m_historyError.clear();
-    if (page.empty() && more && m_storedCount < 2 * m_maxLines) {
-        Q_EMIT historyChanged(0);
-        return;
-    }
-    if (m_storedCount + qint64(page.size()) > 2 * m_maxLines || (page.empty() && more)) {
+    const qint64 room = 2 * m_maxLines - m_storedCount;
+    if (room <= 0 && (!page.empty() || more)) {
         // Loaded, its oldest lines would be the first to go: the reader sees where the console ends.
         m_historyState = HistoryState::Failed;
         m_historyError = tr("this console holds at most %L1 lines; older ones stay in the host's log files "
@@ -551,12 +556,39 @@ void ConsoleModel::prependHistory(const QList<Link::ConsoleLine>& lines, const Q
         Q_EMIT historyChanged(0);
         return;
     }
+    if (qint64(page.size()) > room) {
+        // What fits, next to the lines held; the rest can be loaded after.
+        page.erase(page.begin(), page.end() - room);
+        more = true;
+    }
+    m_historyState = more ? HistoryState::Idle : HistoryState::Complete;
     if (page.empty()) {
         Q_EMIT historyChanged(0);
         return;
     }
     const int count = int(page.size());
     beginInsertRows(QModelIndex(), 0, count - 1);
+    if (m_frontSkip > 0) {
+        // The first block lost rows before: it starts where the console does now, so that
+        // blocks put in front of it keep the index ranges in order.
+        const Block& old = *m_blocks.front();
+        quint32 bytes = 0;
+        for (quint32 i = m_frontSkip; i < old.count; ++i)
+            bytes += old.records[i].length;
+        auto copy = std::make_shared<Block>(std::max<quint32>(bytes, 1));
+        for (quint32 i = m_frontSkip; i < old.count; ++i) {
+            Record record = old.records[i];
+            if (record.length)
+                std::memcpy(copy->bytes.get() + copy->used, old.bytes.get() + record.offset, record.length);
+            record.offset = copy->used;
+            copy->used += record.length;
+            copy->records[copy->count++] = record;
+        }
+        copy->sealed = true;
+        m_blocks.front() = std::move(copy);
+        m_blockFirst.front() = m_firstIndex;
+        m_frontSkip = 0;
+    }
     // New blocks in front, each filled from its start; the last rows of the page go in first.
     for (qsizetype end = count; end > 0;) {
         const qsizetype begin = std::max<qsizetype>(0, end - Block::Records);
@@ -581,7 +613,6 @@ void ConsoleModel::prependHistory(const QList<Link::ConsoleLine>& lines, const Q
         block->sealed = true;
         m_blocks.push_front(std::move(block));
         m_blockFirst.push_front(first);
-        m_frontSkip = 0;
         m_firstIndex = first;
         m_storedCount += end - begin;
         m_shown += int(end - begin);
@@ -621,12 +652,16 @@ bool ConsoleModel::fillGap(qint64 gapIndex, const QList<Link::ConsoleLine>& line
     const qint64 oldest = page.empty() ? gap.to + 1 : page.front().record.seq;
     if (oldest > from)
         page.insert(page.begin(), gapRow(from, oldest - 1, gap.reason, r->ts));
+    Q_EMIT rowsTakenOut();
     std::vector<Pending> rest = takeFrom(gapIndex);
     rest.erase(rest.begin()); // the gap row itself
     for (const Pending& row : page)
         restore(row);
     for (const Pending& row : rest)
         restore(row);
+    // Like older lines, these stay while the reader reads them.
+    m_historyAllowance += qint64(page.size());
+    m_putBackPending = true;
     flush();
     Q_EMIT historyChanged(int(page.size()));
     return true;
@@ -659,7 +694,19 @@ void ConsoleModel::setHistoryLoading()
 {
     m_historyState = HistoryState::Loading;
     m_historyError.clear();
+    // Nothing leaves the top while the page is on its way.
+    m_historyAllowance = std::max<qint64>(m_historyAllowance, 1);
     Q_EMIT historyChanged(0);
+}
+
+qint64 ConsoleModel::gapRowNumbered(qint64 from) const
+{
+    for (auto it = m_gapEnds.cbegin(); it != m_gapEnds.cend(); ++it) {
+        const Record* r = locate(it.key());
+        if (r && r->kind == Kind::Gap && r->seq == from)
+            return it.key();
+    }
+    return -1;
 }
 
 void ConsoleModel::setHistoryFailed(const QString& reason)
@@ -697,6 +744,8 @@ void ConsoleModel::flush()
         m_shown = int(m_storedCount);
         endInsertRows();
     }
+    if (std::exchange(m_putBackPending, false))
+        Q_EMIT rowsPutBack(std::exchange(m_putBackNew, 0));
 }
 
 int ConsoleModel::rowCount(const QModelIndex& parent) const

@@ -123,12 +123,19 @@ public:
     /// Older lines (and the gaps among them) from the host's history, oldest first and all
     /// below firstLineSeq(): shown before the first row, the rows on screen staying put.
     /// more false: the host has nothing older. While lines loaded so are held, the
-    /// console's bound is twice as high, until releaseHistory(); a page that would go
-    /// beyond it is refused (historyState() Failed, with the reason).
-    void prependHistory(const QList<Link::ConsoleLine>& lines, const QList<Link::Gap>& gaps, bool more);
+    /// console's bound is twice as high, until releaseHistory(); of a page that would go
+    /// beyond it, the newest lines that fit are taken, and once it is reached a page is
+    /// refused (historyState() Failed, with the reason).
+    /// requestedBefore: the number the request asked for lines below (-1: not from a
+    /// request); lines that left the console since become a gap, and a reply that
+    /// comes when no request is on its way (the console was cleared) is dropped.
+    void prependHistory(const QList<Link::ConsoleLine>& lines, const QList<Link::Gap>& gaps, bool more,
+                        qint64 requestedBefore = -1);
     /// Lines the host still had for the gap row at absolute index gapIndex, in its place;
     /// what the reply does not cover stays a gap. False when that row is gone.
     bool fillGap(qint64 gapIndex, const QList<Link::ConsoleLine>& lines, const QList<Link::Gap>& gaps);
+    /// The absolute index of the gap row for numbers from `from` on; -1 when there is none.
+    qint64 gapRowNumbered(qint64 from) const;
     /// Whether the host may still have the lines of a gap row (it was in its memory
     /// or files, not dropped by the agent or the rate limit).
     bool isLoadableGap(int row) const;
@@ -184,6 +191,13 @@ Q_SIGNALS:
     void partialChanged(Protocol::Stream stream);
     /// historyState() changed, or older lines came (count of rows added, 0 if none).
     void historyChanged(int rowsAdded);
+    /// Rows are about to be taken out from some row to the end, to be put back in
+    /// another order or with rows between them (late lines, a gap filled); then
+    /// rowsPutBack. A view keeps its place: these are not new lines.
+    void rowsTakenOut();
+    /// newRows: how many of the rows put back are lines that just came (late lines), not
+    /// rows that were there before or history loaded.
+    void rowsPutBack(int newRows);
 
 private:
     struct GapInfo
@@ -256,5 +270,7 @@ private:
     HistoryState m_historyState = HistoryState::Idle;
     QString m_historyError;
     qint64 m_historyAllowance = 0; // rows of history loaded; while any, the bound doubles
+    bool m_putBackPending = false; // rowsPutBack is due at the end of the next flush
+    int m_putBackNew = 0; // new lines among the rows put back
     QTimer m_flushTimer;
 };

@@ -181,13 +181,15 @@ bool Fleet::loadOlderLines(const QString& hostKey, const QString& agentId)
         return loadGap(hostKey, agentId, 0);
     const qint64 before = model->firstLineSeq();
     if (before == 1) {
-        model->prependHistory({}, {}, false);
+        model->setHistoryLoading();
+        model->prependHistory({}, {}, false, 1);
         return false;
     }
     // No more than the console has room for while the reader reads history.
     const qint64 room = std::min<qint64>(HistoryPage, 2 * model->maxLines() - model->rowCount());
     if (room <= 0) {
-        model->prependHistory({}, {}, true); // says how much the console holds
+        model->setHistoryLoading();
+        model->prependHistory({}, {}, true, before); // says how much the console holds
         return false;
     }
     QByteArray args;
@@ -197,7 +199,7 @@ bool Fleet::loadOlderLines(const QString& hostKey, const QString& agentId)
         w.key("before").integer(before);
     w.endObject();
     const QString id = link(hostKey)->sendCommand(agentId, QLatin1String(LinkSession::HistoryRequest), args);
-    m_historyRequests.insert(id, {hostKey, agentId, -1});
+    m_historyRequests.insert({hostKey, id}, {hostKey, agentId, 0, before});
     model->setHistoryLoading();
     return true;
 }
@@ -209,41 +211,44 @@ bool Fleet::loadGap(const QString& hostKey, const QString& agentId, int row)
     ConsoleModel* model = console(hostKey, agentId);
     if (!model->isLoadableGap(row))
         return false;
-    const qint64 gapIndex = model->firstIndex() + row;
-    for (const HistoryRequest& pending : std::as_const(m_historyRequests)) {
-        if (pending.hostKey == hostKey && pending.agent == agentId && pending.gapIndex == gapIndex)
-            return false; // on its way
-    }
     const QModelIndex index = model->index(row, 0);
     const qint64 from = index.data(ConsoleModel::GapFromRole).toLongLong();
     const qint64 to = index.data(ConsoleModel::GapToRole).toLongLong();
+    for (const HistoryRequest& pending : std::as_const(m_historyRequests)) {
+        if (pending.hostKey == hostKey && pending.agent == agentId && pending.gapFrom == from)
+            return false; // on its way
+    }
     QByteArray args;
     Json::Writer w(&args);
     w.beginObject().key("kind").string("log").key("before").integer(to + 1);
     w.key("limit").integer(std::min<qint64>(to - from + 1, HistoryPage)).endObject();
     const QString id = link(hostKey)->sendCommand(agentId, QLatin1String(LinkSession::HistoryRequest), args);
-    m_historyRequests.insert(id, {hostKey, agentId, gapIndex});
+    m_historyRequests.insert({hostKey, id}, {hostKey, agentId, from, to + 1});
     return true;
 }
 
 void Fleet::applyHistory(const Host& host, const Link::Event& event)
 {
-    const HistoryRequest request = m_historyRequests.take(event.id);
-    if (request.agent.isEmpty() || request.hostKey != host.key || !hasConsole(host.key, request.agent))
+    const HistoryRequest request = m_historyRequests.take({host.key, event.id});
+    if (request.agent.isEmpty() || !hasConsole(host.key, request.agent))
         return;
     ConsoleModel* model = console(host.key, request.agent);
-    if (request.gapIndex < 0)
-        model->prependHistory(event.lines, event.gaps, event.more);
-    else if (!model->fillGap(request.gapIndex, event.lines, event.gaps))
+    if (request.gapFrom <= 0) {
+        model->prependHistory(event.lines, event.gaps, event.more, request.before);
+        return;
+    }
+    // Found by its numbers: filling another gap moves the rows after it.
+    const qint64 gapIndex = model->gapRowNumbered(request.gapFrom);
+    if (gapIndex < 0 || !model->fillGap(gapIndex, event.lines, event.gaps))
         Q_EMIT historyFailed(host.key, request.agent, tr("the gap is no longer in the console"));
 }
 
-void Fleet::failHistory(const QString& id, const QString& reason)
+void Fleet::failHistory(const QString& hostKey, const QString& id, const QString& reason)
 {
-    const HistoryRequest request = m_historyRequests.take(id);
+    const HistoryRequest request = m_historyRequests.take({hostKey, id});
     if (request.agent.isEmpty() || !hasConsole(request.hostKey, request.agent))
         return;
-    if (request.gapIndex < 0)
+    if (request.gapFrom <= 0)
         console(request.hostKey, request.agent)->setHistoryFailed(reason);
     else
         Q_EMIT historyFailed(request.hostKey, request.agent, reason);
@@ -374,15 +379,15 @@ void Fleet::apply(Host& host, const Event& event)
         applyHistory(host, event);
         return;
     case Event::Type::Error:
-        if (m_historyRequests.contains(event.id)) {
-            failHistory(event.id, event.text);
+        if (m_historyRequests.contains({key, event.id})) {
+            failHistory(key, event.id, event.text);
             return;
         }
         break;
     case Event::Type::Result: {
-        if (m_historyRequests.contains(event.id)) {
+        if (m_historyRequests.contains({key, event.id})) {
             // The request never reached the host, or its connection ended first.
-            failHistory(event.id, event.text);
+            failHistory(key, event.id, event.text);
             return;
         }
         const bool toStdin = m_stdinCommands.remove(event.id);

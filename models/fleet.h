@@ -128,11 +128,13 @@ private:
     {
         QString hostKey;
         QString agent;
-        qint64 gapIndex = -1; // the gap row it fills (absolute index); -1: older lines for the top
+        qint64 gapFrom = 0; // the first number of the gap it fills; 0: older lines for the top
+        qint64 before = 0; // the number it asked for lines below
     };
-    QHash<QString, HistoryRequest> m_historyRequests; // by request id
+    /// By host key and request id (ids are a link's own).
+    QHash<std::pair<QString, QString>, HistoryRequest> m_historyRequests;
     void applyHistory(const Host& host, const Link::Event& event);
-    void failHistory(const QString& id, const QString& reason);
+    void failHistory(const QString& hostKey, const QString& id, const QString& reason);
     bool m_sliceQueued = false;
     quint64 m_linesApplied = 0;
     int m_nextHost = 1;

@@ -400,9 +400,16 @@ void TestConsoleModel::historyKeepsItsBound()
     console.flush();
     QCOMPARE(console.rowCount(), 160);
     QCOMPARE(console.index(0).data(ConsoleModel::TextRole).toString(), QStringLiteral("line 951"));
-    // ...up to as much again: a page beyond that is refused, and says why.
-    console.prependHistory(numbered(801, 950), {}, true);
-    QCOMPARE(console.rowCount(), 160);
+    // ...up to as much again: of a page beyond that, the newest lines that fit come...
+    console.setHistoryLoading();
+    console.prependHistory(numbered(801, 950), {}, false, 951);
+    QCOMPARE(console.rowCount(), 200);
+    QCOMPARE(console.index(0).data(ConsoleModel::TextRole).toString(), QStringLiteral("line 911"));
+    QCOMPARE(console.historyState(), ConsoleModel::HistoryState::Idle); // 801..910 can still come
+    // ...and the next page is refused, saying why.
+    console.setHistoryLoading();
+    console.prependHistory(numbered(801, 910), {}, true, 911);
+    QCOMPARE(console.rowCount(), 200);
     QCOMPARE(console.historyState(), ConsoleModel::HistoryState::Failed);
     QVERIFY2(console.historyError().contains(QStringLiteral("at most 200 lines")), qPrintable(console.historyError()));
     // Back at the newest lines, the bound holds again.

@@ -133,6 +133,8 @@ ConsolePane::ConsolePane(ConsoleModel* console, const QString& hostKey, const QS
     connect(m_view, &ConsoleView::followingChanged, this, &ConsolePane::updateJumpButton);
     connect(m_view, &ConsoleView::unseenRowsChanged, this, &ConsolePane::updateJumpButton);
     connect(console, &ConsoleModel::partialChanged, this, &ConsolePane::updatePartial);
+    connect(console, &ConsoleModel::rowsTakenOut, m_view, &ConsoleView::beginPutBack);
+    connect(console, &ConsoleModel::rowsPutBack, m_view, &ConsoleView::endPutBack);
     m_view->installEventFilter(this);
     if (!isMerged()) {
         // An agent's console reaches back into the host's log files.

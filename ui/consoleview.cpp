@@ -184,11 +184,38 @@ void ConsoleView::onRowsInserted(int first, int last)
         scheduleUpdate();
         return;
     }
-    if (!m_following) {
+    if (!m_following && !m_puttingBack) {
         m_unseen += count;
         Q_EMIT unseenRowsChanged(m_unseen);
     }
     updateScrollRange();
+    scheduleUpdate();
+}
+
+void ConsoleView::beginPutBack()
+{
+    m_puttingBack = true;
+    m_valueBeforePutBack = verticalScrollBar()->value();
+    m_unseenBeforePutBack = m_unseen;
+}
+
+void ConsoleView::endPutBack(int newRows)
+{
+    if (!m_puttingBack)
+        return;
+    m_puttingBack = false;
+    updateScrollRange();
+    if (!m_following) {
+        QScrollBar* bar = verticalScrollBar();
+        m_adjusting = true;
+        bar->setValue(std::min(m_valueBeforePutBack, bar->maximum()));
+        m_adjusting = false;
+    }
+    const int unseen = m_unseenBeforePutBack + (m_following ? 0 : newRows);
+    if (m_unseen != unseen) {
+        m_unseen = unseen;
+        Q_EMIT unseenRowsChanged(m_unseen);
+    }
     scheduleUpdate();
 }
 

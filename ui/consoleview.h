@@ -40,6 +40,12 @@ public:
     /// The row under a point of the viewport (clamped to the rows there are); -1 without rows.
     int rowAt(int y) const;
 
+    /// Rows are taken out and put back (ConsoleModel::rowsTakenOut / rowsPutBack): the
+    /// view stays where it is and counts nothing as new meanwhile.
+    void beginPutBack();
+    /// newRows of the rows put back are new lines (counted as unseen when not following).
+    void endPutBack(int newRows);
+
     /// Highlights every match of the expression in the rows' text (invalid or empty: none).
     void setHighlight(const QRegularExpression& expression);
     /// Marks a row as the current search match and brings it into view (centred when it
@@ -106,7 +112,9 @@ private:
     int m_timeWidth = 0;
     int m_levelWidth = 0;
     bool m_following = true;
-    int m_rowsBeforeInsert = 0;
+    bool m_puttingBack = false;
+    int m_valueBeforePutBack = 0;
+    int m_unseenBeforePutBack = 0;
     bool m_adjusting = false; // the scroll bar moves because rows came or went, not the reader
     int m_unseen = 0;
     QRegularExpression m_highlight;
