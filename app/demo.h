@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "server/agentdefinition.h"
+#include "server/protocol/agentdefinition.h"
 
 #include <vector>
 

@@ -15,7 +15,7 @@
  * Usage: agentdeck-demo-agent --role query|media|insight|moderator [--speed F]
  *        [--seed N] [--ask-after MS]
  */
-#include "server/unixsignalwatcher.h"
+#include "server/engine/unixsignalwatcher.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

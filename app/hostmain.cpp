@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "server/hostconfig.h"
-#include "server/hostserver.h"
-#include "server/unixsignalwatcher.h"
+#include "server/engine/hostconfig.h"
+#include "server/engine/hostserver.h"
+#include "server/engine/unixsignalwatcher.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

@@ -1,10 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/demo.h"
+#include "app/desktop.h"
 #include "app/displaycheck.h"
-#include "models/fleet.h"
-#include "server/embeddedhost.h"
-#include "server/hostconfig.h"
-#include "server/unixsignalwatcher.h"
+#include "server/engine/hostconfig.h"
+#include "server/engine/unixsignalwatcher.h"
 #include "ui/mainwindow.h"
 
 #include <QApplication>
@@ -77,17 +76,16 @@ int main(int argc, char* argv[])
             config.agents.push_back(std::move(demo));
     }
 
-    EmbeddedHost host(config);
-    if (!host.start(&error, !parser.isSet(portOption))) {
+    Desktop desktop(config);
+    if (!desktop.start(&error, !parser.isSet(portOption))) {
         qCritical("agentdeck: %s", qPrintable(error));
         return 1;
     }
 
-    std::printf("AgentDeck's host is listening on %s\n", qPrintable(host.url().toString()));
+    std::printf("AgentDeck's host is listening on %s\n", qPrintable(desktop.host().url().toString()));
     std::fflush(stdout);
 
-    MainWindow window;
-    window.attachEmbeddedHost(host.server(), host.url(), host.token(), host.tokenPath());
+    MainWindow& window = *desktop.window();
     window.restoreSession();
     window.show();
 
@@ -97,9 +95,5 @@ int main(int argc, char* argv[])
     signalWatcher.watch(SIGINT);
     QObject::connect(&signalWatcher, &UnixSignalWatcher::signalReceived, &window, &QWidget::close);
 
-    const int code = app.exec();
-    // The window's link goes first, then the engine and the agents it launched.
-    window.fleet()->removeHost(QStringLiteral("local"));
-    host.stop();
-    return code;
+    return app.exec();
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 // Compares Json::Document with QJsonDocument on the protocol's busiest message,
 // a batch of 100 console lines, to justify keeping a parser of our own.
-#include "server/json.h"
+#include "server/protocol/json.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

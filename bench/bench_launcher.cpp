@@ -10,8 +10,8 @@
 // the log files are read back and every line is checked: count and content.
 //
 // Usage: bench_launcher [lines (default 5000000)] [runs (default 3)]
-#include "server/hostserver.h"
-#include "server/logfile.h"
+#include "server/engine/hostserver.h"
+#include "server/store/logfile.h"
 
 #include <QCoreApplication>
 #include <QElapsedTimer>

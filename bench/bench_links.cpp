@@ -15,9 +15,10 @@
 #include "models/consolefiltermodel.h"
 #include "models/consolemodel.h"
 #include "models/fleet.h"
-#include "server/embeddedhost.h"
-#include "server/locallink.h"
-#include "server/remotelink.h"
+#include "server/engine/embeddedhost.h"
+#include "server/engine/hostserver.h"
+#include "server/link/locallink.h"
+#include "server/link/remotelink.h"
 #include "ui/consoleview.h"
 #include "ui/mainwindow.h"
 
@@ -111,17 +112,18 @@ Run run(Mode mode, double rate, double seconds, bool withLoad)
     {
         // The whole window (agent list, forum, the merged console and a tab per agent
         // shown in turn), or only the fleet and a view of the merged console.
+        auto ownFleet = std::make_unique<Fleet>();
         std::unique_ptr<MainWindow> window;
-        std::unique_ptr<Fleet> ownFleet;
         std::unique_ptr<ConsoleFilterModel> filter;
         std::unique_ptr<ConsoleView> view;
         HostLink* link = nullptr;
         Fleet* fleetPtr = nullptr;
         if (mode == Mode::Window) {
-            window = std::make_unique<MainWindow>();
-            window->attachEmbeddedHost(host.server(), url, Token, QString());
-            fleetPtr = window->fleet();
-            link = fleetPtr->link(QStringLiteral("local"));
+            window = std::make_unique<MainWindow>(ownFleet.get());
+            window->setEmbeddedHostAddress(url, Token, QString());
+            fleetPtr = ownFleet.get();
+            link = new LocalLink(host.server());
+            fleetPtr->addHost(link);
             for (int i = 1; i <= 4; ++i)
                 window->openConsole(QStringLiteral("local"),
                                     QStringLiteral("bench-%1").arg(i, 2, 10, QLatin1Char('0')));
@@ -129,7 +131,6 @@ Run run(Mode mode, double rate, double seconds, bool withLoad)
             window->resize(1400, 900);
             window->show();
         } else {
-            ownFleet = std::make_unique<Fleet>();
             fleetPtr = ownFleet.get();
             if (mode == Mode::Remote) {
                 RemoteLink::Settings settings;

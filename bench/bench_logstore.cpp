@@ -2,9 +2,9 @@
 // bench_logstore: the per-line costs inside the host, without any networking:
 // LogStore append throughput and exact heap bytes per retained line (mallinfo2),
 // and the cost of Redactor::redact and inferLogLevel on typical console lines.
-#include "server/loglevel.h"
-#include "server/logstore.h"
-#include "server/redactor.h"
+#include "server/engine/redactor.h"
+#include "server/protocol/loglevel.h"
+#include "server/store/logstore.h"
 
 #include <QByteArray>
 #include <QCoreApplication>

@@ -5,7 +5,7 @@
 // the CLOCK_MONOTONIC time embedded in each line's text.
 //
 // With --snapshot it only prints the host's last log seq per agent and exits.
-#include "server/json.h"
+#include "server/protocol/json.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>

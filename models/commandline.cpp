@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "models/commandline.h"
 
-#include "server/json.h"
+#include "server/protocol/json.h"
 
 namespace CommandLine {
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "server/linkevent.h"
+#include "server/link/linkevent.h"
 
 #include <QAbstractListModel>
 

@@ -7,8 +7,8 @@
 #include "models/consolemodel.h"
 #include "models/forummodel.h"
 #include "models/metricshistory.h"
-#include "server/hostlink.h"
-#include "server/json.h"
+#include "server/link/hostlink.h"
+#include "server/protocol/json.h"
 
 #include <QTimer>
 
@@ -54,6 +54,26 @@ QString Fleet::addHost(HostLink* link)
     link->open();
     onStatusChanged(key);
     return key;
+}
+
+QString Fleet::addRemoteHost(const RemoteLink::Settings& settings)
+{
+    return addHost(new RemoteLink(settings));
+}
+
+bool Fleet::changeRemoteHost(const QString& hostKey, const RemoteLink::Settings& settings)
+{
+    auto* remote = qobject_cast<RemoteLink*>(link(hostKey));
+    if (!remote)
+        return false;
+    remote->setSettings(settings);
+    return true;
+}
+
+void Fleet::reconnectNow(const QString& hostKey)
+{
+    if (auto* remote = qobject_cast<RemoteLink*>(link(hostKey)))
+        remote->reconnectNow();
 }
 
 void Fleet::removeHost(const QString& hostKey)

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "server/linkevent.h"
+#include "server/link/linkevent.h"
+#include "server/link/remotelink.h"
 
 #include <QElapsedTimer>
 #include <QHash>
@@ -38,6 +39,12 @@ public:
 
     /// Takes the link, opens it, and returns the key its host is known by.
     QString addHost(HostLink* link);
+    /// Connects to a remote host (reconnecting whenever it is lost) and returns its key.
+    QString addRemoteHost(const RemoteLink::Settings& settings);
+    /// A remote host's new token or certificate settings, tried at once. False for another kind of host.
+    bool changeRemoteHost(const QString& hostKey, const RemoteLink::Settings& settings);
+    /// Connects to a remote host now instead of at its next attempt.
+    void reconnectNow(const QString& hostKey);
     /// Closes the link and forgets the host, its agents and their consoles.
     void removeHost(const QString& hostKey);
     QStringList hostKeys() const;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "models/gapreason.h"
 
-#include "server/linkevent.h"
+#include "server/link/linkevent.h"
 
 #include <QCoreApplication>
 

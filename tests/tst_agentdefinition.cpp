@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "server/agentdefinition.h"
-#include "server/hostconfig.h"
-#include "server/json.h"
+#include "server/engine/hostconfig.h"
+#include "server/protocol/agentdefinition.h"
+#include "server/protocol/json.h"
 
 #include <QDir>
 #include <QFile>

@@ -3,7 +3,7 @@
 #include "models/consolemodel.h"
 #include "models/fleet.h"
 #include "models/forummodel.h"
-#include "server/remotelink.h"
+#include "server/link/remotelink.h"
 
 #include <QDir>
 #include <QFile>

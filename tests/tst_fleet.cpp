@@ -7,10 +7,10 @@
 #include "models/fleet.h"
 #include "models/forummodel.h"
 #include "models/metricshistory.h"
-#include "server/embeddedhost.h"
-#include "server/hostserver.h"
-#include "server/locallink.h"
-#include "server/remotelink.h"
+#include "server/engine/embeddedhost.h"
+#include "server/engine/hostserver.h"
+#include "server/link/locallink.h"
+#include "server/link/remotelink.h"
 
 #include <QAbstractItemModelTester>
 #include <QJsonArray>

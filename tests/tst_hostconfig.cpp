@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "server/hostconfig.h"
+#include "server/engine/hostconfig.h"
 
 #include <QFile>
 #include <QRegularExpression>

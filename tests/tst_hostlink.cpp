@@ -2,10 +2,10 @@
 #include "models/consolemodel.h"
 #include "models/fleet.h"
 #include "models/forummodel.h"
-#include "server/hostserver.h"
-#include "server/linksession.h"
-#include "server/locallink.h"
-#include "server/remotelink.h"
+#include "server/engine/hostserver.h"
+#include "server/link/linksession.h"
+#include "server/link/locallink.h"
+#include "server/link/remotelink.h"
 #include "support/fixtures.h"
 
 #include <QFile>

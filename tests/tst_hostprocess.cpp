@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "server/processmetrics.h"
+#include "server/launcher/processmetrics.h"
 
 #include <QDir>
 #include <QFile>

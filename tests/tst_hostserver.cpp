@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "server/hostserver.h"
+#include "server/engine/hostserver.h"
 #include "support/fixtures.h"
 #include "support/rawwebsocket.h"
 #include "support/testclient.h"

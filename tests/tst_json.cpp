@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "server/json.h"
+#include "server/protocol/json.h"
 
 #include <QRandomGenerator>
 #include <QTest>

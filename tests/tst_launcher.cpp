@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "server/hostserver.h"
-#include "server/outputsplitter.h"
-#include "server/processmetrics.h"
+#include "server/engine/hostserver.h"
+#include "server/launcher/outputsplitter.h"
+#include "server/launcher/processmetrics.h"
 #include "support/fixtures.h"
 #include "support/testclient.h"
 

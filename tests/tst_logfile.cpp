@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "server/logfile.h"
+#include "server/store/logfile.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "server/loglevel.h"
+#include "server/protocol/loglevel.h"
 #include "support/fixtures.h"
 
 #include <QFile>

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "server/forumstore.h"
-#include "server/logstore.h"
+#include "server/store/forumstore.h"
+#include "server/store/logstore.h"
 
 #include <QTest>
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "app/demo.h"
+#include "app/desktop.h"
 #include "models/agenttreemodel.h"
 #include "models/askmodel.h"
 #include "models/commandmodel.h"
@@ -7,9 +8,9 @@
 #include "models/consolemodel.h"
 #include "models/fleet.h"
 #include "models/forummodel.h"
-#include "server/embeddedhost.h"
-#include "server/hostlink.h"
-#include "server/hostserver.h"
+#include "server/engine/embeddedhost.h"
+#include "server/engine/hostserver.h"
+#include "server/link/hostlink.h"
 #include "ui/agenttreeview.h"
 #include "ui/askviews.h"
 #include "ui/commandbar.h"
@@ -94,24 +95,19 @@ struct Deck
         : Deck(hostConfig(std::move(agents)))
     { }
     explicit Deck(const HostConfig& config)
-        : host(config)
+        : desktop(config)
+        , host(desktop.host())
+        , window(desktop.window())
     {
-        started = host.start(nullptr);
-        window = std::make_unique<MainWindow>();
-        window->attachEmbeddedHost(host.server(), host.url(), host.token(), host.tokenPath());
-    }
-    ~Deck()
-    {
-        window.reset();
-        host.stop();
+        started = desktop.start(nullptr);
     }
     bool show()
     {
         window->show();
-        QApplication::setActiveWindow(window.get());
-        return QTest::qWaitForWindowActive(window.get());
+        QApplication::setActiveWindow(window);
+        return QTest::qWaitForWindowActive(window);
     }
-    Fleet* fleet() const { return window->fleet(); }
+    Fleet* fleet() const { return desktop.fleet(); }
     const Link::AgentInfo* agent(const QString& id) const { return fleet()->agents()->agent(Local, id); }
     bool isRunning(const QString& id) const
     {
@@ -124,8 +120,9 @@ struct Deck
         return info && info->connected && !info->commands.isEmpty();
     }
 
-    EmbeddedHost host;
-    std::unique_ptr<MainWindow> window;
+    Desktop desktop;
+    EmbeddedHost& host;
+    MainWindow* window;
     bool started = false;
 };
 
@@ -294,7 +291,7 @@ void TestMainWindow::typedLineReachesLaunchedAgent()
     QVERIFY(deck.show());
     QTRY_VERIFY_WITH_TIMEOUT(deck.isRunning(QStringLiteral("echo")), 10000);
 
-    openFromTree(deck.window.get(), QStringLiteral("echo"));
+    openFromTree(deck.window, QStringLiteral("echo"));
     QTabWidget* tabs = deck.window->tabs();
     QCOMPARE(tabs->count(), 2);
     QCOMPARE(tabs->tabText(tabs->currentIndex()), QStringLiteral("echo"));
@@ -302,7 +299,7 @@ void TestMainWindow::typedLineReachesLaunchedAgent()
     QCOMPARE(deck.window->commandBar()->targets(), QList<AgentRef>({{Local, QStringLiteral("echo")}}));
 
     // Plain text goes to the program's stdin; its answer and the command's result appear.
-    typeCommand(deck.window.get(), QStringLiteral("echo hello from the window"));
+    typeCommand(deck.window, QStringLiteral("echo hello from the window"));
     ConsoleModel* console = deck.fleet()->console(Local, QStringLiteral("echo"));
     QTRY_VERIFY_WITH_TIMEOUT(consoleHas(console, QStringLiteral("hello from the window")), 10000);
     // It was written to the program's input, which is all a line to stdin can say.
@@ -312,13 +309,13 @@ void TestMainWindow::typedLineReachesLaunchedAgent()
 
     // A built-in with a missing argument is refused before anything is sent.
     const int commandsBefore = deck.fleet()->commands()->rowCount();
-    typeCommand(deck.window.get(), QStringLiteral("signal"));
+    typeCommand(deck.window, QStringLiteral("signal"));
     QVERIFY(feedback->text().contains(QLatin1String("signal needs a signal name")));
     QCOMPARE(deck.fleet()->commands()->rowCount(), commandsBefore);
 
     // A built-in reaches the host: restart gives the agent a new process.
     const qint64 pid = deck.agent(QStringLiteral("echo"))->pid;
-    typeCommand(deck.window.get(), QStringLiteral("restart"));
+    typeCommand(deck.window, QStringLiteral("restart"));
     QTRY_COMPARE_WITH_TIMEOUT(markState(console, QStringLiteral("restart")), int(ConsoleModel::MarkOk), 15000);
     QTRY_VERIFY_WITH_TIMEOUT(deck.isRunning(QStringLiteral("echo")) && deck.agent(QStringLiteral("echo"))->pid != pid,
                              15000);
@@ -340,7 +337,7 @@ void TestMainWindow::commandsAdvertisedByAnAgent()
     QVERIFY(deck.started);
     QVERIFY(deck.show());
     QTRY_VERIFY_WITH_TIMEOUT(deck.isConnected(QStringLiteral("query")), 15000);
-    openFromTree(deck.window.get(), QStringLiteral("query"));
+    openFromTree(deck.window, QStringLiteral("query"));
 
     // Completion offers the host's built-ins and what the agent advertises.
     auto* completions = qobject_cast<QStringListModel*>(deck.window->commandBar()->lineEdit()->completer()->model());
@@ -351,17 +348,17 @@ void TestMainWindow::commandsAdvertisedByAnAgent()
     QVERIFY(completions->stringList().contains(QStringLiteral("signal SIGUSR1")));
 
     ConsoleModel* console = deck.fleet()->console(Local, QStringLiteral("query"));
-    typeCommand(deck.window.get(), QStringLiteral("status"));
+    typeCommand(deck.window, QStringLiteral("status"));
     QTRY_COMPARE_WITH_TIMEOUT(markState(console, QStringLiteral("status")), int(ConsoleModel::MarkOk), 10000);
     QVERIFY(!markData(console, QStringLiteral("status"), ConsoleModel::MarkResultRole).toString().isEmpty());
 
-    typeCommand(deck.window.get(), QStringLiteral("pause"));
+    typeCommand(deck.window, QStringLiteral("pause"));
     QTRY_COMPARE_WITH_TIMEOUT(markState(console, QStringLiteral("pause")), int(ConsoleModel::MarkOk), 10000);
-    typeCommand(deck.window.get(), QStringLiteral("resume"));
+    typeCommand(deck.window, QStringLiteral("resume"));
     QTRY_COMPARE_WITH_TIMEOUT(markState(console, QStringLiteral("resume")), int(ConsoleModel::MarkOk), 10000);
 
     // A command the agent does not know comes back as an error next to its mark.
-    typeCommand(deck.window.get(), QStringLiteral("/frobnicate now"));
+    typeCommand(deck.window, QStringLiteral("/frobnicate now"));
     QTRY_COMPARE_WITH_TIMEOUT(markState(console, QStringLiteral("/frobnicate now")), int(ConsoleModel::MarkFailed),
                               10000);
 }
@@ -380,7 +377,7 @@ void TestMainWindow::stoppingSeveralAgentsAsksFirst()
     const int before = deck.fleet()->commands()->rowCount();
     bool asked = false;
     answerNextDialog(QStringLiteral("Cancel"), &asked);
-    typeCommand(deck.window.get(), QStringLiteral("stop"));
+    typeCommand(deck.window, QStringLiteral("stop"));
     QVERIFY(asked);
     QCOMPARE(deck.fleet()->commands()->rowCount(), before);
     QVERIFY(deck.isRunning(QStringLiteral("one")));
@@ -388,7 +385,7 @@ void TestMainWindow::stoppingSeveralAgentsAsksFirst()
     // Confirmed: both stop, each with its own marked result.
     asked = false;
     answerNextDialog(QStringLiteral("Stop"), &asked);
-    typeCommand(deck.window.get(), QStringLiteral("stop"));
+    typeCommand(deck.window, QStringLiteral("stop"));
     QVERIFY(asked);
     QCOMPARE(deck.fleet()->commands()->rowCount(), before + 2);
     for (const QString& id : {QStringLiteral("one"), QStringLiteral("two")}) {
@@ -405,7 +402,7 @@ void TestMainWindow::stoppingSeveralAgentsAsksFirst()
     QCOMPARE(feedback->text(), QStringLiteral("2 of 2 ok"));
 
     // A command that one of them fails: the summary says which and why.
-    typeCommand(deck.window.get(), QStringLiteral("signal SIGUSR1"));
+    typeCommand(deck.window, QStringLiteral("signal SIGUSR1"));
     const QString summaryRow = QStringLiteral("signal SIGUSR1   (to 2 agents)");
     QTRY_COMPARE_WITH_TIMEOUT(markState(all, summaryRow), int(ConsoleModel::MarkFailed), 15000);
     const QString summary = markData(all, summaryRow, ConsoleModel::MarkResultRole).toString();
@@ -414,7 +411,7 @@ void TestMainWindow::stoppingSeveralAgentsAsksFirst()
 
     // One agent at a time needs no confirmation.
     bar->setTargets({{Local, QStringLiteral("one")}});
-    typeCommand(deck.window.get(), QStringLiteral("start"));
+    typeCommand(deck.window, QStringLiteral("start"));
     QTRY_VERIFY_WITH_TIMEOUT(deck.isRunning(QStringLiteral("one")), 15000);
 }
 
@@ -571,7 +568,7 @@ void TestMainWindow::wrongHostTokenIsFixed()
                 dialog->reject();
             }
         });
-        triggerTreeMenu(deck.window.get(), tree->indexOf(key), QStringLiteral("Edit Host…"));
+        triggerTreeMenu(deck.window, tree->indexOf(key), QStringLiteral("Edit Host…"));
         QVERIFY(seen);
     }
     applyPalette(false);
@@ -583,7 +580,7 @@ void TestMainWindow::wrongHostTokenIsFixed()
         dialog->findChild<QLineEdit*>(QStringLiteral("hostToken"))->setText(QStringLiteral("the-right-token"));
         dialog->accept();
     });
-    triggerTreeMenu(deck.window.get(), tree->indexOf(key), QStringLiteral("Edit Host…"));
+    triggerTreeMenu(deck.window, tree->indexOf(key), QStringLiteral("Edit Host…"));
     QTRY_COMPARE_WITH_TIMEOUT(tree->hostState(key), AgentTreeModel::HostState::Online, 5000);
 
     // A host that comes back while the link waits out its backoff: Reconnect Now.
@@ -596,7 +593,7 @@ void TestMainWindow::wrongHostTokenIsFixed()
     otherConfig.port = port;
     EmbeddedHost again(otherConfig);
     QVERIFY(again.start(nullptr));
-    triggerTreeMenu(deck.window.get(), tree->indexOf(key), QStringLiteral("Reconnect Now"));
+    triggerTreeMenu(deck.window, tree->indexOf(key), QStringLiteral("Reconnect Now"));
     QTRY_COMPARE_WITH_TIMEOUT(tree->hostState(key), AgentTreeModel::HostState::Online, 1500);
 }
 
@@ -713,7 +710,7 @@ void TestMainWindow::searchAndFilter()
     const int total = pane->filterModel()->rowCount();
 
     // Ctrl+F opens the search bar with the focus in it.
-    QTest::keyClick(deck.window.get(), Qt::Key_F, Qt::ControlModifier);
+    QTest::keyClick(deck.window, Qt::Key_F, Qt::ControlModifier);
     auto* search = pane->findChild<QLineEdit*>(QStringLiteral("searchEdit"));
     QVERIFY(search->isVisible());
     QTRY_VERIFY(search->hasFocus());
@@ -818,7 +815,7 @@ void TestMainWindow::tabsCloseReorderTearOff()
     QVERIFY(deck.started);
     QVERIFY(deck.show());
     QTRY_VERIFY_WITH_TIMEOUT(deck.agent(QStringLiteral("c")) != nullptr, 10000);
-    MainWindow* window = deck.window.get();
+    MainWindow* window = deck.window;
     QTabWidget* tabs = window->tabs();
     for (const char* id : {"a", "b", "c"})
         openFromTree(window, QLatin1String(id));
@@ -900,7 +897,7 @@ void TestMainWindow::restoresAfterRestart()
     {
         Deck deck(before);
         QVERIFY(deck.show());
-        MainWindow* window = deck.window.get();
+        MainWindow* window = deck.window;
         HostEntry entry;
         entry.url = remote.url();
         entry.token = QStringLiteral("viewer-secret");
@@ -928,7 +925,7 @@ void TestMainWindow::restoresAfterRestart()
 
     // The next start: "gone" is no longer defined on the host.
     Deck again(agents);
-    MainWindow* window = again.window.get();
+    MainWindow* window = again.window;
     window->restoreSession();
     QVERIFY(again.show());
     QTabWidget* tabs = window->tabs();
@@ -1002,7 +999,7 @@ void TestMainWindow::answersAnAgentsQuestion()
         applyPalette(dark);
         QTest::qWait(50);
         // The bar with the window behind it, as it is seen.
-        const QRect bar(askBar->mapTo(deck.window.get(), QPoint(0, 0)), askBar->size());
+        const QRect bar(askBar->mapTo(deck.window, QPoint(0, 0)), askBar->size());
         QVERIFY(deck.window->grab(bar.adjusted(-8, -40, 8, 40))
                     .save(screenshotPath(dark ? QStringLiteral("question-dark") : QStringLiteral("question-light"))));
     }
@@ -1086,10 +1083,9 @@ void TestMainWindow::addAndConnectThroughDialogs()
     HostConfig config = hostConfig({});
     config.allowAgentEditing = true;
     config.configPath = dir.filePath(QStringLiteral("host.json"));
-    EmbeddedHost host(config);
-    QVERIFY(host.start(nullptr));
-    MainWindow window;
-    window.attachEmbeddedHost(host.server(), host.url(), host.token(), host.tokenPath());
+    Desktop desktop(config);
+    QVERIFY(desktop.start(nullptr));
+    MainWindow& window = *desktop.window();
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
 
@@ -1155,7 +1151,7 @@ void TestMainWindow::screenshots()
         // What a new user sees: the demo, as the app starts it (a little faster).
         Deck deck(demoAgentDefinitions(QStringLiteral(AGENTDECK_DEMO_AGENT), 3.0));
         QVERIFY(deck.show());
-        MainWindow* window = deck.window.get();
+        MainWindow* window = deck.window;
         window->resize(1600, 900);
         // The demo's forum fills: the moderator and the engines talk.
         QTRY_VERIFY_WITH_TIMEOUT(forumSenders(deck.fleet()->forum()).contains(QStringLiteral("Forum Host"))

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "server/outputsplitter.h"
+#include "server/launcher/outputsplitter.h"
 #include "support/fixtures.h"
 
 #include <QElapsedTimer>

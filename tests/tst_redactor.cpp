@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include "server/redactor.h"
+#include "server/engine/redactor.h"
 #include "support/fixtures.h"
 
 #include <QFile>

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include "server/loglevel.h"
+#include "server/protocol/loglevel.h"
 
 #include <QColor>
 #include <QPalette>

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/dialogs.h"
 
-#include "server/agentdefinition.h"
-#include "server/json.h"
+#include "server/protocol/agentdefinition.h"
+#include "server/protocol/json.h"
 #include "ui/colors.h"
 
 #include <QApplication>

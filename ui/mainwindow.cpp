@@ -6,9 +6,6 @@
 #include "models/commandline.h"
 #include "models/consolemodel.h"
 #include "models/fleet.h"
-#include "server/hostserver.h"
-#include "server/locallink.h"
-#include "server/remotelink.h"
 #include "ui/agenttreeview.h"
 #include "ui/consolepane.h"
 #include "ui/consoleview.h"
@@ -101,9 +98,9 @@ void keepOnScreen(QWidget* window, const QWidget* reference = nullptr)
 
 } // namespace
 
-MainWindow::MainWindow(QWidget* parent)
+MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
     : QMainWindow(parent)
-    , m_fleet(std::make_unique<Fleet>())
+    , m_fleet(fleet)
 {
     setWindowTitle(QStringLiteral("AgentDeck"));
     setObjectName(QStringLiteral("mainWindow"));
@@ -185,9 +182,9 @@ MainWindow::MainWindow(QWidget* parent)
     rateTimer->start(1000);
     updateRate();
 
-    connect(m_fleet.get(), &Fleet::commandFinished, this, &MainWindow::onCommandFinished);
-    connect(m_fleet.get(), &Fleet::agentRemoved, this, &MainWindow::closeConsole);
-    connect(m_fleet.get(), &Fleet::historyFailed, this,
+    connect(m_fleet, &Fleet::commandFinished, this, &MainWindow::onCommandFinished);
+    connect(m_fleet, &Fleet::agentRemoved, this, &MainWindow::closeConsole);
+    connect(m_fleet, &Fleet::historyFailed, this,
             [this](const QString& hostKey, const QString& agentId, const QString& reason) {
                 statusBar()->showMessage(
                     tr("%1: could not load the lines of a gap: %2").arg(tabTitle(hostKey, agentId), reason), 8000);
@@ -205,7 +202,7 @@ MainWindow::MainWindow(QWidget* parent)
     connect(m_fleet->agents(), &QAbstractItemModel::rowsRemoved, countsTimer, recount);
     connect(m_fleet->agents(), &QAbstractItemModel::modelReset, countsTimer, recount);
     connect(m_fleet->agents(), &QAbstractItemModel::dataChanged, countsTimer, recount);
-    connect(m_fleet.get(), &Fleet::snapshotApplied, this, &MainWindow::dropRemovedConsoles);
+    connect(m_fleet, &Fleet::snapshotApplied, this, &MainWindow::dropRemovedConsoles);
     connect(m_fleet->asks(), &QAbstractItemModel::rowsInserted, this, &MainWindow::updateAskBar);
     connect(m_fleet->asks(), &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateAskBar);
     connect(m_fleet->asks(), &QAbstractItemModel::modelReset, this, &MainWindow::updateAskBar);
@@ -215,7 +212,7 @@ MainWindow::MainWindow(QWidget* parent)
         if (m_fleet->asks()->rowCount() > 0)
             updateAskBar();
     });
-    connect(m_fleet.get(), &Fleet::hostStatusChanged, this, [this](const QString& hostKey) {
+    connect(m_fleet, &Fleet::hostStatusChanged, this, [this](const QString& hostKey) {
         const QModelIndex host = m_fleet->agents()->indexOf(hostKey);
         if (host.data(AgentTreeModel::StateRole).toString() == QLatin1String("offline"))
             statusBar()->showMessage(tr("%1: %2").arg(host.data(Qt::DisplayRole).toString(),
@@ -397,14 +394,18 @@ void MainWindow::updateAskBar()
     m_askBar->show();
 }
 
-void MainWindow::attachEmbeddedHost(HostServer* server, const QUrl& url, const QString& token, const QString& tokenPath)
+void MainWindow::setEmbeddedHostAddress(const QUrl& url, const QString& token, const QString& tokenPath)
 {
     m_localUrl = url;
     m_localToken = token;
     m_localTokenPath = tokenPath;
     m_endpointLabel->setText(tr("Listening on %1").arg(url.toString()));
-    connect(server, &HostServer::statsChanged, this, &MainWindow::setHostStats);
-    m_fleet->addHost(new LocalLink(server));
+}
+
+void MainWindow::showHostWarning(const QString& message)
+{
+    qWarning("agentdeck: %s", qPrintable(message));
+    statusBar()->showMessage(tr("This computer's host: %1").arg(message), 15000);
 }
 
 namespace {
@@ -430,11 +431,10 @@ QString MainWindow::connectHost(const HostEntry& entry)
         if (known.url != entry.url)
             continue;
         known = entry;
-        if (auto* link = qobject_cast<RemoteLink*>(m_fleet->link(key)))
-            link->setSettings(linkSettings(entry));
+        m_fleet->changeRemoteHost(key, linkSettings(entry));
         return key;
     }
-    const QString key = m_fleet->addHost(new RemoteLink(linkSettings(entry)));
+    const QString key = m_fleet->addRemoteHost(linkSettings(entry));
     m_remoteHosts[key] = entry;
     return key;
 }
@@ -459,8 +459,7 @@ void MainWindow::showEditHost(const QString& hostKey)
 
 void MainWindow::reconnectHost(const QString& hostKey)
 {
-    if (auto* link = qobject_cast<RemoteLink*>(m_fleet->link(hostKey)))
-        link->reconnectNow();
+    m_fleet->reconnectNow(hostKey);
 }
 
 QString MainWindow::hostAddress(const QString& hostKey) const

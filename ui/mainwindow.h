@@ -14,7 +14,6 @@
 class AgentTreeView;
 class ConsolePane;
 class Fleet;
-class HostServer;
 class QLabel;
 class QPushButton;
 class QTabWidget;
@@ -32,13 +31,20 @@ class MainWindow final : public QMainWindow
     Q_DISABLE_COPY_MOVE(MainWindow)
 
 public:
-    explicit MainWindow(QWidget* parent = nullptr);
+    /// Shows the hosts of the fleet, which must outlive the window.
+    explicit MainWindow(Fleet* fleet, QWidget* parent = nullptr);
     ~MainWindow() override;
 
-    Fleet* fleet() const { return m_fleet.get(); }
+    Fleet* fleet() const { return m_fleet; }
 
-    /// Watches the host engine embedded in this process (it runs on another thread).
-    void attachEmbeddedHost(HostServer* server, const QUrl& url, const QString& token, const QString& tokenPath);
+    /// Where this computer's own host (embedded in this process) takes agents and
+    /// viewers, for Connect a Bot… and the status bar.
+    void setEmbeddedHostAddress(const QUrl& url, const QString& token, const QString& tokenPath);
+    /// The embedded host's counts, once a second.
+    void setHostStats(int agents, int viewers, quint64 linesIngested);
+    /// A problem the embedded host reports (a port it cannot listen on, a file it cannot write):
+    /// in the status bar and the program's log.
+    void showHostWarning(const QString& message);
     /// Connects to a remote host and keeps it for the next start; returns its host key.
     /// A host already known by that address takes the entry's token and certificate
     /// settings and connects with them at once.
@@ -48,7 +54,7 @@ public:
     /// Reconnect Now: connects to a remote host without waiting for the next attempt.
     void reconnectHost(const QString& hostKey);
 
-    /// Reopens the saved hosts, tabs, layout and history (call after attachEmbeddedHost).
+    /// Reopens the saved hosts, tabs, layout and history (call once the fleet has its own host).
     void restoreSession();
     void saveSession() const;
 
@@ -66,10 +72,6 @@ public:
     void sendLine(const QList<AgentRef>& targets, const QString& line);
     /// Sends a built-in command from the agent list, asking first when it stops several agents.
     void sendCommand(const QList<AgentRef>& targets, const QString& name);
-
-public Q_SLOTS:
-    /// Updates the status bar counters (from the embedded host).
-    void setHostStats(int agents, int viewers, quint64 linesIngested);
 
 protected:
     void showEvent(QShowEvent* event) override;
@@ -119,7 +121,7 @@ private:
     /// Drops restored consoles of launched agents that the host's first snapshot no longer lists.
     void dropRemovedConsoles(const QString& hostKey);
 
-    std::unique_ptr<Fleet> m_fleet;
+    Fleet* m_fleet;
     AgentTreeView* m_tree = nullptr;
     QTabWidget* m_tabs = nullptr;
     CommandBar* m_commandBar = nullptr;

@@ -1,0 +1,35 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "app/desktop.h"
+
+#include "models/fleet.h"
+#include "server/engine/hostserver.h"
+#include "server/link/locallink.h"
+#include "ui/mainwindow.h"
+
+Desktop::Desktop(const HostConfig& config)
+    : m_host(config)
+    , m_fleet(std::make_unique<Fleet>())
+    , m_window(std::make_unique<MainWindow>(m_fleet.get()))
+{
+    // The engine lives on its own thread: its signals reach the window queued.
+    HostServer* server = m_host.server();
+    QObject::connect(server, &HostServer::statsChanged, m_window.get(), &MainWindow::setHostStats);
+    QObject::connect(server, &HostServer::warning, m_window.get(), &MainWindow::showHostWarning);
+}
+
+Desktop::~Desktop()
+{
+    m_window.reset();
+    m_fleet->removeHost(QStringLiteral("local"));
+    m_fleet.reset();
+    m_host.stop();
+}
+
+bool Desktop::start(QString* error, bool fallbackToFreePort)
+{
+    if (!m_host.start(error, fallbackToFreePort))
+        return false;
+    m_window->setEmbeddedHostAddress(m_host.url(), m_host.token(), m_host.tokenPath());
+    m_fleet->addHost(new LocalLink(m_host.server()));
+    return true;
+}

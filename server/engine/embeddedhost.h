@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "server/engine/hostconfig.h"
+
+#include <QThread>
+#include <QUrl>
+
+class HostServer;
+
+/*
+ * A host engine running on its own thread inside this process (the desktop's
+ * embedded host), so socket I/O, JSON and process output never stall the
+ * thread that owns the window.
+ */
+class EmbeddedHost final
+{
+    Q_DISABLE_COPY_MOVE(EmbeddedHost)
+
+public:
+    explicit EmbeddedHost(const HostConfig& config);
+    /// Stops the engine (and the agents it launched) and ends its thread.
+    ~EmbeddedHost();
+
+    /// Starts listening. With fallbackToFreePort, a port already in use is replaced
+    /// by a free one instead of failing.
+    bool start(QString* error, bool fallbackToFreePort = false);
+    void stop();
+
+    /// Lives in the engine's thread: call it there (QMetaObject::invokeMethod).
+    HostServer* server() const { return m_server; }
+    QUrl url() const { return m_url; }
+    QString token() const { return m_token; }
+    QString tokenPath() const { return m_tokenPath; }
+
+private:
+    QThread m_thread;
+    HostServer* m_server = nullptr;
+    HostConfig m_config;
+    bool m_running = false;
+    QUrl m_url;
+    QString m_token;
+    QString m_tokenPath;
+};

@@ -1,0 +1,263 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "server/engine/hostconfig.h"
+
+#include "server/protocol/configreader.h"
+#include "server/protocol/json.h"
+
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QSaveFile>
+#include <limits>
+
+namespace {
+
+void lineAndColumn(QByteArrayView text, qsizetype offset, int* line, int* column)
+{
+    *line = 1;
+    *column = 1;
+    offset = std::min(offset, text.size());
+    for (qsizetype i = 0; i < offset; ++i) {
+        if (text[i] == '\n') {
+            ++*line;
+            *column = 1;
+        } else if ((uchar(text[i]) & 0xc0) != 0x80) {
+            ++*column;
+        }
+    }
+}
+
+} // namespace
+
+bool readAgents(Json::Value list, std::vector<AgentDefinition>* agents, QString* error, const char** errorAt)
+{
+    agents->clear();
+    if (list.isUndefined() || list.isNull())
+        return true;
+    if (!list.isArray()) {
+        *error = QStringLiteral("agents: expected an array of agent definitions");
+        if (errorAt)
+            *errorAt = list.raw().data();
+        return false;
+    }
+    int index = 0;
+    for (const Json::Value item : list.items()) {
+        AgentDefinition definition;
+        if (!AgentDefinition::fromJson(item, QStringLiteral("agents[%1].").arg(index), &definition, error, errorAt))
+            return false;
+        for (const AgentDefinition& other : *agents) {
+            if (other.id == definition.id) {
+                *error = QStringLiteral("agents[%1].id: \"%2\" is defined twice")
+                             .arg(index)
+                             .arg(QString::fromLatin1(definition.id));
+                if (errorAt)
+                    *errorAt = item["id"].raw().data();
+                return false;
+            }
+        }
+        agents->push_back(definition);
+        ++index;
+    }
+    return true;
+}
+
+bool HostConfig::load(const QString& path, QString* error)
+{
+    QFile file(path);
+    if (!file.open(QIODevice::ReadOnly)) {
+        if (error)
+            *error = QStringLiteral("%1: %2").arg(path, file.errorString());
+        return false;
+    }
+    const QByteArray text = file.readAll();
+    Json::Document doc;
+    QString parseError;
+    if (!doc.parse(text, &parseError)) {
+        int line, column;
+        lineAndColumn(text, doc.errorOffset(), &line, &column);
+        if (error)
+            *error = QStringLiteral("%1:%2:%3: %4").arg(path).arg(line).arg(column).arg(parseError);
+        return false;
+    }
+    if (!doc.root().isObject()) {
+        if (error)
+            *error = QStringLiteral("%1: the configuration must be a JSON object").arg(path);
+        return false;
+    }
+
+    HostConfig c = *this;
+    ConfigProblem problem;
+    ConfigReader top(doc.root(), QString(), &problem);
+    top.readString("listen", &c.listenAddress);
+    top.readInteger("port", &c.port, 0, 65535);
+    top.readString("name", &c.hostName);
+    top.readString("token", &c.token);
+    top.readString("agent_token", &c.agentToken);
+    top.readString("viewer_token", &c.viewerToken);
+    top.readStringList("allowed_origins", &c.allowedOrigins);
+
+    ConfigReader tls(top.object("tls"), QStringLiteral("tls."), &problem);
+    tls.readString("cert", &c.tlsCertificate);
+    tls.readString("key", &c.tlsKey);
+    tls.rejectUnknownKeys();
+
+    ConfigReader limits(top.object("limits"), QStringLiteral("limits."), &problem);
+    limits.readInteger("max_message_bytes", &c.maxMessageBytes, 1024, qint64(1) << 31);
+    limits.readInteger("max_connections_per_address", &c.maxConnectionsPerAddress, 1, 1 << 20);
+    limits.readInteger("hello_timeout_ms", &c.helloTimeoutMs, 1);
+    limits.readInteger("upgrade_timeout_ms", &c.upgradeTimeoutMs, 1);
+    limits.readInteger("ping_interval_ms", &c.pingIntervalMs, 1);
+    limits.readInteger("idle_timeout_ms", &c.idleTimeoutMs, 1);
+    limits.readInteger("close_grace_ms", &c.closeGraceMs, 1);
+    limits.readInteger("command_timeout_ms", &c.commandTimeoutMs, 1);
+    limits.readInteger("abuse_limit", &c.abuseLimit, 1);
+    limits.readInteger("abuse_window_ms", &c.abuseWindowMs, 1);
+    limits.readNumber("rate_limit_lines_per_s", &c.rateLimitLinesPerSecond);
+    limits.readNumber("rate_limit_burst", &c.rateLimitBurst);
+    limits.readInteger("metrics_interval_ms", &c.metricsIntervalMs, 10);
+    limits.readInteger("viewer_backlog_bytes", &c.viewerBacklogBytes, 64 * 1024);
+    limits.rejectUnknownKeys();
+
+    ConfigReader retention(top.object("retention"), QStringLiteral("retention."), &problem);
+    retention.readInteger("log_lines", &c.logRetentionLines, 1);
+    retention.readInteger("log_bytes", &c.logRetentionBytes, 1024);
+    retention.readInteger("forum_messages", &c.forumRetentionMessages, 1);
+    retention.readInteger("forum_bytes", &c.forumRetentionBytes, 1024);
+    retention.rejectUnknownKeys();
+
+    ConfigReader redact(top.object("redact"), QStringLiteral("redact."), &problem);
+    redact.readBool("defaults", &c.redactDefaults);
+    redact.readStringList("patterns", &c.redactPatterns);
+    redact.rejectUnknownKeys();
+
+    ConfigReader logs(top.object("logs"), QStringLiteral("logs."), &problem);
+    logs.readString("dir", &c.logDirectory);
+    logs.readInteger("max_bytes", &c.logFileMaxBytes, 4096);
+    logs.readInteger("backups", &c.logFileBackups, 0, 1000);
+    logs.readInteger("max_line_bytes", &c.maxLineBytes, 256, 64ll * 1024 * 1024);
+    QString fileMode;
+    logs.readString("file_mode", &fileMode);
+    if (!fileMode.isEmpty()) {
+        bool valid = false;
+        const uint mode = fileMode.toUInt(&valid, 8);
+        if (!valid || mode > 0666 || !(mode & 0600))
+            logs.fail("file_mode",
+                      QStringLiteral("octal permissions such as \"0600\" or \"0640\", readable "
+                                     "and writable by the owner, without execute bits"));
+        else
+            c.logFileMode = int(mode);
+    }
+    logs.rejectUnknownKeys();
+    top.readBool("allow_agent_editing", &c.allowAgentEditing);
+
+    if (!problem.isSet()) {
+        QString agentsError;
+        const char* at = nullptr;
+        if (!readAgents(top.value("agents"), &c.agents, &agentsError, &at)) {
+            problem.message = agentsError;
+            problem.at = at;
+        }
+    }
+    top.rejectUnknownKeys();
+
+    if (problem.isSet()) {
+        if (error) {
+            const QString where = problem.position(text);
+            *error = where.isEmpty() ? QStringLiteral("%1: %2").arg(path, problem.message)
+                                     : QStringLiteral("%1:%2: %3").arg(path, where, problem.message);
+        }
+        return false;
+    }
+    c.configPath = path;
+    *this = c;
+    return true;
+}
+
+static QString xdgDirectory(const char* variable, const char* fallback)
+{
+    const QString value = qEnvironmentVariable(variable);
+    if (!value.isEmpty() && QDir::isAbsolutePath(value))
+        return value;
+    return QDir::homePath() + QLatin1Char('/') + QLatin1String(fallback);
+}
+
+QString HostConfig::defaultPath()
+{
+    return xdgDirectory("XDG_CONFIG_HOME", ".config") + QStringLiteral("/agentdeck/host.json");
+}
+
+QString HostConfig::defaultLogDirectory()
+{
+    return xdgDirectory("XDG_STATE_HOME", ".local/state") + QStringLiteral("/agentdeck/logs");
+}
+
+bool HostConfig::loadForProgram(const QString& file, QString* error)
+{
+    logDirectory = defaultLogDirectory();
+    const QString chosen = file.isEmpty() ? defaultPath() : file;
+    if (file.isEmpty() && !QFile::exists(chosen)) {
+        configPath = chosen;
+        return true;
+    }
+    return load(chosen, error);
+}
+
+bool saveAgents(const QString& path, const std::vector<AgentDefinition>& agents, QString* error)
+{
+    QByteArray list = "[";
+    bool first = true;
+    for (const AgentDefinition& agent : agents) {
+        if (!agent.saved)
+            continue;
+        list += (first ? "\n    " : ",\n    ") + agent.toJson();
+        first = false;
+    }
+    list += first ? "]" : "\n  ]";
+
+    QByteArray text;
+    QFile existing(path);
+    if (existing.exists()) {
+        if (!existing.open(QIODevice::ReadOnly)) {
+            *error = QStringLiteral("%1: %2").arg(path, existing.errorString());
+            return false;
+        }
+        text = existing.readAll();
+        existing.close();
+        Json::Document doc;
+        QString parseError;
+        if (!doc.parse(text, &parseError)) {
+            int line, column;
+            lineAndColumn(text, doc.errorOffset(), &line, &column);
+            *error = QStringLiteral("%1:%2:%3: %4; the file was not changed")
+                         .arg(path)
+                         .arg(line)
+                         .arg(column)
+                         .arg(parseError);
+            return false;
+        }
+        if (!doc.root().isObject()) {
+            *error = QStringLiteral("%1: the configuration must be a JSON object; the file was not changed").arg(path);
+            return false;
+        }
+        const Json::Value old = doc.root()["agents"];
+        if (!old.isUndefined()) {
+            // Replace the old value in place, so the rest of the file stays as written.
+            const qsizetype offset = old.raw().data() - text.constData();
+            text.replace(offset, old.raw().size(), list);
+        } else {
+            const qsizetype end = text.lastIndexOf('}');
+            const bool empty = doc.root().size() == 0;
+            text.insert(end, QByteArray(empty ? "\n" : ",\n") + "  \"agents\": " + list + '\n');
+        }
+    } else {
+        text = "{\n  \"agents\": " + list + "\n}\n";
+        QDir().mkpath(QFileInfo(path).absolutePath());
+    }
+
+    QSaveFile file(path);
+    if (!file.open(QIODevice::WriteOnly) || file.write(text) != text.size() || !file.commit()) {
+        *error = QStringLiteral("%1: %2").arg(path, file.errorString());
+        return false;
+    }
+    return true;
+}
