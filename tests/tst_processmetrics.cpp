@@ -4,6 +4,7 @@
 #include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
+#include <QThread>
 #include <QTest>
 
 #include <csignal>
@@ -210,12 +211,16 @@ void TestProcessMetrics::commandNameWithParentheses()
     sampler.sample({pgid});
     double best = 0;
     ProcessGroupUsage usage;
+    // A busy loop: on a loaded machine it may get a fraction of a core, but never none,
+    // and never more than every core (fields read from the wrong place give either).
+    const double ceiling = 100.0 * QThread::idealThreadCount() + 5;
     for (int attempt = 0; attempt < 20 && best <= 50; ++attempt) {
         QTest::qWait(500);
         usage = sampler.sample({pgid}).value(pgid);
+        QVERIFY2(usage.cpuPercent <= ceiling, qPrintable(QString::number(usage.cpuPercent)));
         best = qMax(best, usage.cpuPercent);
     }
-    QVERIFY2(best > 50, qPrintable(QString::number(best)));
+    QVERIFY2(best > 15, qPrintable(QString::number(best)));
     QCOMPARE(usage.processes, 1);
     QVERIFY(usage.rssBytes > 0);
 
