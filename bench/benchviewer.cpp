@@ -6,6 +6,7 @@
 //
 // With --snapshot it only prints the host's last log seq per agent and exits.
 #include "server/protocol/json.h"
+#include "server/protocol/protocol.h"
 
 #include <QCommandLineParser>
 #include <QCoreApplication>
@@ -103,11 +104,8 @@ public:
 private:
     void onConnected()
     {
-        QByteArray hello =
-            "{\"type\":\"hello\",\"protocol\":1,\"role\":\"viewer\",\"client\":\"agentdeck-benchviewer\","
-            "\"token\":";
-        Json::appendString(hello, m_options.token);
-        hello += '}';
+        const QByteArray hello =
+            Protocol::helloMessage("viewer", m_options.token.toUtf8(), {}, ",\"client\":\"agentdeck-benchviewer\"");
         m_socket->sendTextMessage(QString::fromUtf8(hello));
     }
 

@@ -4,6 +4,8 @@
 //
 // Each line's text starts with "n=<counter> t=<CLOCK_MONOTONIC ns> " so that
 // agentdeck-benchviewer can check order and measure end-to-end latency.
+#include "server/protocol/protocol.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QList>
@@ -157,10 +159,9 @@ private:
 
     void onConnected(size_t i)
     {
-        QByteArray hello = "{\"type\":\"hello\",\"protocol\":1,\"role\":\"agent\",\"token\":\"";
-        hello += m_options.token.toUtf8();
-        hello += "\",\"agent\":{\"id\":\"" + m_agents[i].id + "\",\"name\":\"Bench " + m_agents[i].id + "\"}}";
-        m_agents[i].socket->sendTextMessage(QString::fromLatin1(hello));
+        const QByteArray agent = "{\"id\":\"" + m_agents[i].id + "\",\"name\":\"Bench " + m_agents[i].id + "\"}";
+        m_agents[i].socket->sendTextMessage(
+            QString::fromUtf8(Protocol::helloMessage("agent", m_options.token.toUtf8(), agent)));
     }
 
     void onMessage(size_t i, const QString& message)

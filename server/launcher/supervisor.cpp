@@ -2,6 +2,7 @@
 #include "server/launcher/supervisor.h"
 
 #include "server/launcher/processmetrics.h"
+#include "server/protocol/protocol.h"
 
 #include <QDateTime>
 #include <QElapsedTimer>
@@ -16,13 +17,10 @@ using Protocol::Stream;
 
 namespace {
 
+using Protocol::nowMs;
+
 constexpr qsizetype ReadChunk = 256 * 1024;
 constexpr int PipeBytes = 1 << 20;
-
-qint64 nowMs()
-{
-    return QDateTime::currentMSecsSinceEpoch();
-}
 
 qint64 monotonicMs()
 {

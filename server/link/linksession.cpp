@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/link/linksession.h"
 
+#include "server/protocol/protocol.h"
+
 #include <QDateTime>
 #include <QMutexLocker>
 
@@ -8,10 +10,7 @@ using Link::Event;
 
 namespace {
 
-qint64 nowMs()
-{
-    return QDateTime::currentMSecsSinceEpoch();
-}
+using Protocol::nowMs;
 
 QString str(Json::Value value)
 {
@@ -119,11 +118,7 @@ LinkSession::LinkSession(LinkChannel* channel)
 
 QByteArray LinkSession::helloMessage(const QString& token) const
 {
-    QByteArray json;
-    Json::Writer w(&json);
-    w.beginObject().key("type").string("hello").key("protocol").integer(1).key("role").string("viewer");
-    w.key("token").string(token).key("client").string("agentdeck/" AGENTDECK_VERSION).endObject();
-    return json;
+    return Protocol::helloMessage("viewer", token.toUtf8(), {}, ",\"client\":\"agentdeck/" AGENTDECK_VERSION "\"");
 }
 
 void LinkSession::connectionStarted()

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/link/remotelink.h"
 
+#include "server/protocol/protocol.h"
+
 #include <QCryptographicHash>
 #include <QDateTime>
 #include <QNetworkRequest>
@@ -15,10 +17,7 @@
 
 namespace {
 
-qint64 nowMs()
-{
-    return QDateTime::currentMSecsSinceEpoch();
-}
+using Protocol::nowMs;
 
 /// A connection that stayed up this long was a success: the next failure starts the backoff over.
 constexpr qint64 StableMs = 10000;

@@ -3,10 +3,96 @@
 
 #include "server/protocol/json.h"
 
+#include <QDateTime>
 #include <array>
 #include <cmath>
 
 namespace Protocol {
+
+namespace {
+
+struct TypeEntry
+{
+    MessageType type;
+    QByteArrayView name;
+    Sender sender;
+};
+
+constexpr std::array<TypeEntry, 22> MessageTypes = {{
+    {MessageType::Hello, "hello", Sender::Anyone},
+    {MessageType::Log, "log", Sender::Agent},
+    {MessageType::Forum, "forum", Sender::Agent},
+    {MessageType::Metrics, "metrics", Sender::Agent},
+    {MessageType::Status, "status", Sender::Agent},
+    {MessageType::Result, "result", Sender::Agent},
+    {MessageType::Ask, "ask", Sender::Agent},
+    {MessageType::Subscribe, "subscribe", Sender::Viewer},
+    {MessageType::Unsubscribe, "unsubscribe", Sender::Viewer},
+    {MessageType::Command, "command", Sender::Viewer},
+    {MessageType::History, "history", Sender::Viewer},
+    {MessageType::DefineAgent, "define_agent", Sender::Viewer},
+    {MessageType::RemoveAgent, "remove_agent", Sender::Viewer},
+    {MessageType::Welcome, "welcome", Sender::Nobody},
+    {MessageType::Snapshot, "snapshot", Sender::Nobody},
+    {MessageType::Agent, "agent", Sender::Nobody},
+    {MessageType::Subscribed, "subscribed", Sender::Nobody},
+    {MessageType::Gap, "gap", Sender::Nobody},
+    {MessageType::AskClosed, "ask_closed", Sender::Nobody},
+    {MessageType::HostMetrics, "host_metrics", Sender::Nobody},
+    {MessageType::Error, "error", Sender::Nobody},
+    {MessageType::Unknown, "", Sender::Nobody},
+}};
+
+const TypeEntry& entryOf(MessageType type)
+{
+    for (const TypeEntry& entry : MessageTypes) {
+        if (entry.type == type)
+            return entry;
+    }
+    return MessageTypes.back();
+}
+
+} // namespace
+
+QByteArrayView messageTypeName(MessageType type)
+{
+    return entryOf(type).name;
+}
+
+MessageType parseMessageType(QByteArrayView name)
+{
+    if (name.isEmpty())
+        return MessageType::Unknown;
+    for (const TypeEntry& entry : MessageTypes) {
+        if (entry.name == name)
+            return entry.type;
+    }
+    return MessageType::Unknown;
+}
+
+Sender senderOf(MessageType type)
+{
+    return entryOf(type).sender;
+}
+
+QByteArray helloMessage(QByteArrayView role, QByteArrayView token, QByteArrayView agentJson, QByteArrayView extraJson)
+{
+    QByteArray json;
+    Json::Writer w(&json);
+    w.beginObject().key("type").string("hello").key("protocol").integer(Version).key("role").string(role);
+    w.key("token").string(token);
+    if (!agentJson.isEmpty())
+        w.key("agent").raw(agentJson);
+    w.endObject();
+    if (!extraJson.isEmpty())
+        json.insert(json.size() - 1, extraJson.toByteArray());
+    return json;
+}
+
+qint64 nowMs()
+{
+    return QDateTime::currentMSecsSinceEpoch();
+}
 
 QByteArrayView streamName(Stream stream)
 {

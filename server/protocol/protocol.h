@@ -41,6 +41,52 @@ constexpr QByteArrayView Timeout = "timeout";
 constexpr QByteArrayView NoAgents = "no_agents";
 } // namespace ErrorCode
 
+/// Every message type of the protocol, whoever sends it.
+enum class MessageType : quint8 {
+    Unknown,
+    // Agent or viewer to host
+    Hello,
+    // Agent to host
+    Log,
+    Forum,
+    Metrics,
+    Status,
+    Result,
+    Ask,
+    // Viewer to host
+    Subscribe,
+    Unsubscribe,
+    Command,
+    History,
+    DefineAgent,
+    RemoveAgent,
+    // Host to agents and viewers (log, forum, metrics, status, result, ask and history too)
+    Welcome,
+    Snapshot,
+    Agent,
+    Subscribed,
+    Gap,
+    AskClosed,
+    HostMetrics,
+    Error,
+};
+/// The type's name on the wire ("define_agent"); empty for Unknown.
+QByteArrayView messageTypeName(MessageType type);
+/// The type a name on the wire stands for; Unknown for any other name.
+MessageType parseMessageType(QByteArrayView name);
+
+/// Who may send a message type to a host.
+enum class Sender : quint8 { Nobody, Agent, Viewer, Anyone };
+Sender senderOf(MessageType type);
+
+/// A hello message: role "agent" or "viewer", the token (escaped), and for an agent
+/// its `agent` object as JSON; extraJson: more members, written as given (",\"client\":...").
+QByteArray helloMessage(QByteArrayView role, QByteArrayView token, QByteArrayView agentJson = {},
+                        QByteArrayView extraJson = {});
+
+/// Milliseconds since the epoch, the unit of every `ts`.
+qint64 nowMs();
+
 enum class Stream : quint8 { Stdout = 0, Stderr = 1 };
 QByteArrayView streamName(Stream stream);
 

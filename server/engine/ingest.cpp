@@ -1,0 +1,423 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "server/engine/ingest.h"
+
+#include "server/engine/agentregistry.h"
+#include "server/engine/connection.h"
+#include "server/engine/hostconfig.h"
+#include "server/engine/redactor.h"
+#include "server/engine/viewerfeed.h"
+#include "server/engine/wire.h"
+
+#include <QObject>
+#include <QTimer>
+#include <algorithm>
+#include <optional>
+
+using namespace Protocol;
+
+namespace {
+
+/// An unfinished line goes to viewers at most this often.
+constexpr int PartialIntervalMs = 100;
+
+/// For an item its agent numbered: false for a duplicate (a resend after a reconnect);
+/// otherwise records the numbers the agent skipped as an agent_dropped gap.
+template <typename Store>
+bool admitNumbered(Store& store, qint64 seq)
+{
+    if (seq <= store.lastSeq())
+        return false;
+    if (seq > store.lastSeq() + 1)
+        store.addGap(store.lastSeq() + 1, seq - 1, GapReason::AgentDropped);
+    return true;
+}
+
+bool present(const Json::Value& v)
+{
+    return !v.isUndefined() && !v.isNull();
+}
+
+} // namespace
+
+/// What one log message did, for the errors it earns.
+struct Ingest::LogBatch
+{
+    qint64 now = 0;
+    int rejected = 0;
+    QString firstProblem;
+    bool rateLimited = false;
+
+    void reject(const QString& problem)
+    {
+        if (++rejected == 1)
+            firstProblem = problem;
+    }
+};
+
+Ingest::Ingest(const HostConfig& config, AgentRegistry& registry, ViewerFeed& feed, const Redactor& redactor,
+               QObject* context)
+    : m_config(config)
+    , m_registry(registry)
+    , m_feed(feed)
+    , m_redactor(redactor)
+    , m_context(context)
+{ }
+
+QByteArrayView Ingest::redacted(QByteArrayView text, QByteArray* scratch) const
+{
+    return m_redactor.redact(text, scratch) ? QByteArrayView(*scratch) : text;
+}
+
+// ---------------------------------------------------------------------------
+// Console lines
+
+void Ingest::log(Connection* c, Json::Value root, QByteArrayView ref)
+{
+    Agent& agent = *c->agent;
+    const Json::Value lines = root["lines"];
+    if (!lines.isArray()) {
+        c->sendError(ErrorCode::BadMessage, QStringLiteral("log needs an array \"lines\""), ref);
+        return;
+    }
+    LogBatch batch;
+    batch.now = nowMs();
+    QByteArray scratch;
+    static constexpr std::array<QByteArrayView, 7> names = {"text", "stream", "level",  "source",
+                                                            "ts",   "seq",    "partial"};
+    for (const Json::Value line : lines.items()) {
+        std::array<Json::Value, 7> f;
+        if (line.isObject())
+            Wire::readMembers(line, names, &f);
+        if (!f[0].isString()) {
+            batch.reject(QStringLiteral("a line needs a string \"text\""));
+            continue;
+        }
+        const QByteArrayView text = redacted(f[0].toUtf8(), &scratch);
+        const Stream stream = f[1].isString() && f[1].toUtf8() == "stderr" ? Stream::Stderr : Stream::Stdout;
+        const LogLevel level = f[2].isString() ? parseLogLevel(f[2].toUtf8()) : LogLevel::Unknown;
+        const QByteArrayView source = f[3].isString() ? f[3].toUtf8() : QByteArrayView();
+        const qint64 ts = readTimestamp(f[4], batch.now);
+        if (f[6].toBool()) {
+            setPartial(agent, stream, ts, level, source, text);
+            continue;
+        }
+        if (present(f[5])) {
+            if (!f[5].isInteger() || f[5].toInteger() < 1) {
+                batch.reject(QStringLiteral("\"seq\" must be an integer from 1"));
+                continue;
+            }
+            numberedLine(agent, f[5].toInteger(), ts, stream, level, source, text, &batch);
+        } else {
+            unnumberedText(agent, ts, stream, level, source, text, &batch);
+        }
+        // A complete line ends the stream's unfinished one.
+        agent.partial[int(stream)].present = false;
+    }
+    if (batch.rejected > 0) {
+        c->sendError(
+            ErrorCode::BadMessage,
+            QStringLiteral("%1 of %2 lines rejected: %3").arg(batch.rejected).arg(lines.size()).arg(batch.firstProblem),
+            ref);
+    }
+    if (batch.rateLimited && batch.now - agent.lastRateErrorMs >= 1000) {
+        agent.lastRateErrorMs = batch.now;
+        c->sendError(
+            ErrorCode::RateLimited,
+            QStringLiteral("over %1 lines per second; lines were dropped").arg(m_config.rateLimitLinesPerSecond));
+    }
+    m_feed.schedulePump();
+}
+
+void Ingest::numberedLine(Agent& agent, qint64 seq, qint64 ts, Stream stream, LogLevel level, QByteArrayView source,
+                          QByteArrayView text, LogBatch* batch)
+{
+    if (agent.supervisor) {
+        // The bot's numbers only tell resends apart; the host numbers what it stores,
+        // because the child's captured output shares the agent's numbers.
+        if (seq <= agent.botLogSeq)
+            return;
+        agent.botLogSeq = seq;
+        seq = agent.log.lastSeq() + 1;
+    }
+    const qint64 previous = agent.log.lastSeq();
+    if (!admitNumbered(agent.log, seq))
+        return;
+    if (agent.file && seq > previous + 1)
+        agent.file->appendGap(previous + 1, seq - 1, GapReason::AgentDropped);
+    storeLine(agent, seq, ts, stream, Wire::lineLevel(level, stream, text), source, text, batch);
+}
+
+void Ingest::unnumberedText(Agent& agent, qint64 ts, Stream stream, LogLevel level, QByteArrayView source,
+                            QByteArrayView text, LogBatch* batch)
+{
+    // One line per "\n"; a trailing newline adds none. The first line's level is
+    // the level of them all.
+    if (text.endsWith('\n'))
+        text.chop(text.endsWith("\r\n") ? 2 : 1);
+    bool first = true;
+    qsizetype start = 0;
+    while (true) {
+        const qsizetype nl = text.indexOf('\n', start);
+        QByteArrayView piece = text.sliced(start, (nl < 0 ? text.size() : nl) - start);
+        if (nl >= 0 && piece.endsWith('\r'))
+            piece.chop(1);
+        if (first) {
+            level = Wire::lineLevel(level, stream, piece);
+            first = false;
+        }
+        storeLine(agent, agent.log.lastSeq() + 1, ts, stream, level, source, piece, batch);
+        if (nl < 0)
+            break;
+        start = nl + 1;
+    }
+}
+
+void Ingest::storeLine(Agent& agent, qint64 seq, qint64 ts, Stream stream, LogLevel level, QByteArrayView source,
+                       QByteArrayView text, LogBatch* batch)
+{
+    if (rateAllows(agent, batch->now)) {
+        m_registry.appendLine(agent, seq, ts, stream, level, source, text);
+    } else {
+        m_registry.addLogGap(agent, seq, seq, GapReason::RateLimited);
+        batch->rateLimited = true;
+    }
+}
+
+bool Ingest::rateAllows(Agent& agent, qint64 now)
+{
+    if (m_config.rateLimitLinesPerSecond <= 0)
+        return true;
+    const double burst = m_config.rateLimitBurst > 0 ? m_config.rateLimitBurst : m_config.rateLimitLinesPerSecond;
+    if (agent.rateRefillMs == 0) {
+        agent.rateTokens = burst;
+    } else {
+        agent.rateTokens = std::min(
+            burst, agent.rateTokens + double(now - agent.rateRefillMs) * m_config.rateLimitLinesPerSecond / 1000.0);
+    }
+    agent.rateRefillMs = now;
+    if (agent.rateTokens >= 1) {
+        agent.rateTokens -= 1;
+        return true;
+    }
+    return false;
+}
+
+void Ingest::setPartial(Agent& agent, Stream stream, qint64 ts, LogLevel level, QByteArrayView source,
+                        QByteArrayView text)
+{
+    PartialLine& p = agent.partial[int(stream)];
+    p.present = true;
+    p.text = text.toByteArray();
+    p.source = source.toByteArray();
+    p.level = Wire::lineLevel(level, stream, text);
+    p.ts = ts;
+    ++p.latest;
+    const qint64 now = nowMs();
+    if (now - p.lastForwardMs >= PartialIntervalMs) {
+        p.version = p.latest;
+        p.lastForwardMs = now;
+        m_feed.schedulePump();
+    } else if (!p.timerArmed) {
+        p.timerArmed = true;
+        const QByteArray id = agent.id;
+        const int s = int(stream);
+        QTimer::singleShot(int(PartialIntervalMs - (now - p.lastForwardMs)), m_context,
+                           [this, id, s] { releasePartial(id, s); });
+    }
+}
+
+void Ingest::releasePartial(const QByteArray& agentId, int stream)
+{
+    Agent* agent = m_registry.find(agentId);
+    if (!agent)
+        return;
+    PartialLine& p = agent->partial[stream];
+    p.timerArmed = false;
+    if (p.present && p.version != p.latest) {
+        p.version = p.latest;
+        p.lastForwardMs = nowMs();
+        m_feed.schedulePump();
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Launched processes
+
+void Ingest::capturedLine(Agent& agent, Stream stream, qint64 ts, QByteArrayView text)
+{
+    text = redacted(text, &m_scratch);
+    const LogLevel level = Wire::lineLevel(LogLevel::Unknown, stream, text);
+    m_registry.appendLine(agent, agent.log.lastSeq() + 1, ts, stream, level, {}, text);
+}
+
+void Ingest::capturedPartial(Agent& agent, Stream stream, qint64 ts, QByteArrayView text)
+{
+    if (text.isEmpty()) {
+        agent.partial[int(stream)].present = false;
+        return;
+    }
+    setPartial(agent, stream, ts, LogLevel::Unknown, {}, redacted(text, &m_scratch));
+}
+
+void Ingest::hostLine(Agent& agent, LogLevel level, const QByteArray& text)
+{
+    m_registry.appendLine(agent, agent.log.lastSeq() + 1, nowMs(), Stream::Stdout, level, Wire::HostSource, text);
+    m_feed.schedulePump();
+}
+
+// ---------------------------------------------------------------------------
+// Forum, metrics, status, questions
+
+void Ingest::forum(Connection* c, Json::Value root, QByteArrayView ref)
+{
+    Agent& agent = *c->agent;
+    const Json::Value messages = root["messages"];
+    if (!messages.isArray()) {
+        c->sendError(ErrorCode::BadMessage, QStringLiteral("forum needs an array \"messages\""), ref);
+        return;
+    }
+    const qint64 now = nowMs();
+    LogBatch batch;
+    QByteArray scratch;
+    for (const Json::Value m : messages.items()) {
+        const Json::Value text = m["text"];
+        if (!m.isObject() || !text.isString()) {
+            batch.reject(QStringLiteral("a message needs a string \"text\""));
+            continue;
+        }
+        const Json::Value roleValue = m["role"];
+        const QByteArrayView role = roleValue.isString() ? roleValue.toUtf8() : QByteArrayView("agent");
+        if (!isValidForumRole(role)) {
+            batch.reject(QStringLiteral("\"role\" must be agent, host, system or user"));
+            continue;
+        }
+        qint64 seq = agent.forum.lastSeq() + 1;
+        const Json::Value seqValue = m["seq"];
+        if (present(seqValue)) {
+            if (!seqValue.isInteger() || seqValue.toInteger() < 1) {
+                batch.reject(QStringLiteral("\"seq\" must be an integer from 1"));
+                continue;
+            }
+            seq = seqValue.toInteger();
+            const qint64 previous = agent.forum.lastSeq();
+            if (!admitNumbered(agent.forum, seq))
+                continue;
+            if (agent.forumFile && seq > previous + 1)
+                agent.forumFile->appendGap(previous + 1, seq - 1, GapReason::AgentDropped);
+        }
+        const QByteArrayView body = redacted(text.toUtf8(), &scratch);
+        const qint64 ts = readTimestamp(m["ts"], now);
+        const QByteArray sender = m["sender"].isString() ? m["sender"].toUtf8().toByteArray() : agent.name.toUtf8();
+        const std::optional<QByteArrayView> source =
+            m["source"].isString() ? std::optional(m["source"].toUtf8()) : std::nullopt;
+        agent.forum.append(seq, Wire::forumMessage(seq, ts, sender, role, source, body));
+        if (agent.forumFile)
+            agent.forumFile->appendMessage(seq, ts, role, sender, source.value_or(QByteArrayView()), body);
+    }
+    if (batch.rejected > 0) {
+        c->sendError(ErrorCode::BadMessage,
+                     QStringLiteral("%1 of %2 messages rejected: %3")
+                         .arg(batch.rejected)
+                         .arg(messages.size())
+                         .arg(batch.firstProblem),
+                     ref);
+    }
+    m_feed.schedulePump();
+}
+
+void Ingest::metrics(Connection* c, Json::Value root, QByteArrayView ref)
+{
+    const Json::Value values = root["values"];
+    if (!values.isObject()) {
+        c->sendError(ErrorCode::BadMessage, QStringLiteral("metrics needs an object \"values\""), ref);
+        return;
+    }
+    QByteArray json;
+    Json::Writer w(&json);
+    w.beginObject().key("type").string("metrics").key("agent").string(c->agent->id);
+    w.key("ts").integer(readTimestamp(root["ts"], nowMs())).key("values").beginObject();
+    for (const Json::Value v : values.items()) {
+        if (v.isNumber())
+            w.key(v.key()).raw(v.raw());
+    }
+    w.endObject().endObject();
+    m_feed.broadcast(*c->agent, json, true);
+}
+
+void Ingest::status(Connection* c, Json::Value root, QByteArrayView ref)
+{
+    const Json::Value state = root["state"];
+    if (!state.isString() || !isValidStatusState(state.toUtf8())) {
+        c->sendError(ErrorCode::BadMessage,
+                     QStringLiteral("status.state must be one of starting, running, idle, busy, stopping, stopped, "
+                                    "crashed, error"),
+                     ref);
+        return;
+    }
+    Agent& agent = *c->agent;
+    const qint64 ts = readTimestamp(root["ts"], nowMs());
+    QByteArray status;
+    Json::Writer w(&status);
+    w.beginObject().key("state").string(state.toUtf8());
+    if (root["text"].isString())
+        w.key("text").string(root["text"].toUtf8());
+    const Json::Value progress = root["progress"];
+    if (progress.isNumber())
+        w.key("progress").number(std::clamp(progress.toDouble(), 0.0, 1.0));
+    const Json::Value tasks = root["tasks"];
+    if (tasks.isArray()) {
+        w.key("tasks").beginArray();
+        for (const Json::Value task : tasks.items()) {
+            if (!task.isObject())
+                continue;
+            w.beginObject();
+            for (const char* key : {"id", "title", "state"}) {
+                const Json::Value v = task[key];
+                if (v.isString())
+                    w.key(key).string(v.toUtf8());
+                else if (v.isNumber())
+                    w.key(key).raw(v.raw());
+            }
+            w.endObject();
+        }
+        w.endArray();
+    }
+    w.key("ts").integer(ts).endObject();
+    agent.state = state.toUtf8().toByteArray();
+    agent.statusJson = status;
+    m_feed.broadcast(agent, "{\"type\":\"status\",\"agent\":\"" + agent.id + "\"," + status.mid(1), false);
+}
+
+void Ingest::ask(Connection* c, Json::Value root, QByteArrayView ref)
+{
+    const Json::Value id = root["id"];
+    const Json::Value text = root["text"];
+    if (!id.isString() || id.toUtf8().isEmpty() || !text.isString()) {
+        c->sendError(ErrorCode::BadMessage, QStringLiteral("ask needs a string \"id\" and \"text\""), ref);
+        return;
+    }
+    Agent& agent = *c->agent;
+    QByteArray scratch;
+    QByteArray askJson;
+    Json::Writer w(&askJson);
+    w.beginObject().key("agent").string(agent.id).key("id").string(id.toUtf8());
+    w.key("text").string(redacted(text.toUtf8(), &scratch));
+    const Json::Value choices = root["choices"];
+    if (choices.isArray()) {
+        w.key("choices").beginArray();
+        for (const Json::Value choice : choices.items()) {
+            if (choice.isString())
+                w.string(choice.toUtf8());
+        }
+        w.endArray();
+    }
+    w.key("ts").integer(readTimestamp(root["ts"], nowMs())).endObject();
+
+    const QByteArray askId = id.toUtf8().toByteArray();
+    auto existing = std::find_if(agent.asks.begin(), agent.asks.end(), [&](const OpenAsk& a) { return a.id == askId; });
+    if (existing != agent.asks.end())
+        existing->json = askJson;
+    else
+        agent.asks.push_back({askId, askJson});
+    m_feed.broadcast(agent, "{\"type\":\"ask\"," + askJson.mid(1), false);
+}

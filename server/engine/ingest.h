@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "server/protocol/json.h"
+#include "server/protocol/loglevel.h"
+#include "server/protocol/protocol.h"
+
+#include <QByteArray>
+
+class AgentRegistry;
+class Connection;
+class QObject;
+class Redactor;
+class ViewerFeed;
+struct Agent;
+struct HostConfig;
+
+/*
+ * What agents publish, taken in: console lines (numbered by the agent or by the
+ * host, under the rate limit), unfinished lines, forum messages, metrics,
+ * status and questions; and the output of launched processes. Everything
+ * passes the redactor before it is stored or sent, and goes to the viewers
+ * through the feed.
+ */
+class Ingest final
+{
+    Q_DISABLE_COPY_MOVE(Ingest)
+
+public:
+    /// context: the engine's object, on whose thread unfinished lines are released.
+    Ingest(const HostConfig& config, AgentRegistry& registry, ViewerFeed& feed, const Redactor& redactor,
+           QObject* context);
+
+    // From an agent's connection (c->agent is the agent).
+    void log(Connection* c, Json::Value root, QByteArrayView ref);
+    void forum(Connection* c, Json::Value root, QByteArrayView ref);
+    void metrics(Connection* c, Json::Value root, QByteArrayView ref);
+    void status(Connection* c, Json::Value root, QByteArrayView ref);
+    void ask(Connection* c, Json::Value root, QByteArrayView ref);
+
+    // From a launched agent's process.
+    /// A complete line of its output.
+    void capturedLine(Agent& agent, Protocol::Stream stream, qint64 ts, QByteArrayView text);
+    /// Its unfinished last line; empty: there is none any more.
+    void capturedPartial(Agent& agent, Protocol::Stream stream, qint64 ts, QByteArrayView text);
+    /// A line the host writes into the agent's console (started, exited...).
+    void hostLine(Agent& agent, LogLevel level, const QByteArray& text);
+
+private:
+    struct LogBatch; // what one log message did
+    void numberedLine(Agent& agent, qint64 seq, qint64 ts, Protocol::Stream stream, LogLevel level,
+                      QByteArrayView source, QByteArrayView text, LogBatch* batch);
+    void unnumberedText(Agent& agent, qint64 ts, Protocol::Stream stream, LogLevel level, QByteArrayView source,
+                        QByteArrayView text, LogBatch* batch);
+    void storeLine(Agent& agent, qint64 seq, qint64 ts, Protocol::Stream stream, LogLevel level, QByteArrayView source,
+                   QByteArrayView text, LogBatch* batch);
+    bool rateAllows(Agent& agent, qint64 now);
+    void setPartial(Agent& agent, Protocol::Stream stream, qint64 ts, LogLevel level, QByteArrayView source,
+                    QByteArrayView text);
+    void releasePartial(const QByteArray& agentId, int stream);
+    QByteArrayView redacted(QByteArrayView text, QByteArray* scratch) const;
+
+    const HostConfig& m_config;
+    AgentRegistry& m_registry;
+    ViewerFeed& m_feed;
+    const Redactor& m_redactor;
+    QObject* m_context;
+    QByteArray m_scratch;
+};
