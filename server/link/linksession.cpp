@@ -135,114 +135,144 @@ QByteArray LinkSession::handleMessage(const QByteArray& json)
         return {};
     }
     const Json::Value root = m_doc.root();
-    const QByteArrayView type = root["type"].toUtf8();
     const qint64 size = json.size();
-    const QString agent = str(root["agent"]);
-
-    if (type == "log") {
+    using Protocol::MessageType;
+    switch (const MessageType type = Protocol::parseMessageType(root["type"].toUtf8())) {
+    case MessageType::Log:
         onLog(root, size);
-    } else if (type == "forum") {
+        break;
+    case MessageType::Forum:
         onForum(root, size);
-    } else if (type == "metrics" || type == "host_metrics") {
-        Event e;
-        e.type = type == "metrics" ? Event::Type::Metrics : Event::Type::HostMetrics;
-        e.agent = agent;
-        e.ts = root["ts"].toInteger(nowMs());
-        e.values = readValues(root["values"]);
-        m_channel->push(std::move(e), size);
-    } else if (type == "gap") {
+        break;
+    case MessageType::Gap:
         onGap(root, size);
-    } else if (type == "status") {
-        Event e;
-        e.type = Event::Type::Status;
-        e.agent = agent;
-        e.status = readStatus(root);
-        m_channel->push(std::move(e), size);
-    } else if (type == "agent") {
-        Event e;
-        const QByteArrayView event = root["event"].toUtf8();
-        e.agentInfo = readAgent(root["agent"]);
-        e.agent = e.agentInfo.id;
-        if (event == "removed") {
-            e.type = Event::Type::AgentRemoved;
-            m_positions.remove(e.agent);
-        } else {
-            e.type = event == "added" ? Event::Type::AgentAdded : Event::Type::AgentChanged;
-            checkNumbering(e.agentInfo);
-        }
-        m_channel->push(std::move(e), size);
-    } else if (type == "ask") {
-        Event e;
-        e.type = Event::Type::AskOpened;
-        e.agent = agent;
-        e.ask = readAsk(root, agent);
-        m_channel->push(std::move(e), size);
-    } else if (type == "ask_closed") {
-        Event e;
-        e.type = Event::Type::AskClosed;
-        e.agent = agent;
-        e.id = str(root["id"]);
-        e.text = str(root["choice"]);
-        m_channel->push(std::move(e), size);
-    } else if (type == "result") {
-        Event e;
-        e.type = Event::Type::Result;
-        e.id = str(root["id"]);
-        e.agent = agent;
-        e.ok = root["ok"].toBool();
-        e.error = str(root["error"]);
-        e.text = str(root["text"]);
-        const auto pending = m_pending.find(e.id);
-        if (pending != m_pending.end()) {
-            if (e.agent.isEmpty())
-                e.agent = pending->agent;
-            // A command to "*" has one result per agent; the others are still coming.
-            if (pending->agent == QLatin1String("*"))
-                pending->answered = true;
-            else
-                m_pending.erase(pending);
-        }
-        m_channel->push(std::move(e), size);
-    } else if (type == "history") {
+        break;
+    case MessageType::History:
         onHistory(root, size);
-    } else if (type == "subscribed") {
+        break;
+    case MessageType::Agent:
+        onAgent(root, size);
+        break;
+    case MessageType::Result:
+        onResult(root, size);
+        break;
+    case MessageType::Welcome:
+        m_welcomed = true;
+        readHost(root["host"]);
+        break;
+    case MessageType::Snapshot:
+        onSnapshot(root, size);
+        return subscribeMessage();
+    case MessageType::Subscribed:
+    {
         m_subscribed = true;
         Event e;
         e.type = Event::Type::Subscribed;
         m_channel->push(std::move(e), size);
-    } else if (type == "welcome") {
-        m_welcomed = true;
-        const Json::Value host = root["host"];
-        m_host.id = str(host["id"]);
-        m_host.name = str(host["name"]);
-        m_host.version = str(host["version"]);
-    } else if (type == "snapshot") {
-        onSnapshot(root, size);
-        return subscribeMessage();
-    } else if (type == "error") {
-        Event e;
+        break;
+    }
+    case MessageType::Metrics:
+    case MessageType::HostMetrics:
+    case MessageType::Status:
+    case MessageType::Ask:
+    case MessageType::AskClosed:
+    case MessageType::Error:
+        m_channel->push(simpleEvent(type, root), size);
+        break;
+    default:
+        ++m_badMessages;
+        break;
+    }
+    return {};
+}
+
+Link::Event LinkSession::simpleEvent(Protocol::MessageType type, Json::Value root)
+{
+    using Protocol::MessageType;
+    Event e;
+    e.agent = str(root["agent"]);
+    switch (type) {
+    case MessageType::Metrics:
+    case MessageType::HostMetrics:
+        e.type = type == MessageType::Metrics ? Event::Type::Metrics : Event::Type::HostMetrics;
+        e.ts = root["ts"].toInteger(nowMs());
+        e.values = readValues(root["values"]);
+        break;
+    case MessageType::Status:
+        e.type = Event::Type::Status;
+        e.status = readStatus(root);
+        break;
+    case MessageType::Ask:
+        e.type = Event::Type::AskOpened;
+        e.ask = readAsk(root, e.agent);
+        break;
+    case MessageType::AskClosed:
+        e.type = Event::Type::AskClosed;
+        e.id = str(root["id"]);
+        e.text = str(root["choice"]);
+        break;
+    default: // error
         e.type = Event::Type::Error;
         e.error = str(root["code"]);
         e.text = str(root["text"]);
         e.id = root["ref"].isString() ? root["ref"].toString() : QString::fromUtf8(root["ref"].raw());
         m_lastError = e.error + QLatin1String(": ") + e.text;
-        m_channel->push(std::move(e), size);
-    } else {
-        ++m_badMessages;
+        break;
     }
-    return {};
+    return e;
+}
+
+void LinkSession::readHost(Json::Value host)
+{
+    m_host.id = str(host["id"]);
+    m_host.name = str(host["name"]);
+    m_host.version = str(host["version"]);
+}
+
+void LinkSession::onAgent(Json::Value root, qint64 bytes)
+{
+    Event e;
+    const QByteArrayView event = root["event"].toUtf8();
+    e.agentInfo = readAgent(root["agent"]);
+    e.agent = e.agentInfo.id;
+    if (event == "removed") {
+        e.type = Event::Type::AgentRemoved;
+        m_positions.remove(e.agent);
+    } else {
+        e.type = event == "added" ? Event::Type::AgentAdded : Event::Type::AgentChanged;
+        checkNumbering(e.agentInfo);
+    }
+    m_channel->push(std::move(e), bytes);
+}
+
+void LinkSession::onResult(Json::Value root, qint64 bytes)
+{
+    Event e;
+    e.type = Event::Type::Result;
+    e.id = str(root["id"]);
+    e.agent = str(root["agent"]);
+    e.ok = root["ok"].toBool();
+    e.error = str(root["error"]);
+    e.text = str(root["text"]);
+    const auto pending = m_pending.find(e.id);
+    if (pending != m_pending.end()) {
+        if (e.agent.isEmpty())
+            e.agent = pending->agent;
+        // A command to "*" has one result per agent; the others are still coming.
+        if (pending->agent == QLatin1String("*"))
+            pending->answered = true;
+        else
+            m_pending.erase(pending);
+    }
+    m_channel->push(std::move(e), bytes);
 }
 
 void LinkSession::onSnapshot(Json::Value root, qint64 bytes)
 {
     Event e;
     e.type = Event::Type::Snapshot;
-    const Json::Value host = root["host"];
-    if (host.isObject()) {
-        m_host.id = str(host["id"]);
-        m_host.name = str(host["name"]);
-        m_host.version = str(host["version"]);
-    }
+    if (root["host"].isObject())
+        readHost(root["host"]);
     e.host = m_host;
     // Numbers belong to one history; another history starts over.
     if (!m_hostId.isEmpty() && m_hostId != m_host.id) {

@@ -121,6 +121,10 @@ private:
     bool admit(Link::Event& e, QList<Item> Link::Event::*items, qint64& last, bool& known, qint64 seq,
                QByteArrayView kind);
 
+    Link::Event simpleEvent(Protocol::MessageType type, Json::Value root);
+    void readHost(Json::Value host);
+    void onAgent(Json::Value root, qint64 bytes);
+    void onResult(Json::Value root, qint64 bytes);
     void onSnapshot(Json::Value root, qint64 bytes);
     void onLog(Json::Value root, qint64 bytes);
     void onForum(Json::Value root, qint64 bytes);
