@@ -61,6 +61,63 @@ bool readAgents(Json::Value list, std::vector<AgentDefinition>* agents, QString*
     return true;
 }
 
+/// The sections of the configuration, each checked for keys it does not know.
+static void readSections(ConfigReader& top, HostConfig* c, ConfigProblem* problem)
+{
+    ConfigReader tls(top.object("tls"), QStringLiteral("tls."), problem);
+    tls.readString("cert", &c->tlsCertificate);
+    tls.readString("key", &c->tlsKey);
+    tls.rejectUnknownKeys();
+
+    ConfigReader limits(top.object("limits"), QStringLiteral("limits."), problem);
+    limits.readInteger("max_message_bytes", &c->maxMessageBytes, 1024, qint64(1) << 31);
+    limits.readInteger("max_connections_per_address", &c->maxConnectionsPerAddress, 1, 1 << 20);
+    limits.readInteger("hello_timeout_ms", &c->helloTimeoutMs, 1);
+    limits.readInteger("upgrade_timeout_ms", &c->upgradeTimeoutMs, 1);
+    limits.readInteger("ping_interval_ms", &c->pingIntervalMs, 1);
+    limits.readInteger("idle_timeout_ms", &c->idleTimeoutMs, 1);
+    limits.readInteger("close_grace_ms", &c->closeGraceMs, 1);
+    limits.readInteger("command_timeout_ms", &c->commandTimeoutMs, 1);
+    limits.readInteger("abuse_limit", &c->abuseLimit, 1);
+    limits.readInteger("abuse_window_ms", &c->abuseWindowMs, 1);
+    limits.readNumber("rate_limit_lines_per_s", &c->rateLimitLinesPerSecond);
+    limits.readNumber("rate_limit_burst", &c->rateLimitBurst);
+    limits.readInteger("metrics_interval_ms", &c->metricsIntervalMs, 10);
+    limits.readInteger("viewer_backlog_bytes", &c->viewerBacklogBytes, 64 * 1024);
+    limits.rejectUnknownKeys();
+
+    ConfigReader retention(top.object("retention"), QStringLiteral("retention."), problem);
+    retention.readInteger("log_lines", &c->logRetentionLines, 1);
+    retention.readInteger("log_bytes", &c->logRetentionBytes, 1024);
+    retention.readInteger("forum_messages", &c->forumRetentionMessages, 1);
+    retention.readInteger("forum_bytes", &c->forumRetentionBytes, 1024);
+    retention.rejectUnknownKeys();
+
+    ConfigReader redact(top.object("redact"), QStringLiteral("redact."), problem);
+    redact.readBool("defaults", &c->redactDefaults);
+    redact.readStringList("patterns", &c->redactPatterns);
+    redact.rejectUnknownKeys();
+
+    ConfigReader logs(top.object("logs"), QStringLiteral("logs."), problem);
+    logs.readString("dir", &c->logDirectory);
+    logs.readInteger("max_bytes", &c->logFileMaxBytes, 4096);
+    logs.readInteger("backups", &c->logFileBackups, 0, 1000);
+    logs.readInteger("max_line_bytes", &c->maxLineBytes, 256, 64ll * 1024 * 1024);
+    QString fileMode;
+    logs.readString("file_mode", &fileMode);
+    if (!fileMode.isEmpty()) {
+        bool valid = false;
+        const uint mode = fileMode.toUInt(&valid, 8);
+        if (!valid || mode > 0666 || !(mode & 0600))
+            logs.fail("file_mode",
+                      QStringLiteral("octal permissions such as \"0600\" or \"0640\", readable "
+                                     "and writable by the owner, without execute bits"));
+        else
+            c->logFileMode = int(mode);
+    }
+    logs.rejectUnknownKeys();
+}
+
 bool HostConfig::load(const QString& path, QString* error)
 {
     QFile file(path);
@@ -96,58 +153,7 @@ bool HostConfig::load(const QString& path, QString* error)
     top.readString("viewer_token", &c.viewerToken);
     top.readStringList("allowed_origins", &c.allowedOrigins);
 
-    ConfigReader tls(top.object("tls"), QStringLiteral("tls."), &problem);
-    tls.readString("cert", &c.tlsCertificate);
-    tls.readString("key", &c.tlsKey);
-    tls.rejectUnknownKeys();
-
-    ConfigReader limits(top.object("limits"), QStringLiteral("limits."), &problem);
-    limits.readInteger("max_message_bytes", &c.maxMessageBytes, 1024, qint64(1) << 31);
-    limits.readInteger("max_connections_per_address", &c.maxConnectionsPerAddress, 1, 1 << 20);
-    limits.readInteger("hello_timeout_ms", &c.helloTimeoutMs, 1);
-    limits.readInteger("upgrade_timeout_ms", &c.upgradeTimeoutMs, 1);
-    limits.readInteger("ping_interval_ms", &c.pingIntervalMs, 1);
-    limits.readInteger("idle_timeout_ms", &c.idleTimeoutMs, 1);
-    limits.readInteger("close_grace_ms", &c.closeGraceMs, 1);
-    limits.readInteger("command_timeout_ms", &c.commandTimeoutMs, 1);
-    limits.readInteger("abuse_limit", &c.abuseLimit, 1);
-    limits.readInteger("abuse_window_ms", &c.abuseWindowMs, 1);
-    limits.readNumber("rate_limit_lines_per_s", &c.rateLimitLinesPerSecond);
-    limits.readNumber("rate_limit_burst", &c.rateLimitBurst);
-    limits.readInteger("metrics_interval_ms", &c.metricsIntervalMs, 10);
-    limits.readInteger("viewer_backlog_bytes", &c.viewerBacklogBytes, 64 * 1024);
-    limits.rejectUnknownKeys();
-
-    ConfigReader retention(top.object("retention"), QStringLiteral("retention."), &problem);
-    retention.readInteger("log_lines", &c.logRetentionLines, 1);
-    retention.readInteger("log_bytes", &c.logRetentionBytes, 1024);
-    retention.readInteger("forum_messages", &c.forumRetentionMessages, 1);
-    retention.readInteger("forum_bytes", &c.forumRetentionBytes, 1024);
-    retention.rejectUnknownKeys();
-
-    ConfigReader redact(top.object("redact"), QStringLiteral("redact."), &problem);
-    redact.readBool("defaults", &c.redactDefaults);
-    redact.readStringList("patterns", &c.redactPatterns);
-    redact.rejectUnknownKeys();
-
-    ConfigReader logs(top.object("logs"), QStringLiteral("logs."), &problem);
-    logs.readString("dir", &c.logDirectory);
-    logs.readInteger("max_bytes", &c.logFileMaxBytes, 4096);
-    logs.readInteger("backups", &c.logFileBackups, 0, 1000);
-    logs.readInteger("max_line_bytes", &c.maxLineBytes, 256, 64ll * 1024 * 1024);
-    QString fileMode;
-    logs.readString("file_mode", &fileMode);
-    if (!fileMode.isEmpty()) {
-        bool valid = false;
-        const uint mode = fileMode.toUInt(&valid, 8);
-        if (!valid || mode > 0666 || !(mode & 0600))
-            logs.fail("file_mode",
-                      QStringLiteral("octal permissions such as \"0600\" or \"0640\", readable "
-                                     "and writable by the owner, without execute bits"));
-        else
-            c.logFileMode = int(mode);
-    }
-    logs.rejectUnknownKeys();
+    readSections(top, &c, &problem);
     top.readBool("allow_agent_editing", &c.allowAgentEditing);
 
     if (!problem.isSet()) {

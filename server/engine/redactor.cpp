@@ -470,6 +470,8 @@ Hit Line::credential(qsizetype begin, qsizetype end, qsizetype resume) const
     return {begin, end, resume};
 }
 
+// Kept whole: the key's quoting, the separator and the value's extent are decided
+// together, and each step narrows what the next may accept.
 Hit Line::keyValue(qsizetype i, qsizetype floor) const
 {
     const char sep = m_s[i];

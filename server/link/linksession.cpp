@@ -163,8 +163,7 @@ QByteArray LinkSession::handleMessage(const QByteArray& json)
     case MessageType::Snapshot:
         onSnapshot(root, size);
         return subscribeMessage();
-    case MessageType::Subscribed:
-    {
+    case MessageType::Subscribed: {
         m_subscribed = true;
         Event e;
         e.type = Event::Type::Subscribed;

@@ -81,6 +81,66 @@ int AgentDefinition::backoffDelayMs(int attempt) const
     return std::max(MinimumMs, int(std::min<double>(delay, backoffMaxMs)));
 }
 
+/// How the process runs: its environment, restarts, exit codes and stop signal.
+static void readProcessRules(ConfigReader& r, AgentDefinition* d)
+{
+    const Json::Value env = r.value("env");
+    if (!env.isUndefined() && !env.isNull()) {
+        bool valid = env.isObject();
+        for (const Json::Value e : env.items()) {
+            if (!e.isString() || e.key().isEmpty() || e.key().contains('='))
+                valid = false;
+            else
+                d->env.emplace_back(QString::fromUtf8(e.key()), e.toString());
+        }
+        if (!valid)
+            r.fail("env", QStringLiteral("an object of strings, names without '='"));
+    }
+    r.readBool("autostart", &d->autostart);
+    r.readBool("stopasgroup", &d->stopasgroup);
+
+    const Json::Value restart = r.value("autorestart");
+    if (restart.isBool()) {
+        d->autorestart = restart.toBool() ? AgentDefinition::Restart::Always : AgentDefinition::Restart::Never;
+    } else if (restart.isString() && restart.toUtf8() == "unexpected") {
+        d->autorestart = AgentDefinition::Restart::Unexpected;
+    } else if (restart.isString() && (restart.toUtf8() == "true" || restart.toUtf8() == "false")) {
+        d->autorestart =
+            restart.toUtf8() == "true" ? AgentDefinition::Restart::Always : AgentDefinition::Restart::Never;
+    } else if (!restart.isUndefined() && !restart.isNull()) {
+        r.fail("autorestart", QStringLiteral("false, \"unexpected\" or true"));
+    }
+
+    const Json::Value codes = r.value("exitcodes");
+    if (!codes.isUndefined() && !codes.isNull()) {
+        bool valid = codes.isArray();
+        QList<int> list;
+        for (const Json::Value c : codes.items()) {
+            if (!c.isInteger() || c.toInteger() < 0 || c.toInteger() > 255)
+                valid = false;
+            else
+                list.append(int(c.toInteger()));
+        }
+        if (valid)
+            d->exitcodes = list;
+        else
+            r.fail("exitcodes", QStringLiteral("an array of integers from 0 to 255"));
+    }
+    r.readInteger("startsecs", &d->startsecs, 0, 3600);
+    r.readInteger("startretries", &d->startretries, -1, 1000000);
+    r.readInteger("stopwaitsecs", &d->stopwaitsecs, 0, 3600);
+
+    const Json::Value signal = r.value("stopsignal");
+    if (!signal.isUndefined() && !signal.isNull()) {
+        const int number = signal.isString() ? parseSignal(signal.toUtf8())
+            : signal.isInteger()             ? parseSignal(QByteArray::number(signal.toInteger()))
+                                             : 0;
+        if (number == 0)
+            r.fail("stopsignal", QStringLiteral("a signal name such as \"TERM\" or \"INT\""));
+        d->stopsignal = number;
+    }
+}
+
 bool AgentDefinition::fromJson(Json::Value object, const QString& path, AgentDefinition* definition, QString* error,
                                const char** errorAt)
 {
@@ -116,60 +176,7 @@ bool AgentDefinition::fromJson(Json::Value object, const QString& path, AgentDef
     r.readString("cwd", &d.cwd);
     r.readStringList("args", &d.args);
 
-    const Json::Value env = r.value("env");
-    if (!env.isUndefined() && !env.isNull()) {
-        bool valid = env.isObject();
-        for (const Json::Value e : env.items()) {
-            if (!e.isString() || e.key().isEmpty() || e.key().contains('='))
-                valid = false;
-            else
-                d.env.emplace_back(QString::fromUtf8(e.key()), e.toString());
-        }
-        if (!valid)
-            r.fail("env", QStringLiteral("an object of strings, names without '='"));
-    }
-    r.readBool("autostart", &d.autostart);
-    r.readBool("stopasgroup", &d.stopasgroup);
-
-    const Json::Value restart = r.value("autorestart");
-    if (restart.isBool()) {
-        d.autorestart = restart.toBool() ? Restart::Always : Restart::Never;
-    } else if (restart.isString() && restart.toUtf8() == "unexpected") {
-        d.autorestart = Restart::Unexpected;
-    } else if (restart.isString() && (restart.toUtf8() == "true" || restart.toUtf8() == "false")) {
-        d.autorestart = restart.toUtf8() == "true" ? Restart::Always : Restart::Never;
-    } else if (!restart.isUndefined() && !restart.isNull()) {
-        r.fail("autorestart", QStringLiteral("false, \"unexpected\" or true"));
-    }
-
-    const Json::Value codes = r.value("exitcodes");
-    if (!codes.isUndefined() && !codes.isNull()) {
-        bool valid = codes.isArray();
-        QList<int> list;
-        for (const Json::Value c : codes.items()) {
-            if (!c.isInteger() || c.toInteger() < 0 || c.toInteger() > 255)
-                valid = false;
-            else
-                list.append(int(c.toInteger()));
-        }
-        if (valid)
-            d.exitcodes = list;
-        else
-            r.fail("exitcodes", QStringLiteral("an array of integers from 0 to 255"));
-    }
-    r.readInteger("startsecs", &d.startsecs, 0, 3600);
-    r.readInteger("startretries", &d.startretries, -1, 1000000);
-    r.readInteger("stopwaitsecs", &d.stopwaitsecs, 0, 3600);
-
-    const Json::Value signal = r.value("stopsignal");
-    if (!signal.isUndefined() && !signal.isNull()) {
-        const int number = signal.isString() ? parseSignal(signal.toUtf8())
-            : signal.isInteger()             ? parseSignal(QByteArray::number(signal.toInteger()))
-                                             : 0;
-        if (number == 0)
-            r.fail("stopsignal", QStringLiteral("a signal name such as \"TERM\" or \"INT\""));
-        d.stopsignal = number;
-    }
+    readProcessRules(r, &d);
 
     ConfigReader backoff(r.object("backoff"), path + QStringLiteral("backoff."), &problem);
     backoff.readInteger("initial_ms", &d.backoffInitialMs, 0, 3600000);

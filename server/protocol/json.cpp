@@ -322,6 +322,9 @@ Q_ALWAYS_INLINE bool Document::Parser::parseString(Span* content, bool* escaped)
     return parseEscapedString(start, content);
 }
 
+// Longer than most functions on purpose: one pass over a string with escapes,
+// decoding and validating as it copies, on the parser's hot path for lines with
+// quotes or escapes; each escape kind is one case of the same loop.
 bool Document::Parser::parseEscapedString(const char* contentStart, Span* content)
 {
     const qsizetype outStart = m_unescapedSize;
@@ -471,6 +474,9 @@ bool Document::Parser::parseLiteral(const char* text, int length, Type type, qui
     return true;
 }
 
+// One loop with an explicit stack instead of recursion, so nesting depth costs no
+// C++ stack and every value kind is handled in one place; it reads as a table of
+// cases, one per token, and is kept whole for that reason.
 bool Document::Parser::run()
 {
     skipWhitespace();
