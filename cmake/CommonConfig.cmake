@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Build options shared by every target: warnings, Qt defines, sanitizers.
+# Build options shared by every target: warnings, Qt defines, sanitizers, scalar scans.
 add_library(agentdeck_options INTERFACE)
 target_compile_options(agentdeck_options INTERFACE
     -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual
@@ -19,4 +19,14 @@ if(AGENTDECK_SANITIZE)
     target_compile_options(agentdeck_options INTERFACE
         -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
     target_link_options(agentdeck_options INTERFACE -fsanitize=address,undefined)
+endif()
+if(AGENTDECK_TSAN)
+    if(AGENTDECK_SANITIZE)
+        message(FATAL_ERROR "AGENTDECK_TSAN and AGENTDECK_SANITIZE cannot be combined")
+    endif()
+    target_compile_options(agentdeck_options INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
+    target_link_options(agentdeck_options INTERFACE -fsanitize=thread)
+endif()
+if(AGENTDECK_SCALAR)
+    target_compile_definitions(agentdeck_options INTERFACE AGENTDECK_SCALAR)
 endif()

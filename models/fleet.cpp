@@ -9,6 +9,7 @@
 #include "models/metricshistory.h"
 #include "server/link/hostlink.h"
 #include "server/protocol/json.h"
+#include "server/protocol/threadcheck.h"
 
 #include <QTimer>
 
@@ -42,6 +43,7 @@ Fleet::~Fleet()
 
 QString Fleet::addHost(HostLink* link)
 {
+    AGENTDECK_CHECK_THREAD(this);
     const QString key = link->isLocal() ? QStringLiteral("local") : QStringLiteral("host-%1").arg(m_nextHost++);
     auto host = std::make_unique<Host>();
     host->key = key;
@@ -58,11 +60,13 @@ QString Fleet::addHost(HostLink* link)
 
 QString Fleet::addRemoteHost(const RemoteLink::Settings& settings)
 {
+    AGENTDECK_CHECK_THREAD(this);
     return addHost(new RemoteLink(settings));
 }
 
 bool Fleet::changeRemoteHost(const QString& hostKey, const RemoteLink::Settings& settings)
 {
+    AGENTDECK_CHECK_THREAD(this);
     auto* remote = qobject_cast<RemoteLink*>(link(hostKey));
     if (!remote)
         return false;
@@ -72,12 +76,14 @@ bool Fleet::changeRemoteHost(const QString& hostKey, const RemoteLink::Settings&
 
 void Fleet::reconnectNow(const QString& hostKey)
 {
+    AGENTDECK_CHECK_THREAD(this);
     if (auto* remote = qobject_cast<RemoteLink*>(link(hostKey)))
         remote->reconnectNow();
 }
 
 void Fleet::removeHost(const QString& hostKey)
 {
+    AGENTDECK_CHECK_THREAD(this);
     const auto it = m_hosts.find(hostKey);
     if (it == m_hosts.end())
         return;
@@ -105,6 +111,7 @@ HostLink* Fleet::link(const QString& hostKey) const
 
 ConsoleModel* Fleet::console(const QString& hostKey, const QString& agentId)
 {
+    AGENTDECK_CHECK_THREAD(this);
     const auto it = m_hosts.find(hostKey);
     if (it == m_hosts.end())
         return nullptr;
@@ -129,6 +136,7 @@ bool Fleet::hasConsole(const QString& hostKey, const QString& agentId) const
 
 void Fleet::setConsoleLimits(qint64 lines, qint64 bytes)
 {
+    AGENTDECK_CHECK_THREAD(this);
     m_consoleLines = lines;
     m_consoleBytes = bytes;
 }
@@ -150,6 +158,7 @@ QString commandText(const QString& name, const QByteArray& args)
 QString Fleet::sendCommand(const QString& hostKey, const QString& agent, const QString& name,
                            const QByteArray& argsJson, const QString& markText)
 {
+    AGENTDECK_CHECK_THREAD(this);
     const QByteArray args = argsJson.isEmpty() ? QByteArray("{}") : argsJson;
     const QString id = sendRequest(hostKey, agent, name, args);
     if (id.isEmpty())
@@ -180,6 +189,7 @@ QString Fleet::removeAgent(const QString& hostKey, const QString& agentId)
 QString Fleet::sendRequest(const QString& hostKey, const QString& agentId, const QString& name,
                            const QByteArray& argsJson)
 {
+    AGENTDECK_CHECK_THREAD(this);
     HostLink* hostLink = link(hostKey);
     if (!hostLink)
         return {};
@@ -190,6 +200,7 @@ QString Fleet::sendRequest(const QString& hostKey, const QString& agentId, const
 
 bool Fleet::loadOlderLines(const QString& hostKey, const QString& agentId)
 {
+    AGENTDECK_CHECK_THREAD(this);
     if (!hasConsole(hostKey, agentId))
         return false;
     ConsoleModel* model = console(hostKey, agentId);
@@ -226,6 +237,7 @@ bool Fleet::loadOlderLines(const QString& hostKey, const QString& agentId)
 
 bool Fleet::loadGap(const QString& hostKey, const QString& agentId, int row)
 {
+    AGENTDECK_CHECK_THREAD(this);
     if (!hasConsole(hostKey, agentId))
         return false;
     ConsoleModel* model = console(hostKey, agentId);
@@ -276,6 +288,7 @@ void Fleet::failHistory(const QString& hostKey, const QString& id, const QString
 
 QString Fleet::answerAsk(const QString& hostKey, const QString& agent, const QString& askId, const QString& choice)
 {
+    AGENTDECK_CHECK_THREAD(this);
     // The console says it in words: which answer to which question.
     const int row = m_asks->rowOf(hostKey, agent, askId);
     const QString question = row >= 0 ? m_asks->index(row, 0).data(AskModel::TextRole).toString() : askId;
@@ -285,6 +298,7 @@ QString Fleet::answerAsk(const QString& hostKey, const QString& agent, const QSt
 
 void Fleet::onEventsReady(const QString& hostKey)
 {
+    AGENTDECK_CHECK_THREAD(this);
     HostLink* hostLink = link(hostKey);
     if (!hostLink)
         return;
@@ -296,6 +310,7 @@ void Fleet::onEventsReady(const QString& hostKey)
 
 void Fleet::onStatusChanged(const QString& hostKey)
 {
+    AGENTDECK_CHECK_THREAD(this);
     HostLink* hostLink = link(hostKey);
     if (!hostLink)
         return;

@@ -113,7 +113,7 @@ QString TestHostConfig::writeConfig(const QByteArray& content)
     const QString path = m_dir->filePath(QStringLiteral("config-%1.json").arg(++m_files));
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly) || file.write(content) != content.size())
-        qFatal("cannot write %s", qPrintable(path));
+        QTest::qFail(qPrintable(QStringLiteral("cannot write ") + path), __FILE__, __LINE__);
     return path;
 }
 

@@ -235,7 +235,7 @@ QString TestHostProcess::writeFile(const QString& name, const QByteArray& conten
     const QString path = m_dir->filePath(name);
     QFile file(path);
     if (!file.open(QIODevice::WriteOnly) || file.write(content) != content.size())
-        qFatal("cannot write %s", qPrintable(path));
+        QTest::qFail(qPrintable(QStringLiteral("cannot write ") + path), __FILE__, __LINE__);
     return path;
 }
 

@@ -64,8 +64,10 @@ private:
             config.token = Token;
         auto host = std::make_unique<HostServer>(config);
         QString error;
-        if (!host->start(&error))
-            qFatal("host did not start: %s", qPrintable(error));
+        if (!host->start(&error)) {
+            qWarning("host did not start: %s", qPrintable(error));
+            return nullptr; // the caller's QVERIFY(host) fails the test
+        }
         return host;
     }
 
@@ -152,6 +154,7 @@ private Q_SLOTS:
 void TestHostServer::helloAgentAndViewer()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto a = connectClient(*host);
     const QJsonObject welcome =
         a->helloAgent(Token, QStringLiteral("query"),
@@ -218,6 +221,7 @@ void TestHostServer::tokenSources()
     QFETCH(QString, token);
     QFETCH(bool, accepted);
     auto host = startHost();
+    QVERIFY(host);
     QUrl url = host->url();
     QList<std::pair<QByteArray, QByteArray>> headers;
     if (where == QLatin1String("query"))
@@ -250,6 +254,7 @@ void TestHostServer::separateRoleTokens()
     config.agentToken = QStringLiteral("agent-secret");
     config.viewerToken = QStringLiteral("viewer-secret");
     auto host = startHost(config);
+    QVERIFY(host);
 
     TestClient a;
     QVERIFY(a.open(host->url()));
@@ -306,6 +311,7 @@ void TestHostServer::helloRejected()
     QFETCH(QString, code);
     QFETCH(int, closeCode);
     auto host = startHost();
+    QVERIFY(host);
     TestClient c;
     QVERIFY(c.open(host->url()));
     c.sendText(message);
@@ -319,6 +325,7 @@ void TestHostServer::helloRejected()
 void TestHostServer::secondHelloIsBadMessage()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto v = connectClient(*host);
     v->helloViewer(Token);
     v->sendJson({{QStringLiteral("type"), QStringLiteral("hello")},
@@ -335,6 +342,7 @@ void TestHostServer::helloTimeout()
     HostConfig config;
     config.helloTimeoutMs = 300;
     auto host = startHost(config);
+    QVERIFY(host);
     TestClient c;
     QVERIFY(c.open(host->url()));
     QVERIFY(c.waitClosed(5000));
@@ -345,6 +353,7 @@ void TestHostServer::helloTimeout()
 void TestHostServer::browserOriginRefused()
 {
     auto host = startHost();
+    QVERIFY(host);
     for (const QByteArray& origin : {QByteArray("http://evil.example"), QByteArray("null")}) {
         RawWebSocket raw;
         QVERIFY(raw.connectTcp(host->port()));
@@ -360,6 +369,7 @@ void TestHostServer::allowedOriginAccepted()
     HostConfig config;
     config.allowedOrigins = {QStringLiteral("http://localhost:3000")};
     auto host = startHost(config);
+    QVERIFY(host);
     RawWebSocket ok;
     QVERIFY(ok.connectTcp(host->port()));
     QCOMPARE(ok.upgrade({"Origin: http://localhost:3000"}), 101);
@@ -373,6 +383,7 @@ void TestHostServer::perAddressLimit()
     HostConfig config;
     config.maxConnectionsPerAddress = 3;
     auto host = startHost(config);
+    QVERIFY(host);
     std::vector<std::unique_ptr<TestClient>> clients;
     for (int i = 0; i < 3; ++i) {
         clients.push_back(connectClient(*host));
@@ -403,6 +414,7 @@ void TestHostServer::unfinishedUpgradeTimesOutAndCounts()
     config.maxConnectionsPerAddress = 1;
     config.upgradeTimeoutMs = 500;
     auto host = startHost(config);
+    QVERIFY(host);
     // A TCP connection that never sends its upgrade request holds the only slot...
     RawWebSocket idle;
     QVERIFY(idle.connectTcp(host->port()));
@@ -427,6 +439,7 @@ void TestHostServer::oversizeMessageClosed()
     HostConfig config;
     config.maxMessageBytes = 4096;
     auto host = startHost(config);
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("big"));
     a->sendJson(logMessage({line(QString(3000, QLatin1Char('x')))}));
     QTest::qWait(50);
@@ -439,6 +452,7 @@ void TestHostServer::oversizeMessageClosed()
 void TestHostServer::binaryFrameClosed()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("bin"));
     a->sendBinary(QByteArray("\x00\x01\x02", 3));
     QVERIFY(a->waitClosed());
@@ -448,6 +462,7 @@ void TestHostServer::binaryFrameClosed()
 void TestHostServer::invalidUtf8Closed()
 {
     auto host = startHost();
+    QVERIFY(host);
     RawWebSocket raw;
     QVERIFY(raw.connectTcp(host->port()));
     QCOMPARE(raw.upgrade(), 101);
@@ -485,6 +500,7 @@ void TestHostServer::badMessagesKeepConnection()
     QFETCH(QString, message);
     QFETCH(QString, code);
     auto host = startHost();
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("a"));
     auto v = viewer(*host);
     a->sendText(message);
@@ -506,6 +522,7 @@ void TestHostServer::abuseLimitCloses()
     HostConfig config;
     config.abuseLimit = 50;
     auto host = startHost(config);
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("abuser"));
     for (int i = 0; i < 50; ++i)
         a->sendText(QStringLiteral("{\"type\":\"nonsense\"}"));
@@ -519,6 +536,7 @@ void TestHostServer::abuseLimitCloses()
 void TestHostServer::forbiddenRoles()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto v = connectClient(*host);
     v->helloViewer(Token);
     v->sendJson(logMessage({line(QStringLiteral("I am not an agent"))}));
@@ -542,6 +560,7 @@ void TestHostServer::forbiddenRoles()
 void TestHostServer::linesNumberedSplitAndLevelled()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("q"));
     auto v = viewer(*host);
     a->sendJson(logMessage({
@@ -592,6 +611,7 @@ void TestHostServer::linesNumberedSplitAndLevelled()
 void TestHostServer::carriageReturnOnlyBeforeNewline()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("cr"));
     auto v = viewer(*host);
     a->sendJson(
@@ -605,6 +625,7 @@ void TestHostServer::carriageReturnOnlyBeforeNewline()
 void TestHostServer::replacedAgentsPartialIsDropped()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto first = agent(*host, QStringLiteral("twin"));
     first->sendJson(logMessage({line(QStringLiteral("stale 50%"), {{QStringLiteral("partial"), true}})}));
     auto watcher = viewer(*host);
@@ -623,6 +644,7 @@ void TestHostServer::redactionBeforeStoreAndSend()
     HostConfig config;
     config.redactPatterns = {QStringLiteral("internal-id-(\\d+)")};
     auto host = startHost(config);
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("r"));
     auto v = viewer(*host);
     a->sendJson(logMessage({line(QStringLiteral("OPENAI_API_KEY=sk-live-51Habcdefghijklmnopqrstuvwx password=hunter2 "
@@ -664,6 +686,7 @@ void TestHostServer::redactionBeforeStoreAndSend()
 void TestHostServer::agentNumbersDeduplicatedAndGaps()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("n"));
     auto v = viewer(*host);
     a->sendJson(logMessage({line(QStringLiteral("one"), {{QStringLiteral("seq"), 1}}),
@@ -693,6 +716,7 @@ void TestHostServer::agentNumbersDeduplicatedAndGaps()
 void TestHostServer::resumeFromAfterReconnect()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("resumer"));
     auto v = viewer(*host);
     QJsonArray lines;
@@ -726,6 +750,7 @@ void TestHostServer::resumeFromAfterReconnect()
 void TestHostServer::subscribeHistoryAndSince()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("h"));
     QJsonArray lines;
     for (int i = 1; i <= 50; ++i)
@@ -766,6 +791,7 @@ void TestHostServer::sinceBeforeRetentionGivesEvictedGap()
     HostConfig config;
     config.logRetentionLines = 20;
     auto host = startHost(config);
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("e"));
     QJsonArray lines;
     for (int i = 1; i <= 100; ++i)
@@ -796,6 +822,7 @@ void TestHostServer::sinceBeforeRetentionGivesEvictedGap()
 void TestHostServer::levelAndSourceFilters()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("f"));
     a->sendJson(logMessage(
         {line(QStringLiteral("i1"),
@@ -847,6 +874,7 @@ void TestHostServer::levelAndSourceFilters()
 void TestHostServer::subscribeCoversLaterAgents()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto all = viewer(*host);
     QList<QJsonObject> replay;
     auto named = viewer(*host, &replay, {{QStringLiteral("agents"), QJsonArray{QStringLiteral("late")}}});
@@ -866,6 +894,7 @@ void TestHostServer::subscribeCoversLaterAgents()
 void TestHostServer::unsubscribeStopsEvents()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("u1"));
     auto b = agent(*host, QStringLiteral("u2"));
     auto v = viewer(*host);
@@ -882,6 +911,7 @@ void TestHostServer::unsubscribeStopsEvents()
 void TestHostServer::partialLinesThrottledAndReplaced()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("p"));
     auto v = viewer(*host);
     for (int i = 0; i <= 100; ++i) {
@@ -926,6 +956,7 @@ void TestHostServer::partialLinesThrottledAndReplaced()
 void TestHostServer::forumMessages()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("forum"), {{QStringLiteral("name"), QStringLiteral("Forum Engine")}});
     auto v = viewer(*host);
     a->sendJson({{QStringLiteral("type"), QStringLiteral("forum")},
@@ -966,6 +997,7 @@ void TestHostServer::forumKeptOnDiskAcrossRestarts()
     QByteArray hostId;
     {
         auto host = startHost(config);
+        QVERIFY(host);
         hostId = host->hostId();
         auto a = agent(*host, QStringLiteral("talker"), {{QStringLiteral("name"), QStringLiteral("Talker")}});
         auto v = viewer(*host);
@@ -1002,6 +1034,7 @@ void TestHostServer::forumKeptOnDiskAcrossRestarts()
 
     // A new host on the same folder: same id, numbering goes on, the newest 20 are back.
     auto host = startHost(config);
+    QVERIFY(host);
     QCOMPARE(host->hostId(), hostId);
     auto a = connectClient(*host);
     const QJsonObject welcome = a->helloAgent(Token, QStringLiteral("talker"));
@@ -1071,6 +1104,7 @@ void TestHostServer::metricsStatusAndHostMetrics()
     HostConfig config;
     config.metricsIntervalMs = 100;
     auto host = startHost(config);
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("m"));
     auto v = viewer(*host);
     a->sendJson({{QStringLiteral("type"), QStringLiteral("metrics")},
@@ -1124,6 +1158,7 @@ void TestHostServer::metricsStatusAndHostMetrics()
 void TestHostServer::askAnswerFlow()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("asker"));
     auto v = viewer(*host);
     a->sendJson({{QStringLiteral("type"), QStringLiteral("ask")},
@@ -1189,6 +1224,7 @@ void TestHostServer::askAnswerFlow()
 void TestHostServer::commandRoundTrip()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("worker"));
     auto v1 = viewer(*host);
     auto v2 = viewer(*host);
@@ -1231,6 +1267,7 @@ void TestHostServer::commandRoundTrip()
 void TestHostServer::commandErrors()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("present"));
     auto gone = agent(*host, QStringLiteral("gone"));
     gone->socket()->close();
@@ -1273,6 +1310,7 @@ void TestHostServer::commandTimeout()
     HostConfig config;
     config.commandTimeoutMs = 300;
     auto host = startHost(config);
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("mute"));
     auto v = viewer(*host);
     v->sendJson({{QStringLiteral("type"), QStringLiteral("command")},
@@ -1299,6 +1337,7 @@ void TestHostServer::commandTimeout()
 void TestHostServer::commandFanOut()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto v = viewer(*host);
     v->sendJson({{QStringLiteral("type"), QStringLiteral("command")},
                  {QStringLiteral("id"), QStringLiteral("all0")},
@@ -1336,6 +1375,7 @@ void TestHostServer::commandFanOut()
 void TestHostServer::commandDisconnectedWhenAgentLeaves()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("leaver"));
     auto v = viewer(*host);
     v->sendJson({{QStringLiteral("type"), QStringLiteral("command")},
@@ -1352,6 +1392,7 @@ void TestHostServer::commandDisconnectedWhenAgentLeaves()
 void TestHostServer::reconnectReplacesOldConnection()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto first = agent(*host, QStringLiteral("twin"));
     auto v = viewer(*host);
     v->sendJson({{QStringLiteral("type"), QStringLiteral("command")},
@@ -1374,6 +1415,7 @@ void TestHostServer::reconnectReplacesOldConnection()
 void TestHostServer::offlineAgentStaysListed()
 {
     auto host = startHost();
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("ghost"));
     a->sendJson(logMessage({line(QStringLiteral("last words"))}));
     auto v = viewer(*host);
@@ -1399,6 +1441,7 @@ void TestHostServer::silentPeerTimesOut()
     config.idleTimeoutMs = 600;
     config.closeGraceMs = 300;
     auto host = startHost(config);
+    QVERIFY(host);
     // A raw client never answers pings, as a half-open connection would not.
     RawWebSocket raw;
     QVERIFY(raw.connectTcp(host->port()));
@@ -1423,6 +1466,7 @@ void TestHostServer::pingsAreSent()
     HostConfig config;
     config.pingIntervalMs = 100;
     auto host = startHost(config);
+    QVERIFY(host);
     RawWebSocket raw;
     QVERIFY(raw.connectTcp(host->port()));
     QCOMPARE(raw.upgrade(), 101);
@@ -1437,6 +1481,7 @@ void TestHostServer::slowViewerGetsGapNotUnboundedQueue()
     config.logRetentionLines = 2000;
     config.viewerBacklogBytes = 256 * 1024;
     auto host = startHost(config);
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("flood"));
 
     // A viewer that stops reading.
@@ -1497,6 +1542,7 @@ void TestHostServer::slowViewerDoesNotSlowOthers()
     HostConfig config;
     config.viewerBacklogBytes = 128 * 1024;
     auto host = startHost(config);
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("busy"));
     RawWebSocket stuck;
     QVERIFY(stuck.connectTcp(host->port()));
@@ -1529,6 +1575,7 @@ void TestHostServer::rateLimitDropsWithGap()
     config.rateLimitLinesPerSecond = 50;
     config.rateLimitBurst = 50;
     auto host = startHost(config);
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("chatty"));
     auto v = viewer(*host);
     QJsonArray lines;
@@ -1557,6 +1604,7 @@ void TestHostServer::retentionBoundsMemory()
     config.logRetentionLines = 1000000;
     config.logRetentionBytes = 64 * 1024;
     auto host = startHost(config);
+    QVERIFY(host);
     auto a = agent(*host, QStringLiteral("bytes"));
     const QString filler(1000, QLatin1Char('z'));
     QJsonArray lines;
@@ -1612,6 +1660,7 @@ void TestHostServer::tlsWithCertificate()
     config.tlsCertificate = cert;
     config.tlsKey = key;
     auto host = startHost(config);
+    QVERIFY(host);
     QCOMPARE(host->url().scheme(), QStringLiteral("wss"));
 
     // A client that trusts exactly this certificate.

@@ -133,6 +133,7 @@ private slots:
     void defaultsOnOtherTypes();
     void stringsAreViews();
     void documentReuse();
+    void reusedDocumentNests();
     void writerStructure();
     void escapeControlBytes_data();
     void escapeControlBytes();
@@ -747,6 +748,31 @@ void TestJson::documentReuse()
                  "\xc3\xa9"
                  "0");
     }
+}
+
+void TestJson::reusedDocumentNests()
+{
+    Json::ReusedDocument shared;
+    const Json::Document* first = nullptr;
+    {
+        const Json::ReusedDocument::Lease outer(shared);
+        first = &*outer;
+        QVERIFY(outer->parse(bytes(R"({"type":"command","args":{"text":"outer"}})")));
+        const Json::Value args = outer->root()["args"];
+        {
+            // A message handled while the outer one is still being read.
+            const Json::ReusedDocument::Lease inner(shared);
+            QVERIFY(&*inner != first);
+            QVERIFY(inner->parse(bytes(R"({"type":"log","line":"inner, and longer than the outer message"})")));
+            QCOMPARE(inner->root()["line"].toString(), QStringLiteral("inner, and longer than the outer message"));
+        }
+        QCOMPARE(args["text"].toString(), QStringLiteral("outer"));
+        QCOMPARE(shared.nestedLeases(), 1);
+    }
+    // Once the outer lease ends, the next one is the shared document again.
+    const Json::ReusedDocument::Lease next(shared);
+    QCOMPARE(&*next, first);
+    QCOMPARE(shared.nestedLeases(), 1);
 }
 
 void TestJson::writerStructure()

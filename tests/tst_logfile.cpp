@@ -26,7 +26,7 @@ qint64 isoTime(const char* text)
 {
     qint64 ms = 0;
     if (!Protocol::parseIsoTimestamp(QByteArrayView(text), &ms))
-        qFatal("bad time in test");
+        QTest::qFail("bad time in test", __FILE__, __LINE__);
     return ms;
 }
 

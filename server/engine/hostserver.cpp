@@ -16,6 +16,7 @@
 #include "server/engine/viewerfeed.h"
 #include "server/protocol/json.h"
 #include "server/protocol/protocol.h"
+#include "server/protocol/threadcheck.h"
 
 #include <QDir>
 #include <QHostInfo>
@@ -66,7 +67,7 @@ struct HostServer::Private final
     std::map<const void*, std::unique_ptr<Connection>> connections; // by socket or local viewer
     std::vector<std::unique_ptr<Connection>> graveyard;
     quint64 nextConnectionSerial = 1;
-    Json::Document doc;
+    Json::ReusedDocument doc; // parses every incoming message
     QTimer* housekeeping = nullptr;
     QTimer* metricsTimer = nullptr;
     QTimer* fileFlush = nullptr;
@@ -185,6 +186,7 @@ void HostServer::setPort(int port)
 
 bool HostServer::start(QString* error)
 {
+    AGENTDECK_CHECK_THREAD(this);
     if (d->gateway.isListening())
         return true;
     QString problem;
@@ -220,6 +222,7 @@ void HostServer::Private::startTimers()
 
 void HostServer::stop()
 {
+    AGENTDECK_CHECK_THREAD(this);
     d->launched.shutdown();
     d->housekeeping->stop();
     d->metricsTimer->stop();
@@ -302,6 +305,7 @@ quint64 HostServer::linesIngested() const
 
 void HostServer::attachLocalViewer(LocalViewer* viewer)
 {
+    AGENTDECK_CHECK_THREAD(this);
     auto connection =
         std::make_unique<LocalConnection>(viewer, [this](LocalConnection* c) { d->onDisconnected(c->viewer()); });
     d->welcomeViewer(d->add(viewer, std::move(connection)));
@@ -309,18 +313,21 @@ void HostServer::attachLocalViewer(LocalViewer* viewer)
 
 void HostServer::receiveFromLocalViewer(LocalViewer* viewer, const QByteArray& json)
 {
+    AGENTDECK_CHECK_THREAD(this);
     if (Connection* c = d->find(viewer))
         d->onTextMessage(c, json);
 }
 
 void HostServer::localViewerDrained(LocalViewer* viewer)
 {
+    AGENTDECK_CHECK_THREAD(this);
     if (Connection* c = d->find(viewer))
         d->feed.drain(c);
 }
 
 void HostServer::detachLocalViewer(LocalViewer* viewer)
 {
+    AGENTDECK_CHECK_THREAD(this);
     d->onDisconnected(viewer);
 }
 
@@ -455,13 +462,14 @@ void HostServer::Private::onTextMessage(Connection* c, const QByteArray& utf8)
     if (c->closing)
         return;
     c->lastActivityMs = nowMs();
+    const Json::ReusedDocument::Lease parsed(doc);
     QString parseError;
-    if (!doc.parse(utf8, &parseError)) {
+    if (!parsed->parse(utf8, &parseError)) {
         refuse(c, ErrorCode::BadMessage,
-               QStringLiteral("not JSON: %1 at byte %2").arg(parseError).arg(doc.errorOffset()));
+               QStringLiteral("not JSON: %1 at byte %2").arg(parseError).arg(parsed->errorOffset()));
         return;
     }
-    const Json::Value root = doc.root();
+    const Json::Value root = parsed->root();
     const Json::Value typeValue = root["type"];
     if (!root.isObject() || !typeValue.isString()) {
         refuse(c, ErrorCode::BadMessage, QStringLiteral("a message must be a JSON object with a string \"type\""));

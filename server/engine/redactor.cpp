@@ -1,15 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/engine/redactor.h"
 
+#include "server/protocol/simd.h"
+
 #include <QString>
 #include <QtAlgorithms>
 
 #include <array>
 #include <cstring>
-
-#ifdef __SSE2__
-#include <emmintrin.h>
-#endif
 
 /*
  * The built-in rules run on every console line, so they are matched by hand on
@@ -55,7 +53,7 @@ namespace {
 constexpr qsizetype MarkerSize = 10;
 static_assert(Redactor::Marker.size() == MarkerSize);
 
-#ifndef __SSE2__
+#if !AGENTDECK_SSE2
 constexpr std::array<bool, 256> makeTriggers()
 {
     std::array<bool, 256> t{};
@@ -84,7 +82,7 @@ public:
     /// The index of the first trigger byte at or after from, or the line's size.
     qsizetype next(qsizetype from)
     {
-#ifdef __SSE2__
+#if AGENTDECK_SSE2
         for (;;) {
             if (from < m_blockEnd) {
                 const quint32 mask = m_mask >> (from - m_block);
@@ -104,7 +102,7 @@ public:
     }
 
 private:
-#ifdef __SSE2__
+#if AGENTDECK_SSE2
     // Bytes in [lo, hi], compared as unsigned.
     static __m128i inRange(__m128i x, char lo, char hi)
     {

@@ -130,11 +130,12 @@ void LinkSession::connectionStarted()
 
 QByteArray LinkSession::handleMessage(const QByteArray& json)
 {
-    if (!m_doc.parse(json)) {
+    const Json::ReusedDocument::Lease parsed(m_doc);
+    if (!parsed->parse(json)) {
         ++m_badMessages;
         return {};
     }
-    const Json::Value root = m_doc.root();
+    const Json::Value root = parsed->root();
     const qint64 size = json.size();
     using Protocol::MessageType;
     switch (const MessageType type = Protocol::parseMessageType(root["type"].toUtf8())) {

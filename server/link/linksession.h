@@ -139,7 +139,7 @@ private:
     QByteArray subscribeMessage() const;
 
     LinkChannel* m_channel;
-    Json::Document m_doc;
+    Json::ReusedDocument m_doc;
     int m_history = 1000;
     bool m_welcomed = false;
     bool m_subscribed = false;

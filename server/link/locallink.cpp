@@ -2,6 +2,7 @@
 #include "server/link/locallink.h"
 
 #include "server/protocol/localendpoint.h"
+#include "server/protocol/threadcheck.h"
 
 #include <QThread>
 #include <atomic>
@@ -22,6 +23,7 @@ public:
 
     void attach()
     {
+        AGENTDECK_CHECK_THREAD(this);
         m_session.connectionStarted();
         publish(LinkChannel::State::Connecting, {});
         m_server->attachLocalViewer(this);
@@ -30,6 +32,7 @@ public:
 
     void detach()
     {
+        AGENTDECK_CHECK_THREAD(this);
         if (m_attached && m_server)
             m_server->detachLocalViewer(this);
         m_attached = false;
@@ -39,6 +42,7 @@ public:
 
     void command(const QString& id, const QString& agent, const QString& name, const QByteArray& argsJson)
     {
+        AGENTDECK_CHECK_THREAD(this);
         if (!m_attached || !m_session.isSubscribed()) {
             LinkSession::failCommand(m_channel, id, agent, QStringLiteral("not_connected"),
                                      QStringLiteral("the embedded host is not running"));
@@ -49,6 +53,7 @@ public:
 
     void drained()
     {
+        AGENTDECK_CHECK_THREAD(this);
         m_drainPosted = false;
         if (m_attached && m_server)
             m_server->localViewerDrained(this);
@@ -59,6 +64,7 @@ public:
     // LocalViewer
     void deliver(const QByteArray& json) override
     {
+        AGENTDECK_CHECK_THREAD(this);
         const QByteArray reply = m_session.handleMessage(json);
         if (reply.isEmpty())
             return;
@@ -76,6 +82,7 @@ public:
     qint64 backlogBytes() const override { return m_channel->pendingBytes(); }
     void closed(quint16 code, const QString& reason) override
     {
+        AGENTDECK_CHECK_THREAD(this);
         m_attached = false;
         const QString text = QStringLiteral("the embedded host closed the view (%1 %2)").arg(code).arg(reason);
         m_session.connectionEnded(text);
@@ -128,6 +135,7 @@ LocalLink::~LocalLink()
 
 void LocalLink::open()
 {
+    AGENTDECK_CHECK_THREAD(this);
     if (!m_server)
         return;
     if (!m_peer) {
@@ -140,6 +148,7 @@ void LocalLink::open()
 
 void LocalLink::close()
 {
+    AGENTDECK_CHECK_THREAD(this);
     if (m_peer)
         QMetaObject::invokeMethod(
             m_peer, [peer = m_peer] { peer->detach(); }, Qt::QueuedConnection);
@@ -152,6 +161,7 @@ QString LocalLink::displayName() const
 
 void LocalLink::postCommand(const QString& id, const QString& agent, const QString& name, const QByteArray& argsJson)
 {
+    AGENTDECK_CHECK_THREAD(this);
     if (!m_peer) {
         failUnsent(id, agent);
         return;
@@ -163,6 +173,7 @@ void LocalLink::postCommand(const QString& id, const QString& agent, const QStri
 
 void LocalLink::eventsTaken(qint64 bytes)
 {
+    AGENTDECK_CHECK_THREAD(this);
     Q_UNUSED(bytes);
     if (!m_peer || m_peer->m_drainPosted.exchange(true))
         return;

@@ -2,6 +2,7 @@
 #include "server/link/remotelink.h"
 
 #include "server/protocol/protocol.h"
+#include "server/protocol/threadcheck.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -58,6 +59,7 @@ public:
 
     void start()
     {
+        AGENTDECK_CHECK_THREAD(this);
         m_running = true;
         m_attempt = 0;
         connectNow();
@@ -65,6 +67,7 @@ public:
 
     void stop()
     {
+        AGENTDECK_CHECK_THREAD(this);
         m_running = false;
         m_retry.stop();
         m_attemptTimer.stop();
@@ -82,6 +85,7 @@ public:
 
     void reconnectNow(const RemoteLink::Settings& settings)
     {
+        AGENTDECK_CHECK_THREAD(this);
         m_settings = settings;
         if (!m_running)
             return;
@@ -93,6 +97,7 @@ public:
 
     void command(const QString& id, const QString& agent, const QString& name, const QByteArray& argsJson)
     {
+        AGENTDECK_CHECK_THREAD(this);
         if (!m_socket || !m_session.isSubscribed()) {
             const QString reason = m_reason.isEmpty() ? QStringLiteral("not connected yet") : m_reason;
             LinkSession::failCommand(m_channel, id, agent, QStringLiteral("not_connected"),
@@ -341,6 +346,7 @@ RemoteLink::~RemoteLink()
 
 void RemoteLink::open()
 {
+    AGENTDECK_CHECK_THREAD(this);
     if (!m_thread) {
         m_thread = new QThread(this);
         m_thread->setObjectName(QStringLiteral("link ") + displayName());
@@ -355,6 +361,7 @@ void RemoteLink::open()
 
 void RemoteLink::close()
 {
+    AGENTDECK_CHECK_THREAD(this);
     if (m_worker)
         QMetaObject::invokeMethod(
             m_worker, [worker = m_worker] { worker->stop(); }, Qt::QueuedConnection);
@@ -362,6 +369,7 @@ void RemoteLink::close()
 
 void RemoteLink::setSettings(const Settings& settings)
 {
+    AGENTDECK_CHECK_THREAD(this);
     Q_ASSERT(settings.url == m_settings.url);
     m_settings = settings;
     reconnectNow();
@@ -369,6 +377,7 @@ void RemoteLink::setSettings(const Settings& settings)
 
 void RemoteLink::reconnectNow()
 {
+    AGENTDECK_CHECK_THREAD(this);
     if (m_worker) {
         QMetaObject::invokeMethod(
             m_worker, [worker = m_worker, settings = m_settings] { worker->reconnectNow(settings); },
@@ -388,6 +397,7 @@ QByteArray RemoteLink::fingerprint(const QSslCertificate& certificate)
 
 void RemoteLink::postCommand(const QString& id, const QString& agent, const QString& name, const QByteArray& argsJson)
 {
+    AGENTDECK_CHECK_THREAD(this);
     if (!m_worker) {
         failUnsent(id, agent);
         return;

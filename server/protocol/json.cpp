@@ -1,16 +1,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/protocol/json.h"
 
+#include "server/protocol/simd.h"
+
 #include <QChar>
 #include <QtAlgorithms>
 
 #include <charconv>
 #include <cstring>
 #include <limits>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace Json {
 
@@ -41,7 +39,7 @@ inline quint64 specialMask(quint64 v)
 // Strings are mostly long runs of plain bytes, so they are scanned eight at a time.
 inline const char* findSpecial(const char* p, const char* end)
 {
-#if defined(__SSE2__)
+#if AGENTDECK_SSE2
     const __m128i quote = _mm_set1_epi8('"');
     const __m128i backslash = _mm_set1_epi8('\\');
     const __m128i lastControl = _mm_set1_epi8(0x1F);
@@ -619,6 +617,25 @@ bool Document::parse(const QByteArray& utf8, QString* error)
     if (error)
         *error = QStringLiteral("%1 at byte offset %2").arg(QLatin1String(parser.error())).arg(m_errorOffset);
     return false;
+}
+
+ReusedDocument::Lease::Lease(ReusedDocument& owner)
+    : m_owner(owner.m_leased ? nullptr : &owner)
+{
+    if (m_owner) {
+        m_owner->m_leased = true;
+        m_doc = &m_owner->m_doc;
+    } else {
+        ++owner.m_nested;
+        m_own = std::make_unique<Document>();
+        m_doc = m_own.get();
+    }
+}
+
+ReusedDocument::Lease::~Lease()
+{
+    if (m_owner)
+        m_owner->m_leased = false;
 }
 
 Value Document::root() const

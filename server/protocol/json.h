@@ -5,6 +5,7 @@
 #include <QByteArrayView>
 #include <QString>
 #include <QStringView>
+#include <memory>
 #include <vector>
 
 /*
@@ -161,6 +162,41 @@ private:
     std::vector<Node> m_nodes;
     QByteArray m_unescaped; // storage for strings that contained escapes
     qsizetype m_errorOffset = -1;
+};
+
+/// One Document reused from message to message so that its buffers keep their
+/// capacity. Parsing into it goes through a Lease; a lease taken while another
+/// is held (a message handled from inside another message's handler) gets a
+/// document of its own, so the outer message's values stay valid.
+class ReusedDocument
+{
+public:
+    ReusedDocument() = default;
+    Q_DISABLE_COPY_MOVE(ReusedDocument)
+
+    class Lease
+    {
+    public:
+        explicit Lease(ReusedDocument& owner);
+        ~Lease();
+        Q_DISABLE_COPY_MOVE(Lease)
+
+        Document& operator*() const { return *m_doc; }
+        Document* operator->() const { return m_doc; }
+
+    private:
+        ReusedDocument* m_owner; // null for a nested lease
+        std::unique_ptr<Document> m_own;
+        Document* m_doc;
+    };
+
+    /// Leases that had to use a document of their own.
+    int nestedLeases() const { return m_nested; }
+
+private:
+    Document m_doc;
+    bool m_leased = false;
+    int m_nested = 0;
 };
 
 /// Appends s as a quoted JSON string. s must be valid UTF-8.

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/store/logfile.h"
 
+#include "server/protocol/simd.h"
+
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
@@ -11,10 +13,6 @@
 #include <cstring>
 #include <iterator>
 #include <limits>
-
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 namespace {
 
@@ -135,7 +133,7 @@ char* writeEscaped(char* out, QByteArrayView bytes)
 {
     const char* p = bytes.data();
     const char* const end = p + bytes.size();
-#if defined(__SSE2__)
+#if AGENTDECK_SSE2
     const __m128i thirteen = _mm_set1_epi8(13);
     const __m128i backslash = _mm_set1_epi8('\\');
     for (; end - p >= 16; p += 16) {

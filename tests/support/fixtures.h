@@ -6,6 +6,7 @@
 #include <QList>
 #include <QProcess>
 #include <QString>
+#include <QTest>
 
 /// The path of tests/data/<name>.
 inline QString fixturePath(const char* name)
@@ -13,12 +14,12 @@ inline QString fixturePath(const char* name)
     return QStringLiteral(AGENTDECK_SOURCE_DIR "/tests/data/") + QLatin1StringView(name);
 }
 
-/// The bytes of tests/data/<name>; the test stops when the file is missing.
+/// The bytes of tests/data/<name>; a missing file fails the test.
 inline QByteArray fixture(const char* name)
 {
     QFile file(fixturePath(name));
     if (!file.open(QIODevice::ReadOnly))
-        qFatal("cannot open fixture %s", name);
+        QTest::qFail(qPrintable(QStringLiteral("cannot open fixture ") + file.fileName()), __FILE__, __LINE__);
     return file.readAll();
 }
 
