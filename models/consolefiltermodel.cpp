@@ -2,6 +2,7 @@
 #include "models/consolefiltermodel.h"
 
 #include "models/consolemodel.h"
+#include "server/protocol/threads.h"
 
 #include <QPromise>
 #include <QRegularExpression>
@@ -299,6 +300,30 @@ struct ScanWork
     }
 };
 
+/// One part of a scan, run on a pool thread.
+class ScanPart final : public QRunnable
+{
+public:
+    ScanPart(std::shared_ptr<ScanWork> work, size_t part, size_t firstSpan, size_t endSpan)
+        : m_work(std::move(work))
+        , m_part(part)
+        , m_firstSpan(firstSpan)
+        , m_endSpan(endSpan)
+    { }
+
+    void run() override
+    {
+        AGENTDECK_TAKEN_OVER(this);
+        m_work->runPart(m_part, m_firstSpan, m_endSpan);
+    }
+
+private:
+    const std::shared_ptr<ScanWork> m_work;
+    const size_t m_part;
+    const size_t m_firstSpan;
+    const size_t m_endSpan;
+};
+
 } // namespace
 
 struct ConsoleFilterModel::Scan
@@ -419,7 +444,9 @@ void ConsoleFilterModel::rebuild()
     connect(&m_scan->watcher, &QFutureWatcherBase::finished, this, &ConsoleFilterModel::onScanFinished);
     for (size_t p = 0; p < ranges.size(); ++p) {
         const auto [first, end] = ranges[p];
-        QThreadPool::globalInstance()->start([work, p, first, end] { work->runPart(p, first, end); });
+        auto* part = new ScanPart(work, p, first, end);
+        AGENTDECK_HANDED_OVER(part); // with the snapshot and everything else written so far
+        QThreadPool::globalInstance()->start(part);
     }
     Q_EMIT filteringChanged(true);
 }

@@ -9,7 +9,7 @@
 #include "models/metricshistory.h"
 #include "server/link/hostlink.h"
 #include "server/protocol/json.h"
-#include "server/protocol/threadcheck.h"
+#include "server/protocol/threads.h"
 
 #include <QTimer>
 

@@ -4,6 +4,7 @@
 #include "models/fleet.h"
 #include "models/forummodel.h"
 #include "server/link/remotelink.h"
+#include "support/fixtures.h"
 
 #include <QDir>
 #include <QFile>
@@ -55,6 +56,7 @@ Finished runToEnd(const QString& program, const QStringList& arguments, const QP
 {
     QProcess process;
     process.setProcessEnvironment(env);
+    endsWithTest(process);
     process.start(program, arguments);
     Finished finished;
     if (!process.waitForFinished(60000)) {
@@ -81,6 +83,7 @@ void TestApp::startsTheDemoWhenNothingIsConfigured()
     env.insert(QStringLiteral("XDG_STATE_HOME"), home.filePath(QStringLiteral("state")));
     app.setProcessEnvironment(env);
     app.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    endsWithTest(app);
     app.start(QStringLiteral(AGENTDECK_APP), {QStringLiteral("--port"), QStringLiteral("0")});
     QVERIFY(app.waitForStarted());
 

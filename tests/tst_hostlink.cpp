@@ -2,6 +2,7 @@
 #include "models/consolemodel.h"
 #include "models/fleet.h"
 #include "models/forummodel.h"
+#include "server/engine/embeddedhost.h"
 #include "server/engine/hostserver.h"
 #include "server/link/linksession.h"
 #include "server/link/locallink.h"
@@ -18,7 +19,6 @@
 #include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QThread>
 #include <QTimer>
 #include <QWebSocket>
 #include <csignal>
@@ -360,6 +360,7 @@ public:
         env.insert(QStringLiteral("XDG_STATE_HOME"), m_home + QStringLiteral("/state"));
         m_process.setProcessEnvironment(env);
         m_process.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        endsWithTest(m_process);
         m_process.start(QStringLiteral(AGENTDECK_HOST_EXECUTABLE),
                         {QStringLiteral("--port"), QString::number(port), QStringLiteral("--token"), Token});
         if (!m_process.waitForStarted(10000))
@@ -561,21 +562,11 @@ void TestHostLink::sessionDecodesAndResumes()
 void TestHostLink::localLinkDeliversAndCommands()
 {
     // As in the desktop: the engine on its own thread, the link on this one.
-    QThread hostThread;
-    auto* server = new HostServer(hostConfig());
-    server->moveToThread(&hostThread);
-    connect(&hostThread, &QThread::finished, server, &QObject::deleteLater);
-    hostThread.start();
-    bool started = false;
-    QUrl url;
-    QMetaObject::invokeMethod(
-        server,
-        [&] {
-            started = server->start();
-            url = server->url();
-        },
-        Qt::BlockingQueuedConnection);
-    QVERIFY(started);
+    EmbeddedHost host(hostConfig());
+    QString error;
+    QVERIFY2(host.start(&error), qPrintable(error));
+    const QUrl url = host.url();
+    HostServer* server = host.server();
 
     NumberingAgent agent(url, QStringLiteral("worker"), 20);
     QTRY_VERIFY(agent.isWelcomed());
@@ -599,13 +590,10 @@ void TestHostLink::localLinkDeliversAndCommands()
         QCOMPARE(recorder.m_results[unknown].error, QStringLiteral("unknown_agent"));
 
         // Stopping the engine closes the view.
-        QMetaObject::invokeMethod(
-            server, [server] { server->stop(); }, Qt::BlockingQueuedConnection);
+        host.stop();
         QTRY_COMPARE(link.state(), HostLink::State::Offline);
         QVERIFY(link.status().reason.contains(QLatin1String("host shutting down")));
     }
-    hostThread.quit();
-    hostThread.wait();
 }
 
 void TestHostLink::remoteLinkResumesAfterHostKilled()

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/launcher/processmetrics.h"
+#include "support/fixtures.h"
 
 #include <QDir>
 #include <QFile>
@@ -129,7 +130,11 @@ public:
     }
     Q_DISABLE_COPY_MOVE(HostProcess)
 
-    void start(const QStringList& arguments) { process.start(HostExecutable, arguments); }
+    void start(const QStringList& arguments)
+    {
+        endsWithTest(process);
+        process.start(HostExecutable, arguments);
+    }
 
     /// Waits for the first line on stdout and reads the address from it. False
     /// (with the reason in error) when the host ends or says something else.

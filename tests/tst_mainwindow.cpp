@@ -710,9 +710,9 @@ void TestMainWindow::searchAndFilter()
     ConsolePane* pane = deck.window->openConsole(Local, QStringLiteral("numbers"));
     ConsoleModel* console = pane->console();
     // stdout and stderr are separate pipes: either may arrive first.
-    QTRY_VERIFY_WITH_TIMEOUT(
-        consoleHas(console, QStringLiteral("oops three")) && consoleHas(console, QStringLiteral("line 000002000 ")),
-        Slow);
+    QTRY_VERIFY_WITH_TIMEOUT(consoleHas(console, QStringLiteral("oops three"))
+                                 && consoleHas(console, QStringLiteral("line 000002000 ")),
+                             Slow);
     const int total = pane->filterModel()->rowCount();
 
     // Ctrl+F opens the search bar with the focus in it.
@@ -1113,8 +1113,7 @@ void TestMainWindow::addAndConnectThroughDialogs()
     QTRY_VERIFY_WITH_TIMEOUT(window.fleet()->agents()->agent(Local, QStringLiteral("added")), Slow);
     QCOMPARE(window.tabs()->tabText(window.tabs()->currentIndex()), QStringLiteral("added"));
     QTRY_VERIFY_WITH_TIMEOUT(
-        consoleHas(window.fleet()->console(Local, QStringLiteral("added")), QStringLiteral("GREETING=hi there")),
-        Slow);
+        consoleHas(window.fleet()->console(Local, QStringLiteral("added")), QStringLiteral("GREETING=hi there")), Slow);
     QVERIFY(QFile(config.configPath).exists());
 
     // Edit… shows the definition as it is.

@@ -7,6 +7,7 @@
 #include <QUrl>
 
 class HostServer;
+class Mailbox;
 
 /*
  * A host engine running on its own thread inside this process (the desktop's
@@ -27,8 +28,10 @@ public:
     bool start(QString* error, bool fallbackToFreePort = false);
     void stop();
 
-    /// Lives in the engine's thread: call it there (QMetaObject::invokeMethod).
+    /// Lives in the engine's thread: call it there, through mailbox().
     HostServer* server() const { return m_server; }
+    /// Runs functions on the engine's thread.
+    Mailbox* mailbox() const { return m_mailbox; }
     QUrl url() const { return m_url; }
     QString token() const { return m_token; }
     QString tokenPath() const { return m_tokenPath; }
@@ -36,6 +39,7 @@ public:
 private:
     QThread m_thread;
     HostServer* m_server = nullptr;
+    Mailbox* m_mailbox = nullptr; // a child of m_server
     HostConfig m_config;
     bool m_running = false;
     QUrl m_url;

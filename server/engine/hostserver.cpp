@@ -16,7 +16,7 @@
 #include "server/engine/viewerfeed.h"
 #include "server/protocol/json.h"
 #include "server/protocol/protocol.h"
-#include "server/protocol/threadcheck.h"
+#include "server/protocol/threads.h"
 
 #include <QDir>
 #include <QHostInfo>

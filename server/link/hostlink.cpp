@@ -6,8 +6,9 @@
 HostLink::HostLink(QObject* parent)
     : QObject(parent)
 {
-    // Called on the worker's thread at most once until the news is read here.
-    m_channel.setNotify([this] { QMetaObject::invokeMethod(this, &HostLink::onChannelNews, Qt::QueuedConnection); });
+    // Called on the worker's thread at most once until the news is read here. By
+    // name: the call event is made inside Qt and carries nothing of the worker's.
+    m_channel.setNotify([this] { QMetaObject::invokeMethod(this, "onChannelNews", Qt::QueuedConnection); });
 }
 
 HostLink::~HostLink() = default;

@@ -71,9 +71,10 @@ protected:
     LinkChannel m_channel;
     int m_history = 1000;
 
-private:
+private Q_SLOTS:
     void onChannelNews();
 
+private:
     quint64 m_nextCommand = 1;
     Status m_lastStatus;
     bool m_eventsAnnounced = false;

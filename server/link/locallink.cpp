@@ -2,9 +2,8 @@
 #include "server/link/locallink.h"
 
 #include "server/protocol/localendpoint.h"
-#include "server/protocol/threadcheck.h"
+#include "server/protocol/threads.h"
 
-#include <QThread>
 #include <atomic>
 
 /*
@@ -117,20 +116,16 @@ LocalLink::~LocalLink()
     if (!m_peer)
         return;
     LocalLinkPeer* peer = std::exchange(m_peer, nullptr);
-    QThread* thread = peer->thread();
-    if (thread == QThread::currentThread() || !thread->isRunning()) {
+    Mailbox* mailbox = std::exchange(m_mailbox, nullptr);
+    // The peer must be gone before the channel it writes to.
+    mailbox->call([peer] {
         peer->detach();
         delete peer;
-        return;
-    }
-    // The peer must be gone before the channel it writes to.
-    QMetaObject::invokeMethod(
-        peer,
-        [peer] {
-            peer->detach();
-            delete peer;
-        },
-        Qt::BlockingQueuedConnection);
+    });
+    if (mailbox->thread()->isRunning())
+        mailbox->deleteLater();
+    else
+        delete mailbox;
 }
 
 void LocalLink::open()
@@ -141,17 +136,17 @@ void LocalLink::open()
     if (!m_peer) {
         m_peer = new LocalLinkPeer(m_server, &m_channel, m_history);
         m_peer->moveToThread(m_server->thread());
+        m_mailbox = new Mailbox;
+        m_mailbox->moveToThread(m_server->thread());
     }
-    QMetaObject::invokeMethod(
-        m_peer, [peer = m_peer] { peer->attach(); }, Qt::QueuedConnection);
+    m_mailbox->post([peer = m_peer] { peer->attach(); });
 }
 
 void LocalLink::close()
 {
     AGENTDECK_CHECK_THREAD(this);
     if (m_peer)
-        QMetaObject::invokeMethod(
-            m_peer, [peer = m_peer] { peer->detach(); }, Qt::QueuedConnection);
+        m_mailbox->post([peer = m_peer] { peer->detach(); });
 }
 
 QString LocalLink::displayName() const
@@ -166,9 +161,7 @@ void LocalLink::postCommand(const QString& id, const QString& agent, const QStri
         failUnsent(id, agent);
         return;
     }
-    QMetaObject::invokeMethod(
-        m_peer, [peer = m_peer, id, agent, name, argsJson] { peer->command(id, agent, name, argsJson); },
-        Qt::QueuedConnection);
+    m_mailbox->post([peer = m_peer, id, agent, name, argsJson] { peer->command(id, agent, name, argsJson); });
 }
 
 void LocalLink::eventsTaken(qint64 bytes)
@@ -177,6 +170,5 @@ void LocalLink::eventsTaken(qint64 bytes)
     Q_UNUSED(bytes);
     if (!m_peer || m_peer->m_drainPosted.exchange(true))
         return;
-    QMetaObject::invokeMethod(
-        m_peer, [peer = m_peer] { peer->drained(); }, Qt::QueuedConnection);
+    m_mailbox->post([peer = m_peer] { peer->drained(); });
 }

@@ -7,6 +7,7 @@
 
 class LocalEndpoint;
 class LocalLinkPeer;
+class Mailbox;
 
 /*
  * A link to the host engine embedded in this process. It skips sockets,
@@ -36,4 +37,5 @@ protected:
 private:
     QPointer<LocalEndpoint> m_server;
     LocalLinkPeer* m_peer = nullptr; // lives in the server's thread
+    Mailbox* m_mailbox = nullptr; // to the peer, on the server's thread
 };

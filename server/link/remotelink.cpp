@@ -2,7 +2,7 @@
 #include "server/link/remotelink.h"
 
 #include "server/protocol/protocol.h"
-#include "server/protocol/threadcheck.h"
+#include "server/protocol/threads.h"
 
 #include <QCryptographicHash>
 #include <QDateTime>
@@ -351,20 +351,19 @@ void RemoteLink::open()
         m_thread = new QThread(this);
         m_thread->setObjectName(QStringLiteral("link ") + displayName());
         m_worker = new RemoteLinkWorker(m_settings, &m_channel, m_history);
+        m_mailbox = new Mailbox(m_worker);
         m_worker->moveToThread(m_thread);
         connect(m_thread, &QThread::finished, m_worker, &QObject::deleteLater);
         m_thread->start();
     }
-    QMetaObject::invokeMethod(
-        m_worker, [worker = m_worker] { worker->start(); }, Qt::QueuedConnection);
+    m_mailbox->post([worker = m_worker] { worker->start(); });
 }
 
 void RemoteLink::close()
 {
     AGENTDECK_CHECK_THREAD(this);
     if (m_worker)
-        QMetaObject::invokeMethod(
-            m_worker, [worker = m_worker] { worker->stop(); }, Qt::QueuedConnection);
+        m_mailbox->post([worker = m_worker] { worker->stop(); });
 }
 
 void RemoteLink::setSettings(const Settings& settings)
@@ -379,9 +378,7 @@ void RemoteLink::reconnectNow()
 {
     AGENTDECK_CHECK_THREAD(this);
     if (m_worker) {
-        QMetaObject::invokeMethod(
-            m_worker, [worker = m_worker, settings = m_settings] { worker->reconnectNow(settings); },
-            Qt::QueuedConnection);
+        m_mailbox->post([worker = m_worker, settings = m_settings] { worker->reconnectNow(settings); });
     }
 }
 
@@ -402,7 +399,5 @@ void RemoteLink::postCommand(const QString& id, const QString& agent, const QStr
         failUnsent(id, agent);
         return;
     }
-    QMetaObject::invokeMethod(
-        m_worker, [worker = m_worker, id, agent, name, argsJson] { worker->command(id, agent, name, argsJson); },
-        Qt::QueuedConnection);
+    m_mailbox->post([worker = m_worker, id, agent, name, argsJson] { worker->command(id, agent, name, argsJson); });
 }

@@ -8,6 +8,7 @@
 #include <QSslCertificate>
 #include <QUrl>
 
+class Mailbox;
 class QThread;
 class RemoteLinkWorker;
 
@@ -68,4 +69,5 @@ private:
     Settings m_settings;
     QThread* m_thread = nullptr;
     RemoteLinkWorker* m_worker = nullptr;
+    Mailbox* m_mailbox = nullptr; // to the worker: a child of it
 };

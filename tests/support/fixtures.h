@@ -8,6 +8,9 @@
 #include <QString>
 #include <QTest>
 
+#include <csignal>
+#include <sys/prctl.h>
+
 /// The path of tests/data/<name>.
 inline QString fixturePath(const char* name)
 {
@@ -43,4 +46,11 @@ inline bool makeCertificate(const QString& certificatePath, const QString& keyPa
                    QStringLiteral("subjectAltName=IP:127.0.0.1"), QStringLiteral("-keyout"), keyPath,
                    QStringLiteral("-out"), certificatePath});
     return openssl.waitForFinished(60000) && openssl.exitStatus() == QProcess::NormalExit && openssl.exitCode() == 0;
+}
+
+/// Makes process end with the test: a test binary that crashes or is stopped by
+/// a sanitizer leaves no child behind holding the test runner's output open.
+inline void endsWithTest(QProcess& process)
+{
+    process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
 }
