@@ -756,6 +756,23 @@ void TestMainWindow::searchAndFilter()
     pane->findChild<QToolButton*>(QStringLiteral("inverse"))->setChecked(true);
     QTRY_COMPARE(pane->filterModel()->rowCount(), total - 10);
 
+    // Enter at once after typing finds what was typed, and the pause after typing
+    // does not take the found line away again.
+    pane->findChild<QToolButton*>(QStringLiteral("inverse"))->setChecked(false);
+    pane->findChild<QToolButton*>(QStringLiteral("onlyMatching"))->setChecked(false);
+    pane->findChild<QToolButton*>(QStringLiteral("regex"))->setChecked(false);
+    search->clear();
+    QTest::keyClicks(search, QStringLiteral("line 000001234 "));
+    QTest::keyClick(search, Qt::Key_Return);
+    QCOMPARE(status->text(), QStringLiteral("1 of 1"));
+    QTest::qWait(400);
+    QCOMPARE(status->text(), QStringLiteral("1 of 1"));
+    QVERIFY(view->model()
+                ->index(view->currentMatchRow(), 0)
+                .data(ConsoleModel::TextRole)
+                .toString()
+                .startsWith(QLatin1String("line 000001234 ")));
+
     // Escape closes the bar and every line is back.
     QTest::keyClick(search, Qt::Key_Escape);
     QVERIFY(!search->isVisible());

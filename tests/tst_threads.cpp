@@ -123,9 +123,19 @@ void TestThreads::wrongThreadStopsTheProgram()
         worker.mailbox->call([&guarded] { guarded.touch(); });
         QFAIL("the check did not stop the program");
     }
-    // A checked call on the right thread passes.
+    // A checked call on the right thread passes, and so does one on an object
+    // whose thread has ended.
     Guarded here;
     here.touch();
+    {
+        QThread ended;
+        Guarded orphan;
+        orphan.moveToThread(&ended);
+        ended.start();
+        ended.quit();
+        QVERIFY(ended.wait(30000));
+        orphan.touch();
+    }
 
     QProcess child;
     QProcessEnvironment env = QProcessEnvironment::systemEnvironment();

@@ -214,7 +214,7 @@ void ConsolePane::searchOlder()
         || m_console->historyState() == ConsoleModel::HistoryState::Loading)
         return;
     // The text typed last may still wait for its debounce: search for it.
-    if (m_matches->filter().text != m_searchEdit->text())
+    if (m_searchDebounce->isActive() || m_matches->filter().text != m_searchEdit->text())
         updateSearch();
     m_searchOlderPages = MaxSearchOlderPages;
     m_matchesBeforeOlder = m_matches->rowCount();
@@ -351,11 +351,11 @@ QWidget* ConsolePane::buildSearchBar()
     connect(close, &QToolButton::clicked, this, &ConsolePane::hideSearch);
     row->addWidget(close);
 
-    auto* debounce = new QTimer(this);
-    debounce->setSingleShot(true);
-    debounce->setInterval(150);
-    connect(debounce, &QTimer::timeout, this, &ConsolePane::updateSearch);
-    connect(m_searchEdit, &QLineEdit::textChanged, debounce, qOverload<>(&QTimer::start));
+    m_searchDebounce = new QTimer(this);
+    m_searchDebounce->setSingleShot(true);
+    m_searchDebounce->setInterval(150);
+    connect(m_searchDebounce, &QTimer::timeout, this, &ConsolePane::updateSearch);
+    connect(m_searchEdit, &QLineEdit::textChanged, m_searchDebounce, qOverload<>(&QTimer::start));
     connect(m_filter, &ConsoleFilterModel::filteringChanged, this, &ConsolePane::updateSearchStatus);
     connect(m_matches, &ConsoleFilterModel::filteringChanged, this, &ConsolePane::updateSearchStatus);
     m_searchBar->hide();
@@ -442,6 +442,9 @@ void ConsolePane::applyFilter()
 
 void ConsolePane::updateSearch()
 {
+    // Done now: the pause after typing must not redo it later and drop the current match.
+    if (m_searchDebounce)
+        m_searchDebounce->stop();
     applyFilter();
     QString error;
     const QRegularExpression expression = ConsoleView::searchExpression(
@@ -491,6 +494,9 @@ int ConsolePane::matchIndexOf(int viewRow) const
 
 void ConsolePane::find(bool backwards)
 {
+    // Enter right after typing finds the text typed, not the one before.
+    if (m_searchDebounce->isActive())
+        updateSearch();
     const int rows = m_filter->rowCount();
     if (rows == 0 || m_searchEdit->text().isEmpty() || !m_searchStatus->toolTip().isEmpty())
         return;

@@ -11,6 +11,7 @@ class QCheckBox;
 class QLabel;
 class QLineEdit;
 class QPushButton;
+class QTimer;
 class QToolButton;
 
 /*
@@ -95,6 +96,7 @@ private:
     QList<QToolButton*> m_streamChips;
     QWidget* m_searchBar = nullptr;
     QLineEdit* m_searchEdit = nullptr;
+    QTimer* m_searchDebounce = nullptr; // the search follows typing after a pause
     QToolButton* m_matchCase = nullptr;
     QToolButton* m_wholeWord = nullptr;
     QToolButton* m_regex = nullptr;

@@ -13,10 +13,12 @@
  * data race that may corrupt state long before anything shows. The check is
  * cheap (one thread-local read) and stays on in release builds, so such a call
  * stops the program at once, naming the entry point, instead of losing data.
+ * An object whose thread has ended may be used from any thread: nothing can
+ * run beside it any more (tearing down after the engine has stopped).
  */
 #define AGENTDECK_CHECK_THREAD(object)                                                                                 \
     do {                                                                                                               \
-        if (Q_UNLIKELY((object)->thread() != QThread::currentThread()))                                                \
+        if (Q_UNLIKELY((object)->thread() != QThread::currentThread()) && (object)->thread()->isRunning())             \
             qFatal("%s called on a thread other than its object's", Q_FUNC_INFO);                                      \
     } while (false)
 
