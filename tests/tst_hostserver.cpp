@@ -134,6 +134,7 @@ private Q_SLOTS:
     void forumKeptOnDiskAcrossRestarts();
     void metricsStatusAndHostMetrics();
     void askAnswerFlow();
+    void changesBeforeSubscribeAreCaughtUp();
     void commandRoundTrip();
     void commandErrors();
     void commandTimeout();
@@ -1219,6 +1220,89 @@ void TestHostServer::askAnswerFlow()
     TestClient third;
     QVERIFY(third.open(host->url()));
     QCOMPARE(third.helloViewer(Token).value(QStringLiteral("asks")).toArray().size(), 1);
+}
+
+void TestHostServer::changesBeforeSubscribeAreCaughtUp()
+{
+    auto host = startHost();
+    QVERIFY(host);
+    auto quiet = agent(*host, QStringLiteral("quiet"));
+    auto busy = agent(*host, QStringLiteral("busy"));
+    auto leaving = agent(*host, QStringLiteral("leaving"));
+    auto watcher = viewer(*host);
+    busy->sendJson({{QStringLiteral("type"), QStringLiteral("ask")},
+                    {QStringLiteral("id"), QStringLiteral("old")},
+                    {QStringLiteral("text"), QStringLiteral("Keep going?")}});
+    QVERIFY(!watcher->next(QStringLiteral("ask")).isEmpty());
+
+    // A viewer that has its snapshot but has not subscribed yet.
+    TestClient late;
+    QVERIFY(late.open(host->url()));
+    const QJsonObject snapshot = late.helloViewer(Token);
+    QCOMPARE(snapshot.value(QStringLiteral("agents")).toArray().size(), 3);
+    QCOMPARE(snapshot.value(QStringLiteral("asks")).toArray().size(), 1);
+
+    // Meanwhile: a status, a new question, an answered one, a new agent, one gone offline.
+    busy->sendJson({{QStringLiteral("type"), QStringLiteral("status")},
+                    {QStringLiteral("state"), QStringLiteral("busy")},
+                    {QStringLiteral("text"), QStringLiteral("crawling")}});
+    busy->sendJson({{QStringLiteral("type"), QStringLiteral("ask")},
+                    {QStringLiteral("id"), QStringLiteral("new")},
+                    {QStringLiteral("text"), QStringLiteral("Publish?")}});
+    watcher->sendJson({{QStringLiteral("type"), QStringLiteral("command")},
+                       {QStringLiteral("id"), QStringLiteral("c1")},
+                       {QStringLiteral("agent"), QStringLiteral("busy")},
+                       {QStringLiteral("name"), QStringLiteral("answer")},
+                       {QStringLiteral("args"),
+                        QJsonObject{{QStringLiteral("ask"), QStringLiteral("old")},
+                                    {QStringLiteral("choice"), QStringLiteral("yes")}}}});
+    auto fresh = agent(*host, QStringLiteral("fresh"));
+    leaving->socket()->close();
+    QVERIFY(!watcher->next(QStringLiteral("status")).isEmpty());
+    QVERIFY(!watcher->next(QStringLiteral("ask")).isEmpty());
+    QVERIFY(!watcher->next(QStringLiteral("ask_closed")).isEmpty());
+    QTRY_COMPARE(host->agentCount(), 3);
+    QTRY_VERIFY(std::any_of(watcher->pending().begin(), watcher->pending().end(), [](const QJsonObject& m) {
+        const QJsonObject a = m.value(QStringLiteral("agent")).toObject();
+        return str(a, "id") == QLatin1String("leaving") && str(a, "state") == QLatin1String("offline");
+    }));
+
+    // The subscribe brings each of them, and nothing for the agent that did not change.
+    const QList<QJsonObject> replay = late.subscribe({{QStringLiteral("agents"), QJsonArray{QStringLiteral("*")}}});
+    QHash<QString, QJsonObject> agentEvents;
+    QStringList asks;
+    QStringList closed;
+    for (const QJsonObject& m : replay) {
+        const QString type = str(m, "type");
+        if (type == QLatin1String("agent")) {
+            const QJsonObject a = m.value(QStringLiteral("agent")).toObject();
+            QVERIFY2(!agentEvents.contains(str(a, "id")), qPrintable(str(a, "id")));
+            agentEvents.insert(str(a, "id"), m);
+        } else if (type == QLatin1String("ask")) {
+            asks.append(str(m, "id"));
+        } else if (type == QLatin1String("ask_closed")) {
+            closed.append(str(m, "id"));
+            QCOMPARE(str(m, "agent"), QStringLiteral("busy"));
+        }
+    }
+    QCOMPARE(agentEvents.size(), 3);
+    QVERIFY(!agentEvents.contains(QStringLiteral("quiet")));
+    QCOMPARE(str(agentEvents.value(QStringLiteral("fresh")), "event"), QStringLiteral("added"));
+    QCOMPARE(str(agentEvents.value(QStringLiteral("leaving")), "event"), QStringLiteral("changed"));
+    QCOMPARE(str(agentEvents.value(QStringLiteral("leaving")).value(QStringLiteral("agent")).toObject(), "state"),
+             QStringLiteral("offline"));
+    const QJsonObject busyNow = agentEvents.value(QStringLiteral("busy")).value(QStringLiteral("agent")).toObject();
+    QCOMPARE(str(busyNow, "state"), QStringLiteral("busy"));
+    QCOMPARE(str(busyNow.value(QStringLiteral("status")).toObject(), "text"), QStringLiteral("crawling"));
+    QCOMPARE(asks, QStringList{QStringLiteral("new")});
+    QCOMPARE(closed, QStringList{QStringLiteral("old")});
+
+    // A second subscribe has nothing new to tell.
+    const QList<QJsonObject> again = late.subscribe({{QStringLiteral("agents"), QJsonArray{QStringLiteral("*")}}});
+    QVERIFY(std::none_of(again.begin(), again.end(), [](const QJsonObject& m) {
+        const QString type = str(m, "type");
+        return type == QLatin1String("agent") || type == QLatin1String("ask") || type == QLatin1String("ask_closed");
+    }));
 }
 
 void TestHostServer::commandRoundTrip()

@@ -117,6 +117,24 @@ struct Deck
         const Link::AgentInfo* info = agent(id);
         return info && info->processState == QLatin1String("RUNNING");
     }
+    /// What the window knows of an agent and its host, for a failing wait.
+    QByteArray describe(const QString& id) const
+    {
+        const HostLink* link = fleet()->link(Local);
+        QString text = QStringLiteral("link state %1 (%2); ")
+                           .arg(link ? int(link->state()) : -1)
+                           .arg(link ? link->status().reason : QString());
+        if (const Link::AgentInfo* info = agent(id)) {
+            text += QStringLiteral("%1: process %2, state %3, pid %4, exit %5, connected %6")
+                        .arg(id, info->processState, info->state)
+                        .arg(info->pid)
+                        .arg(info->exitCode)
+                        .arg(info->connected);
+        } else {
+            text += id + QStringLiteral(": not known");
+        }
+        return text.toUtf8();
+    }
     bool isConnected(const QString& id) const
     {
         const Link::AgentInfo* info = agent(id);
@@ -292,7 +310,8 @@ void TestMainWindow::typedLineReachesLaunchedAgent()
     Deck deck({testBot("echo", {QStringLiteral("--stdin"), QStringLiteral("--forever")})});
     QVERIFY(deck.started);
     QVERIFY(deck.show());
-    QTRY_VERIFY_WITH_TIMEOUT(deck.isRunning(QStringLiteral("echo")), Slow);
+    QTRY_VERIFY2_WITH_TIMEOUT(deck.isRunning(QStringLiteral("echo")), deck.describe(QStringLiteral("echo")).constData(),
+                              Slow);
 
     openFromTree(deck.window, QStringLiteral("echo"));
     QTabWidget* tabs = deck.window->tabs();
@@ -371,7 +390,10 @@ void TestMainWindow::stoppingSeveralAgentsAsksFirst()
     Deck deck({testBot("one", {QStringLiteral("--forever")}), testBot("two", {QStringLiteral("--forever")})});
     QVERIFY(deck.started);
     QVERIFY(deck.show());
-    QTRY_VERIFY_WITH_TIMEOUT(deck.isRunning(QStringLiteral("one")) && deck.isRunning(QStringLiteral("two")), Slow);
+    QTRY_VERIFY2_WITH_TIMEOUT(
+        deck.isRunning(QStringLiteral("one")) && deck.isRunning(QStringLiteral("two")),
+        QByteArray(deck.describe(QStringLiteral("one")) + "; " + deck.describe(QStringLiteral("two"))).constData(),
+        Slow);
     CommandBar* bar = deck.window->commandBar();
     bar->setTargetsAll();
     QCOMPARE(bar->targets().size(), 2);
@@ -415,7 +437,8 @@ void TestMainWindow::stoppingSeveralAgentsAsksFirst()
     // One agent at a time needs no confirmation.
     bar->setTargets({{Local, QStringLiteral("one")}});
     typeCommand(deck.window, QStringLiteral("start"));
-    QTRY_VERIFY_WITH_TIMEOUT(deck.isRunning(QStringLiteral("one")), Slow);
+    QTRY_VERIFY2_WITH_TIMEOUT(deck.isRunning(QStringLiteral("one")), deck.describe(QStringLiteral("one")).constData(),
+                              Slow);
 }
 
 void TestMainWindow::agentListMenuAndOfflineHost()
@@ -423,7 +446,8 @@ void TestMainWindow::agentListMenuAndOfflineHost()
     Deck deck({testBot("worker", {QStringLiteral("--forever")})});
     QVERIFY(deck.started);
     QVERIFY(deck.show());
-    QTRY_VERIFY_WITH_TIMEOUT(deck.isRunning(QStringLiteral("worker")), Slow);
+    QTRY_VERIFY2_WITH_TIMEOUT(deck.isRunning(QStringLiteral("worker")),
+                              deck.describe(QStringLiteral("worker")).constData(), Slow);
     // The status bar counts the agents the window shows, by what they do.
     auto* counts = deck.window->findChild<QLabel*>(QStringLiteral("statusLabel"));
     QTRY_VERIFY2(counts->text().startsWith(QStringLiteral("1 agent: 1 running")), qPrintable(counts->text()));

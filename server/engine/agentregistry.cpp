@@ -299,6 +299,20 @@ QByteArray AgentRegistry::removedEvent(QByteArrayView id)
     return json;
 }
 
+QByteArray AgentRegistry::askClosedEvent(QByteArrayView agent, QByteArrayView askId, Json::Value choice)
+{
+    QByteArray json;
+    Json::Writer w(&json);
+    w.beginObject().key("type").string("ask_closed").key("agent").string(agent).key("id").string(askId);
+    w.key("choice");
+    if (choice.isUndefined())
+        w.null();
+    else
+        w.raw(choice.raw());
+    w.endObject();
+    return json;
+}
+
 QByteArray AgentRegistry::snapshotJson(const QByteArray& hostJson) const
 {
     QByteArray json;

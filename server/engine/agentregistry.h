@@ -2,6 +2,7 @@
 #pragma once
 
 #include "server/launcher/supervisor.h"
+#include "server/protocol/json.h"
 #include "server/protocol/loglevel.h"
 #include "server/protocol/protocol.h"
 #include "server/store/forumstore.h"
@@ -125,6 +126,8 @@ public:
     QByteArray agentEvent(const Agent& agent, QByteArrayView event) const;
     /// A `removed` agent event.
     static QByteArray removedEvent(QByteArrayView id);
+    /// ask_closed; a choice of undefined is sent as null (closed without an answer known).
+    static QByteArray askClosedEvent(QByteArrayView agent, QByteArrayView askId, Json::Value choice);
     /// Every agent and open question.
     QByteArray snapshotJson(const QByteArray& hostJson) const;
 

@@ -127,16 +127,7 @@ bool CommandRouter::closeAsk(PendingCommand* command, size_t target, Agent& agen
         return false;
     }
     // Answered: every viewer's question closes, whatever the agent does with the answer.
-    QByteArray closed;
-    Json::Writer w(&closed);
-    w.beginObject().key("type").string("ask_closed").key("agent").string(agent.id).key("id").string(askId);
-    w.key("choice");
-    const Json::Value choice = args["choice"];
-    if (choice.isUndefined())
-        w.null();
-    else
-        w.raw(choice.raw());
-    w.endObject();
+    const QByteArray closed = AgentRegistry::askClosedEvent(agent.id, askId, args["choice"]);
     agent.asks.erase(ask);
     m_feed.broadcast(agent, closed, false);
     return true;

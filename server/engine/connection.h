@@ -72,6 +72,7 @@ public:
 
     // A viewer's state (the viewer feed and the command router keep it here).
     Subscription sub;
+    ViewerBaseline baseline;
     std::map<QByteArray, Cursor> cursors;
     bool replaying = false;
     bool backlogged = false;

@@ -541,7 +541,7 @@ void HostServer::Private::welcomeViewer(Connection* c)
     c->role = Connection::Role::Viewer;
     feed.addViewer(c);
     c->send("{\"type\":\"welcome\",\"protocol\":1,\"role\":\"viewer\",\"host\":" + hostJson + '}');
-    c->send(registry.snapshotJson(hostJson));
+    feed.sendSnapshot(c, hostJson);
 }
 
 void HostServer::Private::welcomeAgent(Connection* c, const QByteArray& id, Json::Value info)

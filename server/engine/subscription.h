@@ -46,6 +46,18 @@ struct Subscription
     }
 };
 
+/*
+ * What a viewer was told of the agents and their open questions outside the live
+ * events: by the snapshot, then by each subscribe. Live events reach only a
+ * subscribed viewer, so whatever changed between the snapshot and the subscribe
+ * is sent again when the subscribe comes, instead of being missed for good.
+ */
+struct ViewerBaseline
+{
+    QHash<QByteArray, size_t> agents; // id -> hash of the agent's JSON as told
+    QSet<std::pair<QByteArray, QByteArray>> asks; // (agent, ask id)
+};
+
 /// Where a viewer stands in one agent's streams.
 struct Cursor
 {

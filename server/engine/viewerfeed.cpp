@@ -135,6 +135,7 @@ void ViewerFeed::subscribe(Connection* c, Json::Value root, QByteArrayView ref)
         return;
     }
     c->sub = sub;
+    catchUp(c);
     c->cursors.clear();
     c->deferred.clear();
     c->replaying = true;
@@ -144,6 +145,64 @@ void ViewerFeed::subscribe(Connection* c, Json::Value root, QByteArrayView ref)
             c->cursors.emplace(agent->id, placeCursor(c->sub, agent, true));
     }
     pumpViewer(c);
+}
+
+void ViewerFeed::sendSnapshot(Connection* v, const QByteArray& hostJson)
+{
+    v->send(m_registry.snapshotJson(hostJson));
+    v->baseline = {};
+    for (const auto& [id, agent] : m_registry.all()) {
+        v->baseline.agents.insert(id, qHash(m_registry.agentJson(*agent)));
+        for (const OpenAsk& ask : agent->asks)
+            v->baseline.asks.insert({id, ask.id});
+    }
+}
+
+void ViewerFeed::catchUp(Connection* v)
+{
+    ViewerBaseline& told = v->baseline;
+    // Agent events go to every subscribed viewer; questions only where the agent is covered.
+    for (auto it = told.agents.begin(); it != told.agents.end();) {
+        if (m_registry.find(it.key())) {
+            ++it;
+            continue;
+        }
+        v->send(AgentRegistry::removedEvent(it.key()));
+        it = told.agents.erase(it);
+    }
+    for (const auto& [id, agent] : m_registry.all()) {
+        const size_t hash = qHash(m_registry.agentJson(*agent));
+        const auto known = told.agents.constFind(id);
+        if (known == told.agents.constEnd() || *known != hash) {
+            v->send(m_registry.agentEvent(*agent, known == told.agents.constEnd() ? "added" : "changed"));
+            told.agents.insert(id, hash);
+        }
+        if (!v->sub.covers(id))
+            continue;
+        for (const OpenAsk& ask : agent->asks) {
+            if (!told.asks.contains({id, ask.id}))
+                v->send("{\"type\":\"ask\"," + ask.json.mid(1));
+        }
+    }
+    for (auto it = told.asks.begin(); it != told.asks.end();) {
+        const Agent* agent = m_registry.find(it->first);
+        const bool open = agent && std::any_of(agent->asks.begin(), agent->asks.end(), [&](const OpenAsk& a) {
+                              return a.id == it->second;
+                          });
+        if (open || (agent && !v->sub.covers(it->first))) {
+            ++it;
+            continue;
+        }
+        if (agent)
+            v->send(AgentRegistry::askClosedEvent(it->first, it->second, {}));
+        it = told.asks.erase(it);
+    }
+    for (const auto& [id, agent] : m_registry.all()) {
+        if (v->sub.covers(id)) {
+            for (const OpenAsk& ask : agent->asks)
+                told.asks.insert({id, ask.id});
+        }
+    }
 }
 
 bool ViewerFeed::readSubscription(Json::Value root, Subscription* sub) const

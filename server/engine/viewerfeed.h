@@ -48,11 +48,14 @@ public:
     /// The agent is gone: no viewer follows it any more.
     void forgetAgent(const QByteArray& id);
 
+    /// Sends the snapshot and remembers what it told.
+    void sendSnapshot(Connection* viewer, const QByteArray& hostJson);
     void subscribe(Connection* viewer, Json::Value root, QByteArrayView ref);
     void unsubscribe(Connection* viewer, Json::Value root, QByteArrayView ref);
 
 private:
     bool readSubscription(Json::Value root, Subscription* sub) const;
+    void catchUp(Connection* v);
     /// Where a viewer starts in an agent's streams: after its `since` numbers, else
     /// at the last `history` lines and every forum message held. With replay, the
     /// cursor also knows where the subscribe's replay of this agent ends.
