@@ -213,9 +213,7 @@ void ConsolePane::searchOlder()
     if (m_console->historyState() == ConsoleModel::HistoryState::Complete
         || m_console->historyState() == ConsoleModel::HistoryState::Loading)
         return;
-    // The text typed last may still wait for its debounce: search for it.
-    if (m_searchDebounce->isActive() || m_matches->filter().text != m_searchEdit->text())
-        updateSearch();
+    searchTypedTextNow();
     m_searchOlderPages = MaxSearchOlderPages;
     m_matchesBeforeOlder = m_matches->rowCount();
     Q_EMIT olderLinesWanted();
@@ -303,6 +301,11 @@ QWidget* ConsolePane::buildSearchBar()
     m_searchEdit->setClearButtonEnabled(true);
     m_searchEdit->installEventFilter(this);
     row->addWidget(m_searchEdit, 1);
+    m_searchDebounce = new QTimer(this);
+    m_searchDebounce->setSingleShot(true);
+    m_searchDebounce->setInterval(150);
+    connect(m_searchDebounce, &QTimer::timeout, this, &ConsolePane::updateSearch);
+    connect(m_searchEdit, &QLineEdit::textChanged, m_searchDebounce, qOverload<>(&QTimer::start));
 
     m_matchCase = makeToggle(tr("Aa"), tr("Match case"), m_searchBar);
     m_matchCase->setObjectName(QStringLiteral("matchCase"));
@@ -351,11 +354,6 @@ QWidget* ConsolePane::buildSearchBar()
     connect(close, &QToolButton::clicked, this, &ConsolePane::hideSearch);
     row->addWidget(close);
 
-    m_searchDebounce = new QTimer(this);
-    m_searchDebounce->setSingleShot(true);
-    m_searchDebounce->setInterval(150);
-    connect(m_searchDebounce, &QTimer::timeout, this, &ConsolePane::updateSearch);
-    connect(m_searchEdit, &QLineEdit::textChanged, m_searchDebounce, qOverload<>(&QTimer::start));
     connect(m_filter, &ConsoleFilterModel::filteringChanged, this, &ConsolePane::updateSearchStatus);
     connect(m_matches, &ConsoleFilterModel::filteringChanged, this, &ConsolePane::updateSearchStatus);
     m_searchBar->hide();
@@ -443,8 +441,7 @@ void ConsolePane::applyFilter()
 void ConsolePane::updateSearch()
 {
     // Done now: the pause after typing must not redo it later and drop the current match.
-    if (m_searchDebounce)
-        m_searchDebounce->stop();
+    m_searchDebounce->stop();
     applyFilter();
     QString error;
     const QRegularExpression expression = ConsoleView::searchExpression(
@@ -492,11 +489,16 @@ int ConsolePane::matchIndexOf(int viewRow) const
     return low;
 }
 
+void ConsolePane::searchTypedTextNow()
+{
+    // Enter or Search Older right after typing: the pause after typing has not ended yet.
+    if (m_searchDebounce->isActive() || m_matches->filter().text != m_searchEdit->text())
+        updateSearch();
+}
+
 void ConsolePane::find(bool backwards)
 {
-    // Enter right after typing finds the text typed, not the one before.
-    if (m_searchDebounce->isActive())
-        updateSearch();
+    searchTypedTextNow();
     const int rows = m_filter->rowCount();
     if (rows == 0 || m_searchEdit->text().isEmpty() || !m_searchStatus->toolTip().isEmpty())
         return;

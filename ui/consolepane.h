@@ -72,6 +72,7 @@ private:
     void styleChips();
     void applyFilter();
     void updateSearch();
+    void searchTypedTextNow();
     void updateSearchStatus();
     bool isFilteringBySearch() const;
     /// The index among the matches of the first match at or after a row of the view.

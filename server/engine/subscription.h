@@ -55,7 +55,7 @@ struct Subscription
 struct ViewerBaseline
 {
     QHash<QByteArray, size_t> agents; // id -> hash of the agent's JSON as told
-    QSet<std::pair<QByteArray, QByteArray>> asks; // (agent, ask id)
+    QHash<QByteArray, QSet<QByteArray>> asks; // agent id -> open ask ids as told
 };
 
 /// Where a viewer stands in one agent's streams.

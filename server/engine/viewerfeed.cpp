@@ -153,24 +153,27 @@ void ViewerFeed::sendSnapshot(Connection* v, const QByteArray& hostJson)
     v->baseline = {};
     for (const auto& [id, agent] : m_registry.all()) {
         v->baseline.agents.insert(id, qHash(m_registry.agentJson(*agent)));
+        QSet<QByteArray>& asks = v->baseline.asks[id];
         for (const OpenAsk& ask : agent->asks)
-            v->baseline.asks.insert({id, ask.id});
+            asks.insert(ask.id);
     }
 }
 
 void ViewerFeed::catchUp(Connection* v)
 {
     ViewerBaseline& told = v->baseline;
-    // Agent events go to every subscribed viewer; questions only where the agent is covered.
     for (auto it = told.agents.begin(); it != told.agents.end();) {
         if (m_registry.find(it.key())) {
             ++it;
             continue;
         }
+        // Its questions went with it.
         v->send(AgentRegistry::removedEvent(it.key()));
+        told.asks.remove(it.key());
         it = told.agents.erase(it);
     }
     for (const auto& [id, agent] : m_registry.all()) {
+        // Agent events go to every subscribed viewer; questions only where the agent is covered.
         const size_t hash = qHash(m_registry.agentJson(*agent));
         const auto known = told.agents.constFind(id);
         if (known == told.agents.constEnd() || *known != hash) {
@@ -179,29 +182,18 @@ void ViewerFeed::catchUp(Connection* v)
         }
         if (!v->sub.covers(id))
             continue;
+        QSet<QByteArray>& asked = told.asks[id];
+        QSet<QByteArray> open;
         for (const OpenAsk& ask : agent->asks) {
-            if (!told.asks.contains({id, ask.id}))
+            open.insert(ask.id);
+            if (!asked.contains(ask.id))
                 v->send("{\"type\":\"ask\"," + ask.json.mid(1));
         }
-    }
-    for (auto it = told.asks.begin(); it != told.asks.end();) {
-        const Agent* agent = m_registry.find(it->first);
-        const bool open = agent && std::any_of(agent->asks.begin(), agent->asks.end(), [&](const OpenAsk& a) {
-                              return a.id == it->second;
-                          });
-        if (open || (agent && !v->sub.covers(it->first))) {
-            ++it;
-            continue;
+        for (const QByteArray& askId : std::as_const(asked)) {
+            if (!open.contains(askId))
+                v->send(AgentRegistry::askClosedEvent(id, askId, {}));
         }
-        if (agent)
-            v->send(AgentRegistry::askClosedEvent(it->first, it->second, {}));
-        it = told.asks.erase(it);
-    }
-    for (const auto& [id, agent] : m_registry.all()) {
-        if (v->sub.covers(id)) {
-            for (const OpenAsk& ask : agent->asks)
-                told.asks.insert({id, ask.id});
-        }
+        asked = std::move(open);
     }
 }
 
