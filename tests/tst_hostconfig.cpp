@@ -381,7 +381,7 @@ void TestHostConfig::unknownKeys_data()
                           << QStringLiteral(R"(1:2: Port: unknown key; did you mean "port"?)");
     QTest::addRow("far off") << QByteArray(R"({"logs": {"dir": "", "colour": true}})")
                              << QStringLiteral("1:22: logs.colour: unknown key (known: dir, max_bytes, backups, "
-                                               "max_line_bytes, file_mode)");
+                                               "max_open_files, max_line_bytes, file_mode)");
     QTest::addRow("after a valid key of the same object")
         << QByteArray("{\"tls\": {\"cert\": \"a.pem\",\n   \"kye\": \"b.pem\"}}")
         << QStringLiteral(R"(2:4: tls.kye: unknown key; did you mean "key"?)");

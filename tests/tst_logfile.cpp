@@ -176,6 +176,7 @@ class TestLogFile final : public QObject
 
 private Q_SLOTS:
     void pathFor();
+    void handleBudgetClosesLeastRecentlyWritten();
     void formatIsReadable();
     void roundTrip_data();
     void roundTrip();
@@ -688,11 +689,13 @@ void TestLogFile::readStopsAtMaxBytes()
     LogFile log(m_dir.filePath(QStringLiteral("bigread.log")));
     QVERIFY(log.open());
     const QByteArray text(1024 * 1024, 'm');
-    for (qint64 s = 1; s <= 70; ++s)
+    const qint64 perRead = LogFile::MaxReadBytes / text.size();
+    const qint64 total = perRead + 6;
+    for (qint64 s = 1; s <= total; ++s)
         log.appendLine(s, s, Protocol::Stream::Stdout, LogLevel::Info, {}, text);
     ReadResult result = readBefore(log, 0, 100);
-    QCOMPARE(qint64(result.lines.size()), LogFile::MaxReadBytes / text.size());
-    QCOMPARE(result.lines.back().seq, 70);
+    QCOMPARE(qint64(result.lines.size()), perRead);
+    QCOMPARE(result.lines.back().seq, total);
     QVERIFY(result.more);
     result = readBefore(log, result.lines.front().seq, 100);
     QCOMPARE(seqsOf(result.lines), QList<qint64>({1, 2, 3, 4, 5, 6}));
@@ -960,6 +963,36 @@ void TestLogFile::benchmarkAppend()
     qInfo("appendLine: %d lines of 50 bytes in %.1f ms: %.2f M lines/s, %.0f ns/line", count, ns / 1e6,
           count / (ns / 1e9) / 1e6, double(ns) / count);
     QVERIFY(log.errorString().isEmpty());
+}
+
+void TestLogFile::handleBudgetClosesLeastRecentlyWritten()
+{
+    FileHandleBudget budget(2);
+    std::vector<std::unique_ptr<LogFile>> files;
+    for (int i = 0; i < 4; ++i) {
+        files.push_back(std::make_unique<LogFile>(m_dir.filePath(QStringLiteral("budget%1.log").arg(i))));
+        files.back()->setHandleBudget(&budget);
+        QVERIFY(files.back()->open());
+        QVERIFY(budget.openCount() <= 2);
+    }
+    // Written in turns, each file is reopened when needed and keeps every line.
+    for (qint64 seq = 1; seq <= 30; ++seq) {
+        for (auto& file : files) {
+            file->appendLine(seq, seq, Protocol::Stream::Stdout, LogLevel::Info, {}, "line");
+            file->flush();
+            QVERIFY(budget.openCount() <= 2);
+        }
+    }
+    QVERIFY(files[3]->isHandleOpen());
+    QVERIFY(!files[0]->isHandleOpen());
+    for (auto& file : files) {
+        const ReadResult result = readBefore(*file, 0, 100);
+        QCOMPARE(result.lines.size(), size_t(30));
+        QCOMPARE(result.lines.back().seq, 30);
+        QVERIFY(file->errorString().isEmpty());
+    }
+    files.clear();
+    QCOMPARE(budget.openCount(), 0);
 }
 
 QTEST_GUILESS_MAIN(TestLogFile)

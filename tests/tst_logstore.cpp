@@ -11,6 +11,8 @@ class TestLogStore final : public QObject
 
 private Q_SLOTS:
     void appendAndRead();
+    void adjacentGapsJoinPastTheLimit();
+    void separateGapsCountAgainstRetention();
     void evictsByLineCount();
     void evictsByBytes();
     void largeLinesAndChunks();
@@ -169,6 +171,43 @@ void TestLogStore::forumStoreEvicts()
     QCOMPARE(store.lastSeq(), 9);
     QCOMPARE(store.size(), 3);
     QCOMPARE(store.indexOfSeq(7), 2); // 4, 5, 9 are held
+}
+
+void TestLogStore::adjacentGapsJoinPastTheLimit()
+{
+    LogStore store;
+    store.setLimits(1000, 1 << 20, 4);
+    // Reasons alternate, as when a rate-limited agent skips every other number.
+    for (qint64 seq = 1; seq <= 100; ++seq)
+        store.addGap(seq, seq, seq % 2 ? Protocol::GapReason::RateLimited : Protocol::GapReason::AgentDropped);
+    QCOMPARE(store.gaps().size(), 4);
+    QCOMPARE(store.firstHeldSeq(), 1);
+    QCOMPARE(store.lastSeq(), 100);
+    // Every number is still covered, once.
+    qint64 next = 1;
+    for (const SeqGap* gap = store.gaps().firstEndingAtOrAfter(1); gap;
+         gap = store.gaps().firstEndingAtOrAfter(gap->to + 1)) {
+        QCOMPARE(gap->from, next);
+        next = gap->to + 1;
+    }
+    QCOMPARE(next, 101);
+}
+
+void TestLogStore::separateGapsCountAgainstRetention()
+{
+    LogStore store;
+    store.setLimits(1000, 1 << 20, 3);
+    // line, gap, line, gap...: gaps that cannot be joined.
+    for (qint64 seq = 1; seq <= 20; seq += 2) {
+        store.append(seq, seq, Protocol::Stream::Stdout, LogLevel::Info, {}, "x");
+        store.addGap(seq + 1, seq + 1, Protocol::GapReason::AgentDropped);
+    }
+    QCOMPARE(store.gaps().size(), 3);
+    // The oldest numbers went with the gaps: what is held is contiguous from firstHeldSeq().
+    QCOMPARE(store.firstHeldSeq(), 15);
+    QCOMPARE(store.lineAt(0).seq, 15);
+    QCOMPARE(store.gaps().firstEndingAtOrAfter(1)->from, 16);
+    QCOMPARE(store.gaps().firstEndingAtOrAfter(17)->from, 18);
 }
 
 QTEST_GUILESS_MAIN(TestLogStore)

@@ -175,6 +175,14 @@ void TestRedactor::builtIn_data()
     same("marker after bearer", "Authorization: Bearer [REDACTED]");
     same("marker in quotes", R"({"token": "[REDACTED]"})");
     same("marker in url", "postgres://admin:[REDACTED]@db/app");
+    // Found by fuzz_redactor: a value redacted inside a URL's user info swallowed the
+    // byte that ended it, and the next pass took the user info up to a later '@'.
+    row("url ended inside a redacted value", "h://user:p@spwd=a/]b@c", "h://user:[REDACTED]@spwd=[REDACTED]]b@c");
+    row("url without @ before a redacted value", "h://u:pwd=a?]@c", "h://u:pwd=[REDACTED]]@c");
+    row("key in the user info of a redacted url", "o://a,secret=admin@:rhn:@s/", "o://a,secret=admin@:[REDACTED]@s/");
+    QTest::addRow("url ended by a control byte in a value")
+        << QByteArrayLiteral("h:tps://user:p@spwd=a\0\0\0\0\0]bs@ch")
+        << QByteArray("h:tps://user:[REDACTED]@spwd=[REDACTED]]bs@ch");
 }
 
 void TestRedactor::builtIn()

@@ -45,6 +45,7 @@ void Agent::flushFiles()
 void Agent::disconnected()
 {
     connection = nullptr;
+    lastSeenMs = nowMs();
     if (supervisor) {
         // The process goes on; what its connection reported does not.
         statusJson.clear();
@@ -61,6 +62,7 @@ AgentRegistry::AgentRegistry(const HostConfig& config, const Redactor& redactor,
     : m_config(config)
     , m_redactor(redactor)
     , m_warn(std::move(warn))
+    , m_fileHandles(config.maxOpenLogFiles)
 { }
 
 AgentRegistry::~AgentRegistry() = default;
@@ -79,9 +81,10 @@ Agent* AgentRegistry::ensure(const QByteArray& id, bool* created)
         return it->second.get();
     auto agent = std::make_unique<Agent>();
     agent->id = id;
+    agent->lastSeenMs = nowMs();
     agent->name = QString::fromLatin1(id);
-    agent->log.setLimits(m_config.logRetentionLines, m_config.logRetentionBytes);
-    agent->forum.setLimits(m_config.forumRetentionMessages, m_config.forumRetentionBytes);
+    agent->log.setLimits(m_config.logRetentionLines, m_config.logRetentionBytes, m_config.maxGapsPerAgent);
+    agent->forum.setLimits(m_config.forumRetentionMessages, m_config.forumRetentionBytes, m_config.maxGapsPerAgent);
     Agent* raw = agent.get();
     m_agents.emplace(id, std::move(agent));
     openFiles(raw);
@@ -94,13 +97,55 @@ void AgentRegistry::erase(const QByteArray& id)
     if (it == m_agents.end())
         return;
     it->second->flushFiles();
+    m_openAsks -= int(it->second->asks.size());
     m_agents.erase(it);
+}
+
+const Agent* AgentRegistry::longestOffline() const
+{
+    const Agent* oldest = nullptr;
+    for (const auto& entry : m_agents) {
+        const Agent* a = entry.second.get();
+        if (a->connection || a->supervisor || a->origin != Agent::Origin::Connected)
+            continue;
+        if (!oldest || a->lastSeenMs < oldest->lastSeenMs)
+            oldest = a;
+    }
+    return oldest;
 }
 
 void AgentRegistry::clear()
 {
     flushFiles();
     m_agents.clear();
+    m_openAsks = 0;
+}
+
+AgentRegistry::AskOutcome AgentRegistry::openAsk(Agent& agent, const QByteArray& id, const QByteArray& json)
+{
+    const auto existing =
+        std::find_if(agent.asks.begin(), agent.asks.end(), [&](const OpenAsk& a) { return a.id == id; });
+    if (existing != agent.asks.end()) {
+        existing->json = json;
+        return AskOutcome::Replaced;
+    }
+    if (qsizetype(agent.asks.size()) >= m_config.maxAsksPerAgent)
+        return AskOutcome::OverAgentLimit;
+    if (m_openAsks >= m_config.maxAsks)
+        return AskOutcome::OverTotalLimit;
+    agent.asks.push_back({id, json});
+    ++m_openAsks;
+    return AskOutcome::Opened;
+}
+
+bool AgentRegistry::closeAsk(Agent& agent, QByteArrayView id)
+{
+    const auto ask = std::find_if(agent.asks.begin(), agent.asks.end(), [&](const OpenAsk& a) { return a.id == id; });
+    if (ask == agent.asks.end())
+        return false;
+    agent.asks.erase(ask);
+    --m_openAsks;
+    return true;
 }
 
 void AgentRegistry::appendLine(Agent& agent, qint64 seq, qint64 ts, Stream stream, LogLevel level,
@@ -179,6 +224,7 @@ std::unique_ptr<LogFile> AgentRegistry::openFile(const Agent& agent, LogFile::Ki
     auto file = std::make_unique<LogFile>(LogFile::pathFor(m_config.logDirectory, agent.id, kind),
                                           m_config.logFileMaxBytes, m_config.logFileBackups, kind);
     file->setFileMode(m_config.logFileMode);
+    file->setHandleBudget(&m_fileHandles);
     QString error;
     if (!file->open(&error)) {
         m_warn(QStringLiteral("no %1 file for agent %2: %3")

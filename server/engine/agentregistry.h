@@ -53,6 +53,7 @@ struct Agent
     Connection* connection = nullptr;
     qint64 pid = 0;
     qint64 startedAt = 0;
+    qint64 lastSeenMs = 0; // when it was created or last went offline
     int restarts = 0;
     QByteArray commandsJson = "[]";
     QByteArray state = "running";
@@ -104,6 +105,10 @@ public:
     Agent* ensure(const QByteArray& id, bool* created);
     /// Forgets the agent; its files stay on disk.
     void erase(const QByteArray& id);
+    /// The agent that has been offline longest among those nothing keeps (connected
+    /// agents that are not launched or bridged), or nullptr.
+    const Agent* longestOffline() const;
+    int size() const { return int(m_agents.size()); }
     const std::map<QByteArray, std::unique_ptr<Agent>>& all() const { return m_agents; }
     /// Forgets every agent (the engine is going away).
     void clear();
@@ -113,8 +118,19 @@ public:
                     QByteArrayView text);
     void addLogGap(Agent& agent, qint64 from, qint64 to, Protocol::GapReason reason);
     quint64 linesIngested() const { return m_linesIngested; }
+
+    enum class AskOutcome { Opened, Replaced, OverAgentLimit, OverTotalLimit };
+    /// Opens a question, or replaces the open one with the same id; refused over the limits.
+    AskOutcome openAsk(Agent& agent, const QByteArray& id, const QByteArray& json);
+    /// Closes an open question of the agent; false when none has this id.
+    bool closeAsk(Agent& agent, QByteArrayView id);
+    /// Open questions of every agent.
+    int openAskCount() const { return m_openAsks; }
     int connectedCount() const;
     void flushFiles();
+    /// Log files open for appending now (at most logs.max_open_files).
+    int openFileCount() const { return m_fileHandles.openCount(); }
+    void setOpenFileLimit(int limit) { m_fileHandles.setLimit(limit); }
 
     /// The host's id: kept in the log folder so numbers and id go on together across
     /// restarts; `fresh` when there are no log files or none was kept.
@@ -141,6 +157,8 @@ private:
     const HostConfig& m_config;
     const Redactor& m_redactor;
     Warn m_warn;
+    FileHandleBudget m_fileHandles; // outlives the agents' files
     std::map<QByteArray, std::unique_ptr<Agent>> m_agents;
     quint64 m_linesIngested = 0;
+    int m_openAsks = 0;
 };

@@ -52,6 +52,12 @@ void CommandRouter::command(Connection* c, Json::Value root)
               agentId);
         return;
     }
+    if (args.raw().size() > m_config.maxCommandArgsBytes) {
+        reply(QByteArray("\"args\" is " + QByteArray::number(args.raw().size()) + " bytes, over the host's limit of "
+                         + QByteArray::number(m_config.maxCommandArgsBytes)),
+              ErrorCode::BadMessage, agentId);
+        return;
+    }
     std::vector<Agent*> targets;
     if (agentId == "*") {
         for (const auto& entry : m_registry.all()) {
@@ -105,6 +111,10 @@ void CommandRouter::dispatch(PendingCommand* command, size_t target, Agent& agen
         fail(command, target, "the agent is offline", ErrorCode::NotConnected);
         return;
     }
+    if (agent.connection->queuedBytes() > m_config.viewerBacklogBytes) {
+        fail(command, target, "the agent is not reading what was sent to it; try again later", ErrorCode::RateLimited);
+        return;
+    }
     const QByteArray hostCommandId = newHostCommandId(command, target);
     QByteArray forward;
     Json::Writer w(&forward);
@@ -116,9 +126,9 @@ void CommandRouter::dispatch(PendingCommand* command, size_t target, Agent& agen
 bool CommandRouter::closeAsk(PendingCommand* command, size_t target, Agent& agent, Json::Value args)
 {
     const QByteArrayView askId = args["ask"].toUtf8();
-    const auto ask =
-        std::find_if(agent.asks.begin(), agent.asks.end(), [&](const OpenAsk& a) { return a.id == askId; });
-    if (!args["ask"].isString() || ask == agent.asks.end()) {
+    const bool open = args["ask"].isString()
+        && std::any_of(agent.asks.begin(), agent.asks.end(), [&](const OpenAsk& a) { return a.id == askId; });
+    if (!open) {
         fail(command, target, "no open question with this id", {});
         return false;
     }
@@ -128,7 +138,7 @@ bool CommandRouter::closeAsk(PendingCommand* command, size_t target, Agent& agen
     }
     // Answered: every viewer's question closes, whatever the agent does with the answer.
     const QByteArray closed = AgentRegistry::askClosedEvent(agent.id, askId, args["choice"]);
-    agent.asks.erase(ask);
+    m_registry.closeAsk(agent, askId);
     m_feed.broadcast(agent, closed, false);
     return true;
 }

@@ -12,8 +12,10 @@ using namespace Protocol;
 
 void Connection::send(const QByteArray& json)
 {
-    if (!closing)
-        write(json);
+    if (closing)
+        return;
+    write(json);
+    dropIfOverBudget();
 }
 
 void Connection::sendError(QByteArrayView code, const QString& text, QByteArrayView ref)
@@ -84,8 +86,34 @@ void SocketConnection::keepAlive(qint64 now, const Timeouts& timeouts)
     }
     if (now - m_lastPingMs >= timeouts.pingIntervalMs) {
         m_lastPingMs = now;
-        m_socket->ping();
+        // Numbered, so that only the answer to this ping counts as a sign of life.
+        m_pingPayload = "agentdeck-" + QByteArray::number(++m_pings);
+        m_socket->ping(m_pingPayload);
     }
+}
+
+void SocketConnection::ponged(const QByteArray& payload)
+{
+    if (!m_pingPayload.isEmpty() && payload == m_pingPayload) {
+        m_pingPayload.clear();
+        lastActivityMs = nowMs();
+    }
+}
+
+bool SocketConnection::dropIfOverBudget()
+{
+    if (closing || !m_socket || queuedBytes() <= queueBudget)
+        return false;
+    // It does not read: a close frame would wait behind the rest, so the connection
+    // ends, once the handler that sent this has returned.
+    closing = true;
+    droppedOverBudget = true;
+    closeStartedMs = nowMs();
+    deferred.clear();
+    deferredBytes = 0;
+    QMetaObject::invokeMethod(
+        m_socket.data(), [socket = m_socket] { socket->abort(); }, Qt::QueuedConnection);
+    return true;
 }
 
 QByteArray SocketConnection::transportToken() const

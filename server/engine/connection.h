@@ -45,6 +45,10 @@ public:
 
     /// Bytes handed to the peer and not yet taken.
     virtual qint64 pendingBytes() const = 0;
+    /// Bytes waiting for the peer: handed over, and held back (deferred events).
+    qint64 queuedBytes() const { return pendingBytes() + deferredBytes; }
+    /// Drops a peer over its budget of queued bytes (a peer that does not read); true if it was.
+    virtual bool dropIfOverBudget() { return false; }
     /// Hands the peer what it can take now; false when nothing more can go until it drains.
     virtual bool flush() = 0;
     /// Pings, times out a silent peer, and ends a close that takes too long.
@@ -78,6 +82,9 @@ public:
     bool backlogged = false;
     size_t roundRobin = 0;
     QList<QByteArray> deferred;
+    qint64 deferredBytes = 0;
+    bool droppedOverBudget = false;
+    qint64 queueBudget = 64ll * 1024 * 1024; // see dropIfOverBudget()
     QHash<QByteArray, PendingCommand*> commands; // by the viewer's command id
 
 protected:
@@ -103,6 +110,9 @@ public:
     void keepAlive(qint64 now, const Timeouts& timeouts) override;
     QByteArray transportToken() const override;
     void abort() override;
+    bool dropIfOverBudget() override;
+    /// A pong came: it keeps the peer alive only when it answers the host's last ping.
+    void ponged(const QByteArray& payload);
 
 protected:
     void write(const QByteArray& json) override;
@@ -111,6 +121,8 @@ protected:
 private:
     QPointer<QWebSocket> m_socket;
     qint64 m_lastPingMs = 0;
+    QByteArray m_pingPayload; // of the host's last ping not answered yet
+    quint64 m_pings = 0;
 };
 
 /// A viewer in the same process (LocalViewer), on the engine's thread: no handshake,

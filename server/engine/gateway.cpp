@@ -2,6 +2,7 @@
 #include "server/engine/gateway.h"
 
 #include "server/engine/hostconfig.h"
+#include "server/engine/socketguards.h"
 #include "server/protocol/protocol.h"
 
 #include <QFile>
@@ -12,10 +13,13 @@
 #include <QSslSocket>
 #include <QTcpServer>
 #include <QTcpSocket>
+#include <QTimer>
 #include <QWebSocket>
 #include <QWebSocketCorsAuthenticator>
 #include <QWebSocketServer>
+#include <algorithm>
 #include <memory>
+#include <sys/resource.h>
 
 using Protocol::nowMs;
 
@@ -66,12 +70,34 @@ QSslServer* tlsServer(const HostConfig& config, QObject* parent, QString* error)
     return ssl;
 }
 
+/// How long accepting pauses when the process is out of file handles.
+constexpr int AcceptPauseMs = 200;
+
 } // namespace
+
+/// One counted connection, from the TCP accept until its socket is gone.
+struct Gateway::Slot
+{
+    QString group;
+    QString key; // "address|port" while it is pending
+    QPointer<QTcpSocket> tcp;
+    QPointer<QWebSocket> ws;
+    QPointer<SocketGuard> guard;
+    const QWebSocket* wsKey = nullptr; // in m_upgraded; ws is already null when it is destroyed
+    qint64 acceptedMs = 0;
+    bool overLimit = false;
+    bool trusted = false;
+    bool counted = true;
+    std::list<SlotPtr>::iterator order;
+    std::list<SlotPtr>::iterator untrusted;
+    std::list<SlotPtr>::iterator inGroup;
+};
 
 Gateway::Gateway(const HostConfig& config, QObject* owner, Accepted accepted)
     : m_config(config)
     , m_owner(owner)
     , m_accepted(std::move(accepted))
+    , m_linger(new CloseLinger(config.closeGraceMs, owner))
 { }
 
 Gateway::~Gateway()
@@ -90,6 +116,16 @@ bool Gateway::makeServer(QString* error)
         return false;
     m_tcpServer->setMaxPendingConnections(1024);
     QObject::connect(m_tcpServer, &QTcpServer::pendingConnectionAvailable, m_owner, [this] { onTcpConnection(); });
+    // Out of file handles, the listening socket stays readable: pause rather than spin.
+    QObject::connect(m_tcpServer, &QTcpServer::acceptError, m_owner, [this](QAbstractSocket::SocketError) {
+        pauseAccepting();
+        QTimer::singleShot(AcceptPauseMs, m_owner, [this] {
+            if (m_tcpServer && m_paused && connectionCount() < m_maxConnections) {
+                m_paused = false;
+                m_tcpServer->resumeAccepting();
+            }
+        });
+    });
 
     m_wsServer = new QWebSocketServer(QStringLiteral("AgentDeck/") + QLatin1String(AGENTDECK_VERSION),
                                       QWebSocketServer::NonSecureMode, m_owner);
@@ -104,8 +140,37 @@ bool Gateway::makeServer(QString* error)
     return true;
 }
 
-bool Gateway::listen(QString* error)
+int Gateway::raiseFileLimit()
 {
+    rlimit limit{};
+    if (getrlimit(RLIMIT_NOFILE, &limit) != 0)
+        return 1024;
+    if (limit.rlim_cur < limit.rlim_max) {
+        rlimit raised = limit;
+        raised.rlim_cur = limit.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &raised) == 0)
+            limit = raised;
+    }
+    return int(std::min<rlim_t>(limit.rlim_cur, 1 << 30));
+}
+
+QString Gateway::addressGroup(const QHostAddress& address)
+{
+    bool isIPv4 = false;
+    const quint32 v4 = address.toIPv4Address(&isIPv4);
+    if (isIPv4)
+        return (v4 >> 24) == 127 ? QStringLiteral("127.0.0.0/8") : QHostAddress(v4).toString();
+    Q_IPV6ADDR v6 = address.toIPv6Address();
+    std::fill(std::begin(v6.c) + 8, std::end(v6.c), quint8(0));
+    return QHostAddress(v6).toString() + QLatin1String("/64");
+}
+
+bool Gateway::listen(int maxConnections, QString* error)
+{
+    m_maxConnections = std::max(1, maxConnections);
+    // A lingering close holds a second handle for up to the close grace.
+    if (m_linger)
+        m_linger->setLimit(std::max(8, m_maxConnections / 4));
     QString problem;
     QHostAddress address;
     if (!listenAddress(m_config.listenAddress, &address))
@@ -128,9 +193,10 @@ bool Gateway::listen(QString* error)
 
 void Gateway::close()
 {
-    for (auto& entry : m_pending) {
-        if (entry.socket)
-            entry.socket->abort();
+    const QList<SlotPtr> pending = m_pending.values();
+    for (const SlotPtr& slot : pending) {
+        if (slot->tcp)
+            slot->tcp->abort();
     }
     if (m_tcpServer) {
         m_tcpServer->close();
@@ -169,11 +235,83 @@ QUrl Gateway::url() const
 
 void Gateway::expireUpgrades(qint64 now)
 {
-    const QList<PendingSocket> pending = m_pending.values();
-    for (const PendingSocket& p : pending) {
-        if (p.socket && now - p.acceptedMs >= m_config.upgradeTimeoutMs)
-            p.socket->abort();
+    const QList<SlotPtr> pending = m_pending.values();
+    for (const SlotPtr& slot : pending) {
+        if (slot->tcp && now - slot->acceptedMs >= m_config.upgradeTimeoutMs)
+            slot->tcp->abort();
     }
+}
+
+void Gateway::trust(const QWebSocket* socket)
+{
+    const auto it = m_upgraded.find(socket);
+    if (it == m_upgraded.end() || (*it)->trusted || !(*it)->counted)
+        return;
+    (*it)->trusted = true;
+    m_untrusted.erase((*it)->untrusted);
+}
+
+void Gateway::release(const SlotPtr& slot)
+{
+    if (!slot->counted)
+        return;
+    slot->counted = false;
+    m_order.erase(slot->order);
+    if (!slot->trusted)
+        m_untrusted.erase(slot->untrusted);
+    const auto group = m_groups.find(slot->group);
+    group->erase(slot->inGroup);
+    if (group->empty())
+        m_groups.erase(group);
+    if (!slot->key.isEmpty())
+        m_pending.remove(slot->key);
+    if (slot->wsKey)
+        m_upgraded.remove(slot->wsKey);
+    if (m_paused && m_tcpServer && connectionCount() < m_maxConnections) {
+        m_paused = false;
+        m_tcpServer->resumeAccepting();
+    }
+}
+
+void Gateway::drop(const SlotPtr& slot)
+{
+    release(slot);
+    if (slot->ws)
+        slot->ws->abort();
+    else if (slot->tcp)
+        slot->tcp->abort();
+}
+
+void Gateway::pauseAccepting()
+{
+    if (m_tcpServer && !m_paused) {
+        m_paused = true;
+        m_tcpServer->pauseAccepting();
+    }
+}
+
+bool Gateway::makeRoom(const QString& group, bool* hostFull)
+{
+    *hostFull = false;
+    const auto members = m_groups.constFind(group);
+    if (members != m_groups.cend() && members->size() >= size_t(m_config.maxConnectionsPerAddress)) {
+        const auto oldest =
+            std::find_if(members->begin(), members->end(), [](const SlotPtr& slot) { return !slot->trusted; });
+        if (oldest == members->end())
+            return false;
+        // drop() takes the slot out of the lists it is named from: hold our own reference.
+        const SlotPtr victim = *oldest;
+        drop(victim);
+    }
+    if (connectionCount() >= m_maxConnections) {
+        if (m_untrusted.empty()) {
+            *hostFull = true;
+            return false;
+        }
+        const SlotPtr victim = m_untrusted.front();
+        drop(victim);
+    }
+    return true;
 }
 
 void Gateway::onTcpConnection()
@@ -182,28 +320,37 @@ void Gateway::onTcpConnection()
         QTcpSocket* socket = m_tcpServer->nextPendingConnection();
         if (!socket)
             break;
+        const QString group = addressGroup(socket->peerAddress());
+        bool hostFull = false;
+        const bool room = makeRoom(group, &hostFull);
+        if (hostFull) {
+            // Every connection has proven who it is: take no more until one goes.
+            socket->abort();
+            socket->deleteLater();
+            pauseAccepting();
+            continue;
+        }
         // Small messages (a command, a result, a few lines) must not wait for delayed ACKs.
         socket->setSocketOption(QAbstractSocket::LowDelayOption, 1);
-        const QString address = socket->peerAddress().toString();
-        const int count = ++m_perAddress[address];
-        const QString key = socketKey(socket->peerAddress(), socket->peerPort());
-        // Runs once, when the connection is gone, whichever object goes last.
-        auto released = std::make_shared<bool>(false);
-        std::function<void()> release = [this, address, key, released] {
-            if (*released)
-                return;
-            *released = true;
-            if (--m_perAddress[address] <= 0)
-                m_perAddress.remove(address);
-            m_pending.remove(key);
-        };
-        m_pending.insert(key, {socket, nowMs(), count > m_config.maxConnectionsPerAddress, release});
-        QObject::connect(socket, &QObject::destroyed, m_owner, release);
+        auto slot = std::make_shared<Slot>();
+        slot->group = group;
+        slot->key = socketKey(socket->peerAddress(), socket->peerPort());
+        slot->tcp = socket;
+        slot->acceptedMs = nowMs();
+        slot->overLimit = !room;
+        slot->order = m_order.insert(m_order.end(), slot);
+        slot->untrusted = m_untrusted.insert(m_untrusted.end(), slot);
+        std::list<SlotPtr>& members = m_groups[group];
+        slot->inGroup = members.insert(members.end(), slot);
+        m_pending.insert(slot->key, slot);
+        // Counted out once, when the connection is gone, whichever object goes last.
+        QObject::connect(socket, &QObject::destroyed, m_owner, [this, slot] { release(slot); });
         // Until the upgrade the socket is ours; afterwards its QWebSocket owns it.
-        QObject::connect(socket, &QAbstractSocket::disconnected, socket, [this, socket, key] {
-            if (m_pending.contains(key))
+        QObject::connect(socket, &QAbstractSocket::disconnected, socket, [this, socket, slot] {
+            if (!slot->ws)
                 socket->deleteLater();
         });
+        slot->guard = new SocketGuard(socket, m_linger);
         m_wsServer->handleConnection(socket);
     }
 }
@@ -216,16 +363,32 @@ void Gateway::onWebSocketConnection()
             break;
         socket->setParent(m_owner);
         const QString key = socketKey(socket->peerAddress(), socket->peerPort());
-        const auto pending = m_pending.find(key);
+        const SlotPtr slot = m_pending.take(key);
         bool overLimit = false;
-        if (pending != m_pending.end()) {
-            overLimit = pending->overLimit;
-            if (pending->socket)
-                pending->socket->setParent(socket);
-            // QWebSocket drops every connection of its TCP socket, so count from the QWebSocket now.
-            QObject::connect(socket, &QObject::destroyed, m_owner, pending->release);
-            m_pending.erase(pending);
+        bool inOrder = true;
+        QTcpSocket* tcp = nullptr;
+        if (slot) {
+            if (slot->guard)
+                inOrder = slot->guard->upgraded(socket);
+            tcp = slot->tcp;
+            slot->key.clear();
+            overLimit = slot->overLimit;
+            if (slot->tcp)
+                slot->tcp->setParent(socket);
+            if (slot->counted) {
+                slot->ws = socket;
+                slot->wsKey = socket;
+                m_upgraded.insert(socket, slot);
+                // QWebSocket drops every connection of its TCP socket, so count from the QWebSocket now.
+                QObject::connect(socket, &QObject::destroyed, m_owner, [this, slot] { release(slot); });
+            } else {
+                overLimit = true; // dropped to make room while it upgraded
+            }
         }
-        m_accepted(socket, overLimit);
+        m_accepted(socket, tcp, overLimit);
+        if (!inOrder) {
+            socket->close(QWebSocketProtocol::CloseCode(Protocol::CloseProtocolError),
+                          QStringLiteral("frames sent before the handshake was answered"));
+        }
     }
 }

@@ -104,8 +104,9 @@ QByteArray replyJson(QByteArrayView ref, const Agent& agent, bool forum, const P
 
 } // namespace
 
-History::History(const AgentRegistry& registry)
+History::History(const AgentRegistry& registry, qint64 backlogBytes)
     : m_registry(registry)
+    , m_backlogBytes(backlogBytes)
 { }
 
 void History::request(Connection* c, Json::Value root, QByteArrayView ref)
@@ -129,8 +130,14 @@ void History::request(Connection* c, Json::Value root, QByteArrayView ref)
         c->sendError(ErrorCode::BadMessage, QStringLiteral("no agent has this id"), ref);
         return;
     }
+    // One reply at a time: a viewer that has not taken the last one waits for it.
+    if (c->queuedBytes() > m_backlogBytes) {
+        c->sendError(ErrorCode::RateLimited,
+                     QStringLiteral("the previous replies have not been read yet; ask again when they have"), ref);
+        return;
+    }
     const bool forum = kindValue.toUtf8() == "forum";
-    const qint64 before = beforeValue.toInteger(0);
+    const qint64 before = std::clamp<qint64>(beforeValue.toInteger(0), 0, MaxSeq + 1);
     const int limit = int(std::min<qint64>(limitValue.toInteger(1000), MaxHistoryLines));
 
     Page page;

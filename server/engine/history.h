@@ -16,10 +16,12 @@ class History final
     Q_DISABLE_COPY_MOVE(History)
 
 public:
-    explicit History(const AgentRegistry& registry);
+    /// A viewer with more than backlogBytes unread gets no more replies until it reads them.
+    History(const AgentRegistry& registry, qint64 backlogBytes);
 
     void request(Connection* viewer, Json::Value root, QByteArrayView ref);
 
 private:
     const AgentRegistry& m_registry;
+    qint64 m_backlogBytes;
 };

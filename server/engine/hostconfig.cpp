@@ -72,6 +72,14 @@ static void readSections(ConfigReader& top, HostConfig* c, ConfigProblem* proble
     ConfigReader limits(top.object("limits"), QStringLiteral("limits."), problem);
     limits.readInteger("max_message_bytes", &c->maxMessageBytes, 1024, qint64(1) << 31);
     limits.readInteger("max_connections_per_address", &c->maxConnectionsPerAddress, 1, 1 << 20);
+    limits.readInteger("max_connections", &c->maxConnections, 0, 1 << 20);
+    limits.readInteger("max_queued_bytes", &c->maxQueuedBytes, 64 * 1024, qint64(1) << 40);
+    limits.readInteger("max_agents", &c->maxAgents, 1, 1 << 20);
+    limits.readInteger("max_asks_per_agent", &c->maxAsksPerAgent, 1, 1 << 20);
+    limits.readInteger("max_asks", &c->maxAsks, 1, 1 << 24);
+    limits.readInteger("max_status_bytes", &c->maxStatusBytes, 256, qint64(1) << 30);
+    limits.readInteger("max_gaps_per_agent", &c->maxGapsPerAgent, 2, 1 << 24);
+    limits.readInteger("max_command_args_bytes", &c->maxCommandArgsBytes, 2, qint64(1) << 30);
     limits.readInteger("hello_timeout_ms", &c->helloTimeoutMs, 1);
     limits.readInteger("upgrade_timeout_ms", &c->upgradeTimeoutMs, 1);
     limits.readInteger("ping_interval_ms", &c->pingIntervalMs, 1);
@@ -102,6 +110,7 @@ static void readSections(ConfigReader& top, HostConfig* c, ConfigProblem* proble
     logs.readString("dir", &c->logDirectory);
     logs.readInteger("max_bytes", &c->logFileMaxBytes, 4096);
     logs.readInteger("backups", &c->logFileBackups, 0, 1000);
+    logs.readInteger("max_open_files", &c->maxOpenLogFiles, 2, 1 << 20);
     logs.readInteger("max_line_bytes", &c->maxLineBytes, 256, 64ll * 1024 * 1024);
     QString fileMode;
     logs.readString("file_mode", &fileMode);

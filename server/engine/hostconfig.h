@@ -21,7 +21,24 @@ struct HostConfig
     QString tlsKey;
 
     qint64 maxMessageBytes = 1024 * 1024;
+    /// Connections from one address (all of 127.0.0.0/8 is one, IPv6 counts per /64),
+    /// counted from the TCP accept; when full, the oldest not yet past its hello makes room.
     int maxConnectionsPerAddress = 32;
+    /// Connections in all; 0: as many as the file-handle limit leaves room for.
+    int maxConnections = 0;
+    /// Bytes waiting to go to one peer, of every kind (pongs included); over it the peer is dropped.
+    qint64 maxQueuedBytes = 64ll * 1024 * 1024;
+    /// Agents known, connected or not; offline ones beyond it are forgotten, oldest first.
+    int maxAgents = 1000;
+    /// Open questions per agent and in all.
+    int maxAsksPerAgent = 100;
+    int maxAsks = 1000;
+    /// The largest status, metrics or question an agent may publish, and its hello's description.
+    qint64 maxStatusBytes = 16 * 1024;
+    /// Gap records per agent and kind; past it, neighbouring gaps are merged.
+    int maxGapsPerAgent = 10000;
+    /// The largest `args` of a command.
+    qint64 maxCommandArgsBytes = 64 * 1024;
     int helloTimeoutMs = 10000;
     int upgradeTimeoutMs = 10000;
     int pingIntervalMs = 15000;
@@ -49,6 +66,8 @@ struct HostConfig
     QString logDirectory;
     qint64 logFileMaxBytes = 50ll * 1024 * 1024;
     int logFileBackups = 10;
+    /// Log files kept open at once; the least recently written are closed and reopened when needed.
+    int maxOpenLogFiles = 256;
     /// Permissions of log files (and, with x where r is, of the folders the host creates).
     int logFileMode = 0600;
     /// A launched agent's output line longer than this is cut, with a marker.

@@ -78,12 +78,16 @@ struct HostServer::Private final
     void startTimers();
 
     // Connections
-    void accept(QWebSocket* socket, bool overLimit);
+    void accept(QWebSocket* socket, QTcpSocket* tcp, bool overLimit);
     void watch(QWebSocket* socket);
     template <typename C>
     C* add(const void* key, std::unique_ptr<C> connection);
     Connection* find(const void* key) const;
     void onDisconnected(const void* key);
+    /// Tells of peers dropped for not reading, at most once every few seconds.
+    void reportDropped();
+    int droppedSinceReport = 0;
+    qint64 lastDropReportMs = 0;
     void onHousekeeping();
     void onMetricsTick();
 
@@ -101,6 +105,8 @@ struct HostServer::Private final
     void hello(Connection* c, Json::Value root);
     void welcomeViewer(Connection* c);
     void welcomeAgent(Connection* c, const QByteArray& id, Json::Value info);
+    /// Whether an agent with this id may join, forgetting the agent offline longest if need be.
+    bool makeRoomForAgent(const QByteArray& id);
 
     // Between the parts
     void agentWentOffline(Agent* agent);
@@ -115,7 +121,7 @@ HostServer::Private::Private(HostServer* owner, const HostConfig& c)
     , ingest(config, registry, feed, redactor, owner)
     , launched(config, registry, feed, ingest)
     , router(config, registry, feed, launched)
-    , history(registry)
+    , history(registry, config.viewerBacklogBytes)
     , editor(
           config, registry, launched, owner, [this](const QByteArray& id) { removeAgent(id); },
           [this](quint64 serial) -> Connection* {
@@ -125,7 +131,8 @@ HostServer::Private::Private(HostServer* owner, const HostConfig& c)
               }
               return nullptr;
           })
-    , gateway(config, owner, [this](QWebSocket* socket, bool overLimit) { accept(socket, overLimit); })
+    , gateway(config, owner,
+              [this](QWebSocket* socket, QTcpSocket* tcp, bool overLimit) { accept(socket, tcp, overLimit); })
 {
     // "state/../logs" must not need "state" to exist.
     if (!config.logDirectory.isEmpty())
@@ -195,7 +202,14 @@ bool HostServer::start(QString* error)
             *error = problem;
         return false;
     }
-    if (!d->resolveTokens(error) || !d->gateway.listen(error))
+    // Connections and log files share the process's file handles; the rest is left for
+    // launched agents' pipes and the host's own files.
+    const int handles = Gateway::raiseFileLimit();
+    const int spare = std::max(16, handles - 64);
+    const int maxConnections =
+        d->config.maxConnections > 0 ? d->config.maxConnections : std::clamp(spare / 2, 16, 16384);
+    d->registry.setOpenFileLimit(std::min(d->config.maxOpenLogFiles, std::max(8, spare / 4)));
+    if (!d->resolveTokens(error) || !d->gateway.listen(maxConnections, error))
         return false;
     d->hostId = d->registry.loadOrCreateHostId(d->hostId);
     const QString name = d->config.hostName.isEmpty() ? QHostInfo::localHostName() : d->config.hostName;
@@ -347,9 +361,18 @@ Connection* HostServer::Private::find(const void* key) const
     return it == connections.end() ? nullptr : it->second.get();
 }
 
-void HostServer::Private::accept(QWebSocket* socket, bool overLimit)
+void HostServer::Private::accept(QWebSocket* socket, QTcpSocket* tcp, bool overLimit)
 {
     Connection* c = add(socket, std::make_unique<SocketConnection>(socket));
+    c->queueBudget = config.maxQueuedBytes;
+    // Pings are answered inside QWebSocket, unseen: what a peer that sends and never
+    // reads leaves queued is checked at each read.
+    if (tcp) {
+        QObject::connect(tcp, &QIODevice::readyRead, q, [this, socket] {
+            if (Connection* found = find(socket))
+                found->dropIfOverBudget();
+        });
+    }
     socket->setMaxAllowedIncomingMessageSize(quint64(config.maxMessageBytes));
     socket->setMaxAllowedIncomingFrameSize(quint64(config.maxMessageBytes));
     // Read at most about one message ahead: an agent that sends faster than the host
@@ -374,9 +397,9 @@ void HostServer::Private::watch(QWebSocket* socket)
             c->close(CloseUnsupportedData, QStringLiteral("binary frames are not accepted"));
         }
     });
-    QObject::connect(socket, &QWebSocket::pong, q, [this, socket](quint64, const QByteArray&) {
+    QObject::connect(socket, &QWebSocket::pong, q, [this, socket](quint64, const QByteArray& payload) {
         if (Connection* c = find(socket))
-            c->lastActivityMs = nowMs();
+            static_cast<SocketConnection*>(c)->ponged(payload);
     });
     QObject::connect(socket, &QWebSocket::bytesWritten, q, [this, socket](qint64) {
         Connection* c = find(socket);
@@ -394,6 +417,8 @@ void HostServer::Private::onDisconnected(const void* key)
     std::unique_ptr<Connection> c = std::move(it->second);
     connections.erase(it);
     c->closing = true;
+    if (c->droppedOverBudget)
+        reportDropped();
     feed.removeViewer(c.get());
     if (c->role == Connection::Role::Agent && c->agent && c->agent->connection == c.get())
         agentWentOffline(c->agent);
@@ -402,6 +427,20 @@ void HostServer::Private::onDisconnected(const void* key)
     graveyard.push_back(std::move(c));
     QMetaObject::invokeMethod(
         q, [this] { graveyard.clear(); }, Qt::QueuedConnection);
+}
+
+void HostServer::Private::reportDropped()
+{
+    ++droppedSinceReport;
+    const qint64 now = nowMs();
+    if (now - lastDropReportMs < 10000)
+        return;
+    Q_EMIT q->warning(QStringLiteral("dropped %1 connection(s) that did not read what was sent to them "
+                                     "(over limits.max_queued_bytes, %2 bytes)")
+                          .arg(droppedSinceReport)
+                          .arg(config.maxQueuedBytes));
+    droppedSinceReport = 0;
+    lastDropReportMs = now;
 }
 
 void HostServer::Private::onHousekeeping()
@@ -534,6 +573,10 @@ void HostServer::Private::hello(Connection* c, Json::Value root)
         welcomeAgent(c, outcome.agentId, root["agent"]);
         break;
     }
+    if (c->role != Connection::Role::None && !c->closing) {
+        if (auto* socketConnection = dynamic_cast<SocketConnection*>(c))
+            gateway.trust(socketConnection->socket());
+    }
 }
 
 void HostServer::Private::welcomeViewer(Connection* c)
@@ -544,8 +587,36 @@ void HostServer::Private::welcomeViewer(Connection* c)
     feed.sendSnapshot(c, hostJson);
 }
 
+bool HostServer::Private::makeRoomForAgent(const QByteArray& id)
+{
+    if (registry.find(id) || registry.size() < config.maxAgents)
+        return true;
+    // The agent offline longest is forgotten (its files stay on disk).
+    if (const Agent* oldest = registry.longestOffline()) {
+        const QByteArray forgotten = oldest->id; // a copy: the agent goes
+        removeAgent(forgotten);
+        return true;
+    }
+    return false;
+}
+
 void HostServer::Private::welcomeAgent(Connection* c, const QByteArray& id, Json::Value info)
 {
+    if (info.raw().size() > config.maxStatusBytes) {
+        c->sendError(ErrorCode::BadMessage,
+                     QStringLiteral("the hello's \"agent\" is %1 bytes, over the host's limit "
+                                    "of %2")
+                         .arg(info.raw().size())
+                         .arg(config.maxStatusBytes));
+        c->close(ClosePolicy, QStringLiteral("hello too large"));
+        return;
+    }
+    if (!makeRoomForAgent(id)) {
+        c->sendError(ErrorCode::RateLimited,
+                     QStringLiteral("the host already serves %1 agents, all connected").arg(config.maxAgents));
+        c->close(CloseTryAgainLater, QStringLiteral("too many agents"));
+        return;
+    }
     bool created = false;
     Agent* agent = registry.ensure(id, &created);
     if (Connection* old = agent->connection) {

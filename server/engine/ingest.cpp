@@ -102,11 +102,17 @@ void Ingest::log(Connection* c, Json::Value root, QByteArrayView ref)
             continue;
         }
         if (present(f[5])) {
-            if (!f[5].isInteger() || f[5].toInteger() < 1) {
-                batch.reject(QStringLiteral("\"seq\" must be an integer from 1"));
+            const qint64 last = agent.supervisor ? agent.botLogSeq : agent.log.lastSeq();
+            const QString problem =
+                f[5].isInteger() ? seqProblem(f[5].toInteger(), last) : QStringLiteral("\"seq\" must be an integer");
+            if (!problem.isEmpty()) {
+                batch.reject(problem);
                 continue;
             }
             numberedLine(agent, f[5].toInteger(), ts, stream, level, source, text, &batch);
+        } else if (agent.log.lastSeq() >= MaxSeq) {
+            batch.reject(QStringLiteral("this agent's console has used every number up to 2^53-1"));
+            continue;
         } else {
             unnumberedText(agent, ts, stream, level, source, text, &batch);
         }
@@ -164,6 +170,10 @@ void Ingest::unnumberedText(Agent& agent, qint64 ts, Stream stream, LogLevel lev
         if (first) {
             level = Wire::lineLevel(level, stream, piece);
             first = false;
+        }
+        if (agent.log.lastSeq() >= MaxSeq) {
+            batch->reject(QStringLiteral("this agent's console has used every number up to 2^53-1"));
+            break;
         }
         storeLine(agent, agent.log.lastSeq() + 1, ts, stream, level, source, piece, batch);
         if (nl < 0)
@@ -291,11 +301,17 @@ void Ingest::forum(Connection* c, Json::Value root, QByteArrayView ref)
             batch.reject(QStringLiteral("\"role\" must be agent, host, system or user"));
             continue;
         }
+        if (agent.forum.lastSeq() >= MaxSeq) {
+            batch.reject(QStringLiteral("this agent's forum has used every number up to 2^53-1"));
+            continue;
+        }
         qint64 seq = agent.forum.lastSeq() + 1;
         const Json::Value seqValue = m["seq"];
         if (present(seqValue)) {
-            if (!seqValue.isInteger() || seqValue.toInteger() < 1) {
-                batch.reject(QStringLiteral("\"seq\" must be an integer from 1"));
+            const QString problem = seqValue.isInteger() ? seqProblem(seqValue.toInteger(), agent.forum.lastSeq())
+                                                         : QStringLiteral("\"seq\" must be an integer");
+            if (!problem.isEmpty()) {
+                batch.reject(problem);
                 continue;
             }
             seq = seqValue.toInteger();
@@ -325,8 +341,23 @@ void Ingest::forum(Connection* c, Json::Value root, QByteArrayView ref)
     m_feed.schedulePump();
 }
 
+bool Ingest::withinItemLimit(Connection* c, Json::Value root, QByteArrayView what, QByteArrayView ref)
+{
+    if (root.raw().size() <= m_config.maxStatusBytes)
+        return true;
+    c->sendError(ErrorCode::BadMessage,
+                 QStringLiteral("%1 is %2 bytes, over the host's limit of %3")
+                     .arg(QLatin1String(what))
+                     .arg(root.raw().size())
+                     .arg(m_config.maxStatusBytes),
+                 ref);
+    return false;
+}
+
 void Ingest::metrics(Connection* c, Json::Value root, QByteArrayView ref)
 {
+    if (!withinItemLimit(c, root, "a metrics message", ref))
+        return;
     const Json::Value values = root["values"];
     if (!values.isObject()) {
         c->sendError(ErrorCode::BadMessage, QStringLiteral("metrics needs an object \"values\""), ref);
@@ -346,6 +377,8 @@ void Ingest::metrics(Connection* c, Json::Value root, QByteArrayView ref)
 
 void Ingest::status(Connection* c, Json::Value root, QByteArrayView ref)
 {
+    if (!withinItemLimit(c, root, "a status", ref))
+        return;
     const Json::Value state = root["state"];
     if (!state.isString() || !isValidStatusState(state.toUtf8())) {
         c->sendError(ErrorCode::BadMessage,
@@ -356,33 +389,7 @@ void Ingest::status(Connection* c, Json::Value root, QByteArrayView ref)
     }
     Agent& agent = *c->agent;
     const qint64 ts = readTimestamp(root["ts"], nowMs());
-    QByteArray status;
-    Json::Writer w(&status);
-    w.beginObject().key("state").string(state.toUtf8());
-    if (root["text"].isString())
-        w.key("text").string(root["text"].toUtf8());
-    const Json::Value progress = root["progress"];
-    if (progress.isNumber())
-        w.key("progress").number(std::clamp(progress.toDouble(), 0.0, 1.0));
-    const Json::Value tasks = root["tasks"];
-    if (tasks.isArray()) {
-        w.key("tasks").beginArray();
-        for (const Json::Value task : tasks.items()) {
-            if (!task.isObject())
-                continue;
-            w.beginObject();
-            for (const char* key : {"id", "title", "state"}) {
-                const Json::Value v = task[key];
-                if (v.isString())
-                    w.key(key).string(v.toUtf8());
-                else if (v.isNumber())
-                    w.key(key).raw(v.raw());
-            }
-            w.endObject();
-        }
-        w.endArray();
-    }
-    w.key("ts").integer(ts).endObject();
+    const QByteArray status = Wire::status(state.toUtf8(), root, ts);
     agent.state = state.toUtf8().toByteArray();
     agent.statusJson = status;
     m_feed.broadcast(agent, "{\"type\":\"status\",\"agent\":\"" + agent.id + "\"," + status.mid(1), false);
@@ -390,6 +397,8 @@ void Ingest::status(Connection* c, Json::Value root, QByteArrayView ref)
 
 void Ingest::ask(Connection* c, Json::Value root, QByteArrayView ref)
 {
+    if (!withinItemLimit(c, root, "a question", ref))
+        return;
     const Json::Value id = root["id"];
     const Json::Value text = root["text"];
     if (!id.isString() || id.toUtf8().isEmpty() || !text.isString()) {
@@ -413,11 +422,20 @@ void Ingest::ask(Connection* c, Json::Value root, QByteArrayView ref)
     }
     w.key("ts").integer(readTimestamp(root["ts"], nowMs())).endObject();
 
-    const QByteArray askId = id.toUtf8().toByteArray();
-    auto existing = std::find_if(agent.asks.begin(), agent.asks.end(), [&](const OpenAsk& a) { return a.id == askId; });
-    if (existing != agent.asks.end())
-        existing->json = askJson;
-    else
-        agent.asks.push_back({askId, askJson});
+    switch (m_registry.openAsk(agent, id.toUtf8().toByteArray(), askJson)) {
+    case AgentRegistry::AskOutcome::Opened:
+    case AgentRegistry::AskOutcome::Replaced:
+        break;
+    case AgentRegistry::AskOutcome::OverAgentLimit:
+        c->sendError(ErrorCode::RateLimited,
+                     QStringLiteral("this agent already has %1 open questions; answer or close some first")
+                         .arg(m_config.maxAsksPerAgent),
+                     ref);
+        return;
+    case AgentRegistry::AskOutcome::OverTotalLimit:
+        c->sendError(ErrorCode::RateLimited,
+                     QStringLiteral("the host already holds %1 open questions").arg(m_config.maxAsks), ref);
+        return;
+    }
     m_feed.broadcast(agent, "{\"type\":\"ask\"," + askJson.mid(1), false);
 }

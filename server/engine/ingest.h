@@ -59,6 +59,8 @@ private:
                     QByteArrayView text);
     void releasePartial(const QByteArray& agentId, int stream);
     QByteArrayView redacted(QByteArrayView text, QByteArray* scratch) const;
+    /// False, with an error to the agent, for a status, metrics or question over max_status_bytes.
+    bool withinItemLimit(Connection* c, Json::Value root, QByteArrayView what, QByteArrayView ref);
 
     const HostConfig& m_config;
     AgentRegistry& m_registry;

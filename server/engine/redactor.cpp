@@ -382,14 +382,16 @@ Hit Line::url(qsizetype i) const
             if (colon < 0)
                 colon = k;
         } else if (quint8(c) <= ' ' || c == '/' || c == '?' || c == '#' || c == '"' || c == '\'' || c == '<' || c == '>'
-                   || c == '\\' || c == '`') {
+                   || c == '\\' || c == '`' || (c == '[' && hasMarker(k))) {
+            // A marker ends the user info too: a value redacted after it may have
+            // held the byte that ended it, and must not join it on the next pass.
             break;
         }
     }
+    if (colon >= 0 && hasMarker(colon + 1) && at(colon + 1 + MarkerSize) == '@')
+        return {-1, -1, colon + 1 + MarkerSize};
     if (at_ < 0 || colon < 0 || colon > at_ || colon + 1 == at_)
         return {-1, -1, begin};
-    if (colon + 1 + MarkerSize == at_ && hasMarker(colon + 1))
-        return {-1, -1, at_};
     return {colon + 1, at_, at_};
 }
 

@@ -11,12 +11,7 @@
 
 using namespace Protocol;
 
-namespace {
-
-/// Events held for a viewer that is replaying or behind; beyond this they are dropped.
-constexpr int MaxDeferredEvents = 10000;
-
-} // namespace
+namespace { } // namespace
 
 ViewerFeed::ViewerFeed(const HostConfig& config, AgentRegistry& registry, QObject* context)
     : m_config(config)
@@ -44,11 +39,24 @@ void ViewerFeed::deliver(Connection* v, const QByteArray& json, bool droppable)
     if (!v->replaying && !v->backlogged && overBacklog(v))
         v->backlogged = true; // drain() sends what is held once it drains
     if (v->replaying || v->backlogged) {
-        if (!droppable && v->deferred.size() < MaxDeferredEvents)
+        // Held events count toward the viewer's budget: one that never catches up is
+        // dropped (Connection::dropIfOverBudget), never silently missing events.
+        if (!droppable) {
             v->deferred.append(json);
+            v->deferredBytes += json.size();
+            v->dropIfOverBudget();
+        }
         return;
     }
     v->send(json);
+}
+
+void ViewerFeed::sendDeferred(Connection* v)
+{
+    const QList<QByteArray> deferred = std::exchange(v->deferred, {});
+    v->deferredBytes = 0;
+    for (const QByteArray& event : deferred)
+        v->send(event);
 }
 
 void ViewerFeed::broadcast(const Agent& agent, const QByteArray& json, bool droppable)
@@ -138,6 +146,7 @@ void ViewerFeed::subscribe(Connection* c, Json::Value root, QByteArrayView ref)
     catchUp(c);
     c->cursors.clear();
     c->deferred.clear();
+    c->deferredBytes = 0;
     c->replaying = true;
     for (const auto& entry : m_registry.all()) {
         Agent* agent = entry.second.get();
@@ -247,8 +256,9 @@ bool ViewerFeed::readSubscription(Json::Value root, Subscription* sub) const
         if (!entry.isObject() || (!log.isUndefined() && !log.isInteger())
             || (!forum.isUndefined() && !forum.isInteger()))
             return false;
-        sub->since.insert(entry.key().toByteArray(),
-                          {std::max<qint64>(0, log.toInteger(0)), std::max<qint64>(0, forum.toInteger(0))});
+        sub->since.insert(
+            entry.key().toByteArray(),
+            {std::clamp<qint64>(log.toInteger(0), 0, MaxSeq), std::clamp<qint64>(forum.toInteger(0), 0, MaxSeq)});
     }
     return true;
 }
@@ -319,9 +329,7 @@ void ViewerFeed::pumpViewer(Connection* v)
     }
     v->backlogged = false;
     if (!v->replaying && !v->deferred.isEmpty()) {
-        const QList<QByteArray> deferred = std::exchange(v->deferred, {});
-        for (const QByteArray& event : deferred)
-            v->send(event);
+        sendDeferred(v);
     }
     // Start with a different agent each time, so a busy agent cannot starve the others.
     const size_t n = v->cursors.size();
@@ -352,9 +360,7 @@ void ViewerFeed::finishReplay(Connection* v)
         if (entry.second.log == entry.second.agent->log.lastSeq())
             sendPartials(v, entry.second);
     }
-    const QList<QByteArray> deferred = std::exchange(v->deferred, {});
-    for (const QByteArray& event : deferred)
-        v->send(event);
+    sendDeferred(v);
     // Lines that arrived during the replay follow at once.
     pumpViewer(v);
 }

@@ -77,6 +77,8 @@ private:
     void sendPartials(Connection* v, Cursor& cursor);
     bool overBacklog(const Connection* v) const;
     void deliver(Connection* v, const QByteArray& json, bool droppable);
+    /// Sends the events held while the viewer replayed or was behind.
+    void sendDeferred(Connection* v);
 
     const HostConfig& m_config;
     AgentRegistry& m_registry;

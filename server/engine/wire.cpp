@@ -3,6 +3,7 @@
 
 #include "server/store/logstore.h"
 
+#include <algorithm>
 #include <cstring>
 
 using namespace Protocol;
@@ -11,8 +12,9 @@ namespace Wire {
 
 void appendLine(QByteArray& out, const LogLine& line)
 {
-    // Written straight into the buffer instead of appended piece by piece.
-    const qsizetype bound = 96 + Json::maxStringSize(line.source.size()) + Json::maxStringSize(line.text.size());
+    // Written straight into the buffer instead of appended piece by piece. 128 holds
+    // the rest: the keys, two integers of up to 20 characters and the longest level.
+    const qsizetype bound = 128 + Json::maxStringSize(line.source.size()) + Json::maxStringSize(line.text.size());
     const qsizetype start = out.size();
     if (out.capacity() < start + bound)
         out.reserve(std::max(out.capacity() * 2, start + bound));
@@ -91,6 +93,38 @@ LogLevel lineLevel(LogLevel given, Stream stream, QByteArrayView text)
     if (inferred != LogLevel::Unknown)
         return inferred;
     return stream == Stream::Stderr ? LogLevel::Warning : LogLevel::Info;
+}
+
+QByteArray status(QByteArrayView state, Json::Value given, qint64 ts)
+{
+    QByteArray status;
+    Json::Writer w(&status);
+    w.beginObject().key("state").string(state);
+    if (given["text"].isString())
+        w.key("text").string(given["text"].toUtf8());
+    const Json::Value progress = given["progress"];
+    if (progress.isNumber())
+        w.key("progress").number(std::clamp(progress.toDouble(), 0.0, 1.0));
+    const Json::Value tasks = given["tasks"];
+    if (tasks.isArray()) {
+        w.key("tasks").beginArray();
+        for (const Json::Value task : tasks.items()) {
+            if (!task.isObject())
+                continue;
+            w.beginObject();
+            for (const char* key : {"id", "title", "state"}) {
+                const Json::Value v = task[key];
+                if (v.isString())
+                    w.key(key).string(v.toUtf8());
+                else if (v.isNumber())
+                    w.key(key).raw(v.raw());
+            }
+            w.endObject();
+        }
+        w.endArray();
+    }
+    w.key("ts").integer(ts).endObject();
+    return status;
 }
 
 } // namespace Wire

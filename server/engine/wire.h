@@ -30,6 +30,10 @@ void appendLine(QByteArray& out, const LogLine& line);
 QByteArray forumMessage(qint64 seq, qint64 ts, QByteArrayView sender, QByteArrayView role,
                         std::optional<QByteArrayView> source, QByteArrayView text);
 
+/// An agent's status as viewers get it (without type and agent): the state, and of
+/// what the agent sent only the known fields of the kinds they must have; ts as given.
+QByteArray status(QByteArrayView state, Json::Value given, qint64 ts);
+
 /// An error message; ref is the raw JSON of the id it answers (or empty).
 QByteArray error(QByteArrayView code, const QString& text, QByteArrayView ref = {});
 

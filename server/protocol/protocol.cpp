@@ -114,6 +114,15 @@ QByteArrayView gapReasonName(GapReason reason)
     return "evicted";
 }
 
+QString seqProblem(qint64 seq, qint64 last)
+{
+    if (seq < 1 || seq > MaxSeq)
+        return QStringLiteral("\"seq\" must be an integer from 1 to 2^53-1");
+    if (seq - last > MaxSeqJump)
+        return QStringLiteral("\"seq\" %1 is more than 2^40 beyond the last number, %2").arg(seq).arg(last);
+    return {};
+}
+
 bool isValidAgentId(QByteArrayView id)
 {
     if (id.isEmpty() || id.size() > 64)

@@ -94,6 +94,14 @@ QByteArrayView streamName(Stream stream);
 enum class GapReason : quint8 { Evicted, SlowConsumer, RateLimited, AgentDropped };
 QByteArrayView gapReasonName(GapReason reason);
 
+/// The highest sequence number (the largest integer a JSON reader keeps exactly).
+constexpr qint64 MaxSeq = (qint64(1) << 53) - 1;
+/// How far beyond an agent's last number a number it gives may be.
+constexpr qint64 MaxSeqJump = qint64(1) << 40;
+
+/// Why an agent may not number its next item seq when its last was last; empty when it may.
+QString seqProblem(qint64 seq, qint64 last);
+
 /// True for an agent id matching [A-Za-z0-9_.-]{1,64}.
 bool isValidAgentId(QByteArrayView id);
 

@@ -16,7 +16,7 @@ public:
         QByteArray json;
     };
 
-    void setLimits(qint64 maxMessages, qint64 maxBytes);
+    void setLimits(qint64 maxMessages, qint64 maxBytes, qsizetype maxGaps = 10000);
     qint64 lastSeq() const { return m_lastSeq; }
     qint64 firstHeldSeq() const;
     void append(qint64 seq, const QByteArray& json);
@@ -28,6 +28,8 @@ public:
     const GapList& gaps() const { return m_gaps; }
 
 private:
+    void evictWhileOverLimits();
+
     std::deque<Message> m_messages;
     GapList m_gaps;
     qint64 m_lastSeq = 0;

@@ -13,10 +13,12 @@
 #include <cstring>
 #include <iterator>
 #include <limits>
+#include <utility>
 
 namespace {
 
 constexpr qsizetype BufferSize = 256 * 1024;
+constexpr qsizetype MinBufferSize = 4 * 1024;
 // Room for everything of a record but its source and text, and for the fixed-size copies.
 constexpr qsizetype FixedRecordSize = 128;
 // A file search narrows down to this many bytes, then reads them in order.
@@ -673,6 +675,7 @@ LogFile::LogFile(const QString& path, qint64 maxBytes, int backups, Kind kind)
 LogFile::~LogFile()
 {
     flush();
+    closeFile();
 }
 
 QString LogFile::pathFor(const QString& dir, QByteArrayView agentId, Kind kind)
@@ -728,7 +731,8 @@ bool LogFile::makeDirectory(const QString& dir, int fileMode)
 
 bool LogFile::openCurrent(bool truncate)
 {
-    m_file.close();
+    closeFile();
+    m_released = false;
     const QString dir = QFileInfo(m_path).absolutePath();
     if (!makeDirectory(dir, m_fileMode)) {
         fail(QStringLiteral("Cannot create the directory %1").arg(QDir::toNativeSeparators(dir)));
@@ -739,10 +743,14 @@ bool LogFile::openCurrent(bool truncate)
     const int owner = (m_fileMode >> 6) & 7;
     const auto permissions =
         QFile::Permissions::fromInt(owner << 12 | owner << 8 | ((m_fileMode >> 3) & 7) << 4 | (m_fileMode & 7));
+    if (m_handles)
+        m_handles->opening(this);
     if (!m_file.open(mode, permissions)) {
         fail(describeError(m_file));
         return false;
     }
+    if (m_handles)
+        m_handles->used(this);
     // A file from before keeps what it holds private as well.
     if (m_file.permissions() != permissions)
         m_file.setPermissions(permissions);
@@ -767,13 +775,13 @@ void LogFile::fail(const QString& message)
 {
     if (m_error.isEmpty())
         m_error = message;
-    m_file.close();
+    closeFile();
     m_failedSince.start();
 }
 
 void LogFile::rotate()
 {
-    m_file.close();
+    closeFile();
     m_error.clear();
     bool renamed = true;
     if (m_backups > 0) {
@@ -798,11 +806,14 @@ inline char* LogFile::reserve(qsizetype size)
 {
     if (Q_UNLIKELY(m_capacity - m_used < size)) {
         writeBuffer();
-        if (m_capacity < size) {
-            m_capacity = std::max(size, BufferSize);
+        // A file written now and then needs a small buffer; one that fills it between
+        // flushes gets a larger one, up to BufferSize.
+        if (m_capacity < size || m_capacity < BufferSize) {
+            m_capacity = std::max(size, std::clamp(m_capacity * 2, MinBufferSize, BufferSize));
             m_buffer.reset(new char[size_t(m_capacity)]);
         }
     }
+    m_written = true;
     return m_buffer.get() + m_used;
 }
 
@@ -820,10 +831,35 @@ inline void LogFile::commit(char* start, char* end)
 
 void LogFile::writeBuffer()
 {
-    if (m_used > 0 && m_file.isOpen() && m_file.write(m_buffer.get(), m_used) != m_used)
-        fail(describeError(m_file));
+    if (m_used > 0 && m_released) {
+        // Closed to make room for other files' handles: open again.
+        m_released = false;
+        openCurrent(false);
+    }
+    if (m_used > 0 && m_file.isOpen()) {
+        if (m_file.write(m_buffer.get(), m_used) != m_used)
+            fail(describeError(m_file));
+        else if (m_handles)
+            m_handles->used(this);
+    }
     m_fileSize += m_used;
     m_used = 0;
+}
+
+void LogFile::closeFile()
+{
+    m_file.close();
+    if (m_handles)
+        m_handles->closed(this);
+}
+
+void LogFile::releaseHandle()
+{
+    writeBuffer();
+    closeFile();
+    m_released = m_opened && m_error.isEmpty();
+    m_buffer.reset();
+    m_capacity = 0;
 }
 
 void LogFile::flush()
@@ -833,7 +869,8 @@ void LogFile::flush()
         openCurrent(false);
     }
     writeBuffer();
-    if (m_capacity > BufferSize) {
+    // The buffer of a file nothing was written to since the last flush is given back.
+    if (m_capacity > BufferSize || !std::exchange(m_written, false)) {
         m_buffer.reset();
         m_capacity = 0;
     }
@@ -1011,4 +1048,57 @@ bool LogFile::readBefore(qint64 before, int limit, std::vector<StoredLine>* line
     }
     collector.finish(more);
     return true;
+}
+
+// ---------------------------------------------------------------------------
+
+FileHandleBudget::FileHandleBudget(int limit)
+    : m_limit(std::max(1, limit))
+{ }
+
+FileHandleBudget::~FileHandleBudget()
+{
+    for (LogFile* file : m_open)
+        file->m_handles = nullptr;
+}
+
+void FileHandleBudget::setLimit(int limit)
+{
+    m_limit = std::max(1, limit);
+    makeRoom(nullptr);
+}
+
+void FileHandleBudget::makeRoom(LogFile* opening)
+{
+    // The least recently written go first; the file being opened is not counted yet.
+    while (int(m_open.size()) >= m_limit + (opening ? 0 : 1)) {
+        LogFile* oldest = m_open.front();
+        if (oldest == opening)
+            break;
+        oldest->releaseHandle();
+    }
+}
+
+void FileHandleBudget::opening(LogFile* file)
+{
+    if (!file->m_inBudget)
+        makeRoom(file);
+}
+
+void FileHandleBudget::used(LogFile* file)
+{
+    if (file->m_inBudget) {
+        m_open.splice(m_open.end(), m_open, file->m_budgetEntry);
+    } else {
+        file->m_budgetEntry = m_open.insert(m_open.end(), file);
+        file->m_inBudget = true;
+    }
+}
+
+void FileHandleBudget::closed(LogFile* file)
+{
+    if (!file->m_inBudget)
+        return;
+    m_open.erase(file->m_budgetEntry);
+    file->m_inBudget = false;
 }

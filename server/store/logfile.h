@@ -10,8 +10,36 @@
 #include <QElapsedTimer>
 #include <QFile>
 #include <QString>
+#include <list>
 #include <memory>
 #include <vector>
+
+class LogFile;
+
+/*
+ * A limit on the file handles a set of LogFiles keeps open: opening one more closes
+ * the least recently written, which opens again when it is next written to.
+ */
+class FileHandleBudget final
+{
+    Q_DISABLE_COPY_MOVE(FileHandleBudget)
+
+public:
+    explicit FileHandleBudget(int limit);
+    ~FileHandleBudget();
+    void setLimit(int limit);
+    int openCount() const { return int(m_open.size()); }
+
+private:
+    friend class LogFile;
+    void makeRoom(LogFile* opening);
+    void opening(LogFile* file);
+    void used(LogFile* file);
+    void closed(LogFile* file);
+
+    std::list<LogFile*> m_open; // least recently written first
+    int m_limit;
+};
 
 /// One console line, or one forum message, read back from a LogFile.
 struct StoredLine
@@ -54,7 +82,7 @@ public:
     /// readBefore() returns at most this many lines, and stops adding lines once their
     /// text reaches MaxReadBytes.
     static constexpr int MaxReadLimit = 10000;
-    static constexpr qint64 MaxReadBytes = 64ll * 1024 * 1024;
+    static constexpr qint64 MaxReadBytes = 16ll * 1024 * 1024;
 
     enum class Kind : quint8 { Console, Forum };
 
@@ -67,6 +95,12 @@ public:
     /// `<dir>/<agentId>.log` (or `.forum`), or an empty string when agentId is not a valid agent id.
     static QString pathFor(const QString& dir, QByteArrayView agentId, Kind kind = Kind::Console);
     Kind kind() const { return m_kind; }
+
+    /// Shares a limit on open handles with other files; set before open(). The budget
+    /// must outlive the file or be destroyed first.
+    void setHandleBudget(FileHandleBudget* budget) { m_handles = budget; }
+    /// Whether the current file is open for appending now.
+    bool isHandleOpen() const { return m_file.isOpen(); }
 
     /// Permissions of the files (default 0600: the output of bots is private); folders
     /// that open() creates get them with x where r is. Set before open().
@@ -123,7 +157,11 @@ public:
     QString errorString() const { return m_error; }
 
 private:
+    friend class FileHandleBudget;
     bool openCurrent(bool truncate);
+    void closeFile();
+    /// Writes what is buffered and closes the handle until the next write.
+    void releaseHandle();
     void rotate();
     void fail(const QString& message);
     char* reserve(qsizetype size);
@@ -153,4 +191,9 @@ private:
     QString m_error;
     QElapsedTimer m_failedSince;
     bool m_opened = false;
+    bool m_released = false; // closed by the handle budget, to be opened at the next write
+    bool m_written = false; // appended to since the last flush()
+    FileHandleBudget* m_handles = nullptr;
+    std::list<LogFile*>::iterator m_budgetEntry;
+    bool m_inBudget = false;
 };

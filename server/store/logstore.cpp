@@ -14,7 +14,7 @@ void GapList::add(qint64 from, qint64 to, Protocol::GapReason reason)
 {
     if (!m_gaps.empty()) {
         SeqGap& last = m_gaps.back();
-        if (last.to + 1 == from && last.reason == reason) {
+        if (last.to + 1 == from && (last.reason == reason || qsizetype(m_gaps.size()) >= m_limit)) {
             last.to = to;
             return;
         }
@@ -30,23 +30,36 @@ void GapList::dropBefore(qint64 seq)
 
 const SeqGap* GapList::firstEndingAtOrAfter(qint64 seq) const
 {
-    // Gaps are few and callers walk forward from the oldest, so the front is the usual answer.
-    for (const SeqGap& gap : m_gaps) {
-        if (gap.to >= seq)
-            return &gap;
-    }
-    return nullptr;
+    // Gaps do not overlap and come in order, so their ends rise.
+    const auto it =
+        std::lower_bound(m_gaps.begin(), m_gaps.end(), seq, [](const SeqGap& gap, qint64 s) { return gap.to < s; });
+    return it == m_gaps.end() ? nullptr : &*it;
 }
 
 LogStore::LogStore() = default;
 LogStore::~LogStore() = default;
 
-void LogStore::setLimits(qint64 maxLines, qint64 maxBytes)
+void LogStore::setLimits(qint64 maxLines, qint64 maxBytes, qsizetype maxGaps)
 {
     m_maxLines = std::max<qint64>(1, maxLines);
     m_maxBytes = std::max<qint64>(1, maxBytes);
+    m_gaps.setLimit(maxGaps);
+    evictWhileOverLimits();
+}
+
+void LogStore::evictWhileOverLimits()
+{
     while (m_entries.size() > 1 && (qint64(m_entries.size()) > m_maxLines || m_bytes > m_maxBytes))
         evictOldest();
+    // Gaps that cannot be joined (lines lie between them) count against retention:
+    // the oldest goes with the lines before it.
+    while (m_gaps.isOverLimit()) {
+        const qint64 end = m_gaps.front().to;
+        while (!m_entries.empty() && m_entries.front().seq < end)
+            evictOldest();
+        if (m_gaps.isOverLimit())
+            m_gaps.popFront();
+    }
 }
 
 qint64 LogStore::firstHeldSeq() const
@@ -102,8 +115,7 @@ void LogStore::append(qint64 seq, qint64 ts, Protocol::Stream stream, LogLevel l
     m_entries.push_back(entry);
     m_bytes += size + EntryOverhead;
     m_lastSeq = seq;
-    while (m_entries.size() > 1 && (qint64(m_entries.size()) > m_maxLines || m_bytes > m_maxBytes))
-        evictOldest();
+    evictWhileOverLimits();
 }
 
 void LogStore::addGap(qint64 from, qint64 to, Protocol::GapReason reason)
@@ -111,6 +123,7 @@ void LogStore::addGap(qint64 from, qint64 to, Protocol::GapReason reason)
     Q_ASSERT(from > m_lastSeq && to >= from);
     m_gaps.add(from, to, reason);
     m_lastSeq = to;
+    evictWhileOverLimits();
 }
 
 void LogStore::evictOldest()

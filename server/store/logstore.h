@@ -22,12 +22,21 @@ struct SeqGap
 class GapList final
 {
 public:
-    /// Records [from, to]; joins it to the last gap when adjacent with the same reason.
+    /// Records [from, to]; joins it to the last gap when adjacent with the same reason,
+    /// or with any reason once the list holds its limit.
     void add(qint64 from, qint64 to, Protocol::GapReason reason);
     /// Forgets the gaps that end before seq.
     void dropBefore(qint64 seq);
-    /// The first gap that ends at or after seq, or nullptr.
+    /// The first gap that ends at or after seq, or nullptr (logarithmic).
     const SeqGap* firstEndingAtOrAfter(qint64 seq) const;
+    /// How many gaps the list may hold before adjacent ones are joined whatever their
+    /// reasons; a store holding more forgets its oldest numbers (isOverLimit()).
+    void setLimit(qsizetype limit) { m_limit = std::max<qsizetype>(2, limit); }
+    bool isOverLimit() const { return qsizetype(m_gaps.size()) > m_limit; }
+    /// The oldest gap; only when the list is not empty.
+    const SeqGap& front() const { return m_gaps.front(); }
+    void popFront() { m_gaps.pop_front(); }
+    qsizetype size() const { return qsizetype(m_gaps.size()); }
     /// The lowest number still known, given the number of the oldest item held.
     qint64 firstHeld(qint64 oldestItemSeq) const
     {
@@ -37,6 +46,7 @@ public:
 
 private:
     std::deque<SeqGap> m_gaps;
+    qsizetype m_limit = 10000;
 };
 
 /// One console line as held by a LogStore; the views stay valid until the line is evicted.
@@ -65,7 +75,7 @@ public:
     ~LogStore();
     Q_DISABLE_COPY_MOVE(LogStore)
 
-    void setLimits(qint64 maxLines, qint64 maxBytes);
+    void setLimits(qint64 maxLines, qint64 maxBytes, qsizetype maxGaps = 10000);
 
     /// The highest sequence number used so far (by a line or a gap); 0 when none.
     qint64 lastSeq() const { return m_lastSeq; }
@@ -113,6 +123,7 @@ private:
 
     char* reserve(quint32 size, quint32* chunk, quint32* offset);
     void evictOldest();
+    void evictWhileOverLimits();
 
     std::deque<Entry> m_entries;
     std::deque<Chunk> m_chunks;

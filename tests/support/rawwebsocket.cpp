@@ -16,6 +16,13 @@ RawWebSocket::RawWebSocket(QObject* parent)
     });
 }
 
+bool RawWebSocket::connectTcp(quint16 port, const QHostAddress& from, int timeoutMs)
+{
+    if (!m_socket.bind(from))
+        return false;
+    return connectTcp(port, timeoutMs);
+}
+
 bool RawWebSocket::connectTcp(quint16 port, int timeoutMs)
 {
     m_socket.connectToHost(QHostAddress::LocalHost, port);
@@ -25,14 +32,14 @@ bool RawWebSocket::connectTcp(quint16 port, int timeoutMs)
     return m_socket.state() == QAbstractSocket::ConnectedState;
 }
 
-int RawWebSocket::upgrade(const QList<QByteArray>& extraHeaders, int timeoutMs)
+int RawWebSocket::upgrade(const QList<QByteArray>& extraHeaders, int timeoutMs, const QByteArray& withRequest)
 {
     QByteArray request = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n";
     for (const QByteArray& header : extraHeaders)
         request += header + "\r\n";
     request += "\r\n";
-    m_socket.write(request);
+    m_socket.write(request + withRequest);
     QDeadlineTimer deadline(timeoutMs);
     while (!deadline.hasExpired()) {
         m_buffer += m_socket.readAll();
@@ -51,30 +58,42 @@ int RawWebSocket::upgrade(const QList<QByteArray>& extraHeaders, int timeoutMs)
     return 0;
 }
 
-void RawWebSocket::sendFrame(int opcode, const QByteArray& payload, bool fin)
+QByteArray RawWebSocket::frame(int opcode, QByteArrayView payload, bool fin, bool masked)
 {
     QByteArray frame;
+    frame.reserve(payload.size() + 14);
     frame.append(char((fin ? 0x80 : 0) | (opcode & 0x0f)));
+    const int maskBit = masked ? 0x80 : 0;
     const quint64 size = quint64(payload.size());
     if (size < 126) {
-        frame.append(char(0x80 | size));
+        frame.append(char(maskBit | int(size)));
     } else if (size < 65536) {
-        frame.append(char(0x80 | 126));
+        frame.append(char(maskBit | 126));
         const quint16 be = qToBigEndian(quint16(size));
         frame.append(reinterpret_cast<const char*>(&be), 2);
     } else {
-        frame.append(char(0x80 | 127));
+        frame.append(char(maskBit | 127));
         const quint64 be = qToBigEndian(size);
         frame.append(reinterpret_cast<const char*>(&be), 8);
     }
-    const quint32 mask = QRandomGenerator::global()->generate();
-    const char* m = reinterpret_cast<const char*>(&mask);
-    frame.append(m, 4);
-    QByteArray masked = payload;
-    for (qsizetype i = 0; i < masked.size(); ++i)
-        masked[i] = char(masked[i] ^ m[i % 4]);
-    frame.append(masked);
-    m_socket.write(frame);
+    if (!masked) {
+        frame.append(payload);
+        return frame;
+    }
+    const quint32 key = QRandomGenerator::global()->generate();
+    const char* mask = reinterpret_cast<const char*>(&key);
+    frame.append(mask, 4);
+    const qsizetype start = frame.size();
+    frame.append(payload);
+    char* p = frame.data() + start;
+    for (qsizetype i = 0; i < payload.size(); ++i)
+        p[i] = char(p[i] ^ mask[i & 3]);
+    return frame;
+}
+
+void RawWebSocket::sendFrame(int opcode, const QByteArray& payload, bool fin)
+{
+    m_socket.write(frame(opcode, payload, fin));
     m_socket.flush();
 }
 

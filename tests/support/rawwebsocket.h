@@ -28,9 +28,14 @@ public:
 
     /// Connects to 127.0.0.1:port; false if TCP did not connect.
     bool connectTcp(quint16 port, int timeoutMs = 5000);
+    /// From a given local address (e.g. another loopback address, 127.0.0.2).
+    bool connectTcp(quint16 port, const QHostAddress& from, int timeoutMs = 5000);
     /// Sends the upgrade request with extra header lines and returns the HTTP status
-    /// line's code (101 on success, 0 when no answer came).
-    int upgrade(const QList<QByteArray>& extraHeaders = {}, int timeoutMs = 5000);
+    /// line's code (101 on success, 0 when no answer came). withRequest: bytes sent
+    /// in the same write as the request, before its answer.
+    int upgrade(const QList<QByteArray>& extraHeaders = {}, int timeoutMs = 5000, const QByteArray& withRequest = {});
+    /// One client frame, masked unless told otherwise (RFC 6455 asks every client frame to be).
+    static QByteArray frame(int opcode, QByteArrayView payload, bool fin = true, bool masked = true);
     /// Sends one masked frame.
     void sendFrame(int opcode, const QByteArray& payload, bool fin = true);
     void sendText(const QByteArray& utf8) { sendFrame(0x1, utf8); }

@@ -1,0 +1,250 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "server/engine/socketguards.h"
+
+#include "server/protocol/protocol.h"
+
+#include <QSocketNotifier>
+#include <QTcpSocket>
+#include <QTimer>
+#include <QWebSocket>
+#include <cerrno>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <vector>
+
+using Protocol::nowMs;
+
+SocketGuard::SocketGuard(QTcpSocket* tcp, CloseLinger* linger)
+    : QObject(tcp)
+    , m_tcp(tcp)
+    , m_linger(linger)
+{
+    QObject::connect(tcp, &QIODevice::readyRead, this, &SocketGuard::see);
+    // Before QWebSocket relays it as its own aboutToClose: an abort reaches this
+    // first, a closing handshake reaches the handler upgraded() connects first.
+    QObject::connect(tcp, &QIODevice::aboutToClose, this, [this] {
+        if (m_ending == Ending::Open)
+            m_ending = Ending::Abort;
+    });
+}
+
+bool SocketGuard::upgraded(QWebSocket* ws)
+{
+    m_ws = ws;
+    QObject::connect(ws, &QWebSocket::aboutToClose, this, [this] {
+        if (m_ending != Ending::Open)
+            return;
+        m_ending = Ending::Handshake;
+        if (m_linger)
+            m_linger->begin(m_tcp);
+    });
+    // Bytes still buffered after the upgrade are the rest of a frame QWebSocket has
+    // begun: they came with the request, as did the frames it has read already.
+    if (m_early || m_tcp->bytesAvailable() > 0) {
+        m_phase = Phase::Done;
+        return false;
+    }
+    m_phase = Phase::Frames;
+    // After QWebSocket's own handler, connected during the upgrade.
+    QObject::connect(m_tcp, &QIODevice::readyRead, this, &SocketGuard::taken);
+    return true;
+}
+
+void SocketGuard::see()
+{
+    const qint64 available = m_tcp->bytesAvailable();
+    switch (m_phase) {
+    case Phase::Request: {
+        // Nothing is read before the whole request is here.
+        m_peek.resize(available);
+        m_peek.resize(m_tcp->peek(m_peek.data(), available));
+        const qsizetype end = m_peek.indexOf("\r\n\r\n");
+        if (end >= 0) {
+            m_phase = Phase::RequestRead;
+            m_early = m_peek.size() > end + 4;
+        }
+        m_peek.clear();
+        break;
+    }
+    case Phase::RequestRead:
+        // More after a whole request, before the answer.
+        m_early = true;
+        break;
+    case Phase::Frames:
+        readHeaders(available);
+        break;
+    case Phase::Done:
+        break;
+    }
+}
+
+void SocketGuard::taken()
+{
+    if (m_phase == Phase::Frames)
+        m_left = quint64(m_tcp->bytesAvailable());
+}
+
+void SocketGuard::readHeaders(qint64 available)
+{
+    // The buffer holds what QWebSocket left last time, then what came since.
+    const quint64 start = m_seen - m_left;
+    m_seen = start + quint64(available);
+    m_left = quint64(available); // until QWebSocket has read
+    if (m_next >= m_seen)
+        return; // inside a frame's payload
+    m_peek.resize(available);
+    m_peek.resize(m_tcp->peek(m_peek.data(), available));
+    while (m_next < m_seen) {
+        const qsizetype at = qsizetype(m_next - start);
+        if (at + 2 > m_peek.size())
+            break;
+        const auto second = quint8(m_peek.at(at + 1));
+        const quint8 length7 = second & 0x7f;
+        const int lengthBytes = length7 == 126 ? 2 : length7 == 127 ? 8 : 0;
+        if (at + 2 + lengthBytes > m_peek.size())
+            break;
+        if (!(second & 0x80)) {
+            m_phase = Phase::Done;
+            m_peek.clear();
+            if (m_ws)
+                m_ws->close(QWebSocketProtocol::CloseCode(Protocol::CloseProtocolError),
+                            QStringLiteral("frames from a client must be masked"));
+            return;
+        }
+        quint64 length = length7;
+        if (lengthBytes > 0) {
+            length = 0;
+            for (int i = 0; i < lengthBytes; ++i)
+                length = (length << 8) | quint8(m_peek.at(at + 2 + i));
+        }
+        if (length > (quint64(1) << 62)) {
+            // QWebSocket refuses a frame this long itself (1009).
+            m_phase = Phase::Done;
+            break;
+        }
+        m_next += 2 + quint64(lengthBytes) + 4 + length;
+    }
+    m_peek.clear();
+}
+
+// ---------------------------------------------------------------------------
+
+struct CloseLinger::Lingering
+{
+    QSocketNotifier* notifier = nullptr;
+    QPointer<QTcpSocket> tcp;
+    QMetaObject::Connection disconnected;
+    QMetaObject::Connection destroyed;
+    qint64 deadlineMs = 0;
+    bool halfClosed = false;
+    bool peerDone = false;
+};
+
+CloseLinger::CloseLinger(int graceMs, QObject* parent)
+    : QObject(parent)
+    , m_graceMs(graceMs)
+    , m_timer(new QTimer(this))
+{
+    m_timer->setInterval(100);
+    QObject::connect(m_timer, &QTimer::timeout, this, &CloseLinger::onTick);
+}
+
+CloseLinger::~CloseLinger()
+{
+    while (!m_sockets.empty())
+        end(m_sockets.begin()->first, true);
+}
+
+void CloseLinger::begin(QTcpSocket* tcp)
+{
+    if (int(m_sockets.size()) >= m_limit)
+        return;
+    const int fd = int(tcp->socketDescriptor());
+    if (fd < 0)
+        return;
+    const int second = ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+    if (second < 0)
+        return;
+    Lingering& l = m_sockets[second];
+    l.tcp = tcp;
+    l.deadlineMs = nowMs() + m_graceMs;
+    l.notifier = new QSocketNotifier(second, QSocketNotifier::Read, this);
+    QObject::connect(l.notifier, &QSocketNotifier::activated, this, [this, second] { drain(second); });
+    // QWebSocket's handle goes when all it wrote is out: then the end of stream.
+    l.disconnected = QObject::connect(tcp, &QAbstractSocket::disconnected, this, [this, second] { halfClose(second); });
+    l.destroyed = QObject::connect(tcp, &QObject::destroyed, this, [this, second] { halfClose(second); });
+    if (!m_timer->isActive())
+        m_timer->start();
+}
+
+void CloseLinger::drain(int fd)
+{
+    const auto it = m_sockets.find(fd);
+    if (it == m_sockets.end())
+        return;
+    char discard[16384];
+    for (;;) {
+        const ssize_t got = ::read(fd, discard, sizeof discard);
+        if (got > 0)
+            continue;
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        break; // the peer's end of stream, or the connection is gone
+    }
+    it->second.peerDone = true;
+    it->second.notifier->setEnabled(false);
+    if (it->second.halfClosed)
+        end(fd, false);
+}
+
+void CloseLinger::halfClose(int fd)
+{
+    const auto it = m_sockets.find(fd);
+    if (it == m_sockets.end() || it->second.halfClosed)
+        return;
+    it->second.halfClosed = true;
+    ::shutdown(fd, SHUT_WR);
+    if (it->second.peerDone)
+        end(fd, false);
+}
+
+void CloseLinger::end(int fd, bool reset)
+{
+    const auto it = m_sockets.find(fd);
+    if (it == m_sockets.end())
+        return;
+    if (reset) {
+        // Not a lingering close of its own: release the connection now.
+        const linger now{1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &now, sizeof now);
+    }
+    // The handle's number may come back for another socket: nothing of this one may reach it.
+    QObject::disconnect(it->second.disconnected);
+    QObject::disconnect(it->second.destroyed);
+    delete it->second.notifier;
+    m_sockets.erase(it);
+    ::close(fd);
+    if (m_sockets.empty())
+        m_timer->stop();
+}
+
+void CloseLinger::onTick()
+{
+    const qint64 now = nowMs();
+    std::vector<int> late;
+    for (const auto& [fd, l] : m_sockets) {
+        if (now >= l.deadlineMs)
+            late.push_back(fd);
+        else if (!l.halfClosed && (!l.tcp || l.tcp->state() == QAbstractSocket::UnconnectedState))
+            late.push_back(-fd - 1); // its handle is gone: half-close
+    }
+    for (const int fd : late) {
+        if (fd >= 0)
+            end(fd, true);
+        else
+            halfClose(-fd - 1);
+    }
+}
