@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-# Build options shared by every target: warnings, Qt defines, sanitizers, scalar scans.
+# Build options shared by every target: warnings, Qt defines, sanitizers, fuzzing, scalar scans.
 add_library(agentdeck_options INTERFACE)
 target_compile_options(agentdeck_options INTERFACE
     -Wall -Wextra -Wpedantic -Wshadow -Wnon-virtual-dtor -Wcast-align -Woverloaded-virtual
@@ -20,9 +20,15 @@ if(AGENTDECK_SANITIZE)
         -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
     target_link_options(agentdeck_options INTERFACE -fsanitize=address,undefined)
 endif()
+if(AGENTDECK_FUZZ)
+    # Coverage for libFuzzer in every library; only the fuzz targets link libFuzzer itself.
+    target_compile_options(agentdeck_options INTERFACE
+        -fsanitize=fuzzer-no-link,address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+    target_link_options(agentdeck_options INTERFACE -fsanitize=address,undefined)
+endif()
 if(AGENTDECK_TSAN)
-    if(AGENTDECK_SANITIZE)
-        message(FATAL_ERROR "AGENTDECK_TSAN and AGENTDECK_SANITIZE cannot be combined")
+    if(AGENTDECK_SANITIZE OR AGENTDECK_FUZZ)
+        message(FATAL_ERROR "AGENTDECK_TSAN cannot be combined with AGENTDECK_SANITIZE or AGENTDECK_FUZZ")
     endif()
     target_compile_options(agentdeck_options INTERFACE -fsanitize=thread -fno-omit-frame-pointer)
     target_link_options(agentdeck_options INTERFACE -fsanitize=thread)

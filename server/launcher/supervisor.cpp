@@ -145,7 +145,7 @@ void ProcessSupervisor::setState(State state)
     m_listener->processStateChanged(this);
 }
 
-void ProcessSupervisor::event(LogLevel level, const QByteArray& text)
+void ProcessSupervisor::reportEvent(LogLevel level, const QByteArray& text)
 {
     m_listener->processEvent(this, level, text);
 }
@@ -202,11 +202,11 @@ void ProcessSupervisor::stop(Done done)
         m_stopWaiters.push_back(std::move(done));
         setState(State::Stopping);
         const QByteArray signal = signalName(m_definition.stopsignal);
-        event(LogLevel::Info,
-              "stopping: " + signal
-                  + (m_definition.stopasgroup ? QByteArray(" to the process group")
-                                              : QByteArray(" to pid ") + QByteArray::number(m_pid))
-                  + ", SIGKILL after " + QByteArray::number(m_definition.stopwaitsecs) + " s");
+        reportEvent(LogLevel::Info,
+                    "stopping: " + signal
+                        + (m_definition.stopasgroup ? QByteArray(" to the process group")
+                                                    : QByteArray(" to pid ") + QByteArray::number(m_pid))
+                        + ", SIGKILL after " + QByteArray::number(m_definition.stopwaitsecs) + " s");
         if (m_definition.stopasgroup)
             signalGroup(m_definition.stopsignal);
         else if (m_pid > 0)
@@ -222,7 +222,7 @@ void ProcessSupervisor::stop(Done done)
         m_backoffTimer->stop();
         m_nextStartAt = 0;
         setState(State::Stopped);
-        event(LogLevel::Info, "stopped while waiting to restart");
+        reportEvent(LogLevel::Info, "stopped while waiting to restart");
         if (done)
             done(true, "stopped (it was waiting to restart)");
         return;
@@ -263,7 +263,7 @@ void ProcessSupervisor::kill(Done done)
     m_restartAfterStop = false;
     m_stopWaiters.push_back(std::move(done));
     setState(State::Stopping);
-    event(LogLevel::Warning, "killing the process group (SIGKILL)");
+    reportEvent(LogLevel::Warning, "killing the process group (SIGKILL)");
     signalGroup(SIGKILL);
 }
 
@@ -318,7 +318,7 @@ void ProcessSupervisor::beginShutdown()
     }
     m_stopRequested = true;
     setState(State::Stopping);
-    event(LogLevel::Info, "stopping with the host: " + signalName(m_definition.stopsignal));
+    reportEvent(LogLevel::Info, "stopping with the host: " + signalName(m_definition.stopsignal));
     if (m_definition.stopasgroup)
         signalGroup(m_definition.stopsignal);
     else if (m_pid > 0)
@@ -329,11 +329,11 @@ void ProcessSupervisor::finishShutdown(qint64 deadlineMs)
 {
     if (m_process) {
         if (m_definition.stopwaitsecs > 0)
-            event(LogLevel::Info, "waiting for the process to end");
+            reportEvent(LogLevel::Info, "waiting for the process to end");
         const qint64 wait = std::max<qint64>(0, deadlineMs - nowMs());
         if (!m_process->waitForFinished(int(std::min<qint64>(wait, m_definition.stopwaitsecs * 1000ll))) && m_process) {
             m_killRequested = true;
-            event(LogLevel::Warning, "still running at the host's exit: sending SIGKILL to the process group");
+            reportEvent(LogLevel::Warning, "still running at the host's exit: sending SIGKILL to the process group");
             signalGroup(SIGKILL);
             if (m_process)
                 m_process->waitForFinished(2000);
@@ -409,9 +409,9 @@ void ProcessSupervisor::onStarted()
     QByteArray commandLine = m_definition.command.toUtf8();
     for (const QString& arg : m_definition.args)
         commandLine += ' ' + (arg.contains(QLatin1Char(' ')) ? '\'' + arg.toUtf8() + '\'' : arg.toUtf8());
-    event(LogLevel::Info,
-          "started `" + commandLine + "` (pid " + QByteArray::number(m_pid) + ", run " + QByteArray::number(m_spawns)
-              + ')');
+    reportEvent(LogLevel::Info,
+                "started `" + commandLine + "` (pid " + QByteArray::number(m_pid) + ", run "
+                    + QByteArray::number(m_spawns) + ')');
     m_listener->processStateChanged(this);
     const quint64 run = m_run;
     m_startTimer->disconnect();
@@ -438,7 +438,7 @@ void ProcessSupervisor::onFailedToStart()
     const QByteArray why = m_process->errorString().toUtf8();
     releaseProcess();
     m_pgid = 0;
-    event(LogLevel::Error, "could not start `" + m_definition.command.toUtf8() + "`: " + why);
+    reportEvent(LogLevel::Error, "could not start `" + m_definition.command.toUtf8() + "`: " + why);
     if (m_stopRequested) {
         setState(State::Stopped);
         resolve(&m_stopWaiters, true, "stopped");
@@ -467,7 +467,7 @@ void ProcessSupervisor::onFinished(int exitCode, bool crashed)
     m_pgid = 0;
 
     if (m_stopRequested) {
-        event(LogLevel::Info, "stopped: " + how);
+        reportEvent(LogLevel::Info, "stopped: " + how);
         const bool again = m_restartAfterStop;
         setState(State::Stopped);
         resolve(&m_stopWaiters, true, (m_killRequested ? "killed: " : "stopped: ") + how);
@@ -482,14 +482,14 @@ void ProcessSupervisor::onFinished(int exitCode, bool crashed)
     if (ranMs >= m_definition.backoffResetMs)
         m_backoffAttempt = 0;
     if (wasStarting) {
-        event(LogLevel::Error,
-              how + " after " + seconds(ranMs) + ", within startsecs (" + QByteArray::number(m_definition.startsecs)
-                  + " s)");
+        reportEvent(LogLevel::Error,
+                    how + " after " + seconds(ranMs) + ", within startsecs ("
+                        + QByteArray::number(m_definition.startsecs) + " s)");
         afterFailedStart(how + " during startup");
         return;
     }
     const bool expected = !crashed && m_definition.isExpectedExit(exitCode);
-    event(expected ? LogLevel::Info : LogLevel::Error, how + (expected ? " (expected)" : " (unexpected)"));
+    reportEvent(expected ? LogLevel::Info : LogLevel::Error, how + (expected ? " (expected)" : " (unexpected)"));
     setState(State::Exited);
     const bool again = m_definition.autorestart == AgentDefinition::Restart::Always
         || (m_definition.autorestart == AgentDefinition::Restart::Unexpected && !expected);
@@ -503,10 +503,10 @@ void ProcessSupervisor::afterFailedStart(const QByteArray& how)
     const bool giveUp = m_definition.startretries >= 0 && m_failedStarts > m_definition.startretries;
     if (giveUp) {
         setState(State::Fatal);
-        event(LogLevel::Critical,
-              "FATAL: gave up after " + QByteArray::number(m_failedStarts) + " failed start"
-                  + (m_failedStarts == 1 ? "" : "s") + " (startretries " + QByteArray::number(m_definition.startretries)
-                  + "); start it again by hand");
+        reportEvent(LogLevel::Critical,
+                    "FATAL: gave up after " + QByteArray::number(m_failedStarts) + " failed start"
+                        + (m_failedStarts == 1 ? "" : "s") + " (startretries "
+                        + QByteArray::number(m_definition.startretries) + "); start it again by hand");
         resolve(&m_startWaiters, false, how + "; gave up (FATAL)");
         return;
     }
@@ -519,8 +519,8 @@ void ProcessSupervisor::scheduleRestart()
     const int delay = m_definition.backoffDelayMs(++m_backoffAttempt);
     m_nextStartAt = nowMs() + delay;
     setState(State::Backoff);
-    event(LogLevel::Warning,
-          "restarting in " + seconds(delay) + " (attempt " + QByteArray::number(m_backoffAttempt) + ')');
+    reportEvent(LogLevel::Warning,
+                "restarting in " + seconds(delay) + " (attempt " + QByteArray::number(m_backoffAttempt) + ')');
     m_backoffTimer->start(delay);
 }
 
@@ -528,9 +528,9 @@ void ProcessSupervisor::onStopTimeout()
 {
     if (!m_process)
         return;
-    event(LogLevel::Warning,
-          "still running " + QByteArray::number(m_definition.stopwaitsecs)
-              + " s after the stop signal: sending SIGKILL to the process group");
+    reportEvent(LogLevel::Warning,
+                "still running " + QByteArray::number(m_definition.stopwaitsecs)
+                    + " s after the stop signal: sending SIGKILL to the process group");
     m_killRequested = true;
     signalGroup(SIGKILL);
 }
@@ -551,9 +551,9 @@ void ProcessSupervisor::killLeftovers()
     const QList<qint64> left = ProcessGroupSampler::processesInGroup(m_pgid);
     if (!left.isEmpty()) {
         ::kill(-pid_t(m_pgid), SIGKILL);
-        event(LogLevel::Warning,
-              "killed " + QByteArray::number(left.size()) + " leftover process" + (left.size() == 1 ? "" : "es")
-                  + " of the group");
+        reportEvent(LogLevel::Warning,
+                    "killed " + QByteArray::number(left.size()) + " leftover process" + (left.size() == 1 ? "" : "es")
+                        + " of the group");
     }
 }
 

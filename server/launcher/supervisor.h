@@ -91,7 +91,7 @@ public:
 private:
     void spawn();
     void setState(State state);
-    void event(LogLevel level, const QByteArray& text);
+    void reportEvent(LogLevel level, const QByteArray& text);
     void onStarted();
     void onStartSecsElapsed(quint64 run);
     void onFinished(int exitCode, bool crashed);
