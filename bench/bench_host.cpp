@@ -3,19 +3,24 @@
 // starts a fresh agentdeck-host (temporary configuration, --port 0), a checking
 // agentdeck-benchviewer and agentdeck-loadgen, and samples the host's memory and CPU
 // time from /proc. Every scenario is repeated (--repeat) and the medians reported.
+// The soak scenario, run only when named, is one long run that watches the host's
+// memory for growth.
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QElapsedTimer>
+#include <QEventLoop>
 #include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QMap>
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QRegularExpression>
 #include <QStringList>
 #include <QTemporaryDir>
 #include <QThread>
+#include <QTimer>
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -101,6 +106,82 @@ double median(std::vector<double> values)
     return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
+void stop(QProcess* process)
+{
+    if (process->state() == QProcess::NotRunning)
+        return;
+    process->terminate();
+    if (!process->waitForFinished(10000)) {
+        process->kill();
+        process->waitForFinished(5000);
+    }
+}
+
+bool waitForLine(QProcess* process, QByteArrayView line, int timeoutMs)
+{
+    QElapsedTimer timer;
+    timer.start();
+    while (timer.elapsed() < timeoutMs) {
+        while (process->canReadLine()) {
+            if (process->readLine().trimmed() == line)
+                return true;
+        }
+        if (process->state() == QProcess::NotRunning)
+            return false;
+        process->waitForReadyRead(200);
+    }
+    return false;
+}
+
+QString readHostUrl(QProcess* host)
+{
+    static const QRegularExpression pattern(QStringLiteral("listening on (wss?://\\S+)"));
+    QElapsedTimer timer;
+    timer.start();
+    while (timer.elapsed() < 10000) {
+        while (host->canReadLine()) {
+            const QRegularExpressionMatch match = pattern.match(QString::fromUtf8(host->readLine()));
+            if (match.hasMatch())
+                return match.captured(1);
+        }
+        if (host->state() == QProcess::NotRunning && !host->waitForStarted(0))
+            return {};
+        host->waitForReadyRead(200);
+    }
+    return {};
+}
+
+/// Starts the host at hostPath with config written into dir, its XDG directories in
+/// dir too so that nothing of the user's is read; returns its URL, or empty.
+QString startHost(const QString& hostPath, const QTemporaryDir& dir, const QJsonObject& config, const QString& token,
+                  QProcess* host, QString* error)
+{
+    const QString configPath = dir.filePath(QStringLiteral("host.json"));
+    QFile configFile(configPath);
+    if (!configFile.open(QIODevice::WriteOnly) || configFile.write(QJsonDocument(config).toJson()) < 0) {
+        if (error)
+            *error = QStringLiteral("cannot write %1").arg(configPath);
+        return {};
+    }
+    configFile.close();
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), dir.filePath(QStringLiteral("config")));
+    env.insert(QStringLiteral("XDG_DATA_HOME"), dir.filePath(QStringLiteral("data")));
+    env.insert(QStringLiteral("XDG_STATE_HOME"), dir.filePath(QStringLiteral("state")));
+    host->setProcessEnvironment(env);
+    host->setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    host->start(hostPath,
+                {QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--token"), token,
+                 QStringLiteral("--config"), configPath});
+    const QString url = readHostUrl(host);
+    if (url.isEmpty()) {
+        stop(host);
+        if (error)
+            *error = QStringLiteral("agentdeck-host did not report its URL");
+    }
+    return url;
+}
+
 /// One benchmark case; see docs/benchmarks.md.
 struct Scenario
 {
@@ -153,28 +234,10 @@ public:
             config.insert(QStringLiteral("retention"),
                           QJsonObject{{QStringLiteral("log_lines"), scenario.retentionLinesPerAgent}});
         }
-        const QString configPath = dir.filePath(QStringLiteral("host.json"));
-        QFile configFile(configPath);
-        if (!configFile.open(QIODevice::WriteOnly) || configFile.write(QJsonDocument(config).toJson()) < 0)
-            return fail(error, QStringLiteral("cannot write %1").arg(configPath));
-        configFile.close();
-
-        // The host. Its XDG directories point into the temporary directory so nothing of the user's is read.
         QProcess host;
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.insert(QStringLiteral("XDG_CONFIG_HOME"), dir.filePath(QStringLiteral("config")));
-        env.insert(QStringLiteral("XDG_DATA_HOME"), dir.filePath(QStringLiteral("data")));
-        env.insert(QStringLiteral("XDG_STATE_HOME"), dir.filePath(QStringLiteral("state")));
-        host.setProcessEnvironment(env);
-        host.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        host.start(m_paths.host,
-                   {QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--token"), m_token,
-                    QStringLiteral("--config"), configPath});
-        const QString url = readHostUrl(&host);
-        if (url.isEmpty()) {
-            stop(&host);
-            return fail(error, QStringLiteral("agentdeck-host did not report its URL"));
-        }
+        const QString url = startHost(m_paths.host, dir, config, m_token, &host, error);
+        if (url.isEmpty())
+            return false;
         const qint64 hostPid = host.processId();
         QThread::msleep(300);
         const qint64 baselineRss = procStatusBytes(hostPid, "VmRSS:");
@@ -311,50 +374,170 @@ private:
         return false;
     }
 
-    static void stop(QProcess* process)
+    Paths m_paths;
+    double m_duration;
+    int m_loadgenThreads;
+    const QString m_token = QStringLiteral("bench-token");
+};
+
+/*
+ * The soak run: the host for a long time at a steady 20,000 lines/s from
+ * agentdeck-loadgen (16 agents, 10 lines a frame, log files on and rotating),
+ * with viewers that connect, watch for a few seconds and drop, again and again.
+ * The host's resident memory is sampled every 10 s. Once retention has filled,
+ * it must stay flat: the peak of the last third of the run within 10 % of the
+ * peak of the middle third.
+ */
+class SoakRunner
+{
+public:
+    SoakRunner(const Paths& paths, double duration, int loadgenThreads)
+        : m_paths(paths)
+        , m_duration(duration)
+        , m_loadgenThreads(loadgenThreads)
+    { }
+
+    /// Runs it, printing the samples as they come and the verdict; false when the
+    /// memory grew or the run failed (*error set).
+    bool run(QString* error)
     {
-        if (process->state() == QProcess::NotRunning)
-            return;
-        process->terminate();
-        if (!process->waitForFinished(10000)) {
-            process->kill();
-            process->waitForFinished(5000);
+        QTemporaryDir dir;
+        if (!dir.isValid()) {
+            *error = QStringLiteral("no temporary directory");
+            return false;
         }
+        // Small log files, so that rotation is part of the soak and the disk stays clean.
+        const QJsonObject config{
+            {QStringLiteral("name"), QStringLiteral("soak")},
+            {QStringLiteral("logs"),
+             QJsonObject{{QStringLiteral("max_bytes"), 8 * 1024 * 1024}, {QStringLiteral("backups"), 2}}}};
+        QProcess host;
+        const QString url = startHost(m_paths.host, dir, config, m_token, &host, error);
+        if (url.isEmpty())
+            return false;
+        const qint64 hostPid = host.processId();
+        QThread::msleep(300);
+        const qint64 startRss = procStatusBytes(hostPid, "VmRSS:");
+        const double hostCpu0 = procCpuSeconds(hostPid);
+        const double fillSeconds = double(Agents) * double(DefaultRetentionLines) / Rate;
+        std::printf("soak: %g s at %.0f lines/s (%d agents, %d lines a frame), %d viewers coming and going; "
+                    "RSS every %d s\n",
+                    m_duration, Rate, Agents, LinesPerFrame, Viewers, SampleIntervalMs / 1000);
+        std::printf(
+            "soak: retention (%d lines per agent) fills after about %.0f s%s\n", DefaultRetentionLines, fillSeconds,
+            fillSeconds > m_duration / 3 ? "; that is after the first third, so the middle third still fills" : "");
+        std::printf("soak: %7.0f s  RSS %8.1f MiB\n", 0.0, double(startRss) / 1048576);
+        std::fflush(stdout);
+
+        QProcess loadgen;
+        loadgen.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+        loadgen.start(m_paths.loadgen,
+                      {QStringLiteral("--url"), url, QStringLiteral("--token"), m_token, QStringLiteral("--agents"),
+                       QString::number(Agents), QStringLiteral("--lines-per-frame"), QString::number(LinesPerFrame),
+                       QStringLiteral("--rate"), QString::number(Rate), QStringLiteral("--duration"),
+                       QString::number(m_duration), QStringLiteral("--threads"), QString::number(m_loadgenThreads)});
+
+        QEventLoop loop;
+        QElapsedTimer clock;
+        clock.start();
+        std::vector<std::pair<double, qint64>> samples;
+        QTimer sampler;
+        QObject::connect(&sampler, &QTimer::timeout, &loop, [&] {
+            const double t = double(clock.elapsed()) / 1000;
+            const qint64 rss = procStatusBytes(hostPid, "VmRSS:");
+            samples.emplace_back(t, rss);
+            std::printf("soak: %7.0f s  RSS %8.1f MiB\n", t, double(rss) / 1048576);
+            std::fflush(stdout);
+        });
+        sampler.start(SampleIntervalMs);
+
+        // Each viewer watches for 2 to 6 s, drops, and comes back 0.5 to 2 s later.
+        int sessions = 0;
+        std::vector<std::unique_ptr<QProcess>> viewers;
+        std::function<void(QProcess*)> startViewer = [&](QProcess* viewer) {
+            if (clock.elapsed() >= qint64(m_duration * 1000) || host.state() == QProcess::NotRunning)
+                return;
+            const int seconds = QRandomGenerator::global()->bounded(2, 7);
+            viewer->start(m_paths.viewer,
+                          {QStringLiteral("--url"), url, QStringLiteral("--token"), m_token,
+                           QStringLiteral("--max-seconds"), QString::number(seconds), QStringLiteral("--idle-timeout"),
+                           QStringLiteral("0")});
+            ++sessions;
+        };
+        for (int i = 0; i < Viewers; ++i) {
+            auto viewer = std::make_unique<QProcess>();
+            viewer->setStandardOutputFile(QProcess::nullDevice());
+            viewer->setStandardErrorFile(QProcess::nullDevice());
+            QProcess* v = viewer.get();
+            QObject::connect(v, &QProcess::finished, &loop, [&, v] {
+                QTimer::singleShot(QRandomGenerator::global()->bounded(500, 2001), &loop, [&, v] { startViewer(v); });
+            });
+            startViewer(v);
+            viewers.push_back(std::move(viewer));
+        }
+
+        bool hostEnded = false;
+        QObject::connect(&host, &QProcess::finished, &loop, [&] {
+            hostEnded = true;
+            loop.quit();
+        });
+        QObject::connect(&loadgen, &QProcess::finished, &loop, &QEventLoop::quit);
+        QTimer::singleShot(int(m_duration * 1000) + 180000, &loop, &QEventLoop::quit);
+        loop.exec();
+        sampler.stop();
+        const bool hostEndedEarly = hostEnded; // before stopping it below ends it
+
+        const double wall = double(clock.elapsed()) / 1000;
+        const double hostCpu = procCpuSeconds(hostPid) - hostCpu0;
+        const QJsonObject load = lastJsonLine(loadgen.readAllStandardOutput());
+        for (const auto& viewer : viewers) {
+            viewer->disconnect();
+            stop(viewer.get());
+        }
+        stop(&loadgen);
+        stop(&host);
+        if (hostEndedEarly) {
+            *error = QStringLiteral("agentdeck-host ended during the soak");
+            return false;
+        }
+        if (load.isEmpty()) {
+            *error = QStringLiteral("agentdeck-loadgen failed");
+            return false;
+        }
+
+        QStringList series;
+        qint64 middlePeak = 0;
+        qint64 lastPeak = 0;
+        for (const auto& [t, rss] : samples) {
+            series << QStringLiteral("%1:%2").arg(t, 0, 'f', 0).arg(double(rss) / 1048576, 0, 'f', 1);
+            if (t >= m_duration / 3 && t < 2 * m_duration / 3)
+                middlePeak = std::max(middlePeak, rss);
+            else if (t >= 2 * m_duration / 3)
+                lastPeak = std::max(lastPeak, rss);
+        }
+        const bool flat = middlePeak > 0 && lastPeak > 0 && double(lastPeak) <= 1.10 * double(middlePeak);
+        std::printf("\nsoak: series (s:MiB): %s\n", series.join(QLatin1Char(' ')).toUtf8().constData());
+        std::printf("soak: %lld lines sent in %.0f s, %d viewer sessions, host CPU %.0f %%\n",
+                    qlonglong(load.value(QStringLiteral("sent_lines")).toInteger()), wall, sessions,
+                    wall > 0 ? 100 * hostCpu / wall : 0);
+        std::printf("soak: RSS %.1f MiB at the start; peak of the middle third %.1f MiB, of the last third "
+                    "%.1f MiB (%+.1f %%): %s\n",
+                    double(startRss) / 1048576, double(middlePeak) / 1048576, double(lastPeak) / 1048576,
+                    middlePeak > 0 ? 100.0 * double(lastPeak - middlePeak) / double(middlePeak) : 0.0,
+                    flat ? "flat" : "GROWING (or too few samples)");
+        std::fflush(stdout);
+        if (!flat)
+            *error = QStringLiteral("the host's memory was not flat after retention filled");
+        return flat;
     }
 
-    static bool waitForLine(QProcess* process, QByteArrayView line, int timeoutMs)
-    {
-        QElapsedTimer timer;
-        timer.start();
-        while (timer.elapsed() < timeoutMs) {
-            while (process->canReadLine()) {
-                if (process->readLine().trimmed() == line)
-                    return true;
-            }
-            if (process->state() == QProcess::NotRunning)
-                return false;
-            process->waitForReadyRead(200);
-        }
-        return false;
-    }
-
-    static QString readHostUrl(QProcess* host)
-    {
-        static const QRegularExpression pattern(QStringLiteral("listening on (wss?://\\S+)"));
-        QElapsedTimer timer;
-        timer.start();
-        while (timer.elapsed() < 10000) {
-            while (host->canReadLine()) {
-                const QRegularExpressionMatch match = pattern.match(QString::fromUtf8(host->readLine()));
-                if (match.hasMatch())
-                    return match.captured(1);
-            }
-            if (host->state() == QProcess::NotRunning && !host->waitForStarted(0))
-                return {};
-            host->waitForReadyRead(200);
-        }
-        return {};
-    }
+private:
+    static constexpr double Rate = 20000;
+    static constexpr int Agents = 16;
+    static constexpr int LinesPerFrame = 10;
+    static constexpr int Viewers = 2;
+    static constexpr int SampleIntervalMs = 10000;
+    static constexpr int DefaultRetentionLines = 100000; // the host's retention.log_lines
 
     Paths m_paths;
     double m_duration;
@@ -460,10 +643,12 @@ int main(int argc, char* argv[])
     parser.addPositionalArgument(QStringLiteral("scenario"),
                                  QStringLiteral("Scenarios to run (default all): throughput-viewer, "
                                                 "saturation-viewer, throughput-noviewer, small-frames, "
-                                                "saturation-small-frames, latency, memory."));
+                                                "saturation-small-frames, latency, memory; and soak, run only "
+                                                "when named (--duration defaults to 1800 for it)."));
     const QCommandLineOption repeatOption(QStringLiteral("repeat"), QStringLiteral("Runs per scenario (3)."),
                                           QStringLiteral("N"), QStringLiteral("3"));
-    const QCommandLineOption durationOption(QStringLiteral("duration"), QStringLiteral("Seconds of load per run (10)."),
+    const QCommandLineOption durationOption(QStringLiteral("duration"),
+                                            QStringLiteral("Seconds of load per run (10; soak: 1800)."),
                                             QStringLiteral("S"), QStringLiteral("10"));
     const QCommandLineOption threadsOption(QStringLiteral("loadgen-threads"),
                                            QStringLiteral("Sending threads of agentdeck-loadgen (1)."),
@@ -484,7 +669,10 @@ int main(int argc, char* argv[])
     const bool verbose = parser.isSet(verboseOption);
 
     QList<Scenario> scenarios = allScenarios();
-    const QStringList wanted = parser.positionalArguments();
+    QStringList wanted = parser.positionalArguments();
+    const bool soak = wanted.removeAll(QStringLiteral("soak")) > 0;
+    if (soak && wanted.isEmpty())
+        scenarios.clear();
     if (!wanted.isEmpty()) {
         QList<Scenario> chosen;
         for (const QString& name : wanted) {
@@ -507,7 +695,21 @@ int main(int argc, char* argv[])
     std::printf("host: %s\n\n", paths.host.toUtf8().constData());
     std::fflush(stdout);
 
-    BenchRunner runner(paths, duration, std::max(1, parser.value(threadsOption).toInt()));
+    const int loadgenThreads = std::max(1, parser.value(threadsOption).toInt());
+    int missed = 0;
+    if (soak) {
+        SoakRunner soakRunner(paths, parser.isSet(durationOption) ? duration : 1800, loadgenThreads);
+        QString error;
+        if (!soakRunner.run(&error)) {
+            std::printf("soak: FAILED: %s\n", error.toUtf8().constData());
+            ++missed;
+        }
+        if (scenarios.isEmpty())
+            return missed > 0 ? 1 : 0;
+        std::printf("\n");
+    }
+
+    BenchRunner runner(paths, duration, loadgenThreads);
     QJsonArray allRuns;
     struct Row
     {
@@ -558,7 +760,6 @@ int main(int argc, char* argv[])
 
     std::printf("\nMedians of %d run(s), %g s of load each:\n\n", repeat, duration);
     std::printf("| scenario | metric | median | target | result |\n|---|---|---|---|---|\n");
-    int missed = 0;
     for (const Row& row : rows) {
         const QList<Target> targets = targetsOf(row.scenario.name);
         QStringList shown;
