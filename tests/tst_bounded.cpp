@@ -665,7 +665,9 @@ public:
         QDeadlineTimer deadline(ProbeTimeoutMs);
         TestClient agent;
         if (!agent.open(url(), {}, ProbeTimeoutMs)) {
-            p.error = QStringLiteral("agent: no upgrade in %1 ms").arg(ProbeTimeoutMs);
+            p.error = QStringLiteral("agent: no upgrade in %1 ms (%2)")
+                          .arg(clock.elapsed())
+                          .arg(agent.socket()->errorString());
             return p;
         }
         agent.socket()->sendTextMessage(QString::fromUtf8(agentHello(agentId)));
@@ -680,7 +682,9 @@ public:
         deadline = QDeadlineTimer(ProbeTimeoutMs);
         TestClient viewer;
         if (!viewer.open(url(), {}, ProbeTimeoutMs)) {
-            p.error = QStringLiteral("viewer: no upgrade in %1 ms").arg(ProbeTimeoutMs);
+            p.error = QStringLiteral("viewer: no upgrade in %1 ms (%2)")
+                          .arg(clock.elapsed())
+                          .arg(viewer.socket()->errorString());
             return p;
         }
         viewer.socket()->sendTextMessage(QString::fromUtf8(viewerHello()));

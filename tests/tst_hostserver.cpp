@@ -440,24 +440,26 @@ void TestHostServer::untrustedConnectionsMakeRoom()
     config.maxConnectionsPerAddress = 3;
     auto host = startHost(config);
     QVERIFY(host);
-    // One viewer proves who it is; two peers hold TCP connections without a hello or
-    // even an upgrade, from other loopback addresses (all of 127/8 counts as one).
+    // One viewer proves who it is; two peers hold connections without a hello, from
+    // other loopback addresses (all of 127/8 counts as one): one upgraded and went
+    // quiet, then one that never even sent its request.
     TestClient viewer;
     QVERIFY(viewer.open(host->url()));
     QCOMPARE(str(viewer.helloViewer(Token), "type"), QStringLiteral("snapshot"));
-    RawWebSocket idleTcp;
-    QVERIFY(idleTcp.connectTcp(host->port(), QHostAddress(QStringLiteral("127.0.0.2"))));
-    QTest::qWait(50);
     RawWebSocket idleUpgraded;
     QVERIFY(idleUpgraded.connectTcp(host->port(), QHostAddress(QStringLiteral("127.0.0.3"))));
     QCOMPARE(idleUpgraded.upgrade(), 101);
     QTest::qWait(50);
-    // A newcomer takes the place of the oldest that has not said hello...
+    RawWebSocket idleTcp;
+    QVERIFY(idleTcp.connectTcp(host->port(), QHostAddress(QStringLiteral("127.0.0.2"))));
+    QTest::qWait(50);
+    // A newcomer takes the place of the one that never spoke, though it is newer...
     TestClient agent;
     QVERIFY(agent.open(host->url()));
     QVERIFY(idleTcp.waitDisconnected(5000));
+    QCOMPARE(idleUpgraded.socket()->state(), QAbstractSocket::ConnectedState);
     QCOMPARE(str(agent.helloAgent(Token, QStringLiteral("newcomer")), "type"), QStringLiteral("welcome"));
-    // ...and the next one of the other.
+    // ...and the next one of the quiet one.
     TestClient second;
     QVERIFY(second.open(host->url()));
     QVERIFY(idleUpgraded.waitDisconnected(5000));

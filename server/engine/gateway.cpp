@@ -290,26 +290,57 @@ void Gateway::pauseAccepting()
     }
 }
 
+namespace {
+
+/// Of the connections from first to last not yet trusted, the one to drop: the least
+/// far along (SocketGuard::progress()), the oldest of those; last when there is none.
+template <typename Iterator, typename Untrusted>
+Iterator leastAlong(Iterator first, Iterator last, Untrusted untrusted)
+{
+    Iterator best = last;
+    int bestRank = 0;
+    for (Iterator it = first; it != last; ++it) {
+        if (!untrusted(*it))
+            continue;
+        const SocketGuard* guard = (*it)->guard;
+        const int rank = guard ? int(guard->progress()) : int(SocketGuard::Progress::Talking);
+        if (best == last || rank < bestRank) {
+            best = it;
+            bestRank = rank;
+            if (rank == 0)
+                break;
+        }
+    }
+    return best;
+}
+
+/// How many of the oldest untrusted connections of all are weighed when the host is full.
+constexpr int HostWideCandidates = 64;
+
+} // namespace
+
 bool Gateway::makeRoom(const QString& group, bool* hostFull)
 {
     *hostFull = false;
     const auto members = m_groups.constFind(group);
     if (members != m_groups.cend() && members->size() >= size_t(m_config.maxConnectionsPerAddress)) {
-        const auto oldest =
-            std::find_if(members->begin(), members->end(), [](const SlotPtr& slot) { return !slot->trusted; });
-        if (oldest == members->end())
+        const auto victim =
+            leastAlong(members->begin(), members->end(), [](const SlotPtr& slot) { return !slot->trusted; });
+        if (victim == members->end())
             return false;
         // drop() takes the slot out of the lists it is named from: hold our own reference.
-        const SlotPtr victim = *oldest;
-        drop(victim);
+        const SlotPtr slot = *victim;
+        drop(slot);
     }
     if (connectionCount() >= m_maxConnections) {
         if (m_untrusted.empty()) {
             *hostFull = true;
             return false;
         }
-        const SlotPtr victim = m_untrusted.front();
-        drop(victim);
+        auto last = m_untrusted.begin();
+        std::advance(last, std::min<size_t>(m_untrusted.size(), HostWideCandidates));
+        const SlotPtr slot = *leastAlong(m_untrusted.begin(), last, [](const SlotPtr&) { return true; });
+        drop(slot);
     }
     return true;
 }

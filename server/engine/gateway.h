@@ -22,9 +22,10 @@ struct HostConfig;
  * Where peers come in: the listening socket (with TLS when configured), the
  * WebSocket upgrade with its time limit, the browser-origin check, and the
  * count of connections, per address and in all, from the TCP accept on. When
- * an address (or the host) is full, its oldest connection that has not proven
- * who it is (trust()) is dropped to make room, so peers without a token cannot
- * lock out those with one. Each upgraded socket is handed on, with whether it
+ * an address (or the host) is full, a connection that has not proven who it is
+ * (trust()) is dropped to make room, so peers without a token cannot lock out
+ * those with one: one that never spoke first, then one that upgraded and said
+ * nothing since, the oldest of them (SocketGuard::progress()). Each upgraded socket is handed on, with whether it
  * is over the limit all the same (it is then closed with 1013). What QtWebSockets
  * leaves to the server (masked frames, closes that reach the peer) is done by
  * the socket guards (socketguards.h).
@@ -69,8 +70,8 @@ private:
     bool makeServer(QString* error);
     void onTcpConnection();
     void onWebSocketConnection();
-    /// Drops the oldest untrusted connection of the group when it is full, and the
-    /// oldest untrusted of all when the host is; false when a limit stays reached.
+    /// Drops an untrusted connection of the group when it is full, and one of all
+    /// when the host is; false when a limit stays reached.
     bool makeRoom(const QString& group, bool* hostFull);
     void drop(const SlotPtr& slot);
     void release(const SlotPtr& slot);

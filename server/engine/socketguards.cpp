@@ -9,6 +9,7 @@
 #include <QWebSocket>
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include <vector>
@@ -51,8 +52,24 @@ bool SocketGuard::upgraded(QWebSocket* ws)
     return true;
 }
 
+SocketGuard::Progress SocketGuard::progress() const
+{
+    // Bytes the socket has not read yet count: a client sends its request right after
+    // connecting, and that may still be in the kernel when the host must choose.
+    int unread = 0;
+    const qintptr fd = m_tcp->socketDescriptor();
+    if (m_tcp->bytesAvailable() > 0 || (fd >= 0 && ::ioctl(int(fd), FIONREAD, &unread) == 0 && unread > 0))
+        return Progress::Talking;
+    if (!m_heard)
+        return Progress::Silent;
+    if (m_phase == Phase::Frames && m_seen == 0)
+        return Progress::UpgradedQuiet;
+    return Progress::Talking;
+}
+
 void SocketGuard::see()
 {
+    m_heard = true;
     const qint64 available = m_tcp->bytesAvailable();
     switch (m_phase) {
     case Phase::Request: {

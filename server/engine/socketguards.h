@@ -78,6 +78,12 @@ public:
     /// sent frames before the handshake's answer (the caller closes it, 1002).
     bool upgraded(QWebSocket* ws);
 
+    /// How far the peer has come, for choosing whom to drop when the host is full:
+    /// a peer that never spoke goes before one that upgraded and then said nothing,
+    /// which goes before one sending its request or its first messages.
+    enum class Progress { Silent, UpgradedQuiet, Talking };
+    Progress progress() const;
+
 private:
     void see();
     void taken();
@@ -92,6 +98,7 @@ private:
     /// handshake, or the socket closing without one (an abort, a refused upgrade).
     enum class Ending { Open, Handshake, Abort };
     Ending m_ending = Ending::Open;
+    bool m_heard = false; // any byte from the peer
     bool m_early = false; // bytes after the request, before the answer
     quint64 m_seen = 0; // stream bytes seen, from the first frame on
     quint64 m_left = 0; // of those, still in the socket's buffer when QWebSocket had read
