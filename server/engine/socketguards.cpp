@@ -7,6 +7,7 @@
 #include <QTcpSocket>
 #include <QTimer>
 #include <QWebSocket>
+#include <algorithm>
 #include <cerrno>
 #include <fcntl.h>
 #include <sys/ioctl.h>
@@ -15,6 +16,49 @@
 #include <vector>
 
 using Protocol::nowMs;
+
+namespace {
+
+/// The start of a socket's read buffer, copied (peeked) only as far as it is read:
+/// first up to the longest frame header, then, when more is wanted, all of it at once.
+class BufferStart
+{
+public:
+    BufferStart(QIODevice* device, qint64 available)
+        : m_device(device)
+        , m_available(available)
+    { }
+
+    /// Whether the first n bytes are here (copying them if need be).
+    bool reach(qint64 n)
+    {
+        if (n <= m_size)
+            return true;
+        if (n > m_available)
+            return false;
+        constexpr qint64 LongestHeader = 14;
+        const qint64 want = m_size == 0 ? std::min(m_available, n + LongestHeader) : m_available;
+        if (qint64(scratch().size()) < want)
+            scratch().resize(size_t(want));
+        m_size = m_device->peek(scratch().data(), want);
+        return n <= m_size;
+    }
+    char at(qint64 i) const { return scratch()[size_t(i)]; }
+
+private:
+    // One per thread, kept: a read costs no allocation.
+    static std::vector<char>& scratch()
+    {
+        thread_local std::vector<char> bytes;
+        return bytes;
+    }
+
+    QIODevice* m_device;
+    qint64 m_available;
+    qint64 m_size = 0;
+};
+
+} // namespace
 
 SocketGuard::SocketGuard(QTcpSocket* tcp, CloseLinger* linger)
     : QObject(tcp)
@@ -74,14 +118,12 @@ void SocketGuard::see()
     switch (m_phase) {
     case Phase::Request: {
         // Nothing is read before the whole request is here.
-        m_peek.resize(available);
-        m_peek.resize(m_tcp->peek(m_peek.data(), available));
-        const qsizetype end = m_peek.indexOf("\r\n\r\n");
+        const QByteArray request = m_tcp->peek(available);
+        const qsizetype end = request.indexOf("\r\n\r\n");
         if (end >= 0) {
             m_phase = Phase::RequestRead;
-            m_early = m_peek.size() > end + 4;
+            m_early = request.size() > end + 4;
         }
-        m_peek.clear();
         break;
     }
     case Phase::RequestRead:
@@ -110,20 +152,18 @@ void SocketGuard::readHeaders(qint64 available)
     m_left = quint64(available); // until QWebSocket has read
     if (m_next >= m_seen)
         return; // inside a frame's payload
-    m_peek.resize(available);
-    m_peek.resize(m_tcp->peek(m_peek.data(), available));
+    BufferStart buffer(m_tcp, available);
     while (m_next < m_seen) {
-        const qsizetype at = qsizetype(m_next - start);
-        if (at + 2 > m_peek.size())
+        const qint64 at = qint64(m_next - start);
+        if (!buffer.reach(at + 2))
             break;
-        const auto second = quint8(m_peek.at(at + 1));
+        const auto second = quint8(buffer.at(at + 1));
         const quint8 length7 = second & 0x7f;
         const int lengthBytes = length7 == 126 ? 2 : length7 == 127 ? 8 : 0;
-        if (at + 2 + lengthBytes > m_peek.size())
+        if (!buffer.reach(at + 2 + lengthBytes))
             break;
         if (!(second & 0x80)) {
             m_phase = Phase::Done;
-            m_peek.clear();
             if (m_ws)
                 m_ws->close(QWebSocketProtocol::CloseCode(Protocol::CloseProtocolError),
                             QStringLiteral("frames from a client must be masked"));
@@ -133,7 +173,7 @@ void SocketGuard::readHeaders(qint64 available)
         if (lengthBytes > 0) {
             length = 0;
             for (int i = 0; i < lengthBytes; ++i)
-                length = (length << 8) | quint8(m_peek.at(at + 2 + i));
+                length = (length << 8) | quint8(buffer.at(at + 2 + i));
         }
         if (length > (quint64(1) << 62)) {
             // QWebSocket refuses a frame this long itself (1009).
@@ -142,7 +182,6 @@ void SocketGuard::readHeaders(qint64 available)
         }
         m_next += 2 + quint64(lengthBytes) + 4 + length;
     }
-    m_peek.clear();
 }
 
 // ---------------------------------------------------------------------------

@@ -103,5 +103,4 @@ private:
     quint64 m_seen = 0; // stream bytes seen, from the first frame on
     quint64 m_left = 0; // of those, still in the socket's buffer when QWebSocket had read
     quint64 m_next = 0; // where the next frame header starts
-    QByteArray m_peek;
 };
