@@ -524,10 +524,15 @@ void TestHostServer::unmaskedFrameClosed()
     auto v = viewer(*host);
     RawWebSocket raw;
     QVERIFY(rawAgent(raw, host->port(), "u"));
+    v->sendJson({{QStringLiteral("type"), QStringLiteral("subscribe")},
+                 {QStringLiteral("agents"), QJsonArray{QStringLiteral("u")}},
+                 {QStringLiteral("history"), 0}});
     raw.sendText(R"({"type":"log","lines":[{"text":"masked"}]})");
+    StreamRecord record;
+    QVERIFY(collectUntil(*v, QStringLiteral("u"), 1, &record));
     raw.socket()->write(RawWebSocket::frame(0x1, R"({"type":"log","lines":[{"text":"unmasked"}]})", true, false));
     QCOMPARE(raw.waitCloseCode(), 1002);
-    // What came before is kept; the unmasked frame is not taken.
+    // What the host took before is kept; the unmasked frame is not taken.
     v->sendJson({{QStringLiteral("type"), QStringLiteral("history")},
                  {QStringLiteral("id"), QStringLiteral("h")},
                  {QStringLiteral("agent"), QStringLiteral("u")}});
