@@ -11,6 +11,7 @@
 #include "server/engine/hostserver.h"
 #include "server/link/locallink.h"
 #include "server/link/remotelink.h"
+#include "support/fixtures.h"
 
 #include <QAbstractItemModelTester>
 #include <QJsonArray>
@@ -239,10 +240,8 @@ void TestFleet::twoHostsOneOffline()
     fleet.addHost(new LocalLink(local.server()));
 
     // A remote host that is not there: offline, with the reason and the next try.
-    QTcpServer reserve;
-    QVERIFY(reserve.listen(QHostAddress::LocalHost, 0));
-    const quint16 port = reserve.serverPort();
-    reserve.close();
+    const quint16 port = portOutsideEphemeralRange();
+    QVERIFY(port != 0);
     RemoteLink::Settings settings;
     settings.url = QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(port));
     settings.token = Token;

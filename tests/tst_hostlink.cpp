@@ -388,13 +388,6 @@ private:
     QByteArray m_output;
 };
 
-quint16 freePort()
-{
-    QTcpServer server;
-    server.listen(QHostAddress::LocalHost, 0);
-    return server.serverPort();
-}
-
 QUrl wsUrl(quint16 port)
 {
     return QUrl(QStringLiteral("ws://127.0.0.1:%1/").arg(port));
@@ -599,7 +592,7 @@ void TestHostLink::localLinkDeliversAndCommands()
 void TestHostLink::remoteLinkResumesAfterHostKilled()
 {
     QTemporaryDir home;
-    const quint16 port = freePort();
+    const quint16 port = portOutsideEphemeralRange();
     auto host = std::make_unique<HostProcess>(home.path());
     QVERIFY(host->start(port));
 
@@ -702,7 +695,7 @@ void TestHostLink::restartedHostLosesNoItem()
     QFETCH(bool, numbered);
     QFETCH(int, signal);
     QTemporaryDir home;
-    const quint16 port = freePort();
+    const quint16 port = portOutsideEphemeralRange();
     auto host = std::make_unique<HostProcess>(home.path());
     QVERIFY(host->start(port));
     Fleet fleet;
@@ -735,7 +728,7 @@ void TestHostLink::hostThatLostItsFilesIsShown()
     // runs: its numbers go back to 0. What it sends then is new and is shown, after a
     // notice in the console and in the forum; nothing is taken for a resend.
     QTemporaryDir home;
-    const quint16 port = freePort();
+    const quint16 port = portOutsideEphemeralRange();
     auto host = std::make_unique<HostProcess>(home.path());
     QVERIFY(host->start(port));
     Fleet fleet;
@@ -839,7 +832,7 @@ void TestHostLink::silentHostFoundByPing()
     // A host that stops answering with its connection open (a frozen machine, a dead
     // route) is found by pings, not by TCP.
     QTemporaryDir home;
-    const quint16 port = freePort();
+    const quint16 port = portOutsideEphemeralRange();
     HostProcess host(home.path());
     QVERIFY(host.start(port));
     RemoteLink::Settings settings = quickSettings(wsUrl(port));

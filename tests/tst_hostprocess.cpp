@@ -178,15 +178,6 @@ public:
     quint16 port = 0;
 };
 
-/// A port that was free a moment ago.
-quint16 freePort()
-{
-    QTcpServer server;
-    if (!server.listen(QHostAddress::LocalHost, 0))
-        return 0;
-    return server.serverPort();
-}
-
 } // namespace
 
 class TestHostProcess : public QObject
@@ -516,7 +507,7 @@ void TestHostProcess::configFile()
     quint16 port = 0;
     QString error;
     for (int attempt = 0; attempt < 5; ++attempt) {
-        port = freePort();
+        port = portOutsideEphemeralRange();
         QVERIFY(port != 0);
         const QString path = writeFile(
             QStringLiteral("agentdeck.json"),

@@ -11,6 +11,7 @@
 #include "server/engine/embeddedhost.h"
 #include "server/engine/hostserver.h"
 #include "server/link/hostlink.h"
+#include "support/fixtures.h"
 #include "ui/agenttreeview.h"
 #include "ui/askviews.h"
 #include "ui/commandbar.h"
@@ -552,6 +553,9 @@ void TestMainWindow::wrongHostTokenIsFixed()
     QVERIFY(deck.show());
     HostConfig otherConfig = hostConfig({testBot("far", {QStringLiteral("--forever")})});
     otherConfig.token = QStringLiteral("the-right-token");
+    // It stops and starts again on the same port below.
+    otherConfig.port = portOutsideEphemeralRange();
+    QVERIFY(otherConfig.port != 0);
     EmbeddedHost other(otherConfig);
     QVERIFY(other.start(nullptr));
 
@@ -611,13 +615,11 @@ void TestMainWindow::wrongHostTokenIsFixed()
     QTRY_COMPARE_WITH_TIMEOUT(tree->hostState(key), AgentTreeModel::HostState::Online, 5000);
 
     // A host that comes back while the link waits out its backoff: Reconnect Now.
-    const quint16 port = quint16(other.url().port());
     other.stop();
     QTRY_COMPARE_WITH_TIMEOUT(tree->hostState(key), AgentTreeModel::HostState::Offline, Slow);
     // A few failed attempts, until the next one is more than two seconds away.
     QTRY_VERIFY_WITH_TIMEOUT(
         deck.fleet()->link(key)->status().nextAttemptAt > QDateTime::currentMSecsSinceEpoch() + 2000, Slow);
-    otherConfig.port = port;
     EmbeddedHost again(otherConfig);
     QVERIFY(again.start(nullptr));
     triggerTreeMenu(deck.window, tree->indexOf(key), QStringLiteral("Reconnect Now"));

@@ -3,9 +3,12 @@
 
 #include <QByteArray>
 #include <QFile>
+#include <QHostAddress>
 #include <QList>
 #include <QProcess>
+#include <QRandomGenerator>
 #include <QString>
+#include <QTcpServer>
 #include <QTest>
 
 #include <csignal>
@@ -53,4 +56,28 @@ inline bool makeCertificate(const QString& certificatePath, const QString& keyPa
 inline void endsWithTest(QProcess& process)
 {
     process.setChildProcessModifier([] { ::prctl(PR_SET_PDEATHSIG, SIGKILL); });
+}
+
+/// A port on 127.0.0.1 that is free now, below the kernel's range of ephemeral ports:
+/// the connections other tests make in parallel cannot take it while a host is stopped
+/// and started again on it (a port from listen(0) can be). 0 if none was found.
+inline quint16 portOutsideEphemeralRange()
+{
+    int low = 32768;
+    QFile range(QStringLiteral("/proc/sys/net/ipv4/ip_local_port_range"));
+    if (range.open(QIODevice::ReadOnly)) {
+        const QList<QByteArray> bounds = range.readAll().simplified().split(' ');
+        if (!bounds.isEmpty() && bounds.constFirst().toInt() > 0)
+            low = bounds.constFirst().toInt();
+    }
+    const int first = 10000;
+    if (low <= first + 100)
+        return 0;
+    for (int attempt = 0; attempt < 200; ++attempt) {
+        const auto port = quint16(QRandomGenerator::global()->bounded(first, low));
+        QTcpServer probe;
+        if (probe.listen(QHostAddress::LocalHost, port))
+            return port;
+    }
+    return 0;
 }
