@@ -708,6 +708,21 @@ void TestHostServer::seqOutOfRangeRefused()
     const QJsonArray lines = v->next(QStringLiteral("history")).value(QStringLiteral("lines")).toArray();
     QCOMPARE(lines.size(), 3);
     QCOMPARE(lines.last().toObject().value(QStringLiteral("seq")).toInteger(), 3);
+
+    // A console numbered up to 2^53-1, in steps of 2^40: a line without a number is
+    // refused, not wrapped.
+    auto full = agent(*host, QStringLiteral("full"));
+    const qint64 maxSeq = (qint64(1) << 53) - 1;
+    const qint64 step = qint64(1) << 40;
+    QJsonArray steps;
+    for (qint64 seq = step; seq < maxSeq; seq += step)
+        steps.append(line(QStringLiteral("step"), {{QStringLiteral("seq"), seq}}));
+    steps.append(line(QStringLiteral("last"), {{QStringLiteral("seq"), maxSeq}}));
+    full->sendJson(logMessage(steps));
+    full->sendJson(logMessage({line(QStringLiteral("one more"))}));
+    const QJsonObject exhausted = full->next(QStringLiteral("error"));
+    QCOMPARE(str(exhausted, "code"), QStringLiteral("bad_message"));
+    QVERIFY2(str(exhausted, "text").contains(QLatin1String("every number")), qPrintable(str(exhausted, "text")));
 }
 
 void TestHostServer::statusMetricsAndAskSizeLimits()

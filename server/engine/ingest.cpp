@@ -110,9 +110,6 @@ void Ingest::log(Connection* c, Json::Value root, QByteArrayView ref)
                 continue;
             }
             numberedLine(agent, f[5].toInteger(), ts, stream, level, source, text, &batch);
-        } else if (agent.log.lastSeq() >= MaxSeq) {
-            batch.reject(QStringLiteral("this agent's console has used every number up to 2^53-1"));
-            continue;
         } else {
             unnumberedText(agent, ts, stream, level, source, text, &batch);
         }

@@ -189,7 +189,6 @@ void SocketGuard::readHeaders(qint64 available)
 struct CloseLinger::Lingering
 {
     QSocketNotifier* notifier = nullptr;
-    QPointer<QTcpSocket> tcp;
     QMetaObject::Connection disconnected;
     QMetaObject::Connection destroyed;
     qint64 deadlineMs = 0;
@@ -223,7 +222,6 @@ void CloseLinger::begin(QTcpSocket* tcp)
     if (second < 0)
         return;
     Lingering& l = m_sockets[second];
-    l.tcp = tcp;
     l.deadlineMs = nowMs() + m_graceMs;
     l.notifier = new QSocketNotifier(second, QSocketNotifier::Read, this);
     QObject::connect(l.notifier, &QSocketNotifier::activated, this, [this, second] { drain(second); });
@@ -294,13 +292,7 @@ void CloseLinger::onTick()
     for (const auto& [fd, l] : m_sockets) {
         if (now >= l.deadlineMs)
             late.push_back(fd);
-        else if (!l.halfClosed && (!l.tcp || l.tcp->state() == QAbstractSocket::UnconnectedState))
-            late.push_back(-fd - 1); // its handle is gone: half-close
     }
-    for (const int fd : late) {
-        if (fd >= 0)
-            end(fd, true);
-        else
-            halfClose(-fd - 1);
-    }
+    for (const int fd : late)
+        end(fd, true);
 }

@@ -11,8 +11,6 @@
 
 using namespace Protocol;
 
-namespace { } // namespace
-
 ViewerFeed::ViewerFeed(const HostConfig& config, AgentRegistry& registry, QObject* context)
     : m_config(config)
     , m_registry(registry)
