@@ -44,6 +44,12 @@ class TestRedactor : public QObject
 private Q_SLOTS:
     void builtIn_data();
     void builtIn();
+    void wideSeparatorsKeepCharacters();
+    void stream_data();
+    void stream();
+    void streamWithoutDefaults();
+    void arguments_data();
+    void arguments();
     void mixedConsole_data();
     void mixedConsole();
     void bettaFishLogs_data();
@@ -142,6 +148,135 @@ void TestRedactor::builtIn_data()
     row("url in env", "DATABASE_URL=mysql://root:toor@localhost/db",
         "DATABASE_URL=mysql://root:[REDACTED]@localhost/db");
 
+    // "Token" as an authorization scheme, like Bearer and Basic
+    row("authorization token", "Authorization: Token 9944b09199c62bcf9418ad846dd0e4bbdfc6ee4b",
+        "Authorization: Token [REDACTED]");
+    row("token scheme in a header", "curl -H 'authorization: token abc123' x",
+        "curl -H 'authorization: token [REDACTED]' x");
+    row("token scheme in a dict", "{'Authorization': 'TOKEN abc'}", "{'Authorization': 'TOKEN [REDACTED]'}");
+    same("token scheme redacted", "Authorization: Token [REDACTED]");
+
+    // Long flags of a secret name, their value after blanks
+    row("--password value", "run --password hunter2 --user bob", "run --password [REDACTED] --user bob");
+    row("--token value", "cli --token abc123", "cli --token [REDACTED]");
+    row("--api-key value", "tool --api-key k-123 --verbose", "tool --api-key [REDACTED] --verbose");
+    row("--db-password quoted", "app --db-password \"x y\" --port 1", "app --db-password \"[REDACTED]\" --port 1");
+    row("flag first", "--client-secret\ts3 next", "--client-secret\t[REDACTED] next");
+    row("flag after a quote", "cmd=\"--password hunter2\"", "cmd=\"--password [REDACTED]\"");
+    row("--pass value", "sshpass --pass abc ssh host", "sshpass --pass [REDACTED] ssh host");
+    same("--token-file", "run --token-file /etc/token --x");
+    same("--password-file", "run --password-file /run/secrets/pw");
+    same("flag then a flag", "login --password --stdin");
+    same("flag at the end", "usage: tool --password");
+    same("help metavar", "  --api-key API_KEY  the key to use");
+    same("help metavar password", "  --password PASSWORD");
+    same("help placeholder", "  --token <TOKEN>   an access token");
+    same("--max-tokens", "generate --max-tokens 4096");
+    same("dashes glued to a word", "a--password x");
+    same("ruler", "---------------------------------------- done");
+    same("flag value redacted", "run --password [REDACTED] --user bob");
+
+    // -pSECRET of MySQL and MariaDB clients
+    row("mysql -p", "mysql -u root -pS3cret db", "mysql -u root -p[REDACTED] db");
+    row("mysqldump -p", "mysqldump -pS3cret --all-databases > dump.sql",
+        "mysqldump -p[REDACTED] --all-databases > dump.sql");
+    row("MariaDB quoted -p", "MariaDB-dump -u admin -p'pa ss' x", "MariaDB-dump -u admin -p'[REDACTED]' x");
+    row("mysql in a shell command", "sh -c \"mysql -uroot -pS3cret\"", "sh -c \"mysql -uroot -p[REDACTED]\"");
+    row("mysql full path", "/usr/bin/mysql -h db -pxyz", "/usr/bin/mysql -h db -p[REDACTED]");
+    same("-pthread and friends", "gcc -O2 -pthread -pedantic -pipe -o x x.c");
+    same("find -print", "find . -name '*.py' -print");
+    same("mysql -p asks", "mysql -u root -p db");
+    same("-p before mysql", "-pfoo mysql");
+    same("-p inside a word", "mysql x-pfoo");
+    same("mysql -P port", "mysql -P 3306");
+    same("mysql -p redacted", "mysql -u root -p[REDACTED] db");
+    // Found by fuzz_redactor: a client named only inside a redacted value made a
+    // "-p" a password on the first pass and not on the second.
+    row("mysql inside a redacted value", "password=mysql -pS3cret", "password=[REDACTED] -pS3cret");
+    row("mysql between redacted values", "token=a mysql secret=b -pS3cret",
+        "token=[REDACTED] mysql secret=[REDACTED] -p[REDACTED]");
+
+    // Bare JSON Web Tokens
+    row("jwt", "got eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U ok",
+        "got [REDACTED] ok");
+    row("jwt in a query", "GET /cb?jwt=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0xx.sig&x=1", "GET /cb?jwt=[REDACTED]&x=1");
+    row("jwt without signature", "eyJhbGciOiJub25lIn0.eyJzdWIiOiIxMjMifQ.", "[REDACTED]");
+    row("jwt in json", R"({"jwt":"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0xx.a-b_c"})", R"({"jwt":"[REDACTED]"})");
+    same("eyJ too short", "eyJhbGciOi.eyJzdWIi.x");
+    same("eyJ inside a word", "xeyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0xx.sig");
+    same("eyJ with one dot", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0xx");
+    same("words with e", "every eye eyes eyJust");
+
+    // "pass" as a word of its own
+    row("DB_PASS", "DB_PASS=x", "DB_PASS=[REDACTED]");
+    row("MYSQL_PASS colon", "MYSQL_PASS: x", "MYSQL_PASS: [REDACTED]");
+    row("pass=", "pass=x", "pass=[REDACTED]");
+    row("quoted pass", "{'pass': 'x'}", "{'pass': '[REDACTED]'}");
+    row("db.pass", "db.pass = hunter2", "db.pass = [REDACTED]");
+    row("smtp-pass", "smtp-pass: abc", "smtp-pass: [REDACTED]");
+    same("words ending in pass", "bypass=1 compass: north class=foo address=x success: true");
+    same("test results", "PASS: tst_redactor pass: 12 fail: 0");
+    same("passes", "passes=3 passage: x");
+
+    // Chinese names and full-width separators
+    row("密码 full-width colon", "密码：hunter2", "密码：[REDACTED]");
+    row("密码 colon", "密码: hunter2", "密码: [REDACTED]");
+    row("密码 equals", "密码=hunter2", "密码=[REDACTED]");
+    row("密码 full-width equals", "密码＝hunter2", "密码＝[REDACTED]");
+    row("password full-width colon", "password：hunter2", "password：[REDACTED]");
+    row("api_key full-width colon", "api_key：sk123 ok", "api_key：[REDACTED] ok");
+    row("密碼", "密碼：abc", "密碼：[REDACTED]");
+    row("口令", "口令=abc", "口令=[REDACTED]");
+    row("密钥", "密钥: abc", "密钥: [REDACTED]");
+    row("密鑰", "密鑰＝abc", "密鑰＝[REDACTED]");
+    row("令牌", "令牌：abc", "令牌：[REDACTED]");
+    row("longer chinese key", "数据库密码：数据123，x", "数据库密码：[REDACTED]，x");
+    row("ends at a full-width comma", "密码：abc123，用户名：bob", "密码：[REDACTED]，用户名：bob");
+    row("ends at an ideographic full stop", "令牌：xyz。下一步", "令牌：[REDACTED]。下一步");
+    row("ends at an ideographic space", "密码=abc　用户", "密码=[REDACTED]　用户");
+    row("ideographic space after the separator", "密码：　abc", "密码：　[REDACTED]");
+    row("spaces around a full-width colon", "密码 ： abc", "密码 ： [REDACTED]");
+    row("ends at full-width brackets", "password=abc（旧）", "password=[REDACTED]（旧）");
+    row("quoted chinese key", "{\"密码\": \"a b\"}", "{\"密码\": \"[REDACTED]\"}");
+    same("chinese without a secret", "用户名：bob，状态：正常");
+    same("密码学", "密码学：入门");
+    same("key without separator", "请输入密码 然后继续");
+    same("chinese redacted", "密码：[REDACTED]，用户名：bob");
+
+    // Private keys in one text
+    row("rsa key", "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\nZm9v+/==\n-----END RSA PRIVATE KEY-----",
+        "-----BEGIN RSA PRIVATE KEY-----\n[REDACTED]\n-----END RSA PRIVATE KEY-----");
+    row("key in a message",
+        "here:\r\n-----BEGIN PRIVATE KEY-----\r\nMIIE\r\nAAA=\r\n-----END PRIVATE KEY-----\r\ndone password=x",
+        "here:\r\n-----BEGIN PRIVATE KEY-----\r\n[REDACTED]\r\n-----END PRIVATE KEY-----\r\ndone password=[REDACTED]");
+    row("encrypted key with headers",
+        "-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,3F17F5316E2BAC89\n\nxyz\n"
+        "-----END RSA PRIVATE KEY-----",
+        "-----BEGIN RSA PRIVATE KEY-----\n[REDACTED]\n-----END RSA PRIVATE KEY-----");
+    row("openssh key", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEA\n-----END OPENSSH PRIVATE KEY-----\n",
+        "-----BEGIN OPENSSH PRIVATE KEY-----\n[REDACTED]\n-----END OPENSSH PRIVATE KEY-----\n");
+    row("ec key without END", "-----BEGIN EC PRIVATE KEY-----\nMHcCAQEE\nmore\n",
+        "-----BEGIN EC PRIVATE KEY-----\n[REDACTED]\n");
+    row("key on one line", "KEY=-----BEGIN ENCRYPTED PRIVATE KEY----- MIIEvQIB -----END ENCRYPTED PRIVATE KEY-----",
+        "KEY=-----BEGIN ENCRYPTED PRIVATE KEY----- [REDACTED] -----END ENCRYPTED PRIVATE KEY-----");
+    row("key as a secret value", "PRIVATE_KEY=-----BEGIN DSA PRIVATE KEY-----\nb3Blbn\n-----END DSA PRIVATE KEY-----",
+        "PRIVATE_KEY=-----BEGIN DSA PRIVATE KEY-----\n[REDACTED]\n-----END DSA PRIVATE KEY-----");
+    row("pgp key",
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----\nVersion: x\n\nlQOYBF\n=abcd\n-----END PGP PRIVATE KEY BLOCK-----",
+        "-----BEGIN PGP PRIVATE KEY BLOCK-----\n[REDACTED]\n-----END PGP PRIVATE KEY BLOCK-----");
+    row("key in escaped json", R"({"key": "-----BEGIN PRIVATE KEY-----\nMIIEv\n-----END PRIVATE KEY-----\n"})",
+        R"({"key": "-----BEGIN PRIVATE KEY-----[REDACTED]-----END PRIVATE KEY-----\n"})");
+    row("two keys",
+        "-----BEGIN RSA PRIVATE KEY-----\na\n-----END RSA PRIVATE KEY-----\n-----BEGIN EC PRIVATE KEY-----\nb",
+        "-----BEGIN RSA PRIVATE KEY-----\n[REDACTED]\n-----END RSA PRIVATE KEY-----\n"
+        "-----BEGIN EC PRIVATE KEY-----\n[REDACTED]");
+    same("certificate", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----");
+    same("public key", "-----BEGIN PUBLIC KEY-----\nMIIB\n-----END PUBLIC KEY-----");
+    same("empty key", "-----BEGIN RSA PRIVATE KEY-----\n-----END RSA PRIVATE KEY-----");
+    same("BEGIN line alone", "-----BEGIN RSA PRIVATE KEY-----");
+    same("key redacted", "-----BEGIN RSA PRIVATE KEY-----\n[REDACTED]\n-----END RSA PRIVATE KEY-----");
+    same("six dashes", "------BEGIN RSA PRIVATE KEY-----\nabc");
+
     // Text that holds no secret
     same("LLM tokens", "LLM 返回 209 tokens");
     same("token count", "token count 5");
@@ -180,6 +315,9 @@ void TestRedactor::builtIn_data()
     row("url ended inside a redacted value", "h://user:p@spwd=a/]b@c", "h://user:[REDACTED]@spwd=[REDACTED]]b@c");
     row("url without @ before a redacted value", "h://u:pwd=a?]@c", "h://u:pwd=[REDACTED]]@c");
     row("key in the user info of a redacted url", "o://a,secret=admin@:rhn:@s/", "o://a,secret=admin@:[REDACTED]@s/");
+    // Found by fuzz_redactor: a token redacted up to the ':' of "://" made a URL
+    // scheme on the first pass only.
+    row("url after a redacted token", "Bearer abcXYZ://u:pw@h token=a", "Bearer [REDACTED]://u:pw@h token=[REDACTED]");
     QTest::addRow("url ended by a control byte in a value")
         << QByteArrayLiteral("h:tps://user:p@spwd=a\0\0\0\0\0]bs@ch")
         << QByteArray("h:tps://user:[REDACTED]@spwd=[REDACTED]]bs@ch");
@@ -200,6 +338,204 @@ void TestRedactor::builtIn()
     bool changedAgain = true;
     QCOMPARE(redacted(redactor, once, &changedAgain), once);
     QVERIFY(!changedAgain);
+}
+
+void TestRedactor::wideSeparatorsKeepCharacters()
+{
+    // Every replaced range starts and ends between characters, whatever the key,
+    // the separator, the value and the character that ends the value.
+    Redactor redactor;
+    const QStringList keys = {QStringLiteral("密码"),     QStringLiteral("密碼"),   QStringLiteral("口令"),
+                              QStringLiteral("密钥"),     QStringLiteral("密鑰"),   QStringLiteral("令牌"),
+                              QStringLiteral("password"), QStringLiteral("DB_PASS")};
+    const QStringList separators = {QStringLiteral("："), QStringLiteral("＝"),   QStringLiteral(": "),
+                                    QStringLiteral("="),  QStringLiteral(" ： "), QStringLiteral("：　")};
+    // U+FFFD lies past the full-width forms and is part of a value.
+    const QStringList values = {QStringLiteral("abc123"), QStringLiteral("数据123"), QStringLiteral("é🎉x"),
+                                QStringLiteral("a\uFFFDb")};
+    // Full-width and CJK punctuation, the half-width ideographic comma U+FF64 and the
+    // full-width yen sign U+FFE5 at both ends of U+FF00-U+FFEF, then ASCII.
+    const QStringList ends = {QStringLiteral("，"), QStringLiteral("。"), QStringLiteral("　"), QStringLiteral("）"),
+                              QStringLiteral("､"),  QStringLiteral("￥"), QStringLiteral("〉"), QStringLiteral(" ")};
+    for (const QString& key : keys) {
+        for (const QString& separator : separators) {
+            for (const QString& value : values) {
+                for (const QString& end : ends) {
+                    const QString text = key + separator + value + end + QStringLiteral("用户名");
+                    const QString expected =
+                        key + separator + QStringLiteral("[REDACTED]") + end + QStringLiteral("用户名");
+                    const QByteArray once = redacted(redactor, text.toUtf8());
+                    QVERIFY2(isValidUtf8(once), qPrintable(text));
+                    QCOMPARE(QString::fromUtf8(once), expected);
+                    QCOMPARE(redacted(redactor, once), once);
+                }
+            }
+        }
+    }
+    // A value of full-width letters is cut at once: nothing to redact.
+    QCOMPARE(redacted(redactor, "密码：ｐａｓｓ"), QByteArray("密码：ｐａｓｓ"));
+}
+
+void TestRedactor::stream_data()
+{
+    QTest::addColumn<QByteArrayList>("lines");
+    QTest::addColumn<QByteArrayList>("expected");
+    QTest::addColumn<bool>("openAtEnd");
+
+    const QByteArray begin = "-----BEGIN RSA PRIVATE KEY-----";
+    const QByteArray end = "-----END RSA PRIVATE KEY-----";
+    const QByteArray marker = "[REDACTED]";
+    QTest::addRow("5-line key in a console")
+        << QByteArrayList{"generating a key", begin, "MIIEowIBAAKCAQEAx", "  Zm9vYmFy+/==", "AAAA", end,
+                          "done password=x"}
+        << QByteArrayList{"generating a key", begin, marker, marker, marker, end, "done password=[REDACTED]"} << false;
+    QTest::addRow("stray BEGIN then a normal line")
+        << QByteArrayList{begin, "INFO: server started on port 8080", "MIIEow"}
+        << QByteArrayList{begin, "INFO: server started on port 8080", "MIIEow"} << false;
+    QTest::addRow("stray BEGIN then a secret")
+        << QByteArrayList{begin, "login ok, password: x", "MIIEow"}
+        << QByteArrayList{begin, "login ok, password: [REDACTED]", "MIIEow"} << false;
+    QTest::addRow("a line redacted whole keeps the key open")
+        << QByteArrayList{begin, "sk-abcdefghijklmnopqrstuvwxyz", "MIIEow", "INFO: x"}
+        << QByteArrayList{begin, marker, marker, "INFO: x"} << false;
+    QTest::addRow("headers and a blank line")
+        << QByteArrayList{begin, "Proc-Type: 4,ENCRYPTED", "DEK-Info: AES-128-CBC,3F17F5316E2BAC89", "", "MIIE", end}
+        << QByteArrayList{begin, marker, marker, "", marker, end} << false;
+    QTest::addRow("END glued to the body")
+        << QByteArrayList{"-----BEGIN PRIVATE KEY-----", "MIIE", "abc=-----END PRIVATE KEY----- token=x"}
+        << QByteArrayList{"-----BEGIN PRIVATE KEY-----", marker, "[REDACTED]-----END PRIVATE KEY----- token=[REDACTED]"}
+        << false;
+    QTest::addRow("body on the BEGIN line")
+        << QByteArrayList{"-----BEGIN OPENSSH PRIVATE KEY-----b3Blbn", "more", "-----END OPENSSH PRIVATE KEY-----"}
+        << QByteArrayList{"-----BEGIN OPENSSH PRIVATE KEY-----[REDACTED]", marker, "-----END OPENSSH PRIVATE KEY-----"}
+        << false;
+    QTest::addRow("BEGIN after text") << QByteArrayList{"key: " + begin, "MIIE", end}
+                                      << QByteArrayList{"key: " + begin, marker, end} << false;
+    QTest::addRow("already redacted") << QByteArrayList{begin, marker, marker, end}
+                                      << QByteArrayList{begin, marker, marker, end} << false;
+    QTest::addRow("two keys") << QByteArrayList{begin, "AAAA", end, "-----BEGIN EC PRIVATE KEY-----", "BBBB", end}
+                              << QByteArrayList{begin, marker, end, "-----BEGIN EC PRIVATE KEY-----", marker, end}
+                              << false;
+    QTest::addRow("END then BEGIN on one line") << QByteArrayList{begin, "AAAA", end + " " + begin, "BBBB"}
+                                                << QByteArrayList{begin, marker, end + " " + begin, marker} << true;
+    QTest::addRow("open at the end") << QByteArrayList{"x", begin, "AAAA"} << QByteArrayList{"x", begin, marker}
+                                     << true;
+    QTest::addRow("whole key in one call") << QByteArrayList{begin + "\nAAAA\nBBBB\n" + end, "CCCC"}
+                                           << QByteArrayList{begin + "\n[REDACTED]\n" + end, "CCCC"} << false;
+    QTest::addRow("open key in one call") << QByteArrayList{"key:\n" + begin + "\nAAAA", "BBBB", end}
+                                          << QByteArrayList{"key:\n" + begin + "\n[REDACTED]", marker, end} << false;
+    QTest::addRow("certificate") << QByteArrayList{"-----BEGIN CERTIFICATE-----", "MIIB", "-----END CERTIFICATE-----"}
+                                 << QByteArrayList{"-----BEGIN CERTIFICATE-----", "MIIB", "-----END CERTIFICATE-----"}
+                                 << false;
+}
+
+void TestRedactor::stream()
+{
+    QFETCH(QByteArrayList, lines);
+    QFETCH(QByteArrayList, expected);
+    QFETCH(bool, openAtEnd);
+    QCOMPARE(lines.size(), expected.size());
+    Redactor redactor;
+    Redactor::Stream state;
+    QByteArrayList outputs;
+    for (qsizetype i = 0; i < lines.size(); ++i) {
+        QByteArray out("untouched");
+        const bool changed = redactor.redact(lines.at(i), &out, &state);
+        const QByteArray once = changed ? out : lines.at(i);
+        QVERIFY2(changed || out == "untouched", "*out written without a redaction");
+        QCOMPARE(changed, lines.at(i) != expected.at(i));
+        QCOMPARE(once, expected.at(i));
+        QVERIFY(isValidUtf8(once));
+        // Redacting an output again, without the state, changes nothing.
+        QCOMPARE(redacted(redactor, once), once);
+        outputs.append(once);
+    }
+    QCOMPARE(state.inPrivateKey, openAtEnd);
+    // Nor does passing the outputs through a fresh Stream.
+    Redactor::Stream again;
+    for (const QByteArray& line : std::as_const(outputs)) {
+        QByteArray out;
+        QVERIFY2(!redactor.redact(line, &out, &again), line.constData());
+    }
+    QCOMPARE(again.inPrivateKey, openAtEnd);
+}
+
+void TestRedactor::streamWithoutDefaults()
+{
+    Redactor redactor;
+    QVERIFY(redactor.configure(false, {QStringLiteral("AAAA")}));
+    Redactor::Stream state;
+    QByteArray out;
+    QVERIFY(!redactor.redact("-----BEGIN RSA PRIVATE KEY-----", &out, &state));
+    QVERIFY(!state.inPrivateKey);
+    QVERIFY(!redactor.redact("MIIE", &out, &state));
+    QVERIFY(redactor.redact("MIIEAAAA", &out, &state));
+    QCOMPARE(out, QByteArray("MIIE[REDACTED]"));
+
+    // With the defaults, a body line goes whole before the patterns could cut it.
+    QVERIFY(redactor.configure(true, {QStringLiteral("AAAA")}));
+    QVERIFY(!redactor.redact("-----BEGIN RSA PRIVATE KEY-----", &out, &state));
+    QVERIFY(state.inPrivateKey);
+    QVERIFY(redactor.redact("MIIEAAAA", &out, &state));
+    QCOMPARE(out, QByteArray("[REDACTED]"));
+    QVERIFY(state.inPrivateKey);
+    QVERIFY(!redactor.redact("-----END RSA PRIVATE KEY-----", &out, &state));
+    QVERIFY(!state.inPrivateKey);
+}
+
+void TestRedactor::arguments_data()
+{
+    QTest::addColumn<bool>("defaults");
+    QTest::addColumn<QString>("program");
+    QTest::addColumn<QStringList>("args");
+    QTest::addColumn<QStringList>("expected");
+
+    const auto row = [](const char* name, const char* program, const QStringList& args, const QStringList& expected,
+                        bool defaults = true) {
+        QTest::addRow("%s", name) << defaults << QString::fromUtf8(program) << args << expected;
+    };
+    const auto list = [](std::initializer_list<const char*> items) {
+        QStringList result;
+        for (const char* item : items)
+            result.append(QString::fromUtf8(item));
+        return result;
+    };
+    row("flag and value", "bot", list({"--password", "hunter2", "--user", "bob"}),
+        list({"--password", "[REDACTED]", "--user", "bob"}));
+    row("api key", "bot.py", list({"--api-key", "-starts-with-a-dash", "-v"}), list({"--api-key", "[REDACTED]", "-v"}));
+    row("flag then a flag", "bot", list({"--token", "--verbose"}), list({"--token", "--verbose"}));
+    row("token file", "bot", list({"--token-file", "/run/token"}), list({"--token-file", "/run/token"}));
+    row("flag last", "bot", list({"--password"}), list({"--password"}));
+    row("flag with =", "bot", list({"--password=hunter2", "x"}), list({"--password=[REDACTED]", "x"}));
+    row("line rules", "sh", list({"-c", "curl -H 'Authorization: Bearer abc123' x"}),
+        list({"-c", "curl -H 'Authorization: Bearer [REDACTED]' x"}));
+    row("mysql in one argument", "sh", list({"-c", "mysql -pS3cret db"}), list({"-c", "mysql -p[REDACTED] db"}));
+    row("mysql program", "mysql", list({"-u", "root", "-pS3cret", "db"}), list({"-u", "root", "-p[REDACTED]", "db"}));
+    row("mysql path", "/opt/MariaDB/bin/mariadb", list({"-pS3 cret"}), list({"-p[REDACTED]"}));
+    row("mysql through env", "/usr/bin/env", list({"mysqldump", "-pS3cret"}), list({"mysqldump", "-p[REDACTED]"}));
+    row("-p elsewhere", "gcc", list({"-pthread", "-pedantic", "-pipe"}), list({"-pthread", "-pedantic", "-pipe"}));
+    row("-p before mysql", "sh", list({"-pfoo", "mysql"}), list({"-pfoo", "mysql"}));
+    row("-p alone", "mysql", list({"-p", "db"}), list({"-p", "db"}));
+    row("already redacted", "mysql", list({"--password", "[REDACTED]", "-p[REDACTED]"}),
+        list({"--password", "[REDACTED]", "-p[REDACTED]"}));
+    row("chinese", "bot", list({"密码：hunter2，ok"}), list({"密码：[REDACTED]，ok"}));
+    row("without defaults", "mysql", list({"--password", "x", "-pS3cret", "secret=AAAA"}),
+        list({"--password", "x", "-pS3cret", "secret=[REDACTED]"}), false);
+}
+
+void TestRedactor::arguments()
+{
+    QFETCH(bool, defaults);
+    QFETCH(QString, program);
+    QFETCH(QStringList, args);
+    QFETCH(QStringList, expected);
+    Redactor redactor;
+    QVERIFY(redactor.configure(defaults, {QStringLiteral("AAAA")}));
+    QStringList shown = args;
+    QCOMPARE(redactor.redactArguments(&shown, program), args != expected);
+    QCOMPARE(shown, expected);
+    QVERIFY(!redactor.redactArguments(&shown, program));
+    QCOMPARE(shown, expected);
 }
 
 void TestRedactor::mixedConsole_data()
