@@ -28,10 +28,18 @@ int main(int argc, char* argv[])
     const QCommandLineOption portOption(QStringLiteral("port"),
                                         QStringLiteral("Listen on port N (default 7700; 0 picks a free one)."),
                                         QStringLiteral("N"));
+    const QCommandLineOption tokenFileOption(
+        QStringLiteral("token-file"),
+        QStringLiteral("Require the token kept in FILE from agents and viewers (readable by its owner and group only). "
+                       "The environment variable AGENTDECK_TOKEN does the same; without either, the configuration's "
+                       "tokens or a generated one."),
+        QStringLiteral("FILE"));
     const QCommandLineOption tokenOption(
-        QStringLiteral("token"), QStringLiteral("Require TOKEN from agents and viewers (default: a generated token)."),
+        QStringLiteral("token"),
+        QStringLiteral("Require TOKEN from agents and viewers (other users can see it in the process list: prefer "
+                       "--token-file)."),
         QStringLiteral("TOKEN"));
-    parser.addOptions({configOption, listenOption, portOption, tokenOption});
+    parser.addOptions({configOption, listenOption, portOption, tokenFileOption, tokenOption});
     parser.process(app);
 
     QTextStream out(stdout);
@@ -53,8 +61,15 @@ int main(int argc, char* argv[])
         }
         config.port = port;
     }
-    if (parser.isSet(tokenOption))
-        config.token = parser.value(tokenOption);
+    const QString token = parser.value(tokenOption);
+    QString warning;
+    if (!config.applyTokenOptions(parser.isSet(tokenOption) ? &token : nullptr, parser.value(tokenFileOption), &warning,
+                                  &error)) {
+        err << "agentdeck-host: " << error << Qt::endl;
+        return 2;
+    }
+    if (!warning.isEmpty())
+        err << "agentdeck-host: warning: " << warning << Qt::endl;
 
     HostServer server(config);
     // Watch signals before saying where we listen: whoever reads that line may signal at once.

@@ -33,7 +33,13 @@ int main(int argc, char* argv[])
                                         QStringLiteral("Start the demo agents even when agents are configured."));
     const QCommandLineOption noDemoOption(QStringLiteral("no-demo"),
                                           QStringLiteral("Do not start the demo agents when none are configured."));
-    parser.addOptions({configOption, portOption, demoOption, noDemoOption});
+    const QCommandLineOption tokenFileOption(
+        QStringLiteral("token-file"),
+        QStringLiteral("The embedded host's token, kept in FILE (readable by its owner and group only). The "
+                       "environment variable AGENTDECK_TOKEN does the same; without either, the configuration's "
+                       "tokens or a generated one."),
+        QStringLiteral("FILE"));
+    parser.addOptions({configOption, portOption, tokenFileOption, demoOption, noDemoOption});
 
     // --help and --version answer before the window's platform starts, so they
     // work without a display. Errors wait for process(), which knows Qt's own options.
@@ -64,6 +70,10 @@ int main(int argc, char* argv[])
     config.allowAgentEditing = true;
     QString error;
     if (!config.loadForProgram(parser.value(configOption), &error)) {
+        qCritical("agentdeck: %s", qPrintable(error));
+        return 2;
+    }
+    if (!config.applyTokenOptions(nullptr, parser.value(tokenFileOption), nullptr, &error)) {
         qCritical("agentdeck: %s", qPrintable(error));
         return 2;
     }

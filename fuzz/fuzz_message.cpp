@@ -5,6 +5,7 @@
 // writes from them (Wire::appendLine, forumMessage, error, result), which must be
 // JSON that reads back to what went in.
 #include "fuzz/fuzzcheck.h"
+#include "server/engine/redactor.h"
 #include "server/engine/wire.h"
 #include "server/protocol/agentdefinition.h"
 #include "server/store/logstore.h"
@@ -84,9 +85,10 @@ void forumMessage(Json::Value m)
 void copiedParts(Json::Value root)
 {
     Protocol::isValidStatusState(root["state"].toUtf8());
+    static const Redactor redactor;
     Json::Document statusDoc;
     const Json::Value status =
-        reread(statusDoc, Wire::status(root["state"].toUtf8(), root, Protocol::readTimestamp(root["ts"], 0)));
+        reread(statusDoc, Wire::status(root["state"].toUtf8(), root, Protocol::readTimestamp(root["ts"], 0), redactor));
     check(status["state"].toUtf8() == root["state"].toUtf8(), "a status keeps its state");
 
     QByteArray json;

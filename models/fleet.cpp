@@ -18,6 +18,7 @@ using Link::Event;
 struct Fleet::Host
 {
     QString key;
+    Link::HostInfo info; // as its last snapshot told
     std::unique_ptr<HostLink> link;
     std::map<QString, std::unique_ptr<ConsoleModel>> consoles;
 };
@@ -286,6 +287,15 @@ void Fleet::failHistory(const QString& hostKey, const QString& id, const QString
         Q_EMIT historyFailed(request.hostKey, request.agent, reason);
 }
 
+QString Fleet::readOnlyReason(const QString& hostKey) const
+{
+    const auto it = m_hosts.find(hostKey);
+    if (it == m_hosts.end() || it->second->info.mayCommand)
+        return {};
+    const QString token = it->second->info.tokenName;
+    return token.isEmpty() ? tr("Read-only token: no commands") : tr("Read-only token “%1”: no commands").arg(token);
+}
+
 QString Fleet::answerAsk(const QString& hostKey, const QString& agent, const QString& askId, const QString& choice)
 {
     AGENTDECK_CHECK_THREAD(this);
@@ -397,6 +407,7 @@ void Fleet::apply(Host& host, const Event& event)
         }
         break;
     case Event::Type::Snapshot:
+        host.info = event.host;
         for (const Link::AgentInfo& agent : event.agents)
             console(key, agent.id);
         if (event.hostChanged) {

@@ -83,6 +83,9 @@ public:
     /// Lines asked for per history request.
     static constexpr int HistoryPage = 2000;
 
+    /// Why commands and answers cannot go to this host (its token only watches); empty when they can.
+    QString readOnlyReason(const QString& hostKey) const;
+
     /// Answers an agent's open question.
     QString answerAsk(const QString& hostKey, const QString& agent, const QString& askId, const QString& choice);
 

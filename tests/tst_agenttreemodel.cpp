@@ -29,7 +29,9 @@ Link::Event snapshot(const QList<Link::AgentInfo>& agents, bool hostChanged = fa
 {
     Link::Event event;
     event.type = Link::Event::Type::Snapshot;
-    event.host = {QStringLiteral("7f3c"), QStringLiteral("bot-host-1"), QStringLiteral("0.1.0")};
+    event.host.id = QStringLiteral("7f3c");
+    event.host.name = QStringLiteral("bot-host-1");
+    event.host.version = QStringLiteral("0.1.0");
     event.agents = agents;
     event.hostChanged = hostChanged;
     return event;

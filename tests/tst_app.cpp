@@ -25,6 +25,7 @@ class TestApp final : public QObject
 
 private Q_SLOTS:
     void startsTheDemoWhenNothingIsConfigured();
+    void tokenFileForTheEmbeddedHost();
     void helpAndVersionNeedNoDisplay_data();
     void helpAndVersionNeedNoDisplay();
     void saysWhatIsMissingWithoutADisplay_data();
@@ -140,6 +141,56 @@ void TestApp::startsTheDemoWhenNothingIsConfigured()
     QCOMPARE(app.exitCode(), 0);
     for (const qint64 pid : std::as_const(pids))
         QVERIFY2(::kill(pid_t(pid), 0) != 0, qPrintable(QStringLiteral("demo agent %1 still runs").arg(pid)));
+}
+
+void TestApp::tokenFileForTheEmbeddedHost()
+{
+    QTemporaryDir home;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), home.filePath(QStringLiteral("config")));
+    env.insert(QStringLiteral("XDG_STATE_HOME"), home.filePath(QStringLiteral("state")));
+    env.remove(QStringLiteral("AGENTDECK_TOKEN"));
+    const QString tokenPath = home.filePath(QStringLiteral("desk.token"));
+    QFile file(tokenPath);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("desk-secret\n");
+    file.close();
+
+    // Other users could read it: refused, saying how to fix it.
+    QVERIFY(QFile::setPermissions(
+        tokenPath, QFileDevice::ReadOwner | QFileDevice::WriteOwner | QFileDevice::ReadGroup | QFileDevice::ReadOther));
+    const Finished refused = runToEnd(QStringLiteral(AGENTDECK_APP),
+                                      {QStringLiteral("--no-demo"), QStringLiteral("--port"), QStringLiteral("0"),
+                                       QStringLiteral("--token-file"), tokenPath},
+                                      env);
+    QCOMPARE(refused.code, 2);
+    QVERIFY2(refused.err.contains(QStringLiteral("chmod 600 ") + tokenPath), qPrintable(refused.err));
+
+    // Owner-only: the embedded host takes that token.
+    QVERIFY(QFile::setPermissions(tokenPath, QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+    QProcess app;
+    app.setProcessEnvironment(env);
+    app.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    endsWithTest(app);
+    app.start(QStringLiteral(AGENTDECK_APP),
+              {QStringLiteral("--no-demo"), QStringLiteral("--port"), QStringLiteral("0"),
+               QStringLiteral("--token-file"), tokenPath});
+    QTRY_VERIFY_WITH_TIMEOUT(app.canReadLine(), 20000);
+    const QString banner = QString::fromUtf8(app.readLine()).trimmed();
+    const QString prefix = QStringLiteral("AgentDeck's host is listening on ");
+    QVERIFY2(banner.startsWith(prefix), qPrintable(banner));
+    RemoteLink::Settings settings;
+    settings.url = QUrl(banner.mid(prefix.size()));
+    settings.tokenFile = tokenPath;
+    Fleet fleet;
+    const QString host = fleet.addHost(new RemoteLink(settings));
+    QTRY_COMPARE_WITH_TIMEOUT(fleet.agents()->hostState(host), AgentTreeModel::HostState::Online, 20000);
+    QVERIFY(!QFile::exists(home.filePath(QStringLiteral("config/agentdeck/token")))); // none generated
+    fleet.removeHost(host);
+    ::kill(pid_t(app.processId()), SIGTERM);
+    QVERIFY(app.waitForFinished(30000));
+    QCOMPARE(app.exitCode(), 0);
 }
 
 void TestApp::helpAndVersionNeedNoDisplay_data()

@@ -21,6 +21,8 @@ QVariantMap fields(const HostConfig& c)
         {QStringLiteral("token"), c.token},
         {QStringLiteral("agentToken"), c.agentToken},
         {QStringLiteral("viewerToken"), c.viewerToken},
+        {QStringLiteral("tokenFile"), c.tokenFile},
+        {QStringLiteral("tokens"), int(c.tokens.size())},
         {QStringLiteral("allowedOrigins"), c.allowedOrigins},
         {QStringLiteral("tlsCertificate"), c.tlsCertificate},
         {QStringLiteral("tlsKey"), c.tlsKey},
@@ -94,6 +96,9 @@ private Q_SLOTS:
     void notAnObject_data();
     void notAnObject();
     void errorPointerMayBeNull();
+    void tokenList();
+    void badTokens_data();
+    void badTokens();
 
 private:
     QString writeConfig(const QByteArray& content);
@@ -524,6 +529,73 @@ void TestHostConfig::errorPointerMayBeNull()
     QVERIFY(!c.load(m_dir->filePath(QStringLiteral("missing.json")), nullptr));
     QVERIFY(c.load(writeConfig(R"({"port": 1})"), nullptr));
     QCOMPARE(c.port, 1);
+}
+
+void TestHostConfig::tokenList()
+{
+    const QByteArray json = R"({
+    "token_file": "/etc/agentdeck/token",
+    "tokens": [
+        {"name": "ops", "secret_file": "/etc/agentdeck/ops.token", "role": "operator", "agents": ["bf-*", "query"]},
+        {"name": "bots", "secret": "b0ts", "role": "agent", "shared": true},
+        {"name": "watch", "secret": "w", "role": "viewer"}
+    ]
+})";
+    HostConfig c;
+    QString error;
+    QVERIFY2(c.load(writeConfig(json), &error), qPrintable(error));
+    QCOMPARE(c.tokenFile, QStringLiteral("/etc/agentdeck/token"));
+    QCOMPARE(c.tokens.size(), size_t(3));
+    QCOMPARE(c.tokens[0].name, QStringLiteral("ops"));
+    QCOMPARE(c.tokens[0].secretFile, QStringLiteral("/etc/agentdeck/ops.token"));
+    QCOMPARE(c.tokens[0].role, QStringLiteral("operator"));
+    QCOMPARE(c.tokens[0].agents, (QList<QByteArray>{"bf-*", "query"}));
+    QCOMPARE(c.tokens[1].secret, QStringLiteral("b0ts"));
+    QVERIFY(c.tokens[1].shared);
+    QVERIFY(c.tokens[2].agents.isEmpty());
+}
+
+void TestHostConfig::badTokens_data()
+{
+    QTest::addColumn<QByteArray>("json");
+    QTest::addColumn<QString>("expected");
+    QTest::addRow("not a list") << QByteArray(R"({"tokens": {}})") << QStringLiteral("tokens: expected an array");
+    QTest::addRow("no name") << QByteArray(R"({"tokens": [{"secret": "x", "role": "viewer"}]})")
+                             << QStringLiteral("tokens[0].name: expected a name");
+    QTest::addRow("same name") << QByteArray(R"({"tokens": [{"name": "a", "secret": "x", "role": "viewer"},
+                                                            {"name": "a", "secret": "y", "role": "viewer"}]})")
+                               << QStringLiteral("tokens[1].name: expected a name no other token has");
+    QTest::addRow("no secret") << QByteArray(R"({"tokens": [{"name": "a", "role": "viewer"}]})")
+                               << QStringLiteral("tokens[0].secret_file: expected either");
+    QTest::addRow("both secrets") << QByteArray(R"({"tokens": [{"name": "a", "secret": "x", "secret_file": "/f",
+                                                                "role": "viewer"}]})")
+                                  << QStringLiteral("tokens[0].secret_file: expected either");
+    QTest::addRow("unknown role") << QByteArray(R"({"tokens": [{"name": "a", "secret": "x", "role": "root"}]})")
+                                  << QStringLiteral("tokens[0].role: expected one of");
+    QTest::addRow("bad pattern") << QByteArray(R"({"tokens": [{"name": "a", "secret": "x", "role": "viewer",
+                                                               "agents": ["a b"]}]})")
+                                 << QStringLiteral("tokens[0].agents: expected \"a b\" is not an agent id pattern");
+    QTest::addRow("agent token bound to nothing")
+        << QByteArray(R"({"tokens": [{"name": "a", "secret": "x", "role": "agent"}]})")
+        << QStringLiteral("tokens[0].agents: expected the agent ids this token may speak as");
+    QTest::addRow("shared viewer") << QByteArray(R"({"tokens": [{"name": "a", "secret": "x", "role": "viewer",
+                                                                 "shared": true}]})")
+                                   << QStringLiteral("tokens[0].shared: expected false");
+    QTest::addRow("misspelt key") << QByteArray(R"({"tokens": [{"name": "a", "secret": "x", "role": "viewer",
+                                                                "agent": ["q"]}]})")
+                                  << QStringLiteral("tokens[0].agent: unknown key");
+}
+
+void TestHostConfig::badTokens()
+{
+    QFETCH(QByteArray, json);
+    QFETCH(QString, expected);
+    const QString path = writeConfig(json);
+    HostConfig c;
+    QString error;
+    QVERIFY(!c.load(path, &error));
+    QVERIFY2(error.contains(expected), qPrintable(error));
+    QCOMPARE(changedFields(HostConfig(), c), QStringList());
 }
 
 QTEST_GUILESS_MAIN(TestHostConfig)

@@ -289,6 +289,7 @@ private Q_SLOTS:
     void stoppingSeveralAgentsAsksFirst();
     void agentListMenuAndOfflineHost();
     void wrongHostTokenIsFixed();
+    void readOnlyTokenOnlyWatches();
     void scrollsBackIntoTheLogFiles();
     void searchAndFilter();
     void selectCopyExportClear();
@@ -624,6 +625,79 @@ void TestMainWindow::wrongHostTokenIsFixed()
     QVERIFY(again.start(nullptr));
     triggerTreeMenu(deck.window, tree->indexOf(key), QStringLiteral("Reconnect Now"));
     QTRY_COMPARE_WITH_TIMEOUT(tree->hostState(key), AgentTreeModel::HostState::Online, 1500);
+}
+
+void TestMainWindow::readOnlyTokenOnlyWatches()
+{
+    Deck deck(std::vector<AgentDefinition>{});
+    QVERIFY(deck.started);
+    QVERIFY(deck.show());
+    std::vector<AgentDefinition> agents{demoAgent("moderator", QStringLiteral("moderator")),
+                                        testBot("hidden", {QStringLiteral("--forever")})};
+    agents.front().args << QStringLiteral("--ask-after") << QStringLiteral("300");
+    HostConfig otherConfig = hostConfig(agents);
+    TokenSpec watcher;
+    watcher.name = QStringLiteral("watcher");
+    watcher.secret = QStringLiteral("watch-secret");
+    watcher.role = QStringLiteral("viewer");
+    watcher.agents = {"mod*"};
+    otherConfig.tokens.push_back(watcher);
+    EmbeddedHost other(otherConfig);
+    QVERIFY(other.start(nullptr));
+
+    // Connected with a token file; the token only watches agents named mod*.
+    QTemporaryDir dir;
+    const QString tokenFile = dir.filePath(QStringLiteral("watch.token"));
+    QFile file(tokenFile);
+    QVERIFY(file.open(QIODevice::WriteOnly));
+    file.write("watch-secret\n");
+    file.close();
+    QVERIFY(QFile::setPermissions(tokenFile, QFileDevice::ReadOwner | QFileDevice::WriteOwner));
+    onNextDialog<ConnectHostDialog>([&other, &tokenFile](ConnectHostDialog* dialog) {
+        dialog->findChild<QLineEdit*>(QStringLiteral("hostUrl"))->setText(other.url().toString());
+        dialog->findChild<QLineEdit*>(QStringLiteral("hostTokenFile"))->setText(tokenFile);
+        QVERIFY(!dialog->findChild<QLineEdit*>(QStringLiteral("hostToken"))->isEnabled());
+        dialog->accept();
+    });
+    deck.window->findChild<QAction*>(QStringLiteral("connectHostAction"))->trigger();
+    QStringList keys = deck.fleet()->hostKeys();
+    keys.removeAll(Local);
+    QCOMPARE(keys.size(), 1);
+    const QString key = keys.first();
+    AgentTreeModel* tree = deck.fleet()->agents();
+    QTRY_VERIFY_WITH_TIMEOUT(tree->agent(key, QStringLiteral("moderator")), Slow);
+    QVERIFY(!tree->agent(key, QStringLiteral("hidden")));
+    QCOMPARE(QSettings().value(QStringLiteral("hosts")).toList().first().toMap().value(QStringLiteral("token_file")),
+             QVariant(tokenFile));
+
+    // Its console: the command bar says why it takes no lines, and none is sent.
+    ConsolePane* pane = deck.window->openConsole(key, QStringLiteral("moderator"));
+    QVERIFY(pane);
+    QLineEdit* edit = deck.window->commandBar()->lineEdit();
+    QTRY_VERIFY(edit->isReadOnly());
+    QCOMPARE(edit->placeholderText(), QStringLiteral("Read-only token “watcher”: no commands"));
+    deck.window->activateWindow();
+    QTest::keyClick(deck.window, Qt::Key_L, Qt::ControlModifier);
+    QTest::keyClicks(edit, QStringLiteral("pause"));
+    QTest::keyClick(edit, Qt::Key_Return);
+    QCOMPARE(deck.fleet()->commands()->rowCount(), 0);
+
+    // Its question shows, and cannot be answered from here.
+    auto* askBar = deck.window->findChild<QWidget*>(QStringLiteral("askBar"));
+    QTRY_VERIFY_WITH_TIMEOUT(askBar->isVisible(), Slow);
+    auto* card = askBar->findChild<AskCard*>();
+    QTRY_VERIFY(card->isArmed());
+    QPushButton* approve = card->findChild<QPushButton*>(QStringLiteral("answer-approve"));
+    QVERIFY(approve);
+    QVERIFY(!approve->isEnabled());
+    QVERIFY(approve->toolTip().startsWith(QStringLiteral("Read-only")));
+    for (const bool dark : {false, true}) {
+        applyPalette(dark);
+        QTest::qWait(50);
+        QVERIFY(deck.window->grab().save(
+            screenshotPath(dark ? QStringLiteral("read-only-dark") : QStringLiteral("read-only-light"))));
+    }
+    applyPalette(false);
 }
 
 void TestMainWindow::scrollsBackIntoTheLogFiles()

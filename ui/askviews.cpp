@@ -85,8 +85,10 @@ void AskCard::setQuestion(const Question& question)
 
 void AskCard::updateButtons()
 {
-    for (QPushButton* button : std::as_const(m_buttons))
-        button->setEnabled(m_armed && m_question.answering.isEmpty());
+    for (QPushButton* button : std::as_const(m_buttons)) {
+        button->setEnabled(m_armed && m_question.answering.isEmpty() && m_question.readOnlyReason.isEmpty());
+        button->setToolTip(m_question.readOnlyReason);
+    }
 }
 
 void AskCard::updateHeader()

@@ -24,6 +24,7 @@ struct Question
     QStringList choices;
     qint64 ts = 0; // when it was asked, ms since the epoch
     QString answering; // the choice sent and not yet confirmed; empty: none
+    QString readOnlyReason; // why it cannot be answered from here; empty: it can
 
     /// One key per question: host, agent and id.
     QString key() const { return hostKey + QLatin1Char('\n') + agent + QLatin1Char('\n') + id; }

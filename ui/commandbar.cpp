@@ -36,8 +36,7 @@ CommandBar::CommandBar(AgentTreeModel* agents, QWidget* parent)
 
     m_edit = new QLineEdit(this);
     m_edit->setObjectName(QStringLiteral("commandEdit"));
-    m_edit->setPlaceholderText(
-        tr("Command or input: restart, signal SIGUSR1, status, or text for the program (Ctrl+L)"));
+    setReadOnlyReason({});
     m_edit->installEventFilter(this);
     connect(m_edit, &QLineEdit::returnPressed, this, &CommandBar::submit);
     row->addWidget(m_edit, 3);
@@ -48,7 +47,8 @@ CommandBar::CommandBar(AgentTreeModel* agents, QWidget* parent)
     m_completer->setCompletionMode(QCompleter::PopupCompletion);
     m_edit->setCompleter(m_completer);
 
-    auto* send = new QPushButton(tr("Send"), this);
+    m_send = new QPushButton(tr("Send"), this);
+    QPushButton* send = m_send;
     send->setObjectName(QStringLiteral("sendButton"));
     connect(send, &QPushButton::clicked, this, &CommandBar::submit);
     row->addWidget(send);
@@ -172,8 +172,23 @@ void CommandBar::setHistory(const QStringList& history)
     m_historyPos = -1;
 }
 
+void CommandBar::setReadOnlyReason(const QString& reason)
+{
+    static const QString usual =
+        tr("Command or input: restart, signal SIGUSR1, status, or text for the program (Ctrl+L)");
+    m_edit->setReadOnly(!reason.isEmpty());
+    m_edit->setPlaceholderText(reason.isEmpty() ? usual : reason);
+    m_edit->setToolTip(reason);
+    if (m_send)
+        m_send->setEnabled(reason.isEmpty());
+    if (!reason.isEmpty())
+        m_edit->clear();
+}
+
 void CommandBar::submit()
 {
+    if (m_edit->isReadOnly())
+        return;
     const QString line = m_edit->text();
     if (line.trimmed().isEmpty())
         return;

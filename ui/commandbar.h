@@ -7,6 +7,7 @@ class AgentTreeModel;
 class QCompleter;
 class QLabel;
 class QLineEdit;
+class QPushButton;
 class QStringListModel;
 class QToolButton;
 
@@ -40,6 +41,8 @@ public:
     QLineEdit* lineEdit() const { return m_edit; }
     /// Shows the outcome of the last line sent next to the line.
     void showFeedback(const QString& text, bool error);
+    /// Takes no lines while reason is not empty, and says why in place of the line.
+    void setReadOnlyReason(const QString& reason);
 
 Q_SIGNALS:
     /// The user pressed Enter on a line (already added to the history).
@@ -60,6 +63,7 @@ private:
     AgentTreeModel* m_agents;
     QToolButton* m_target = nullptr;
     QLineEdit* m_edit = nullptr;
+    QPushButton* m_send = nullptr;
     QLabel* m_feedback = nullptr;
     QString m_feedbackText;
     QCompleter* m_completer = nullptr;

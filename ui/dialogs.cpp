@@ -3,6 +3,7 @@
 
 #include "server/protocol/agentdefinition.h"
 #include "server/protocol/json.h"
+#include "server/protocol/secretfile.h"
 #include "ui/colors.h"
 
 #include <QApplication>
@@ -74,8 +75,21 @@ ConnectHostDialog::ConnectHostDialog(QWidget* parent)
     m_url = makeLineEdit(QStringLiteral("hostUrl"), QStringLiteral("wss://bots.example.org:7700/"), this);
     m_token = makeLineEdit(QStringLiteral("hostToken"), tr("the host's viewer token"), this);
     m_token->setEchoMode(QLineEdit::PasswordEchoOnEdit);
+    auto* tokenFileRow = new QHBoxLayout;
+    m_tokenFile = makeLineEdit(QStringLiteral("hostTokenFile"), tr("or a file holding it (owner-only)"), this);
+    auto* browseToken = new QPushButton(tr("Browse…"), this);
+    connect(browseToken, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Token File"));
+        if (!path.isEmpty())
+            m_tokenFile->setText(path);
+    });
+    tokenFileRow->addWidget(m_tokenFile, 1);
+    tokenFileRow->addWidget(browseToken);
+    connect(m_tokenFile, &QLineEdit::textChanged, this,
+            [this](const QString& path) { m_token->setEnabled(path.trimmed().isEmpty()); });
     form->addRow(tr("Address:"), m_url);
     form->addRow(tr("Token:"), m_token);
+    form->addRow(tr("Token file:"), tokenFileRow);
     layout->addLayout(form);
 
     m_tlsBox = new QWidget(this);
@@ -120,7 +134,9 @@ HostEntry ConnectHostDialog::entry() const
 {
     HostEntry entry;
     entry.url = QUrl(m_url->text().trimmed());
-    entry.token = m_token->text();
+    entry.tokenFile = m_tokenFile->text().trimmed();
+    if (entry.tokenFile.isEmpty())
+        entry.token = m_token->text();
     if (m_tlsBox->isEnabled()) {
         entry.pinnedSha256 = m_pin->text().remove(QLatin1Char(':')).remove(QLatin1Char(' ')).toLower();
         entry.caFile = m_caFile->text().trimmed();
@@ -137,6 +153,7 @@ void ConnectHostDialog::setEntry(const HostEntry& entry, bool editing)
     }
     m_url->setText(entry.url.toString());
     m_token->setText(entry.token);
+    m_tokenFile->setText(entry.tokenFile);
     m_pin->setText(entry.pinnedSha256);
     m_caFile->setText(entry.caFile);
 }
@@ -153,6 +170,12 @@ void ConnectHostDialog::accept()
     static const QRegularExpression hex(QStringLiteral("^[0-9a-f]{64}$"));
     if (!e.pinnedSha256.isEmpty() && !hex.match(e.pinnedSha256).hasMatch()) {
         showError(m_error, tr("A SHA-256 fingerprint has 64 hexadecimal digits (colons allowed)."));
+        return;
+    }
+    QByteArray secret;
+    QString problem;
+    if (!e.tokenFile.isEmpty() && !SecretFile::read(e.tokenFile, &secret, &problem)) {
+        showError(m_error, problem);
         return;
     }
     if (!e.caFile.isEmpty() && !QFileInfo::exists(e.caFile)) {

@@ -15,6 +15,7 @@ struct HostEntry
 {
     QUrl url;
     QString token;
+    QString tokenFile; // read at every connection instead of token, when set
     QString pinnedSha256; // hex; empty: verify against the system's (and caFile's) roots
     QString caFile; // extra trusted certificates (PEM); may be empty
 };
@@ -38,6 +39,7 @@ private:
 
     QLineEdit* m_url = nullptr;
     QLineEdit* m_token = nullptr;
+    QLineEdit* m_tokenFile = nullptr;
     QLineEdit* m_pin = nullptr;
     QLineEdit* m_caFile = nullptr;
     QWidget* m_tlsBox = nullptr;

@@ -203,6 +203,11 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
     connect(m_fleet->agents(), &QAbstractItemModel::modelReset, countsTimer, recount);
     connect(m_fleet->agents(), &QAbstractItemModel::dataChanged, countsTimer, recount);
     connect(m_fleet, &Fleet::snapshotApplied, this, &MainWindow::dropRemovedConsoles);
+    // A host's welcome says what its token allows; it may differ after a reconnect.
+    connect(m_fleet, &Fleet::snapshotApplied, this, [this] {
+        updateCommandAccess();
+        updateAskBar();
+    });
     connect(m_fleet->asks(), &QAbstractItemModel::rowsInserted, this, &MainWindow::updateAskBar);
     connect(m_fleet->asks(), &QAbstractItemModel::rowsRemoved, this, &MainWindow::updateAskBar);
     connect(m_fleet->asks(), &QAbstractItemModel::modelReset, this, &MainWindow::updateAskBar);
@@ -346,6 +351,7 @@ Question MainWindow::describeAsk(int row) const
     question.choices = ask.data(AskModel::ChoicesRole).toStringList();
     question.ts = ask.data(AskModel::TimeRole).toLongLong();
     question.answering = m_answering.value(question.key());
+    question.readOnlyReason = m_fleet->readOnlyReason(question.hostKey);
     return question;
 }
 
@@ -415,6 +421,7 @@ RemoteLink::Settings linkSettings(const HostEntry& entry)
     RemoteLink::Settings settings;
     settings.url = entry.url;
     settings.token = entry.token;
+    settings.tokenFile = entry.tokenFile;
     if (!entry.pinnedSha256.isEmpty())
         settings.pinnedSha256 = QByteArray::fromHex(entry.pinnedSha256.toLatin1()).toHex(':').toUpper();
     if (!entry.caFile.isEmpty())
@@ -669,6 +676,28 @@ void MainWindow::onCurrentTabChanged()
         m_fleet->agents()->markRead(pane->hostKey(), pane->agentId());
         updateTabStates();
     }
+    updateCommandAccess();
+}
+
+void MainWindow::updateCommandAccess()
+{
+    auto* pane = static_cast<ConsolePane*>(m_tabs->currentWidget());
+    QString reason;
+    if (pane && !pane->isMerged()) {
+        reason = m_fleet->readOnlyReason(pane->hostKey());
+    } else {
+        // All agents: closed only when no host takes commands.
+        const QStringList hosts = m_fleet->hostKeys();
+        for (const QString& host : hosts) {
+            const QString why = m_fleet->readOnlyReason(host);
+            if (why.isEmpty()) {
+                reason.clear();
+                break;
+            }
+            reason = why;
+        }
+    }
+    m_commandBar->setReadOnlyReason(reason);
 }
 
 void MainWindow::focusCommandBar()
@@ -706,7 +735,12 @@ void MainWindow::sendLine(const QList<AgentRef>& targets, const QString& line)
         CommandLine::Command command;
     };
     QList<Outgoing> outgoing;
+    QString readOnly;
     for (const AgentRef& target : targets) {
+        if (const QString why = m_fleet->readOnlyReason(target.first); !why.isEmpty()) {
+            readOnly = why;
+            continue;
+        }
         const Link::AgentInfo* info = m_fleet->agents()->agent(target.first, target.second);
         QStringList advertised;
         if (info) {
@@ -720,6 +754,10 @@ void MainWindow::sendLine(const QList<AgentRef>& targets, const QString& line)
             return;
         }
         outgoing.append({target, command});
+    }
+    if (outgoing.isEmpty()) {
+        m_commandBar->showFeedback(readOnly, true);
+        return;
     }
     if (!confirmDisruptive(targets, outgoing.first().command.name)) {
         m_commandBar->showFeedback(tr("Not sent."), false);
@@ -987,6 +1025,7 @@ void MainWindow::saveSession() const
     for (const auto& [key, entry] : m_remoteHosts) {
         hosts.append(QVariantMap{{QStringLiteral("url"), entry.url.toString()},
                                  {QStringLiteral("token"), entry.token},
+                                 {QStringLiteral("token_file"), entry.tokenFile},
                                  {QStringLiteral("pin"), entry.pinnedSha256},
                                  {QStringLiteral("ca"), entry.caFile}});
     }
@@ -1025,6 +1064,7 @@ void MainWindow::restoreSession()
         HostEntry entry;
         entry.url = QUrl(map.value(QStringLiteral("url")).toString());
         entry.token = map.value(QStringLiteral("token")).toString();
+        entry.tokenFile = map.value(QStringLiteral("token_file")).toString();
         entry.pinnedSha256 = map.value(QStringLiteral("pin")).toString();
         entry.caFile = map.value(QStringLiteral("ca")).toString();
         if (entry.url.isValid())

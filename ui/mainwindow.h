@@ -89,6 +89,8 @@ private:
     Question describeAsk(int row) const;
     void answerAsk(const Question& question, const QString& choice);
     void onCurrentTabChanged();
+    /// Closes the command bar, with the reason, when the current target's host only lets this window watch.
+    void updateCommandAccess();
     void closeTab(int index);
     void focusCommandBar();
     bool confirmDisruptive(const QList<AgentRef>& targets, const QString& name);

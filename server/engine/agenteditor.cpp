@@ -33,12 +33,22 @@ AgentEditor::AgentEditor(HostConfig& config, AgentRegistry& registry, LaunchedAg
     , m_findConnection(std::move(findConnection))
 { }
 
-bool AgentEditor::allowed(Connection* c, QByteArrayView ref) const
+bool AgentEditor::allowed(Connection* c, QByteArrayView agentId, QByteArrayView ref) const
 {
-    if (m_config.allowAgentEditing)
-        return true;
-    c->sendError(ErrorCode::Forbidden, QStringLiteral("this host does not allow editing agents"), ref);
-    return false;
+    if (!m_config.allowAgentEditing) {
+        c->sendError(ErrorCode::Forbidden, QStringLiteral("this host does not allow editing agents"), ref);
+        return false;
+    }
+    if (!c->access || !c->access->mayEditAgents()) {
+        c->sendError(ErrorCode::Forbidden, QStringLiteral("only an admin token may edit agents"), ref);
+        return false;
+    }
+    if (!c->sees(agentId)) {
+        c->sendError(ErrorCode::Forbidden,
+                     QStringLiteral("this token may not edit agent \"%1\"").arg(QString::fromUtf8(agentId)), ref);
+        return false;
+    }
+    return true;
 }
 
 bool AgentEditor::save(const std::vector<AgentDefinition>& definitions, QString* error)
@@ -51,7 +61,7 @@ bool AgentEditor::save(const std::vector<AgentDefinition>& definitions, QString*
 
 void AgentEditor::define(Connection* c, Json::Value root, QByteArrayView ref)
 {
-    if (!allowed(c, ref))
+    if (!allowed(c, root["agent"]["id"].toUtf8(), ref))
         return;
     AgentDefinition definition;
     QString problem;
@@ -92,9 +102,9 @@ void AgentEditor::define(Connection* c, Json::Value root, QByteArrayView ref)
 
 void AgentEditor::remove(Connection* c, Json::Value root, QByteArrayView ref)
 {
-    if (!allowed(c, ref))
-        return;
     const Json::Value idValue = root["agent"];
+    if (!allowed(c, idValue.toUtf8(), ref))
+        return;
     const QByteArray id = idValue.toUtf8().toByteArray();
     if (!idValue.isString()) {
         reply(c, ref, {}, false, "remove_agent needs a string \"agent\"", ErrorCode::BadMessage);

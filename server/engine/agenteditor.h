@@ -37,7 +37,8 @@ public:
     void remove(Connection* viewer, Json::Value root, QByteArrayView ref);
 
 private:
-    bool allowed(Connection* viewer, QByteArrayView ref) const;
+    /// Whether the host allows editing and the viewer's token may edit this agent; tells it why not.
+    bool allowed(Connection* viewer, QByteArrayView agentId, QByteArrayView ref) const;
     bool save(const std::vector<AgentDefinition>& definitions, QString* error);
     void finishRemoval(const QByteArray& id, const QByteArray& refJson, quint64 serial);
 

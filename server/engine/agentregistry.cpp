@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/engine/agentregistry.h"
 
+#include "server/engine/access.h"
 #include "server/engine/hostconfig.h"
 #include "server/engine/redactor.h"
 #include "server/engine/wire.h"
@@ -328,6 +329,7 @@ QByteArray AgentRegistry::publicDefinition(const AgentDefinition& definition) co
         else if (m_redactor.redact(utf8, &redacted))
             value = QString::fromUtf8(redacted);
     }
+    m_redactor.redactArguments(&shown.args, shown.command);
     return shown.toJson();
 }
 
@@ -359,16 +361,20 @@ QByteArray AgentRegistry::askClosedEvent(QByteArrayView agent, QByteArrayView as
     return json;
 }
 
-QByteArray AgentRegistry::snapshotJson(const QByteArray& hostJson) const
+QByteArray AgentRegistry::snapshotJson(const QByteArray& hostJson, const AgentScope& scope) const
 {
     QByteArray json;
     Json::Writer w(&json);
     w.beginObject().key("type").string("snapshot").key("host").raw(hostJson);
     w.key("agents").beginArray();
-    for (const auto& entry : m_agents)
-        w.raw(agentJson(*entry.second));
+    for (const auto& entry : m_agents) {
+        if (scope.covers(entry.first))
+            w.raw(agentJson(*entry.second));
+    }
     w.endArray().key("asks").beginArray();
     for (const auto& entry : m_agents) {
+        if (!scope.covers(entry.first))
+            continue;
         for (const OpenAsk& ask : entry.second->asks)
             w.raw(ask.json);
     }

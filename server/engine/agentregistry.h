@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "server/engine/redactor.h"
 #include "server/launcher/supervisor.h"
 #include "server/protocol/json.h"
 #include "server/protocol/loglevel.h"
@@ -16,8 +17,9 @@
 #include <memory>
 #include <vector>
 
+class AgentScope;
 class Connection;
-class Redactor;
+struct Access;
 struct AgentDefinition;
 struct HostConfig;
 
@@ -61,6 +63,7 @@ struct Agent
     LogStore log;
     ForumStore forum;
     PartialLine partial[2];
+    Redactor::Stream redactStreams[2]; // what each console stream's earlier lines showed the redactor
     std::vector<OpenAsk> asks;
     // Ingest's rate limit
     double rateTokens = 0;
@@ -72,6 +75,9 @@ struct Agent
     QByteArray cacheLines;
     // Launched agents
     std::unique_ptr<ProcessSupervisor> supervisor;
+    /// The token its process was given, bound to its id alone; revoked when it is removed.
+    std::shared_ptr<const Access> ownAccess;
+    QByteArray ownToken;
     quint64 linesAtLastSample = 0;
     quint64 linesAppended = 0; // console lines stored, from the process and from the connection
     bool removing = false;
@@ -144,8 +150,8 @@ public:
     static QByteArray removedEvent(QByteArrayView id);
     /// ask_closed; a choice of undefined is sent as null (closed without an answer known).
     static QByteArray askClosedEvent(QByteArrayView agent, QByteArrayView askId, Json::Value choice);
-    /// Every agent and open question.
-    QByteArray snapshotJson(const QByteArray& hostJson) const;
+    /// Every agent of the scope and its open questions.
+    QByteArray snapshotJson(const QByteArray& hostJson, const AgentScope& scope) const;
 
 private:
     void openFiles(Agent* agent);

@@ -4,6 +4,7 @@
 #include "server/engine/agentregistry.h"
 #include "server/engine/connection.h"
 #include "server/engine/hostconfig.h"
+#include "server/engine/redactor.h"
 #include "server/engine/viewerfeed.h"
 #include "server/engine/wire.h"
 
@@ -12,11 +13,13 @@
 
 using namespace Protocol;
 
-CommandRouter::CommandRouter(const HostConfig& config, AgentRegistry& registry, ViewerFeed& feed, Builtins& builtins)
+CommandRouter::CommandRouter(const HostConfig& config, AgentRegistry& registry, ViewerFeed& feed, Builtins& builtins,
+                             const Redactor& redactor)
     : m_config(config)
     , m_registry(registry)
     , m_feed(feed)
     , m_builtins(builtins)
+    , m_redactor(redactor)
 { }
 
 CommandRouter::~CommandRouter() = default;
@@ -52,6 +55,12 @@ void CommandRouter::command(Connection* c, Json::Value root)
               agentId);
         return;
     }
+    if (!c->access || !c->access->mayCommand()) {
+        reply(QByteArray("this connection's token (" + (c->access ? c->access->name.toUtf8() : QByteArray("none"))
+                         + ") may watch but not send commands or answers"),
+              ErrorCode::Forbidden, agentId);
+        return;
+    }
     if (args.raw().size() > m_config.maxCommandArgsBytes) {
         reply(QByteArray("\"args\" is " + QByteArray::number(args.raw().size()) + " bytes, over the host's limit of "
                          + QByteArray::number(m_config.maxCommandArgsBytes)),
@@ -61,14 +70,14 @@ void CommandRouter::command(Connection* c, Json::Value root)
     std::vector<Agent*> targets;
     if (agentId == "*") {
         for (const auto& entry : m_registry.all()) {
-            if (entry.second->connection || entry.second->supervisor)
+            if ((entry.second->connection || entry.second->supervisor) && c->sees(entry.first))
                 targets.push_back(entry.second.get());
         }
         if (targets.empty()) {
             reply("no agents", ErrorCode::NoAgents, {});
             return;
         }
-    } else if (Agent* agent = m_registry.find(agentId)) {
+    } else if (Agent* agent = m_registry.find(agentId); agent && c->sees(agentId)) {
         targets.push_back(agent);
     } else {
         reply("no agent has this id", ErrorCode::UnknownAgent, agentId);
@@ -187,9 +196,12 @@ void CommandRouter::result(Connection* c, Json::Value root)
     QByteArray extra;
     if (!data.isUndefined())
         extra = ",\"data\":" + data.raw().toByteArray();
+    QByteArray redacted;
+    QByteArrayView shownText = text.isString() ? text.toUtf8() : QByteArrayView();
+    if (m_redactor.redact(shownText, &redacted))
+        shownText = redacted;
     finishTarget(command, target,
-                 resultFor(*command, target, root["ok"].toBool(false),
-                           text.isString() ? text.toUtf8() : QByteArrayView(),
+                 resultFor(*command, target, root["ok"].toBool(false), shownText,
                            error.isString() ? error.toUtf8() : QByteArrayView(), extra));
 }
 

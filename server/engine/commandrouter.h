@@ -12,6 +12,7 @@
 
 class AgentRegistry;
 class Connection;
+class Redactor;
 class ViewerFeed;
 struct Agent;
 struct HostConfig;
@@ -57,7 +58,9 @@ public:
         virtual void run(Agent& agent, QByteArrayView name, Json::Value args, Done done) = 0;
     };
 
-    CommandRouter(const HostConfig& config, AgentRegistry& registry, ViewerFeed& feed, Builtins& builtins);
+    /// redactor: what an agent's result text passes before the viewer gets it.
+    CommandRouter(const HostConfig& config, AgentRegistry& registry, ViewerFeed& feed, Builtins& builtins,
+                  const Redactor& redactor);
     ~CommandRouter();
 
     static bool isBuiltin(QByteArrayView name);
@@ -91,6 +94,7 @@ private:
     AgentRegistry& m_registry;
     ViewerFeed& m_feed;
     Builtins& m_builtins;
+    const Redactor& m_redactor;
     std::map<quint64, std::unique_ptr<PendingCommand>> m_commands;
     QHash<QByteArray, std::pair<PendingCommand*, size_t>> m_byHostId;
     quint64 m_nextSerial = 1;

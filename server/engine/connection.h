@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "server/engine/access.h"
 #include "server/engine/subscription.h"
 
 #include <QByteArray>
@@ -65,8 +66,12 @@ public:
     /// Ends the connection at once, without a close handshake.
     virtual void abort() = 0;
 
+    /// Whether this viewer may see the agent at all (its token's scope).
+    bool sees(QByteArrayView agentId) const { return access && access->agents.covers(agentId); }
+
     quint64 serial = 0;
     Role role = Role::None;
+    AccessPtr access; // of the token presented in the hello
     Agent* agent = nullptr; // an agent's connection: the agent it speaks for
     AbuseLimit abuseLimit;
     qint64 acceptedMs = 0;

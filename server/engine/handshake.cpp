@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/engine/handshake.h"
 
-#include "server/engine/tokens.h"
+#include "server/engine/redactor.h"
 #include "server/protocol/protocol.h"
 
 using namespace Protocol;
@@ -22,7 +22,7 @@ Outcome refuse(QByteArrayView code, const QString& text, quint16 closeCode, cons
 
 } // namespace
 
-Outcome check(Json::Value hello, const QByteArray& transportToken, const Secrets& secrets)
+Outcome check(Json::Value hello, const QByteArray& transportToken, const TokenTable& tokens)
 {
     const Json::Value roleValue = hello["role"];
     const bool isAgent = roleValue.isString() && roleValue.toUtf8() == "agent";
@@ -30,12 +30,16 @@ Outcome check(Json::Value hello, const QByteArray& transportToken, const Secrets
 
     const Json::Value tokenValue = hello["token"];
     const QByteArray given = tokenValue.isString() ? tokenValue.toUtf8().toByteArray() : transportToken;
-    const bool matchesAgent = Tokens::equal(given, secrets.agent);
-    const bool matchesViewer = Tokens::equal(given, secrets.viewer);
-    const bool authorized = isAgent ? matchesAgent : isViewer ? matchesViewer : (matchesAgent || matchesViewer);
-    if (!authorized) {
+    const AccessPtr access = tokens.find(given);
+    if (!access) {
         return refuse(ErrorCode::Unauthorized,
                       given.isEmpty() ? QStringLiteral("a token is required") : QStringLiteral("wrong token"),
+                      ClosePolicy, QStringLiteral("unauthorized"));
+    }
+    if ((isAgent && !access->mayBeAgent()) || (isViewer && !access->mayView())) {
+        return refuse(ErrorCode::Unauthorized,
+                      isAgent ? QStringLiteral("this token is for viewers, not agents")
+                              : QStringLiteral("this token is for agents, not viewers"),
                       ClosePolicy, QStringLiteral("unauthorized"));
     }
     const Json::Value protocol = hello["protocol"];
@@ -48,6 +52,7 @@ Outcome check(Json::Value hello, const QByteArray& transportToken, const Secrets
                       QStringLiteral("bad hello"));
     }
     Outcome outcome;
+    outcome.access = access;
     if (isViewer) {
         outcome.role = Connection::Role::Viewer;
         return outcome;
@@ -59,13 +64,22 @@ Outcome check(Json::Value hello, const QByteArray& transportToken, const Secrets
                       QStringLiteral("an agent hello needs agent.id matching [A-Za-z0-9_.-]{1,64}"), ClosePolicy,
                       QStringLiteral("bad hello"));
     }
+    if (!access->agents.covers(idValue.toUtf8())) {
+        return refuse(ErrorCode::Forbidden,
+                      QStringLiteral("this token may not speak as agent \"%1\"").arg(idValue.toString()), ClosePolicy,
+                      QStringLiteral("agent id not allowed"));
+    }
     outcome.role = Connection::Role::Agent;
     outcome.agentId = idValue.toUtf8().toByteArray();
     return outcome;
 }
 
-QByteArray commandsJson(Json::Value commands)
+QByteArray commandsJson(Json::Value commands, const Redactor& redactor)
 {
+    QByteArray scratch;
+    const auto clean = [&](QByteArrayView text) {
+        return redactor.redact(text, &scratch) ? QByteArrayView(scratch) : text;
+    };
     if (!commands.isArray())
         return "[]";
     QByteArray list;
@@ -75,11 +89,11 @@ QByteArray commandsJson(Json::Value commands)
         const Json::Value name = command.isString() ? command : command["name"];
         if (!name.isString() || name.toUtf8().isEmpty())
             continue;
-        w.beginObject().key("name").string(name.toUtf8());
+        w.beginObject().key("name").string(clean(name.toUtf8()));
         if (command["help"].isString())
-            w.key("help").string(command["help"].toUtf8());
+            w.key("help").string(clean(command["help"].toUtf8()));
         if (command["args"].isString())
-            w.key("args").string(command["args"].toUtf8());
+            w.key("args").string(clean(command["args"].toUtf8()));
         w.endObject();
     }
     w.endArray();

@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "server/engine/access.h"
 #include "server/engine/connection.h"
 #include "server/protocol/json.h"
 
 #include <QByteArray>
+
+class Redactor;
 #include <QString>
 
 /*
@@ -14,17 +17,11 @@
  */
 namespace Handshake {
 
-/// The secrets agents and viewers prove they know.
-struct Secrets
-{
-    QByteArray agent;
-    QByteArray viewer;
-};
-
 /// What a hello earns: a role, or an error and a close.
 struct Outcome
 {
     Connection::Role role = Connection::Role::None;
+    AccessPtr access; // of the token presented
     QByteArray agentId; // for an agent
     // When refused:
     QByteArrayView errorCode;
@@ -34,11 +31,12 @@ struct Outcome
 };
 
 /// Checks a hello; transportToken is the token given outside it (URL, header), used
-/// when the hello has none. Both secrets are compared every time, so timing tells
-/// nothing about the role.
-Outcome check(Json::Value hello, const QByteArray& transportToken, const Secrets& secrets);
+/// when the hello has none. The token must grant the role asked for (else
+/// unauthorized), and an agent token must cover the id claimed (else forbidden).
+Outcome check(Json::Value hello, const QByteArray& transportToken, const TokenTable& tokens);
 
-/// An agent's advertised commands ("commands" of its hello) as the host shows them.
-QByteArray commandsJson(Json::Value commands);
+/// An agent's advertised commands ("commands" of its hello) as the host shows them,
+/// their texts redacted.
+QByteArray commandsJson(Json::Value commands, const Redactor& redactor);
 
 } // namespace Handshake

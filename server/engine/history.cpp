@@ -126,7 +126,8 @@ void History::request(Connection* c, Json::Value root, QByteArrayView ref)
         return;
     }
     const Agent* agent = m_registry.find(agentValue.toUtf8());
-    if (!agent) {
+    // An agent outside the token's scope is one the viewer cannot know of.
+    if (!agent || !c->sees(agent->id)) {
         c->sendError(ErrorCode::BadMessage, QStringLiteral("no agent has this id"), ref);
         return;
     }

@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/engine/hostconfig.h"
 
+#include "server/engine/access.h"
 #include "server/protocol/configreader.h"
 #include "server/protocol/json.h"
+#include "server/protocol/secretfile.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QSaveFile>
+#include <algorithm>
 #include <limits>
 
 namespace {
@@ -59,6 +62,59 @@ bool readAgents(Json::Value list, std::vector<AgentDefinition>* agents, QString*
         ++index;
     }
     return true;
+}
+
+/// The "tokens" list: each entry well formed, names and secrets told apart.
+static void readTokens(Json::Value list, std::vector<TokenSpec>* tokens, ConfigProblem* problem)
+{
+    if (list.isUndefined() || list.isNull())
+        return;
+    if (!list.isArray()) {
+        problem->message = QStringLiteral("tokens: expected an array of tokens");
+        problem->at = list.raw().data();
+        return;
+    }
+    int index = 0;
+    for (const Json::Value item : list.items()) {
+        const QString path = QStringLiteral("tokens[%1].").arg(index++);
+        ConfigReader entry(item, path, problem);
+        TokenSpec spec;
+        entry.readString("name", &spec.name);
+        entry.readString("secret", &spec.secret);
+        entry.readString("secret_file", &spec.secretFile);
+        entry.readString("role", &spec.role);
+        QStringList agents;
+        entry.readStringList("agents", &agents);
+        entry.readBool("shared", &spec.shared);
+        entry.rejectUnknownKeys();
+        if (!entry.ok())
+            return;
+        for (const QString& pattern : agents)
+            spec.agents.append(pattern.toUtf8());
+        Access::Role role;
+        AgentScope scope;
+        QString scopeError;
+        if (!item.isObject())
+            entry.fail("name", QStringLiteral("an object"));
+        else if (spec.name.isEmpty())
+            entry.fail("name", QStringLiteral("a name for the token"));
+        else if (std::any_of(tokens->begin(), tokens->end(), [&](const TokenSpec& t) { return t.name == spec.name; }))
+            entry.fail("name", QStringLiteral("a name no other token has"));
+        else if (spec.secret.isEmpty() == spec.secretFile.isEmpty())
+            entry.fail("secret_file", QStringLiteral("either \"secret\" or \"secret_file\", not both"));
+        else if (!Access::parseRole(spec.role.toUtf8(), &role))
+            entry.fail("role", QStringLiteral("one of \"viewer\", \"operator\", \"admin\", \"agent\""));
+        else if (!AgentScope::parse(spec.agents, &scope, &scopeError))
+            entry.fail("agents", scopeError);
+        else if (role == Access::Role::Agent && spec.agents.isEmpty() && !spec.shared)
+            entry.fail("agents",
+                       QStringLiteral("the agent ids this token may speak as, or \"shared\": true for any id"));
+        else if (role != Access::Role::Agent && spec.shared)
+            entry.fail("shared", QStringLiteral("false: only agent tokens are shared"));
+        if (!entry.ok())
+            return;
+        tokens->push_back(spec);
+    }
 }
 
 /// The sections of the configuration, each checked for keys it does not know.
@@ -160,6 +216,9 @@ bool HostConfig::load(const QString& path, QString* error)
     top.readString("token", &c.token);
     top.readString("agent_token", &c.agentToken);
     top.readString("viewer_token", &c.viewerToken);
+    top.readString("token_file", &c.tokenFile);
+    c.tokens.clear();
+    readTokens(top.value("tokens"), &c.tokens, &problem);
     top.readStringList("allowed_origins", &c.allowedOrigins);
 
     readSections(top, &c, &problem);
@@ -185,6 +244,31 @@ bool HostConfig::load(const QString& path, QString* error)
     }
     c.configPath = path;
     *this = c;
+    return true;
+}
+
+bool HostConfig::applyTokenOptions(const QString* givenToken, const QString& givenFile, QString* warning,
+                                   QString* error)
+{
+    if (givenToken) {
+        token = *givenToken;
+        if (warning)
+            *warning = QStringLiteral("--token can be read by every user of this machine in the process list; "
+                                      "use --token-file FILE or the environment variable AGENTDECK_TOKEN instead");
+        return true;
+    }
+    if (!givenFile.isEmpty()) {
+        QByteArray secret;
+        if (!SecretFile::read(givenFile, &secret, error))
+            return false;
+        token = QString::fromUtf8(secret);
+        return true;
+    }
+    const QByteArray fromEnvironment = qgetenv("AGENTDECK_TOKEN").trimmed();
+    if (!fromEnvironment.isEmpty()) {
+        token = QString::fromUtf8(fromEnvironment);
+        qunsetenv("AGENTDECK_TOKEN");
+    }
     return true;
 }
 

@@ -6,6 +6,18 @@
 #include <QString>
 #include <QStringList>
 
+/// A token of the "tokens" list: its secret (inline or in a file) and what it allows
+/// (docs/security.md).
+struct TokenSpec
+{
+    QString name;
+    QString secret;
+    QString secretFile;
+    QString role; // viewer, operator, admin, agent
+    QList<QByteArray> agents; // patterns; empty: every agent
+    bool shared = false; // an agent token not bound to its ids
+};
+
 /// Everything a host engine can be configured with (docs/configuration in README.md).
 struct HostConfig
 {
@@ -16,6 +28,10 @@ struct HostConfig
     QString token;
     QString agentToken;
     QString viewerToken;
+    /// The single token, read from this file (see SecretFile::read) when token is empty.
+    QString tokenFile;
+    /// Tokens with roles and scopes, besides (or instead of) the ones above.
+    std::vector<TokenSpec> tokens;
     QStringList allowedOrigins;
     QString tlsCertificate;
     QString tlsKey;
@@ -90,6 +106,13 @@ struct HostConfig
     /// (agent edits are saved there either way), with log files in the default
     /// directory unless the file says otherwise ("logs": {"dir": ""} turns them off).
     bool loadForProgram(const QString& file, QString* error);
+
+    /// The single token from a program's command line or environment, over the file's:
+    /// token when given (other users can read it in the process list: *warning says
+    /// so), else the file tokenFile (see SecretFile::read), else the environment
+    /// variable AGENTDECK_TOKEN (then taken out of the environment). False with *error
+    /// when the file cannot be used.
+    bool applyTokenOptions(const QString* token, const QString& tokenFile, QString* warning, QString* error);
 
     /// $XDG_CONFIG_HOME/agentdeck/host.json
     static QString defaultPath();

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/engine/hostserver.h"
 
+#include "server/engine/access.h"
 #include "server/engine/agenteditor.h"
 #include "server/engine/agentregistry.h"
 #include "server/engine/commandrouter.h"
@@ -16,6 +17,7 @@
 #include "server/engine/viewerfeed.h"
 #include "server/protocol/json.h"
 #include "server/protocol/protocol.h"
+#include "server/protocol/secretfile.h"
 #include "server/protocol/threads.h"
 
 #include <QDir>
@@ -48,7 +50,7 @@ struct HostServer::Private final
     HostConfig config;
     Redactor redactor;
     HostMetricsSampler sampler;
-    Handshake::Secrets secrets;
+    TokenTable tokens;
     QString token;
     QString tokenPath;
     bool tokenGenerated = false;
@@ -103,8 +105,11 @@ struct HostServer::Private final
     void onTextMessage(Connection* c, const QByteArray& utf8);
     void refuse(Connection* c, QByteArrayView code, const QString& text, QByteArrayView ref = {});
     void hello(Connection* c, Json::Value root);
-    void welcomeViewer(Connection* c);
+    void welcomeViewer(Connection* c, AccessPtr access);
     void welcomeAgent(Connection* c, const QByteArray& id, Json::Value info);
+    /// Whether a connection with this access may speak as the agent (not taking it
+    /// over from a stronger claim); why not in *why.
+    bool mayClaim(const Agent& agent, const Access& access, QString* why) const;
     /// Whether an agent with this id may join, forgetting the agent offline longest if need be.
     bool makeRoomForAgent(const QByteArray& id);
 
@@ -119,8 +124,8 @@ HostServer::Private::Private(HostServer* owner, const HostConfig& c)
     , registry(config, redactor, [owner](const QString& message) { Q_EMIT owner->warning(message); })
     , feed(config, registry, owner)
     , ingest(config, registry, feed, redactor, owner)
-    , launched(config, registry, feed, ingest)
-    , router(config, registry, feed, launched)
+    , launched(config, registry, feed, ingest, tokens)
+    , router(config, registry, feed, launched, redactor)
     , history(registry, config.viewerBacklogBytes)
     , editor(
           config, registry, launched, owner, [this](const QByteArray& id) { removeAgent(id); },
@@ -168,10 +173,18 @@ HostServer::~HostServer()
 
 bool HostServer::Private::resolveTokens(QString* error)
 {
+    tokens = {};
     token = config.token;
+    if (token.isEmpty() && !config.tokenFile.isEmpty()) {
+        QByteArray secret;
+        if (!SecretFile::read(config.tokenFile, &secret, error))
+            return false;
+        token = QString::fromUtf8(secret);
+    }
     QString agentToken = config.agentToken.isEmpty() ? token : config.agentToken;
     QString viewerToken = config.viewerToken.isEmpty() ? token : config.viewerToken;
-    if (agentToken.isEmpty() || viewerToken.isEmpty()) {
+    // A generated token stands in for what is not configured, unless a token list is.
+    if ((agentToken.isEmpty() || viewerToken.isEmpty()) && config.tokens.empty()) {
         tokenPath = Tokens::defaultTokenPath();
         const QString generated = Tokens::loadOrCreate(tokenPath, &tokenGenerated, error);
         if (generated.isEmpty())
@@ -181,8 +194,42 @@ bool HostServer::Private::resolveTokens(QString* error)
                 *t = generated;
         }
     }
-    secrets.agent = agentToken.toUtf8();
-    secrets.viewer = viewerToken.toUtf8();
+    // The single tokens keep their powers: a shared agent token, an admin viewer token.
+    const auto legacy = [this](const QString& secret, const char* name, Access::Role role) {
+        auto access = std::make_shared<Access>();
+        access->name = QString::fromLatin1(name);
+        access->role = role;
+        access->shared = true;
+        tokens.add(secret.toUtf8(), std::move(access));
+    };
+    if (!agentToken.isEmpty() && agentToken == viewerToken) {
+        legacy(agentToken, "token", Access::Role::Any);
+    } else {
+        if (!agentToken.isEmpty())
+            legacy(agentToken, "agent_token", Access::Role::Agent);
+        if (!viewerToken.isEmpty())
+            legacy(viewerToken, "viewer_token", Access::Role::Admin);
+    }
+    for (const TokenSpec& spec : config.tokens) {
+        QByteArray secret = spec.secret.toUtf8();
+        if (!spec.secretFile.isEmpty() && !SecretFile::read(spec.secretFile, &secret, error))
+            return false;
+        auto access = std::make_shared<Access>();
+        access->name = spec.name;
+        Access::parseRole(spec.role.toUtf8(), &access->role);
+        access->shared = spec.shared;
+        AgentScope::parse(spec.agents, &access->agents, nullptr);
+        if (!tokens.add(secret, std::move(access))) {
+            if (error)
+                *error = QStringLiteral("token \"%1\" has the same secret as another token").arg(spec.name);
+            return false;
+        }
+    }
+    // Agents launched before a restart of the engine keep the tokens their processes have.
+    for (const auto& entry : registry.all()) {
+        if (entry.second->ownAccess)
+            tokens.add(entry.second->ownToken, entry.second->ownAccess);
+    }
     return true;
 }
 
@@ -219,7 +266,7 @@ bool HostServer::start(QString* error)
     w.endObject();
     d->hostJson = host;
     d->startTimers();
-    d->launched.setEndpoint(url(), QString::fromUtf8(d->secrets.agent));
+    d->launched.setEndpoint(url());
     for (const AgentDefinition& definition : d->config.agents)
         d->launched.launch(definition);
     return true;
@@ -322,7 +369,7 @@ void HostServer::attachLocalViewer(LocalViewer* viewer)
     AGENTDECK_CHECK_THREAD(this);
     auto connection =
         std::make_unique<LocalConnection>(viewer, [this](LocalConnection* c) { d->onDisconnected(c->viewer()); });
-    d->welcomeViewer(d->add(viewer, std::move(connection)));
+    d->welcomeViewer(d->add(viewer, std::move(connection)), Access::local());
 }
 
 void HostServer::receiveFromLocalViewer(LocalViewer* viewer, const QByteArray& json)
@@ -560,16 +607,17 @@ void HostServer::Private::refuse(Connection* c, QByteArrayView code, const QStri
 
 void HostServer::Private::hello(Connection* c, Json::Value root)
 {
-    const Handshake::Outcome outcome = Handshake::check(root, c->transportToken(), secrets);
+    const Handshake::Outcome outcome = Handshake::check(root, c->transportToken(), tokens);
     switch (outcome.role) {
     case Connection::Role::None:
         c->sendError(outcome.errorCode, outcome.errorText);
         c->close(outcome.closeCode, outcome.closeReason);
         break;
     case Connection::Role::Viewer:
-        welcomeViewer(c);
+        welcomeViewer(c, outcome.access);
         break;
     case Connection::Role::Agent:
+        c->access = outcome.access;
         welcomeAgent(c, outcome.agentId, root["agent"]);
         break;
     }
@@ -579,11 +627,14 @@ void HostServer::Private::hello(Connection* c, Json::Value root)
     }
 }
 
-void HostServer::Private::welcomeViewer(Connection* c)
+void HostServer::Private::welcomeViewer(Connection* c, AccessPtr access)
 {
     c->role = Connection::Role::Viewer;
+    c->access = std::move(access);
+    c->sub.scope = &c->access->agents;
     feed.addViewer(c);
-    c->send("{\"type\":\"welcome\",\"protocol\":1,\"role\":\"viewer\",\"host\":" + hostJson + '}');
+    c->send("{\"type\":\"welcome\",\"protocol\":1,\"role\":\"viewer\",\"host\":" + hostJson
+            + ",\"access\":" + c->access->viewerJson(config.allowAgentEditing) + '}');
     feed.sendSnapshot(c, hostJson);
 }
 
@@ -611,6 +662,12 @@ void HostServer::Private::welcomeAgent(Connection* c, const QByteArray& id, Json
         c->close(ClosePolicy, QStringLiteral("hello too large"));
         return;
     }
+    QString why;
+    if (const Agent* known = registry.find(id); known && !mayClaim(*known, *c->access, &why)) {
+        c->sendError(ErrorCode::Forbidden, why);
+        c->close(ClosePolicy, QStringLiteral("agent id in use"));
+        return;
+    }
     if (!makeRoomForAgent(id)) {
         c->sendError(ErrorCode::RateLimited,
                      QStringLiteral("the host already serves %1 agents, all connected").arg(config.maxAgents));
@@ -631,13 +688,19 @@ void HostServer::Private::welcomeAgent(Connection* c, const QByteArray& id, Json
     c->role = Connection::Role::Agent;
     c->agent = agent;
     agent->connection = c;
-    if (!agent->supervisor || agent->supervisor->definition().name.isEmpty())
-        agent->name = info["name"].isString() ? info["name"].toString() : QString::fromLatin1(id);
+    if (!agent->supervisor || agent->supervisor->definition().name.isEmpty()) {
+        QByteArray redacted;
+        const QByteArrayView name = info["name"].toUtf8();
+        if (!info["name"].isString())
+            agent->name = QString::fromLatin1(id);
+        else
+            agent->name = QString::fromUtf8(redactor.redact(name, &redacted) ? QByteArrayView(redacted) : name);
+    }
     agent->pid = info["pid"].isInteger() ? info["pid"].toInteger() : 0;
     agent->startedAt = nowMs();
     agent->state = "running";
     agent->statusJson.clear();
-    agent->commandsJson = Handshake::commandsJson(info["commands"]);
+    agent->commandsJson = Handshake::commandsJson(info["commands"], redactor);
 
     QByteArray welcome;
     Json::Writer w(&welcome);
@@ -657,7 +720,32 @@ void HostServer::Private::welcomeAgent(Connection* c, const QByteArray& id, Json
 
     if (created)
         feed.coverNewAgent(agent);
-    feed.broadcastToViewers(registry.agentEvent(*agent, created ? "added" : "changed"), false);
+    feed.broadcastAgentEvent(agent->id, registry.agentEvent(*agent, created ? "added" : "changed"));
+}
+
+bool HostServer::Private::mayClaim(const Agent& agent, const Access& access, QString* why) const
+{
+    // A token bound to the id (its scope was checked in the hello) always may: that is
+    // how an agent gets its id back from a connection the host has not seen die yet.
+    if (access.bound())
+        return true;
+    const QString id = QString::fromLatin1(agent.id);
+    if (agent.ownAccess) {
+        *why = QStringLiteral("agent \"%1\" is launched by this host and connects with the token it was started "
+                              "with (AGENTDECK_TOKEN)")
+                   .arg(id);
+        return false;
+    }
+    const Access* holder = agent.connection ? agent.connection->access.get() : nullptr;
+    if (holder && holder->bound()) {
+        *why = QStringLiteral("agent \"%1\" is connected with a token bound to it").arg(id);
+        return false;
+    }
+    if (holder && holder != &access) {
+        *why = QStringLiteral("agent \"%1\" is connected with another token").arg(id);
+        return false;
+    }
+    return true;
 }
 
 // ---------------------------------------------------------------------------
@@ -667,7 +755,7 @@ void HostServer::Private::agentWentOffline(Agent* agent)
 {
     agent->disconnected();
     router.failCommandsOf(*agent, ErrorCode::Disconnected, "the agent disconnected before answering");
-    feed.broadcastToViewers(registry.agentEvent(*agent, "changed"), false);
+    feed.broadcastAgentEvent(agent->id, registry.agentEvent(*agent, "changed"));
 }
 
 void HostServer::Private::removeAgent(const QByteArray& id)
@@ -684,5 +772,5 @@ void HostServer::Private::removeAgent(const QByteArray& id)
     feed.forgetAgent(id);
     launched.forget(*agent);
     registry.erase(id);
-    feed.broadcastToViewers(AgentRegistry::removedEvent(id), false);
+    feed.broadcastAgentEvent(id, AgentRegistry::removedEvent(id));
 }

@@ -63,9 +63,30 @@ Ingest::Ingest(const HostConfig& config, AgentRegistry& registry, ViewerFeed& fe
     , m_context(context)
 { }
 
-QByteArrayView Ingest::redacted(QByteArrayView text, QByteArray* scratch) const
+QByteArrayView Ingest::redacted(QByteArrayView text, QByteArray* scratch, Redactor::Stream* stream) const
 {
-    return m_redactor.redact(text, scratch) ? QByteArrayView(*scratch) : text;
+    return m_redactor.redact(text, scratch, stream) ? QByteArrayView(*scratch) : text;
+}
+
+QByteArrayView Ingest::redactedLine(Agent& agent, Stream stream, bool partial, QByteArrayView text, QByteArray* scratch)
+{
+    // A partial line is the start of a line still to come: it reads the console's
+    // state (a private key being printed) without moving it on.
+    Redactor::Stream state = agent.redactStreams[int(stream)];
+    const QByteArrayView result = redacted(text, scratch, &state);
+    if (!partial)
+        agent.redactStreams[int(stream)] = state;
+    return result;
+}
+
+QByteArrayView Ingest::redactedSource(QByteArrayView source)
+{
+    // An agent writes the same few sources over and over: the last one is remembered.
+    if (source != m_lastSource) {
+        m_lastSource = source.toByteArray();
+        m_lastSourceRedacted = m_redactor.redact(source, &m_sourceScratch);
+    }
+    return m_lastSourceRedacted ? QByteArrayView(m_sourceScratch) : QByteArrayView(m_lastSource);
 }
 
 // ---------------------------------------------------------------------------
@@ -92,10 +113,10 @@ void Ingest::log(Connection* c, Json::Value root, QByteArrayView ref)
             batch.reject(QStringLiteral("a line needs a string \"text\""));
             continue;
         }
-        const QByteArrayView text = redacted(f[0].toUtf8(), &scratch);
         const Stream stream = f[1].isString() && f[1].toUtf8() == "stderr" ? Stream::Stderr : Stream::Stdout;
+        const QByteArrayView text = redactedLine(agent, stream, f[6].toBool(), f[0].toUtf8(), &scratch);
         const LogLevel level = f[2].isString() ? parseLogLevel(f[2].toUtf8()) : LogLevel::Unknown;
-        const QByteArrayView source = f[3].isString() ? f[3].toUtf8() : QByteArrayView();
+        const QByteArrayView source = f[3].isString() ? redactedSource(f[3].toUtf8()) : QByteArrayView();
         const qint64 ts = readTimestamp(f[4], batch.now);
         if (f[6].toBool()) {
             setPartial(agent, stream, ts, level, source, text);
@@ -252,7 +273,7 @@ void Ingest::releasePartial(const QByteArray& agentId, int stream)
 
 void Ingest::capturedLine(Agent& agent, Stream stream, qint64 ts, QByteArrayView text)
 {
-    text = redacted(text, &m_scratch);
+    text = redactedLine(agent, stream, false, text, &m_scratch);
     const LogLevel level = Wire::lineLevel(LogLevel::Unknown, stream, text);
     m_registry.appendLine(agent, agent.log.lastSeq() + 1, ts, stream, level, {}, text);
 }
@@ -263,7 +284,7 @@ void Ingest::capturedPartial(Agent& agent, Stream stream, qint64 ts, QByteArrayV
         agent.partial[int(stream)].present = false;
         return;
     }
-    setPartial(agent, stream, ts, LogLevel::Unknown, {}, redacted(text, &m_scratch));
+    setPartial(agent, stream, ts, LogLevel::Unknown, {}, redactedLine(agent, stream, true, text, &m_scratch));
 }
 
 void Ingest::hostLine(Agent& agent, LogLevel level, const QByteArray& text)
@@ -286,6 +307,8 @@ void Ingest::forum(Connection* c, Json::Value root, QByteArrayView ref)
     const qint64 now = nowMs();
     LogBatch batch;
     QByteArray scratch;
+    QByteArray senderScratch;
+    QByteArray sourceScratch;
     for (const Json::Value m : messages.items()) {
         const Json::Value text = m["text"];
         if (!m.isObject() || !text.isString()) {
@@ -320,9 +343,11 @@ void Ingest::forum(Connection* c, Json::Value root, QByteArrayView ref)
         }
         const QByteArrayView body = redacted(text.toUtf8(), &scratch);
         const qint64 ts = readTimestamp(m["ts"], now);
-        const QByteArray sender = m["sender"].isString() ? m["sender"].toUtf8().toByteArray() : agent.name.toUtf8();
+        QByteArray sender = agent.name.toUtf8();
+        if (m["sender"].isString())
+            sender = redacted(m["sender"].toUtf8(), &senderScratch).toByteArray();
         const std::optional<QByteArrayView> source =
-            m["source"].isString() ? std::optional(m["source"].toUtf8()) : std::nullopt;
+            m["source"].isString() ? std::optional(redacted(m["source"].toUtf8(), &sourceScratch)) : std::nullopt;
         agent.forum.append(seq, Wire::forumMessage(seq, ts, sender, role, source, body));
         if (agent.forumFile)
             agent.forumFile->appendMessage(seq, ts, role, sender, source.value_or(QByteArrayView()), body);
@@ -386,7 +411,7 @@ void Ingest::status(Connection* c, Json::Value root, QByteArrayView ref)
     }
     Agent& agent = *c->agent;
     const qint64 ts = readTimestamp(root["ts"], nowMs());
-    const QByteArray status = Wire::status(state.toUtf8(), root, ts);
+    const QByteArray status = Wire::status(state.toUtf8(), root, ts, m_redactor);
     agent.state = state.toUtf8().toByteArray();
     agent.statusJson = status;
     m_feed.broadcast(agent, "{\"type\":\"status\",\"agent\":\"" + agent.id + "\"," + status.mid(1), false);
@@ -413,7 +438,7 @@ void Ingest::ask(Connection* c, Json::Value root, QByteArrayView ref)
         w.key("choices").beginArray();
         for (const Json::Value choice : choices.items()) {
             if (choice.isString())
-                w.string(choice.toUtf8());
+                w.string(redacted(choice.toUtf8(), &scratch));
         }
         w.endArray();
     }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "server/engine/redactor.h"
 #include "server/protocol/json.h"
 #include "server/protocol/loglevel.h"
 #include "server/protocol/protocol.h"
@@ -10,7 +11,6 @@
 class AgentRegistry;
 class Connection;
 class QObject;
-class Redactor;
 class ViewerFeed;
 struct Agent;
 struct HostConfig;
@@ -58,7 +58,12 @@ private:
     void setPartial(Agent& agent, Protocol::Stream stream, qint64 ts, LogLevel level, QByteArrayView source,
                     QByteArrayView text);
     void releasePartial(const QByteArray& agentId, int stream);
-    QByteArrayView redacted(QByteArrayView text, QByteArray* scratch) const;
+    QByteArrayView redacted(QByteArrayView text, QByteArray* scratch, Redactor::Stream* stream = nullptr) const;
+    /// One line of an agent's console, redacted with what its earlier lines showed.
+    QByteArrayView redactedLine(Agent& agent, Protocol::Stream stream, bool partial, QByteArrayView text,
+                                QByteArray* scratch);
+    /// A line's source, redacted; valid until the next call.
+    QByteArrayView redactedSource(QByteArrayView source);
     /// False, with an error to the agent, for a status, metrics or question over max_status_bytes.
     bool withinItemLimit(Connection* c, Json::Value root, QByteArrayView what, QByteArrayView ref);
 
@@ -68,4 +73,7 @@ private:
     const Redactor& m_redactor;
     QObject* m_context;
     QByteArray m_scratch;
+    QByteArray m_lastSource;
+    QByteArray m_sourceScratch;
+    bool m_lastSourceRedacted = false;
 };

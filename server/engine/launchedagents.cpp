@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/engine/launchedagents.h"
 
+#include "server/engine/access.h"
 #include "server/engine/agentregistry.h"
 #include "server/engine/hostconfig.h"
 #include "server/engine/ingest.h"
+#include "server/engine/tokens.h"
 #include "server/engine/viewerfeed.h"
 #include "server/protocol/agentdefinition.h"
 
@@ -11,26 +13,27 @@
 
 using namespace Protocol;
 
-LaunchedAgents::LaunchedAgents(const HostConfig& config, AgentRegistry& registry, ViewerFeed& feed, Ingest& ingest)
+LaunchedAgents::LaunchedAgents(const HostConfig& config, AgentRegistry& registry, ViewerFeed& feed, Ingest& ingest,
+                               TokenTable& tokens)
     : m_config(config)
     , m_registry(registry)
     , m_feed(feed)
     , m_ingest(ingest)
+    , m_tokens(tokens)
 { }
 
 LaunchedAgents::~LaunchedAgents() = default;
 
-void LaunchedAgents::setEndpoint(const QUrl& url, const QString& agentToken)
+void LaunchedAgents::setEndpoint(const QUrl& url)
 {
     m_url = url;
-    m_agentToken = agentToken;
 }
 
-QProcessEnvironment LaunchedAgents::childEnvironment(const AgentDefinition& definition) const
+QProcessEnvironment LaunchedAgents::childEnvironment(const Agent& agent, const AgentDefinition& definition) const
 {
     QProcessEnvironment environment;
     environment.insert(QStringLiteral("AGENTDECK_URL"), m_url.toString());
-    environment.insert(QStringLiteral("AGENTDECK_TOKEN"), m_agentToken);
+    environment.insert(QStringLiteral("AGENTDECK_TOKEN"), QString::fromLatin1(agent.ownToken));
     environment.insert(QStringLiteral("AGENTDECK_AGENT_ID"), QString::fromLatin1(definition.id));
     environment.insert(QStringLiteral("AGENTDECK_AGENT_NAME"),
                        definition.name.isEmpty() ? QString::fromLatin1(definition.id) : definition.name);
@@ -47,14 +50,25 @@ Agent* LaunchedAgents::launch(const AgentDefinition& definition)
         agent->name = definition.name;
     if (agent->supervisor)
         m_launched.remove(agent->supervisor.get());
+    if (!agent->ownAccess) {
+        auto access = std::make_shared<Access>();
+        access->name = QStringLiteral("agent %1").arg(QString::fromLatin1(definition.id));
+        access->role = Access::Role::Agent;
+        access->agents = AgentScope::exactly(definition.id);
+        // A fresh random token cannot collide with a configured one but by chance: draw again.
+        do {
+            agent->ownToken = Tokens::generate().toLatin1();
+        } while (!m_tokens.add(agent->ownToken, access));
+        agent->ownAccess = std::move(access);
+    }
     agent->supervisor = std::make_unique<ProcessSupervisor>(definition, this);
-    agent->supervisor->setExtraEnvironment(childEnvironment(definition));
+    agent->supervisor->setExtraEnvironment(childEnvironment(*agent, definition));
     agent->supervisor->setMaxLineBytes(m_config.maxLineBytes);
     m_launched.insert(agent->supervisor.get(), agent);
     agent->linesAtLastSample = agent->linesAppended;
     if (created)
         m_feed.coverNewAgent(agent);
-    m_feed.broadcastToViewers(m_registry.agentEvent(*agent, created ? "added" : "changed"), false);
+    m_feed.broadcastAgentEvent(agent->id, m_registry.agentEvent(*agent, created ? "added" : "changed"));
     if (definition.autostart)
         agent->supervisor->start();
     return agent;
@@ -63,16 +77,21 @@ Agent* LaunchedAgents::launch(const AgentDefinition& definition)
 void LaunchedAgents::redefine(Agent& agent, const AgentDefinition& definition)
 {
     agent.supervisor->setDefinition(definition);
-    agent.supervisor->setExtraEnvironment(childEnvironment(definition));
+    agent.supervisor->setExtraEnvironment(childEnvironment(agent, definition));
     if (!definition.name.isEmpty())
         agent.name = definition.name;
-    m_feed.broadcastToViewers(m_registry.agentEvent(agent, "changed"), false);
+    m_feed.broadcastAgentEvent(agent.id, m_registry.agentEvent(agent, "changed"));
 }
 
 void LaunchedAgents::forget(Agent& agent)
 {
     if (agent.supervisor)
         m_launched.remove(agent.supervisor.get());
+    if (agent.ownAccess) {
+        m_tokens.remove(agent.ownAccess);
+        agent.ownAccess.reset();
+        agent.ownToken.clear();
+    }
 }
 
 void LaunchedAgents::shutdown()
@@ -205,5 +224,5 @@ void LaunchedAgents::processStateChanged(ProcessSupervisor* supervisor)
         return;
     if (supervisor->state() != ProcessSupervisor::State::Running)
         agent->statusJson.clear();
-    m_feed.broadcastToViewers(m_registry.agentEvent(*agent, "changed"), false);
+    m_feed.broadcastAgentEvent(agent->id, m_registry.agentEvent(*agent, "changed"));
 }

@@ -10,6 +10,7 @@
 
 class AgentRegistry;
 class Ingest;
+class TokenTable;
 class ViewerFeed;
 struct Agent;
 struct AgentDefinition;
@@ -27,16 +28,20 @@ class LaunchedAgents final : public ProcessSupervisor::Listener, public CommandR
     Q_DISABLE_COPY_MOVE(LaunchedAgents)
 
 public:
-    LaunchedAgents(const HostConfig& config, AgentRegistry& registry, ViewerFeed& feed, Ingest& ingest);
+    /// tokens: where each launched agent's own token is entered, and revoked when it goes.
+    LaunchedAgents(const HostConfig& config, AgentRegistry& registry, ViewerFeed& feed, Ingest& ingest,
+                   TokenTable& tokens);
     ~LaunchedAgents() override;
 
-    /// Where children connect back, and with which token (AGENTDECK_URL, AGENTDECK_TOKEN).
-    void setEndpoint(const QUrl& url, const QString& agentToken);
+    /// Where children connect back (AGENTDECK_URL). Each gets a token of its own,
+    /// bound to its id (AGENTDECK_TOKEN): it can neither watch nor command others,
+    /// nor speak as another agent.
+    void setEndpoint(const QUrl& url);
     /// Adds (or replaces the supervisor of) a launched agent, and starts it when autostart.
     Agent* launch(const AgentDefinition& definition);
     /// A launched agent's new definition; takes effect at its next start.
     void redefine(Agent& agent, const AgentDefinition& definition);
-    /// The agent is being removed: its process is no longer heard.
+    /// The agent is being removed: its process is no longer heard, its token is revoked.
     void forget(Agent& agent);
     /// Stops every process (stopsignal, then kill at the longest stopwaitsecs).
     void shutdown();
@@ -47,7 +52,7 @@ public:
     void run(Agent& agent, QByteArrayView name, Json::Value args, Done done) override;
 
 private:
-    QProcessEnvironment childEnvironment(const AgentDefinition& definition) const;
+    QProcessEnvironment childEnvironment(const Agent& agent, const AgentDefinition& definition) const;
     /// A signal by name ("SIGUSR1", "USR1") or number; 0 for none.
     static int signalOf(Json::Value value);
 
@@ -63,8 +68,8 @@ private:
     AgentRegistry& m_registry;
     ViewerFeed& m_feed;
     Ingest& m_ingest;
+    TokenTable& m_tokens;
     QUrl m_url;
-    QString m_agentToken;
     QHash<const ProcessSupervisor*, Agent*> m_launched;
     ProcessGroupSampler m_groupSampler;
     qint64 m_lastSampleMs = 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "server/engine/access.h"
 #include "server/protocol/loglevel.h"
 
 #include <QByteArray>
@@ -22,10 +23,12 @@ struct Subscription
     QList<QByteArray> sources; // prefixes; empty: every line
     qint64 history = 1000;
     QHash<QByteArray, std::pair<qint64, qint64>> since;
+    /// The agents the viewer's token lets it see; a subscription never reaches past them.
+    const AgentScope* scope = nullptr;
 
     bool covers(const QByteArray& agentId) const
     {
-        if (!active)
+        if (!active || !scope || !scope->covers(agentId))
             return false;
         return all ? !excluded.contains(agentId) : named.contains(agentId);
     }

@@ -73,6 +73,14 @@ void ViewerFeed::broadcastToViewers(const QByteArray& json, bool droppable)
     }
 }
 
+void ViewerFeed::broadcastAgentEvent(QByteArrayView agentId, const QByteArray& json)
+{
+    for (Connection* v : m_viewers) {
+        if (v->sub.active && v->sees(agentId))
+            deliver(v, json, false);
+    }
+}
+
 void ViewerFeed::schedulePump()
 {
     if (m_pumpQueued)
@@ -140,6 +148,7 @@ void ViewerFeed::subscribe(Connection* c, Json::Value root, QByteArrayView ref)
                      ref);
         return;
     }
+    sub.scope = c->access ? &c->access->agents : nullptr;
     c->sub = sub;
     catchUp(c);
     c->cursors.clear();
@@ -156,9 +165,13 @@ void ViewerFeed::subscribe(Connection* c, Json::Value root, QByteArrayView ref)
 
 void ViewerFeed::sendSnapshot(Connection* v, const QByteArray& hostJson)
 {
-    v->send(m_registry.snapshotJson(hostJson));
+    if (!v->access)
+        return;
+    v->send(m_registry.snapshotJson(hostJson, v->access->agents));
     v->baseline = {};
     for (const auto& [id, agent] : m_registry.all()) {
+        if (!v->sees(id))
+            continue;
         v->baseline.agents.insert(id, qHash(m_registry.agentJson(*agent)));
         QSet<QByteArray>& asks = v->baseline.asks[id];
         for (const OpenAsk& ask : agent->asks)
@@ -180,6 +193,8 @@ void ViewerFeed::catchUp(Connection* v)
         it = told.agents.erase(it);
     }
     for (const auto& [id, agent] : m_registry.all()) {
+        if (!v->sees(id))
+            continue;
         // Agent events go to every subscribed viewer; questions only where the agent is covered.
         const size_t hash = qHash(m_registry.agentJson(*agent));
         const auto known = told.agents.constFind(id);

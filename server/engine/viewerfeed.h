@@ -38,6 +38,8 @@ public:
     void broadcast(const Agent& agent, const QByteArray& json, bool droppable);
     /// An event for every subscribed viewer.
     void broadcastToViewers(const QByteArray& json, bool droppable);
+    /// An agent event (added, changed, removed) for every subscribed viewer that may see the agent.
+    void broadcastAgentEvent(QByteArrayView agentId, const QByteArray& json);
     /// New lines or messages are stored: delivery follows once the event loop has
     /// read every socket that is ready, so one message carries many.
     void schedulePump();

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/engine/wire.h"
 
+#include "server/engine/redactor.h"
+
 #include "server/store/logstore.h"
 
 #include <algorithm>
@@ -95,13 +97,17 @@ LogLevel lineLevel(LogLevel given, Stream stream, QByteArrayView text)
     return stream == Stream::Stderr ? LogLevel::Warning : LogLevel::Info;
 }
 
-QByteArray status(QByteArrayView state, Json::Value given, qint64 ts)
+QByteArray status(QByteArrayView state, Json::Value given, qint64 ts, const Redactor& redactor)
 {
+    QByteArray scratch;
+    const auto clean = [&](QByteArrayView text) {
+        return redactor.redact(text, &scratch) ? QByteArrayView(scratch) : text;
+    };
     QByteArray status;
     Json::Writer w(&status);
     w.beginObject().key("state").string(state);
     if (given["text"].isString())
-        w.key("text").string(given["text"].toUtf8());
+        w.key("text").string(clean(given["text"].toUtf8()));
     const Json::Value progress = given["progress"];
     if (progress.isNumber())
         w.key("progress").number(std::clamp(progress.toDouble(), 0.0, 1.0));
@@ -115,7 +121,7 @@ QByteArray status(QByteArrayView state, Json::Value given, qint64 ts)
             for (const char* key : {"id", "title", "state"}) {
                 const Json::Value v = task[key];
                 if (v.isString())
-                    w.key(key).string(v.toUtf8());
+                    w.key(key).string(clean(v.toUtf8()));
                 else if (v.isNumber())
                     w.key(key).raw(v.raw());
             }

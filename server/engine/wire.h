@@ -9,6 +9,7 @@
 #include <array>
 #include <optional>
 
+class Redactor;
 struct LogLine;
 
 /*
@@ -31,8 +32,9 @@ QByteArray forumMessage(qint64 seq, qint64 ts, QByteArrayView sender, QByteArray
                         std::optional<QByteArrayView> source, QByteArrayView text);
 
 /// An agent's status as viewers get it (without type and agent): the state, and of
-/// what the agent sent only the known fields of the kinds they must have; ts as given.
-QByteArray status(QByteArrayView state, Json::Value given, qint64 ts);
+/// what the agent sent only the known fields of the kinds they must have, its text and
+/// task titles redacted; ts as given.
+QByteArray status(QByteArrayView state, Json::Value given, qint64 ts, const Redactor& redactor);
 
 /// An error message; ref is the raw JSON of the id it answers (or empty).
 QByteArray error(QByteArrayView code, const QString& text, QByteArrayView ref = {});

@@ -107,6 +107,10 @@ struct HostInfo
     QString id;
     QString name;
     QString version;
+    // What the connection's token allows (the welcome's "access"; a host without it allows everything).
+    QString tokenName;
+    QString role; // viewer, operator, admin
+    bool mayCommand = true; // commands and answers
 };
 
 /// One thing that happened on a host. Which members are set depends on type.

@@ -160,6 +160,7 @@ QByteArray LinkSession::handleMessage(const QByteArray& json)
     case MessageType::Welcome:
         m_welcomed = true;
         readHost(root["host"]);
+        readAccess(root["access"]);
         break;
     case MessageType::Snapshot:
         onSnapshot(root, size);
@@ -227,6 +228,13 @@ void LinkSession::readHost(Json::Value host)
     m_host.id = str(host["id"]);
     m_host.name = str(host["name"]);
     m_host.version = str(host["version"]);
+}
+
+void LinkSession::readAccess(Json::Value access)
+{
+    m_host.tokenName = str(access["token"]);
+    m_host.role = str(access["role"]);
+    m_host.mayCommand = !access["commands"].isBool() || access["commands"].toBool();
 }
 
 void LinkSession::onAgent(Json::Value root, qint64 bytes)

@@ -123,6 +123,8 @@ private:
 
     Link::Event simpleEvent(Protocol::MessageType type, Json::Value root);
     void readHost(Json::Value host);
+    /// What the welcome says the token allows.
+    void readAccess(Json::Value access);
     void onAgent(Json::Value root, qint64 bytes);
     void onResult(Json::Value root, qint64 bytes);
     void onSnapshot(Json::Value root, qint64 bytes);

@@ -2,6 +2,7 @@
 #include "server/link/remotelink.h"
 
 #include "server/protocol/protocol.h"
+#include "server/protocol/secretfile.h"
 #include "server/protocol/threads.h"
 
 #include <QCryptographicHash>
@@ -136,9 +137,15 @@ private:
                          .arg(QString::fromLatin1(RemoteLink::fingerprint(peerCertificate()))));
                 return;
             }
+            QByteArray token = m_settings.token.toUtf8();
+            QString problem;
+            if (!m_settings.tokenFile.isEmpty() && !SecretFile::read(m_settings.tokenFile, &token, &problem)) {
+                fail(problem);
+                return;
+            }
             m_lastHeard = m_lastPing = nowMs();
             m_liveness.start();
-            send(m_session.helloMessage(m_settings.token));
+            send(m_session.helloMessage(QString::fromUtf8(token)));
         });
         connect(socket, &QWebSocket::textMessageReceived, this, [this, socket](const QString& message) {
             if (socket != m_socket)

@@ -31,6 +31,9 @@ public:
     {
         QUrl url; // ws://host:port/ or wss://host:port/
         QString token;
+        /// A file holding the token (SecretFile::read), read at every connection attempt
+        /// so that a changed token is taken up; used when set, instead of token.
+        QString tokenFile;
         /// SHA-256 of the host's certificate (DER), as written by fingerprint(); when
         /// set, exactly that certificate is accepted, whoever signed it.
         QByteArray pinnedSha256;
