@@ -578,6 +578,9 @@ void TestHostConfig::badTokens_data()
     QTest::addRow("agent token bound to nothing")
         << QByteArray(R"({"tokens": [{"name": "a", "secret": "x", "role": "agent"}]})")
         << QStringLiteral("tokens[0].agents: expected the agent ids this token may speak as");
+    QTest::addRow("agent token bound to every id")
+        << QByteArray(R"({"tokens": [{"name": "a", "secret": "x", "role": "agent", "agents": ["*"]}]})")
+        << QStringLiteral("tokens[0].agents: expected the agent ids this token may speak as");
     QTest::addRow("shared viewer") << QByteArray(R"({"tokens": [{"name": "a", "secret": "x", "role": "viewer",
                                                                  "shared": true}]})")
                                    << QStringLiteral("tokens[0].shared: expected false");

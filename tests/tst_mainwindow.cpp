@@ -681,6 +681,13 @@ void TestMainWindow::readOnlyTokenOnlyWatches()
     QTest::keyClicks(edit, QStringLiteral("pause"));
     QTest::keyClick(edit, Qt::Key_Return);
     QCOMPARE(deck.fleet()->commands()->rowCount(), 0);
+    // Nor from the agent list's menu: it says why instead.
+    triggerTreeMenu(deck.window, tree->indexOf(key, QStringLiteral("moderator")), QStringLiteral("Restart"));
+    QCOMPARE(deck.fleet()->commands()->rowCount(), 0);
+    QVERIFY(deck.window->commandBar()
+                ->findChild<QLabel*>(QStringLiteral("commandFeedback"))
+                ->toolTip()
+                .startsWith(QStringLiteral("Read-only token")));
 
     // Its question shows, and cannot be answered from here.
     auto* askBar = deck.window->findChild<QWidget*>(QStringLiteral("askBar"));

@@ -15,6 +15,7 @@
 #include <QTest>
 #include <functional>
 #include <memory>
+#include <sys/stat.h>
 
 /*
  * Least privilege against the real agentdeck-host (docs/security.md): what each
@@ -63,6 +64,7 @@ public:
     int exitCode() { return m_host.waitFinished() ? m_host.process.exitCode() : -1; }
     QUrl url() const { return m_host.url; }
     QString errors() const { return m_host.stderrText(); }
+    qint64 pid() const { return m_host.process.processId(); }
 
 private:
     QString m_dir;
@@ -447,6 +449,15 @@ void TestSecurity::noTakeover()
     ops.sendJson(command(s("c1"), s("bf-one"), s("ping")));
     const QJsonObject forwarded = boundAgain.next(s("command"));
     QCOMPARE(forwarded.value(s("name")).toString(), s("ping"));
+
+    // Gone offline, its id still belongs to the bound token: a shared one cannot take it
+    // between two reconnects, with its numbers and open questions.
+    boundAgain.socket()->close();
+    QVERIFY(boundAgain.waitClosed());
+    TestClient meanwhile;
+    QCOMPARE(connect(meanwhile, secretOf("team"), s("bf-one"))[s("code")].toString(), s("forbidden"));
+    TestClient back;
+    QCOMPARE(connect(back, secretOf("bf-bots"), s("bf-one"))[s("type")].toString(), s("welcome"));
 }
 
 void TestSecurity::launchedChildIsConfinedToItsId()
@@ -455,12 +466,17 @@ void TestSecurity::launchedChildIsConfinedToItsId()
     TestHost host(dir.path());
     const QString tokenOut = dir.filePath(s("probe.token"));
     QJsonObject config{{s("token"), s("host-token")}, {s("allow_agent_editing"), true}};
+    config[s("tokens")] = QJsonArray{QJsonObject{{s("name"), s("p-bots")},
+                                                 {s("secret"), s("p-secret")},
+                                                 {s("role"), s("agent")},
+                                                 {s("agents"), QJsonArray{s("p*"), s("quiet")}}}};
     config[s("agents")] = QJsonArray{
         QJsonObject{{s("id"), s("probe")},
                     {s("command"), Python},
                     {s("args"), QJsonArray{QStringLiteral(AGENTDECK_SOURCE_DIR "/tests/support/probe_bot.py")}},
                     {s("env"), QJsonObject{{s("PROBE_OTHER_ID"), s("victim")}, {s("PROBE_TOKEN_OUT"), tokenOut}}},
-                    {s("autorestart"), false}}};
+                    {s("autorestart"), false}},
+        QJsonObject{{s("id"), s("quiet")}, {s("command"), s("/bin/sleep")}, {s("args"), QJsonArray{s("60")}}}};
     QVERIFY2(host.start(config), qPrintable(host.errors()));
 
     TestClient victim;
@@ -497,6 +513,17 @@ void TestSecurity::launchedChildIsConfinedToItsId()
     TestClient impostor;
     QVERIFY(impostor.open(host.url()));
     QCOMPARE(sendHello(impostor, s("agent"), s("host-token"), s("probe"))[s("code")].toString(), s("forbidden"));
+    // Nor can a token whose patterns cover the id: a launched agent's id is its process's.
+    for (const char* id : {"probe", "quiet"}) {
+        TestClient covered;
+        QVERIFY(covered.open(host.url()));
+        QCOMPARE(sendHello(covered, s("agent"), s("p-secret"), s(id))[s("code")].toString(), s("forbidden"));
+    }
+    // The single token may speak for a launched agent nobody speaks for (protocol v1 bots
+    // that read their token from elsewhere), and only then.
+    TestClient single;
+    QVERIFY(single.open(host.url()));
+    QCOMPARE(sendHello(single, s("agent"), s("host-token"), s("quiet"))[s("type")].toString(), s("welcome"));
 
     // Removed, its token is revoked.
     viewer.sendJson({{s("type"), s("remove_agent")}, {s("id"), s("r1")}, {s("agent"), s("probe")}});
@@ -532,6 +559,18 @@ void TestSecurity::tokenFiles()
         QCOMPARE(host.exitCode(), 1);
         QVERIFY2(host.errors().contains(s("other users may read or change it")), qPrintable(host.errors()));
     }
+    const QString groupWritable = dir.filePath(s("group.token"));
+    QVERIFY(writeSecret(groupWritable, "file-secret", OwnerOnly | QFileDevice::WriteGroup));
+    const QString fifo = dir.filePath(s("fifo.token"));
+    QCOMPARE(::mkfifo(QFile::encodeName(fifo).constData(), 0600), 0);
+    for (const auto& [path, problem] :
+         {std::pair{groupWritable, s("other users may read or change it")}, std::pair{fifo, s("not a regular file")}}) {
+        QTemporaryDir hostDir;
+        TestHost host(hostDir.path());
+        QVERIFY(!host.start({}, {s("--token-file"), path}));
+        QCOMPARE(host.exitCode(), 2);
+        QVERIFY2(host.errors().contains(problem), qPrintable(host.errors()));
+    }
     const auto viewerGetsIn = [](TestHost& host, const QString& token) {
         TestClient viewer;
         return viewer.open(host.url()) && !viewer.helloViewer(token).isEmpty();
@@ -550,6 +589,10 @@ void TestSecurity::tokenFiles()
         TestHost host(hostDir.path(), env);
         QVERIFY2(host.start({}), qPrintable(host.errors()));
         QVERIFY(viewerGetsIn(host, s("env-secret")));
+        // Not left in the process's environment, where its launched agents could read it.
+        QFile environment(QStringLiteral("/proc/%1/environ").arg(host.pid()));
+        QVERIFY(environment.open(QIODevice::ReadOnly));
+        QVERIFY(!environment.readAll().contains("env-secret"));
     }
     {
         QTemporaryDir hostDir;
@@ -652,6 +695,18 @@ const std::vector<Field>& fields()
              return QJsonObject{{s("commands"), QJsonArray{QJsonObject{{s("name"), s("go")}, {s("help"), t}}}}};
          },
          nullptr, "agent"},
+        {"metric name", nullptr,
+         [](TestClient& a, TestClient&, const QString&, const QString& t) {
+             a.sendJson({{s("type"), s("metrics")}, {s("values"), QJsonObject{{t, 1.5}}}});
+         },
+         "metrics"},
+        {"result error", nullptr,
+         [](TestClient& a, TestClient& v, const QString& id, const QString& t) {
+             v.sendJson(command(s("e-") + id, id, s("go")));
+             const QJsonObject forwarded = a.next(s("command"));
+             a.sendJson({{s("type"), s("result")}, {s("id"), forwarded[s("id")]}, {s("ok"), false}, {s("error"), t}});
+         },
+         "result"},
         {"result text", nullptr,
          [](TestClient& a, TestClient& v, const QString& id, const QString& t) {
              v.sendJson(command(s("c-") + id, id, s("go")));
@@ -799,10 +854,30 @@ void TestSecurity::launchedDefinitionHidesItsSecrets()
         {s("args"), QJsonArray{s("-u"), s("root"), s("-pS3cretDb"), s("--password"), s("hunter2x"), s("shop")}},
         {s("env"), QJsonObject{{s("DB_PASSWORD"), s("envsecret1")}, {s("MODE"), s("fast")}}},
         {s("autostart"), false}}};
+    QJsonArray agents = config[s("agents")].toArray();
+    agents.append(QJsonObject{
+        {s("id"), s("runner")},
+        {s("command"), Python},
+        {s("args"), QJsonArray{s("-c"), s("import time; time.sleep(60)"), s("--password"), s("hunter2y")}}});
+    config[s("agents")] = agents;
     QVERIFY2(host.start(config), qPrintable(host.errors()));
     TestClient viewer;
     QVERIFY(viewer.open(host.url()));
     const QJsonObject snapshot = viewer.helloViewer(s("def-token"));
+    // The launcher's note of the command it started quotes no password either.
+    QList<QJsonObject> received = viewer.subscribe({{s("agents"), QJsonArray{s("runner")}}, {s("history"), 100}});
+    QString started;
+    QDeadlineTimer deadline(15000);
+    while (started.isEmpty() && !deadline.hasExpired()) {
+        for (const QJsonObject& log : std::as_const(received)) {
+            for (const QJsonValue line : log.value(s("lines")).toArray()) {
+                if (line[s("text")].toString().startsWith(QLatin1String("started")))
+                    started = line[s("text")].toString();
+            }
+        }
+        received = {viewer.next(s("log"), 1000)};
+    }
+    QVERIFY2(started.contains(s("--password [REDACTED]")) && !started.contains(s("hunter2y")), qPrintable(started));
     const QJsonObject definition = snapshot[s("agents")][0][s("definition")].toObject();
     QCOMPARE(definition[s("args")].toArray(),
              (QJsonArray{s("-u"), s("root"), s("-p[REDACTED]"), s("--password"), s("[REDACTED]"), s("shop")}));

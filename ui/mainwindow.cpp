@@ -821,8 +821,20 @@ bool MainWindow::takeGroupedResult(const QString& id, const QString& agentLabel,
     return true;
 }
 
-void MainWindow::sendCommand(const QList<AgentRef>& targets, const QString& name)
+void MainWindow::sendCommand(const QList<AgentRef>& chosen, const QString& name)
 {
+    QList<AgentRef> targets;
+    QString readOnly;
+    for (const AgentRef& target : chosen) {
+        if (const QString why = m_fleet->readOnlyReason(target.first); !why.isEmpty())
+            readOnly = why;
+        else
+            targets.append(target);
+    }
+    if (targets.isEmpty()) {
+        m_commandBar->showFeedback(readOnly, true);
+        return;
+    }
     if (!confirmDisruptive(targets, name))
         return;
     QStringList ids;

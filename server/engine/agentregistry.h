@@ -78,6 +78,8 @@ struct Agent
     /// The token its process was given, bound to its id alone; revoked when it is removed.
     std::shared_ptr<const Access> ownAccess;
     QByteArray ownToken;
+    /// A token bound to this id has connected as it: shared tokens may not claim it.
+    bool boundClaim = false;
     quint64 linesAtLastSample = 0;
     quint64 linesAppended = 0; // console lines stored, from the process and from the connection
     bool removing = false;

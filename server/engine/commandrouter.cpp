@@ -200,9 +200,11 @@ void CommandRouter::result(Connection* c, Json::Value root)
     QByteArrayView shownText = text.isString() ? text.toUtf8() : QByteArrayView();
     if (m_redactor.redact(shownText, &redacted))
         shownText = redacted;
-    finishTarget(command, target,
-                 resultFor(*command, target, root["ok"].toBool(false), shownText,
-                           error.isString() ? error.toUtf8() : QByteArrayView(), extra));
+    QByteArray redactedError;
+    QByteArrayView shownError = error.isString() ? error.toUtf8() : QByteArrayView();
+    if (m_redactor.redact(shownError, &redactedError))
+        shownError = redactedError;
+    finishTarget(command, target, resultFor(*command, target, root["ok"].toBool(false), shownText, shownError, extra));
 }
 
 QByteArray CommandRouter::resultFor(const PendingCommand& command, size_t target, bool ok, QByteArrayView text,

@@ -11,6 +11,8 @@
 #include <QFileInfo>
 #include <QSaveFile>
 #include <algorithm>
+#include <cstdlib>
+#include <cstring>
 #include <limits>
 
 namespace {
@@ -106,7 +108,7 @@ static void readTokens(Json::Value list, std::vector<TokenSpec>* tokens, ConfigP
             entry.fail("role", QStringLiteral("one of \"viewer\", \"operator\", \"admin\", \"agent\""));
         else if (!AgentScope::parse(spec.agents, &scope, &scopeError))
             entry.fail("agents", scopeError);
-        else if (role == Access::Role::Agent && spec.agents.isEmpty() && !spec.shared)
+        else if (role == Access::Role::Agent && scope.coversAll() && !spec.shared)
             entry.fail("agents",
                        QStringLiteral("the agent ids this token may speak as, or \"shared\": true for any id"));
         else if (role != Access::Role::Agent && spec.shared)
@@ -250,6 +252,14 @@ bool HostConfig::load(const QString& path, QString* error)
 bool HostConfig::applyTokenOptions(const QString* givenToken, const QString& givenFile, QString* warning,
                                    QString* error)
 {
+    // Taken out of the environment whether or not it is used, and its bytes overwritten:
+    // unsetting alone leaves it in /proc/PID/environ, which launched agents could read.
+    QByteArray fromEnvironment;
+    if (char* value = ::getenv("AGENTDECK_TOKEN")) {
+        fromEnvironment = QByteArray(value).trimmed();
+        std::memset(value, 0, std::strlen(value));
+        qunsetenv("AGENTDECK_TOKEN");
+    }
     if (givenToken) {
         token = *givenToken;
         if (warning)
@@ -264,11 +274,8 @@ bool HostConfig::applyTokenOptions(const QString* givenToken, const QString& giv
         token = QString::fromUtf8(secret);
         return true;
     }
-    const QByteArray fromEnvironment = qgetenv("AGENTDECK_TOKEN").trimmed();
-    if (!fromEnvironment.isEmpty()) {
+    if (!fromEnvironment.isEmpty())
         token = QString::fromUtf8(fromEnvironment);
-        qunsetenv("AGENTDECK_TOKEN");
-    }
     return true;
 }
 

@@ -688,6 +688,8 @@ void HostServer::Private::welcomeAgent(Connection* c, const QByteArray& id, Json
     c->role = Connection::Role::Agent;
     c->agent = agent;
     agent->connection = c;
+    // Once a bound token has spoken as this id, shared tokens cannot have it, offline or not.
+    agent->boundClaim = agent->boundClaim || c->access->bound();
     if (!agent->supervisor || agent->supervisor->definition().name.isEmpty()) {
         QByteArray redacted;
         const QByteArrayView name = info["name"].toUtf8();
@@ -725,20 +727,25 @@ void HostServer::Private::welcomeAgent(Connection* c, const QByteArray& id, Json
 
 bool HostServer::Private::mayClaim(const Agent& agent, const Access& access, QString* why) const
 {
-    // A token bound to the id (its scope was checked in the hello) always may: that is
-    // how an agent gets its id back from a connection the host has not seen die yet.
-    if (access.bound())
-        return true;
     const QString id = QString::fromLatin1(agent.id);
+    const Access* holder = agent.connection ? agent.connection->access.get() : nullptr;
     if (agent.ownAccess) {
+        // A launched agent's id is its process's: its own token always gets it back.
+        // The single token, which may run any program on the host anyway, may claim
+        // it while nobody holds it (a bot that reads its token from elsewhere).
+        if (&access == agent.ownAccess.get() || (access.role == Access::Role::Any && !holder))
+            return true;
         *why = QStringLiteral("agent \"%1\" is launched by this host and connects with the token it was started "
                               "with (AGENTDECK_TOKEN)")
                    .arg(id);
         return false;
     }
-    const Access* holder = agent.connection ? agent.connection->access.get() : nullptr;
-    if (holder && holder->bound()) {
-        *why = QStringLiteral("agent \"%1\" is connected with a token bound to it").arg(id);
+    // A token bound to the id (its scope was checked in the hello) always may: that is
+    // how an agent gets its id back from a connection the host has not seen die yet.
+    if (access.bound())
+        return true;
+    if (agent.boundClaim) {
+        *why = QStringLiteral("agent \"%1\" belongs to a token bound to it").arg(id);
         return false;
     }
     if (holder && holder != &access) {

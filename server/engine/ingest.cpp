@@ -289,7 +289,10 @@ void Ingest::capturedPartial(Agent& agent, Stream stream, qint64 ts, QByteArrayV
 
 void Ingest::hostLine(Agent& agent, LogLevel level, const QByteArray& text)
 {
-    m_registry.appendLine(agent, agent.log.lastSeq() + 1, nowMs(), Stream::Stdout, level, Wire::HostSource, text);
+    // The launcher's notes quote the command line, which may hold a password.
+    QByteArray scratch;
+    m_registry.appendLine(agent, agent.log.lastSeq() + 1, nowMs(), Stream::Stdout, level, Wire::HostSource,
+                          redacted(text, &scratch));
     m_feed.schedulePump();
 }
 
@@ -389,9 +392,10 @@ void Ingest::metrics(Connection* c, Json::Value root, QByteArrayView ref)
     Json::Writer w(&json);
     w.beginObject().key("type").string("metrics").key("agent").string(c->agent->id);
     w.key("ts").integer(readTimestamp(root["ts"], nowMs())).key("values").beginObject();
+    QByteArray scratch;
     for (const Json::Value v : values.items()) {
         if (v.isNumber())
-            w.key(v.key()).raw(v.raw());
+            w.key(redacted(v.key(), &scratch)).raw(v.raw());
     }
     w.endObject().endObject();
     m_feed.broadcast(*c->agent, json, true);

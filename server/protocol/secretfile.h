@@ -7,8 +7,10 @@
 namespace SecretFile {
 
 /// Reads a secret (a token) kept in a file, surrounding whitespace dropped. Refuses,
-/// with the reason in *error, a file that is not a regular file, that other users
-/// may read or change, that is empty, or that holds more than one line.
+/// with the reason in *error, a file that is not a regular file, that belongs to
+/// another user than this one or root, that others may read or that anyone but its
+/// owner may change (group reading is allowed: a service's group), that is empty,
+/// or that holds more than one line.
 bool read(const QString& path, QByteArray* secret, QString* error);
 
 } // namespace SecretFile
