@@ -172,6 +172,7 @@ private Q_SLOTS:
     void noSecretReachesTheDisk();
     void privateKeyPrintedLineByLine();
     void launchedDefinitionHidesItsSecrets();
+    void hostSecretsPrintedAsTheyAre();
 
 private:
     /// The host the redaction rows share, with an agent per row and one viewer.
@@ -883,6 +884,48 @@ void TestSecurity::launchedDefinitionHidesItsSecrets()
              (QJsonArray{s("-u"), s("root"), s("-p[REDACTED]"), s("--password"), s("[REDACTED]"), s("shop")}));
     QCOMPARE(definition[s("env")][s("DB_PASSWORD")].toString(), s("[REDACTED]"));
     QCOMPARE(definition[s("env")][s("MODE")].toString(), s("fast"));
+}
+
+void TestSecurity::hostSecretsPrintedAsTheyAre()
+{
+    // A bot that prints its own token, or the host's, bare: no pattern knows it, the host does.
+    QTemporaryDir dir;
+    TestHost host(dir.path());
+    const QString hostToken = s("host-secret-0123456789");
+    QJsonObject config{{s("token"), hostToken}};
+    config[s("agents")] = QJsonArray{QJsonObject{
+        {s("id"), s("talker")},
+        {s("command"), Python},
+        {s("args"),
+         QJsonArray{s("-c"),
+                    s("import os, sys; t = os.environ['AGENTDECK_TOKEN']; print('mine', t); "
+                      "print('x' * 40 + t + ' then more text after it'); print('host', sys.argv[1], '.' * 30); "
+                      "print('done')"),
+                    hostToken}},
+        {s("autorestart"), false}}};
+    QVERIFY2(host.start(config), qPrintable(host.errors()));
+    TestClient viewer;
+    QVERIFY(viewer.open(host.url()));
+    QVERIFY(!viewer.helloViewer(hostToken).isEmpty());
+    QList<QJsonObject> received = viewer.subscribe({{s("agents"), QJsonArray{s("talker")}}, {s("history"), 100}});
+    QStringList texts;
+    QDeadlineTimer deadline(15000);
+    while (!texts.contains(s("done")) && !deadline.hasExpired()) {
+        for (const QJsonObject& log : std::as_const(received)) {
+            for (const QJsonValue line : log.value(s("lines")).toArray()) {
+                // The launcher's note of the command line neither.
+                QVERIFY2(!line[s("text")].toString().contains(hostToken), qPrintable(line[s("text")].toString()));
+                if (!line[s("partial")].toBool() && line[s("source")].toString() != QLatin1String("agentdeck"))
+                    texts.append(line[s("text")].toString());
+            }
+        }
+        received = {viewer.next(s("log"), 1000)};
+    }
+    const QString dots(30, QLatin1Char('.'));
+    const QString xs(40, QLatin1Char('x'));
+    QCOMPARE(texts,
+             (QStringList{s("mine [REDACTED]"), xs + s("[REDACTED] then more text after it"),
+                          s("host [REDACTED] ") + dots, s("done")}));
 }
 
 QTEST_GUILESS_MAIN(TestSecurity)

@@ -195,7 +195,9 @@ bool HostServer::Private::resolveTokens(QString* error)
         }
     }
     // The single tokens keep their powers: a shared agent token, an admin viewer token.
-    const auto legacy = [this](const QString& secret, const char* name, Access::Role role) {
+    QList<QByteArray> configured;
+    const auto legacy = [this, &configured](const QString& secret, const char* name, Access::Role role) {
+        configured.append(secret.toUtf8());
         auto access = std::make_shared<Access>();
         access->name = QString::fromLatin1(name);
         access->role = role;
@@ -214,6 +216,7 @@ bool HostServer::Private::resolveTokens(QString* error)
         QByteArray secret = spec.secret.toUtf8();
         if (!spec.secretFile.isEmpty() && !SecretFile::read(spec.secretFile, &secret, error))
             return false;
+        configured.append(secret);
         auto access = std::make_shared<Access>();
         access->name = spec.name;
         Access::parseRole(spec.role.toUtf8(), &access->role);
@@ -225,6 +228,7 @@ bool HostServer::Private::resolveTokens(QString* error)
             return false;
         }
     }
+    ingest.setHostSecrets(configured);
     // Agents launched before a restart of the engine keep the tokens their processes have.
     for (const auto& entry : registry.all()) {
         if (entry.second->ownAccess)

@@ -7,10 +7,13 @@
 #include "server/engine/redactor.h"
 #include "server/engine/viewerfeed.h"
 #include "server/engine/wire.h"
+#include "server/protocol/simd.h"
 
 #include <QObject>
 #include <QTimer>
+#include <QtAlgorithms>
 #include <algorithm>
+#include <cstring>
 #include <optional>
 
 using namespace Protocol;
@@ -68,6 +71,75 @@ QByteArrayView Ingest::redacted(QByteArrayView text, QByteArray* scratch, Redact
     return m_redactor.redact(text, scratch, stream) ? QByteArrayView(*scratch) : text;
 }
 
+namespace {
+
+/// Whether text holds secret (at least two bytes). With SSE2, sixteen places at a time
+/// are tested for the secret's first and last bytes together, so a line without it
+/// costs a few nanoseconds; QByteArrayView::indexOf and memmem spend tens of them
+/// preparing their search for a long needle.
+bool holds(QByteArrayView text, QByteArrayView secret)
+{
+    const qsizetype n = text.size();
+    const qsizetype k = secret.size();
+    if (k < 2 || n < k)
+        return false;
+    const char* s = text.data();
+    qsizetype i = 0;
+#if AGENTDECK_SSE2
+    const __m128i first = _mm_set1_epi8(secret[0]);
+    const __m128i last = _mm_set1_epi8(secret[k - 1]);
+    for (; i + 16 <= n - k + 1; i += 16) {
+        const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i));
+        const __m128i b = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i + k - 1));
+        quint32 mask = quint32(_mm_movemask_epi8(_mm_and_si128(_mm_cmpeq_epi8(a, first), _mm_cmpeq_epi8(b, last))));
+        while (mask) {
+            const int at = qCountTrailingZeroBits(mask);
+            if (std::memcmp(s + i + at + 1, secret.data() + 1, size_t(k - 2)) == 0)
+                return true;
+            mask &= mask - 1;
+        }
+    }
+#endif
+    for (; i <= n - k; ++i) {
+        if (s[i] == secret[0] && std::memcmp(s + i, secret.data(), size_t(k)) == 0)
+            return true;
+    }
+    return false;
+}
+
+} // namespace
+
+void Ingest::setHostSecrets(const QList<QByteArray>& secrets)
+{
+    m_hostSecrets.clear();
+    for (const QByteArray& secret : secrets) {
+        if (secret.size() >= MinSecretBytes)
+            m_hostSecrets.append(secret);
+    }
+}
+
+QByteArrayView Ingest::withoutHostSecrets(const Agent& agent, QByteArrayView text, QByteArray* scratch) const
+{
+    if (text.size() < MinSecretBytes)
+        return text;
+    QByteArray replaced;
+    const auto scrub = [&](QByteArrayView secret) {
+        if (secret.size() < MinSecretBytes || !holds(replaced.isNull() ? text : QByteArrayView(replaced), secret))
+            return;
+        if (replaced.isNull())
+            replaced = text.toByteArray();
+        replaced.replace(secret, Redactor::Marker);
+    };
+    // A launched process knows its own token (and whatever its environment held).
+    scrub(agent.ownToken);
+    for (const QByteArray& secret : m_hostSecrets)
+        scrub(secret);
+    if (replaced.isNull())
+        return text;
+    *scratch = std::move(replaced);
+    return *scratch;
+}
+
 QByteArrayView Ingest::redactedLine(Agent& agent, Stream stream, bool partial, QByteArrayView text, QByteArray* scratch)
 {
     // A partial line is the start of a line still to come: it reads the console's
@@ -76,7 +148,7 @@ QByteArrayView Ingest::redactedLine(Agent& agent, Stream stream, bool partial, Q
     const QByteArrayView result = redacted(text, scratch, &state);
     if (!partial)
         agent.redactStreams[int(stream)] = state;
-    return result;
+    return withoutHostSecrets(agent, result, scratch);
 }
 
 QByteArrayView Ingest::redactedSource(QByteArrayView source)
@@ -292,7 +364,7 @@ void Ingest::hostLine(Agent& agent, LogLevel level, const QByteArray& text)
     // The launcher's notes quote the command line, which may hold a password.
     QByteArray scratch;
     m_registry.appendLine(agent, agent.log.lastSeq() + 1, nowMs(), Stream::Stdout, level, Wire::HostSource,
-                          redacted(text, &scratch));
+                          withoutHostSecrets(agent, redacted(text, &scratch), &scratch));
     m_feed.schedulePump();
 }
 
@@ -344,7 +416,7 @@ void Ingest::forum(Connection* c, Json::Value root, QByteArrayView ref)
             if (agent.forumFile && seq > previous + 1)
                 agent.forumFile->appendGap(previous + 1, seq - 1, GapReason::AgentDropped);
         }
-        const QByteArrayView body = redacted(text.toUtf8(), &scratch);
+        const QByteArrayView body = withoutHostSecrets(agent, redacted(text.toUtf8(), &scratch), &scratch);
         const qint64 ts = readTimestamp(m["ts"], now);
         QByteArray sender = agent.name.toUtf8();
         if (m["sender"].isString())

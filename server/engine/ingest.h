@@ -31,6 +31,12 @@ public:
     Ingest(const HostConfig& config, AgentRegistry& registry, ViewerFeed& feed, const Redactor& redactor,
            QObject* context);
 
+    /// The host's own secrets (its configured tokens), replaced wherever an agent
+    /// prints them as they are, like each launched agent's own token in its console
+    /// and forum. Secrets shorter than MinSecretBytes are too likely to be ordinary text.
+    void setHostSecrets(const QList<QByteArray>& secrets);
+    static constexpr qsizetype MinSecretBytes = 16;
+
     // From an agent's connection (c->agent is the agent).
     void log(Connection* c, Json::Value root, QByteArrayView ref);
     void forum(Connection* c, Json::Value root, QByteArrayView ref);
@@ -62,6 +68,8 @@ private:
     /// One line of an agent's console, redacted with what its earlier lines showed.
     QByteArrayView redactedLine(Agent& agent, Protocol::Stream stream, bool partial, QByteArrayView text,
                                 QByteArray* scratch);
+    /// text without the host's secrets nor the agent's own token as they are (in *scratch when any was there).
+    QByteArrayView withoutHostSecrets(const Agent& agent, QByteArrayView text, QByteArray* scratch) const;
     /// A line's source, redacted; valid until the next call.
     QByteArrayView redactedSource(QByteArrayView source);
     /// False, with an error to the agent, for a status, metrics or question over max_status_bytes.
@@ -73,6 +81,7 @@ private:
     const Redactor& m_redactor;
     QObject* m_context;
     QByteArray m_scratch;
+    QList<QByteArray> m_hostSecrets;
     QByteArray m_lastSource;
     QByteArray m_sourceScratch;
     bool m_lastSourceRedacted = false;
