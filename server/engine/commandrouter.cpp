@@ -196,14 +196,12 @@ void CommandRouter::result(Connection* c, Json::Value root)
     QByteArray extra;
     if (!data.isUndefined())
         extra = ",\"data\":" + data.raw().toByteArray();
-    QByteArray redacted;
-    QByteArrayView shownText = text.isString() ? text.toUtf8() : QByteArrayView();
-    if (m_redactor.redact(shownText, &redacted))
-        shownText = redacted;
-    QByteArray redactedError;
-    QByteArrayView shownError = error.isString() ? error.toUtf8() : QByteArrayView();
-    if (m_redactor.redact(shownError, &redactedError))
-        shownError = redactedError;
+    QByteArray textScratch;
+    QByteArray errorScratch;
+    const QByteArrayView shownText =
+        m_redactor.redacted(text.isString() ? text.toUtf8() : QByteArrayView(), &textScratch);
+    const QByteArrayView shownError =
+        m_redactor.redacted(error.isString() ? error.toUtf8() : QByteArrayView(), &errorScratch);
     finishTarget(command, target, resultFor(*command, target, root["ok"].toBool(false), shownText, shownError, extra));
 }
 

@@ -78,7 +78,7 @@ QByteArray commandsJson(Json::Value commands, const Redactor& redactor)
 {
     QByteArray scratch;
     const auto clean = [&](QByteArrayView text) {
-        return redactor.redact(text, &scratch) ? QByteArrayView(scratch) : text;
+        return redactor.redacted(text, &scratch);
     };
     if (!commands.isArray())
         return "[]";

@@ -694,13 +694,10 @@ void HostServer::Private::welcomeAgent(Connection* c, const QByteArray& id, Json
     agent->connection = c;
     // Once a bound token has spoken as this id, shared tokens cannot have it, offline or not.
     agent->boundClaim = agent->boundClaim || c->access->bound();
+    QByteArray scratch;
     if (!agent->supervisor || agent->supervisor->definition().name.isEmpty()) {
-        QByteArray redacted;
-        const QByteArrayView name = info["name"].toUtf8();
-        if (!info["name"].isString())
-            agent->name = QString::fromLatin1(id);
-        else
-            agent->name = QString::fromUtf8(redactor.redact(name, &redacted) ? QByteArrayView(redacted) : name);
+        agent->name = info["name"].isString() ? QString::fromUtf8(redactor.redacted(info["name"].toUtf8(), &scratch))
+                                              : QString::fromLatin1(id);
     }
     agent->pid = info["pid"].isInteger() ? info["pid"].toInteger() : 0;
     agent->startedAt = nowMs();

@@ -66,11 +66,6 @@ Ingest::Ingest(const HostConfig& config, AgentRegistry& registry, ViewerFeed& fe
     , m_context(context)
 { }
 
-QByteArrayView Ingest::redacted(QByteArrayView text, QByteArray* scratch, Redactor::Stream* stream) const
-{
-    return m_redactor.redact(text, scratch, stream) ? QByteArrayView(*scratch) : text;
-}
-
 namespace {
 
 /// Whether text holds secret (at least two bytes). With SSE2, sixteen places at a time
@@ -145,7 +140,7 @@ QByteArrayView Ingest::redactedLine(Agent& agent, Stream stream, bool partial, Q
     // A partial line is the start of a line still to come: it reads the console's
     // state (a private key being printed) without moving it on.
     Redactor::Stream state = agent.redactStreams[int(stream)];
-    const QByteArrayView result = redacted(text, scratch, &state);
+    const QByteArrayView result = m_redactor.redacted(text, scratch, &state);
     if (!partial)
         agent.redactStreams[int(stream)] = state;
     return withoutHostSecrets(agent, result, scratch);
@@ -364,7 +359,7 @@ void Ingest::hostLine(Agent& agent, LogLevel level, const QByteArray& text)
     // The launcher's notes quote the command line, which may hold a password.
     QByteArray scratch;
     m_registry.appendLine(agent, agent.log.lastSeq() + 1, nowMs(), Stream::Stdout, level, Wire::HostSource,
-                          withoutHostSecrets(agent, redacted(text, &scratch), &scratch));
+                          withoutHostSecrets(agent, m_redactor.redacted(text, &scratch), &scratch));
     m_feed.schedulePump();
 }
 
@@ -416,13 +411,14 @@ void Ingest::forum(Connection* c, Json::Value root, QByteArrayView ref)
             if (agent.forumFile && seq > previous + 1)
                 agent.forumFile->appendGap(previous + 1, seq - 1, GapReason::AgentDropped);
         }
-        const QByteArrayView body = withoutHostSecrets(agent, redacted(text.toUtf8(), &scratch), &scratch);
+        const QByteArrayView body = withoutHostSecrets(agent, m_redactor.redacted(text.toUtf8(), &scratch), &scratch);
         const qint64 ts = readTimestamp(m["ts"], now);
         QByteArray sender = agent.name.toUtf8();
         if (m["sender"].isString())
-            sender = redacted(m["sender"].toUtf8(), &senderScratch).toByteArray();
-        const std::optional<QByteArrayView> source =
-            m["source"].isString() ? std::optional(redacted(m["source"].toUtf8(), &sourceScratch)) : std::nullopt;
+            sender = m_redactor.redacted(m["sender"].toUtf8(), &senderScratch).toByteArray();
+        const std::optional<QByteArrayView> source = m["source"].isString()
+            ? std::optional(m_redactor.redacted(m["source"].toUtf8(), &sourceScratch))
+            : std::nullopt;
         agent.forum.append(seq, Wire::forumMessage(seq, ts, sender, role, source, body));
         if (agent.forumFile)
             agent.forumFile->appendMessage(seq, ts, role, sender, source.value_or(QByteArrayView()), body);
@@ -467,7 +463,7 @@ void Ingest::metrics(Connection* c, Json::Value root, QByteArrayView ref)
     QByteArray scratch;
     for (const Json::Value v : values.items()) {
         if (v.isNumber())
-            w.key(redacted(v.key(), &scratch)).raw(v.raw());
+            w.key(m_redactor.redacted(v.key(), &scratch)).raw(v.raw());
     }
     w.endObject().endObject();
     m_feed.broadcast(*c->agent, json, true);
@@ -508,13 +504,13 @@ void Ingest::ask(Connection* c, Json::Value root, QByteArrayView ref)
     QByteArray askJson;
     Json::Writer w(&askJson);
     w.beginObject().key("agent").string(agent.id).key("id").string(id.toUtf8());
-    w.key("text").string(redacted(text.toUtf8(), &scratch));
+    w.key("text").string(m_redactor.redacted(text.toUtf8(), &scratch));
     const Json::Value choices = root["choices"];
     if (choices.isArray()) {
         w.key("choices").beginArray();
         for (const Json::Value choice : choices.items()) {
             if (choice.isString())
-                w.string(redacted(choice.toUtf8(), &scratch));
+                w.string(m_redactor.redacted(choice.toUtf8(), &scratch));
         }
         w.endArray();
     }

@@ -64,7 +64,6 @@ private:
     void setPartial(Agent& agent, Protocol::Stream stream, qint64 ts, LogLevel level, QByteArrayView source,
                     QByteArrayView text);
     void releasePartial(const QByteArray& agentId, int stream);
-    QByteArrayView redacted(QByteArrayView text, QByteArray* scratch, Redactor::Stream* stream = nullptr) const;
     /// One line of an agent's console, redacted with what its earlier lines showed.
     QByteArrayView redactedLine(Agent& agent, Protocol::Stream stream, bool partial, QByteArrayView text,
                                 QByteArray* scratch);

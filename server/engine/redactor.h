@@ -61,6 +61,13 @@ public:
     /// in *stream (see Stream), which it updates; a null stream is redact(utf8, out).
     bool redact(QByteArrayView utf8, QByteArray* out, Stream* stream) const;
 
+    /// The text to show: utf8 itself when it holds no secret, else its redacted copy,
+    /// kept in *scratch (which utf8 may live in). Valid while both are.
+    QByteArrayView redacted(QByteArrayView utf8, QByteArray* scratch, Stream* stream = nullptr) const
+    {
+        return redact(utf8, scratch, stream) ? QByteArrayView(*scratch) : utf8;
+    }
+
     /// Redacts a command's arguments as a launched agent's definition shows them.
     /// Each argument is redacted as a line of its own; the argument after a long
     /// flag of a secret name without a value ("--password", "--api-key", but not

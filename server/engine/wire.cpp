@@ -101,7 +101,7 @@ QByteArray status(QByteArrayView state, Json::Value given, qint64 ts, const Reda
 {
     QByteArray scratch;
     const auto clean = [&](QByteArrayView text) {
-        return redactor.redact(text, &scratch) ? QByteArrayView(scratch) : text;
+        return redactor.redacted(text, &scratch);
     };
     QByteArray status;
     Json::Writer w(&status);
