@@ -30,6 +30,15 @@ std::vector<AgentDefinition> demoAgentDefinitions(const QString& program, double
 QString demoAgentProgram()
 {
     const QString name = QStringLiteral("agentdeck-demo-agent");
-    const QFileInfo beside(QCoreApplication::applicationDirPath() + QLatin1Char('/') + name);
-    return beside.isExecutable() ? beside.absoluteFilePath() : name;
+    const QString dir = QCoreApplication::applicationDirPath();
+    // Beside this program in a build tree; in the installed libexec folder (relative to
+    // the program's own, so a relocated prefix works too).
+    const QString candidates[] = {dir + QLatin1Char('/') + name,
+                                  dir + QStringLiteral("/" AGENTDECK_BINDIR_TO_LIBEXEC "/") + name};
+    for (const QString& candidate : candidates) {
+        const QFileInfo program(candidate);
+        if (program.isExecutable())
+            return program.canonicalFilePath();
+    }
+    return name;
 }

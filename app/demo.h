@@ -9,5 +9,6 @@
 /// (three engines and the forum host), for this session only (never saved).
 std::vector<AgentDefinition> demoAgentDefinitions(const QString& program, double speed = 1.0);
 
-/// agentdeck-demo-agent next to this program, else by name through PATH.
+/// agentdeck-demo-agent next to this program, else in the installed libexec/agentdeck
+/// folder, else by name through PATH.
 QString demoAgentProgram();
