@@ -4,13 +4,19 @@
 #include "models/fleet.h"
 #include "server/engine/hostserver.h"
 #include "server/link/locallink.h"
+#include "ui/appicon.h"
 #include "ui/mainwindow.h"
+
+#include <QApplication>
 
 Desktop::Desktop(const HostConfig& config)
     : m_host(config)
     , m_fleet(std::make_unique<Fleet>())
     , m_window(std::make_unique<MainWindow>(m_fleet.get()))
 {
+    // Every window of the program shows it: the main one, torn-off consoles, dialogs.
+    QApplication::setWindowIcon(applicationIcon());
+
     // The engine lives on its own thread: its signals reach the window queued.
     HostServer* server = m_host.server();
     QObject::connect(server, &HostServer::statsChanged, m_window.get(), &MainWindow::setHostStats);

@@ -28,6 +28,8 @@
 #include <QDialog>
 #include <QDir>
 #include <QFileInfo>
+#include <QIcon>
+#include <QImage>
 #include <QLabel>
 #include <QLineEdit>
 #include <QMenu>
@@ -284,6 +286,7 @@ class TestMainWindow final : public QObject
 
 private Q_SLOTS:
     void init();
+    void showsTheApplicationIcon();
     void typedLineReachesLaunchedAgent();
     void commandsAdvertisedByAnAgent();
     void stoppingSeveralAgentsAsksFirst();
@@ -305,6 +308,38 @@ void TestMainWindow::init()
 {
     QSettings().clear();
     applyPalette(false);
+}
+
+void TestMainWindow::showsTheApplicationIcon()
+{
+    // The icon comes with the program the desktop puts together, not with an earlier test.
+    QApplication::setWindowIcon(QIcon());
+    Deck deck(std::vector<AgentDefinition>{});
+    QVERIFY(deck.started);
+    QVERIFY(deck.show());
+
+    const QIcon icon = deck.window->windowIcon();
+    QVERIFY(!icon.isNull());
+    const QList<QSize> sizes = icon.availableSizes();
+    for (const int side : {16, 22, 24, 32, 48, 64, 128, 256})
+        QVERIFY2(sizes.contains(QSize(side, side)), qPrintable(QStringLiteral("no %1 px image").arg(side)));
+
+    // At 16 px it is still a picture: mostly opaque, in more than one colour.
+    const QImage small = icon.pixmap(QSize(16, 16), 1.0).toImage().convertToFormat(QImage::Format_ARGB32);
+    QCOMPARE(small.size(), QSize(16, 16));
+    int opaque = 0;
+    QSet<QRgb> colours;
+    for (int y = 0; y < small.height(); ++y) {
+        for (int x = 0; x < small.width(); ++x) {
+            const QRgb pixel = small.pixel(x, y);
+            if (qAlpha(pixel) == 255) {
+                ++opaque;
+                colours.insert(pixel);
+            }
+        }
+    }
+    QVERIFY2(opaque > small.width() * small.height() / 2, qPrintable(QString::number(opaque)));
+    QVERIFY2(colours.size() > 1, qPrintable(QString::number(colours.size())));
 }
 
 void TestMainWindow::typedLineReachesLaunchedAgent()
