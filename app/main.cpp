@@ -17,7 +17,7 @@ int main(int argc, char* argv[])
     QApplication::setApplicationName(QStringLiteral("AgentDeck"));
     QApplication::setOrganizationName(QStringLiteral("agentdeck"));
     QApplication::setApplicationVersion(QStringLiteral(AGENTDECK_VERSION));
-    QApplication::setDesktopFileName(QStringLiteral("io.github.agentdeck.AgentDeck"));
+    QApplication::setDesktopFileName(QStringLiteral("io.github.agentdeck.agentdeck"));
 
     QCommandLineParser parser;
     parser.setApplicationDescription(QStringLiteral("AgentDeck: a native console for fleets of bots and AI agents."));

@@ -67,11 +67,11 @@ for binary in "$work/host/usr/bin/agentdeck-host" "$work/desktop/usr/bin/agentde
 done
 
 step "desktop entry and AppStream metadata"
-desktop-file-validate "$work/desktop/usr/share/applications/io.github.agentdeck.AgentDeck.desktop"
-appstreamcli validate --no-net --pedantic "$work/desktop/usr/share/metainfo/io.github.agentdeck.AgentDeck.metainfo.xml"
+desktop-file-validate "$work/desktop/usr/share/applications/io.github.agentdeck.agentdeck.desktop"
+appstreamcli validate --no-net --pedantic "$work/desktop/usr/share/metainfo/io.github.agentdeck.agentdeck.metainfo.xml"
 appstreamcli compose --no-color --no-net --origin agentdeck --result-root "$work/compose" "$work/desktop"
 catalog="$(zcat "$work/compose/usr/share/swcatalog/xml/agentdeck.xml.gz")"
-grep -q '<id>io.github.agentdeck.AgentDeck</id>' <<<"$catalog" || fail "compose dropped the app"
+grep -q '<id>io.github.agentdeck.agentdeck</id>' <<<"$catalog" || fail "compose dropped the app"
 grep -q '<icon type="cached"' <<<"$catalog" || fail "compose found no icon"
 grep -q '<screenshot' <<<"$catalog" || fail "compose found no screenshot"
 echo "   compose: the app with its icon and screenshot"
@@ -96,7 +96,7 @@ agentdeck --version >/dev/null || fail "agentdeck --version"
 for page in agentdeck agentdeck-host; do
     man -w "$page" >/dev/null || fail "no manual page for $page"
 done
-[ -f /usr/share/icons/hicolor/scalable/apps/io.github.agentdeck.AgentDeck.svg ] || fail "no scalable icon"
+[ -f /usr/share/icons/hicolor/scalable/apps/io.github.agentdeck.agentdeck.svg ] || fail "no scalable icon"
 echo "   installed; conffile, enabled unit, programs, manual pages, icon"
 
 step "the installed host as its unit runs it"
@@ -148,6 +148,27 @@ done
 kill -TERM "$host_pid"
 wait "$host_pid" || fail "the host did not stop cleanly on SIGTERM"
 host_pid=""
+
+step "the installed desktop app runs its demo"
+port="$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+mkdir -p "$work/home"
+(cd "$work" && exec env HOME="$work/home" XDG_CONFIG_HOME="$work/home/config" XDG_STATE_HOME="$work/home/state" \
+    QT_QPA_PLATFORM=offscreen agentdeck --port "$port") >"$work/desktop.log" 2>&1 &
+desktop_pid=$!
+demo_lines=""
+for _ in $(seq 150); do
+    if [ -f "$work/home/config/agentdeck/token" ]; then
+        demo_lines="$(/usr/bin/python3 "$here/viewer_history.py" "ws://127.0.0.1:$port/" \
+            "$work/home/config/agentdeck/token" demo-query 2>/dev/null || true)"
+        [ -n "$demo_lines" ] && break
+    fi
+    kill -0 "$desktop_pid" 2>/dev/null || { cat "$work/desktop.log"; fail "agentdeck exited"; }
+    sleep 0.2
+done
+kill -TERM "$desktop_pid" 2>/dev/null || true
+wait "$desktop_pid" || true
+[ -n "$demo_lines" ] || { cat "$work/desktop.log"; fail "the demo agent printed nothing"; }
+echo "   demo-query: $(wc -l <<<"$demo_lines") lines, e.g. $(head -n 1 <<<"$demo_lines")"
 
 step "remove and purge"
 apt-get remove -y -qq agentdeck agentdeck-host python3-agentdeck >"$work/remove.log" 2>&1 ||
