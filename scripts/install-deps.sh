@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Installs the Debian packages AgentDeck needs to build, run and test.
-# Does nothing (and needs no network) when they are all present.
+# Does nothing (and needs no network) when they are all present. Further
+# package names given as arguments are installed with them (the packaging
+# scripts name the Debian tools they use).
 set -euo pipefail
 
 packages=(
@@ -12,9 +14,14 @@ packages=(
     qt6-base-dev qt6-websockets-dev qt6-charts-dev
     # Qt6Charts' CMake package needs Qt6OpenGL's, which qt6-base-dev only recommends
     libqt6opengl6-dev
+    # rsvg-convert, which renders the application icon's PNGs during the build
+    librsvg2-bin
     # the tests: a Python bot client, and certificates for the wss:// tests
     python3 python3-websockets openssl
+    # the Python client's tests: pytest, and a virtual environment it is installed into
+    python3-pytest python3-venv python3-pip python3-setuptools
 )
+packages+=("$@")
 
 missing=()
 for p in "${packages[@]}"; do
