@@ -77,8 +77,15 @@ int main(int argc, char* argv[])
         qCritical("agentdeck: %s", qPrintable(error));
         return 2;
     }
-    if (parser.isSet(portOption))
-        config.port = parser.value(portOption).toInt();
+    if (parser.isSet(portOption)) {
+        bool ok = false;
+        const int port = parser.value(portOption).toInt(&ok);
+        if (!ok || port < 0 || port > 65535) {
+            qCritical("agentdeck: --port needs a number from 0 to 65535");
+            return 2;
+        }
+        config.port = port;
+    }
     // With nothing configured, a few demo agents show what the window does.
     const bool nothingConfigured = config.agents.empty() && !QFileInfo::exists(config.configPath);
     if (parser.isSet(demoOption) || (nothingConfigured && !parser.isSet(noDemoOption))) {

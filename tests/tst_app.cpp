@@ -26,6 +26,8 @@ class TestApp final : public QObject
 private Q_SLOTS:
     void startsTheDemoWhenNothingIsConfigured();
     void tokenFileForTheEmbeddedHost();
+    void refusesABadPort_data();
+    void refusesABadPort();
     void helpAndVersionNeedNoDisplay_data();
     void helpAndVersionNeedNoDisplay();
     void saysWhatIsMissingWithoutADisplay_data();
@@ -191,6 +193,31 @@ void TestApp::tokenFileForTheEmbeddedHost()
     ::kill(pid_t(app.processId()), SIGTERM);
     QVERIFY(app.waitForFinished(30000));
     QCOMPARE(app.exitCode(), 0);
+}
+
+void TestApp::refusesABadPort_data()
+{
+    QTest::addColumn<QString>("port");
+    QTest::addRow("not a number") << QStringLiteral("77OO");
+    QTest::addRow("too large") << QStringLiteral("70000");
+    QTest::addRow("negative") << QStringLiteral("-1");
+}
+
+void TestApp::refusesABadPort()
+{
+    QFETCH(QString, port);
+    QTemporaryDir home;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    env.insert(QStringLiteral("XDG_CONFIG_HOME"), home.filePath(QStringLiteral("config")));
+    env.insert(QStringLiteral("XDG_STATE_HOME"), home.filePath(QStringLiteral("state")));
+    const Finished run = runToEnd(QStringLiteral(AGENTDECK_APP), {QStringLiteral("--port"), port}, env);
+    QCOMPARE(run.status, QProcess::NormalExit);
+    QCOMPARE(run.code, 2);
+    QVERIFY2(run.err.contains(QStringLiteral("--port needs a number from 0 to 65535")), qPrintable(run.err));
+    // Refused before anything started: no host, no token.
+    QVERIFY(run.out.isEmpty());
+    QVERIFY(!QFile::exists(home.filePath(QStringLiteral("config/agentdeck/token"))));
 }
 
 void TestApp::helpAndVersionNeedNoDisplay_data()
