@@ -74,8 +74,10 @@ int main(int argc, char* argv[])
     HostServer server(config);
     // Watch signals before saying where we listen: whoever reads that line may signal at once.
     UnixSignalWatcher signalWatcher;
+    // A hangup (the terminal it was started from closed) ends the session it belongs to: stop the same way.
     signalWatcher.watch(SIGTERM);
     signalWatcher.watch(SIGINT);
+    signalWatcher.watch(SIGHUP);
     QObject::connect(&signalWatcher, &UnixSignalWatcher::signalReceived, &app, [&](int signum) {
         out << "Shutting down (signal " << signum << ")" << Qt::endl;
         server.stop();

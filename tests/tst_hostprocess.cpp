@@ -300,6 +300,7 @@ void TestHostProcess::shutdownOnSignal_data()
     QTest::addRow("SIGINT") << int(SIGINT) << false;
     QTest::addRow("SIGTERM with clients") << int(SIGTERM) << true;
     QTest::addRow("SIGINT with clients") << int(SIGINT) << true;
+    QTest::addRow("SIGHUP") << int(SIGHUP) << false;
 }
 
 void TestHostProcess::shutdownOnSignal()
