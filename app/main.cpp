@@ -106,10 +106,11 @@ int main(int argc, char* argv[])
     window.restoreSession();
     window.show();
 
-    // Ctrl+C in a terminal or a session logout closes the window the normal way.
+    // Ctrl+C in a terminal, the terminal closing or a session logout closes the window the normal way.
     UnixSignalWatcher signalWatcher;
     signalWatcher.watch(SIGTERM);
     signalWatcher.watch(SIGINT);
+    signalWatcher.watch(SIGHUP);
     QObject::connect(&signalWatcher, &UnixSignalWatcher::signalReceived, &window, &QWidget::close);
 
     return app.exec();
