@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "testclient.h"
 
+#include <algorithm>
+
 #include <QCoreApplication>
 #include <QDeadlineTimer>
 #include <QJsonDocument>
@@ -36,8 +38,13 @@ bool TestClient::open(const QUrl& url, const QList<std::pair<QByteArray, QByteAr
     for (const auto& header : headers)
         request.setRawHeader(header.first, header.second);
     QSignalSpy connected(&m_socket, &QWebSocket::connected);
+    QSignalSpy ended(&m_socket, &QWebSocket::disconnected);
     m_socket.open(request);
-    return connected.wait(timeoutMs) || m_socket.state() == QAbstractSocket::ConnectedState;
+    // Not waiting on when the connection ended before its upgrade: a caller may try again.
+    QDeadlineTimer deadline(timeoutMs);
+    while (connected.isEmpty() && ended.isEmpty() && !deadline.hasExpired())
+        connected.wait(int(std::min<qint64>(deadline.remainingTime(), 20)));
+    return !connected.isEmpty() || m_socket.state() == QAbstractSocket::ConnectedState;
 }
 
 void TestClient::sendJson(const QJsonObject& message)
