@@ -1,0 +1,256 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Agents against the real host: what they publish arrives, commands and asks round-trip."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import logging
+import threading
+from collections import namedtuple
+
+import pytest
+
+from conftest import TOKEN, Viewer, free_port, run, wait_for
+
+import agentdeck
+from agentdeck import Agent, AgentDeckHandler, AsyncAgent, AuthenticationError, CommandError, Task
+
+
+def test_published_items_arrive(host):
+    async def scenario():
+        viewer = await Viewer.open(host.url)
+        await viewer.subscribe(["pub"], history=0)
+        async with AsyncAgent("pub", name="Publisher", url=host.url, token=TOKEN) as agent:
+            agent.log("plain line")
+            agent.log("careful now", level="warn", source="pub.checks")
+            agent.log("first\nsecond", level=logging.ERROR)
+            agent.forum("Summary of round one", source="PUB")
+            agent.status("busy", "analysing", progress=0.25,
+                         tasks=[Task("1", "search", "done"), Task("2", "summarise", "running")])
+            agent.metrics(cpu=12.5, rss_bytes=1024, label="not a number")
+            assert await agent.flush(10)
+
+            lines, forum, status, metrics = [], [], None, None
+            while len(lines) < 3 or not forum or status is None or metrics is None:
+                message = await viewer.recv()
+                if message.get("agent") != "pub":
+                    continue
+                if message["type"] == "log":
+                    lines += message["lines"]
+                elif message["type"] == "forum":
+                    forum += message["messages"]
+                elif message["type"] == "status":
+                    status = message
+                elif message["type"] == "metrics":
+                    metrics = message
+        await viewer.close()
+
+        assert [(line["seq"], line["text"]) for line in lines] == [
+            (1, "plain line"), (2, "careful now"), (3, "first\nsecond")]
+        assert lines[1]["level"] == "WARNING" and lines[1]["source"] == "pub.checks"
+        assert lines[2]["level"] == "ERROR"
+        assert forum[0]["text"] == "Summary of round one" and forum[0]["sender"] == "Publisher"
+        assert forum[0]["source"] == "PUB" and forum[0]["seq"] == 1
+        assert status["state"] == "busy" and status["text"] == "analysing" and status["progress"] == 0.25
+        assert [(t["id"], t["title"], t["state"]) for t in status["tasks"]] == [
+            ("1", "search", "done"), ("2", "summarise", "running")]
+        assert metrics["values"] == {"cpu": 12.5, "rss_bytes": 1024}
+
+    run(scenario())
+
+
+def test_commands_round_trip(host):
+    agent = Agent("cmd", url=host.url, token=TOKEN)
+    paused = threading.Event()
+
+    @agent.command("pause", help="stop taking new tasks")
+    def pause(args):
+        paused.set()
+        return f"paused for {args.get('minutes', 'ever')}"
+
+    @agent.command("stats")
+    async def stats():
+        await asyncio.sleep(0)
+        return {"done": 3, "queued": 4}
+
+    @agent.command("explode")
+    def explode(args):
+        raise CommandError("cannot explode today")
+
+    @agent.command("crash")
+    def crash(args):
+        return 1 / 0
+
+    async def scenario():
+        viewer = await Viewer.open(host.url)
+        entry = next(a for a in viewer.snapshot["agents"] if a["id"] == "cmd")
+        assert {"name": "pause", "help": "stop taking new tasks"} in entry["commands"]
+        result = await viewer.command("cmd", "pause", {"minutes": 5})
+        assert result["ok"] is True and result["text"] == "paused for 5"
+        result = await viewer.command("cmd", "stats")
+        assert result["ok"] is True and result["data"] == {"done": 3, "queued": 4}
+        result = await viewer.command("cmd", "explode")
+        assert result["ok"] is False and result["text"] == "cannot explode today"
+        result = await viewer.command("cmd", "crash")
+        assert result["ok"] is False and "ZeroDivisionError" in result["text"]
+        result = await viewer.command("cmd", "no-such-command")
+        assert result["ok"] is False
+        await viewer.close()
+
+    with agent:
+        run(scenario())
+    assert paused.is_set()
+
+
+def test_ask_answered_by_viewer(host):
+    with Agent("asker", url=host.url, token=TOKEN, backoff_initial=0.1) as agent:
+        answers = []
+        thread = threading.Thread(target=lambda: answers.append(agent.ask("Publish?", ["approve", "reject"])))
+        thread.start()
+
+        async def scenario():
+            viewer = await Viewer.open(host.url)
+            # An open question is in the snapshot, or comes live when it was asked later.
+            asks = [a for a in viewer.snapshot.get("asks", []) if a["agent"] == "asker"]
+            replay = await viewer.subscribe(["asker"], history=0)
+            asks += [m for m in replay if m["type"] == "ask"]
+            if not asks:
+                asks = [await viewer.recv_until(lambda m: m["type"] == "ask", "the ask")]
+            ask = asks[0]
+            assert ask["text"] == "Publish?" and ask["choices"] == ["approve", "reject"]
+            result = await viewer.command("asker", "answer", {"ask": ask["id"], "choice": "approve"})
+            assert result["ok"] is True
+            await viewer.close()
+
+        run(scenario())
+        thread.join(10)
+        assert answers == ["approve"]
+        with pytest.raises(TimeoutError):
+            agent.ask("Nobody answers this", timeout=0.2)
+
+
+def test_logging_handler(host):
+    with Agent("logs", url=host.url, token=TOKEN) as agent:
+        logger = logging.getLogger("logs.worker")
+        logger.setLevel(logging.DEBUG)
+        handler = AgentDeckHandler(agent)
+        logger.addHandler(handler)
+        try:
+            logger.debug("details")
+            logger.info("working on %d items", 3)
+            logger.warning("slow answer")
+            try:
+                1 / 0
+            except ZeroDivisionError:
+                logger.exception("the division failed")
+            logging.getLogger("websockets.client").addHandler(handler)
+            logging.getLogger("websockets.client").warning("not forwarded")
+        finally:
+            logger.removeHandler(handler)
+            logging.getLogger("websockets.client").removeHandler(handler)
+        assert agent.flush(10)
+
+    async def scenario():
+        viewer = await Viewer.open(host.url)
+        lines = (await viewer.history("logs"))["items"]
+        await viewer.close()
+        return lines
+
+    lines = run(scenario())
+    assert [(line["level"], line["source"]) for line in lines] == [
+        ("DEBUG", "logs.worker"), ("INFO", "logs.worker"), ("WARNING", "logs.worker"), ("ERROR", "logs.worker")]
+    assert lines[1]["text"] == "working on 3 items"
+    error = lines[3]["text"].split("\n")
+    assert error[0] == "the division failed"
+    assert error[1] == "Traceback (most recent call last):" and error[-1].startswith("ZeroDivisionError")
+
+
+_Level = namedtuple("_Level", "name no icon")
+_Exception = namedtuple("_Exception", "type value traceback")
+
+
+class _LoguruMessage(str):
+    """A message as loguru hands it to a sink: the formatted text, and its record."""
+
+    record: dict
+
+
+def _loguru_message(text, level, number, exception=None):
+    message = _LoguruMessage(f"2025-01-01 | {level} | {text}\n")
+    message.record = {
+        "message": text, "level": _Level(level, number, ""), "name": "bot.module", "function": "f", "line": 1,
+        "time": datetime.datetime(2025, 1, 2, 3, 4, 5, 678000, tzinfo=datetime.timezone.utc),
+        "exception": exception, "extra": {},
+    }
+    return message
+
+
+def test_loguru_sink(host):
+    with Agent("loguru", url=host.url, token=TOKEN) as agent:
+        agent.loguru_sink(_loguru_message("all good", "SUCCESS", 25))
+        sink = agentdeck.loguru_sink(agent)
+        sink(_loguru_message("a custom level", "NOTICE", 35))
+        try:
+            raise KeyError("missing")
+        except KeyError as error:
+            sink(_loguru_message("lookup failed", "ERROR", 40, _Exception(KeyError, error, error.__traceback__)))
+        assert agent.flush(10)
+
+    async def scenario():
+        viewer = await Viewer.open(host.url)
+        lines = (await viewer.history("loguru"))["items"]
+        await viewer.close()
+        return lines
+
+    lines = run(scenario())
+    assert [(line["level"], line["source"]) for line in lines] == [
+        ("INFO", "bot.module"), ("WARNING", "bot.module"), ("ERROR", "bot.module")]
+    assert lines[0]["text"] == "all good" and lines[0]["ts"] == 1735787045678
+    assert lines[2]["text"].startswith("lookup failed\nTraceback (most recent call last):")
+    assert lines[2]["text"].endswith("KeyError: 'missing'")
+
+
+def test_wrong_token_is_a_clear_error(host):
+    with pytest.raises(AuthenticationError, match="did not accept the token"):
+        Agent("intruder", url=host.url, token="wrong-token").start()
+
+    async def scenario():
+        agent = AsyncAgent("intruder", url=host.url, token="wrong-token")
+        with pytest.raises(AuthenticationError) as caught:
+            await agent.start()
+        assert caught.value.code == "unauthorized"
+        with pytest.raises(AuthenticationError):
+            await agent.flush(1)
+
+    run(scenario())
+
+
+def test_offline_buffer_overflow_reports_a_gap(host_factory):
+    port = free_port()
+
+    async def scenario():
+        agent = AsyncAgent("overflow", url=f"ws://127.0.0.1:{port}/", token=TOKEN, buffer_items=50,
+                           backoff_initial=0.05, backoff_max=0.2)
+        await agent.start()
+        assert not agent.connected
+        for number in range(1, 201):
+            agent.log(f"line {number}")
+        assert agent.dropped() == {"log": 150, "forum": 0}
+        host = host_factory().start(port)
+        assert await agent.flush(15)
+        await agent.close()
+
+        viewer = await Viewer.open(host.url)
+        stored = await viewer.history("overflow")
+        replay = await viewer.subscribe(["overflow"], since={"overflow": {"log": 0, "forum": 0}})
+        await viewer.close()
+        return stored, replay
+
+    stored, replay = run(scenario())
+    assert [line["text"] for line in stored["items"]] == [f"line {n}" for n in range(151, 201)]
+    assert [line["seq"] for line in stored["items"]] == list(range(151, 201))
+    gaps = [(m["kind"], m["from"], m["to"], m["reason"]) for m in replay if m["type"] == "gap"]
+    assert gaps == [("log", 1, 150, "agent_dropped")]
+    replayed = [line["text"] for m in replay if m["type"] == "log" for line in m["lines"]]
+    assert replayed == [f"line {n}" for n in range(151, 201)]

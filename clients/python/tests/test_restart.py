@@ -1,0 +1,76 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The host killed and started again while an agent writes: every line arrives once."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from conftest import TOKEN, Viewer, run
+
+from agentdeck import Agent
+
+LINES = 5000
+KILL_AT = 1500
+
+
+def stored_lines(url: str, agent_id: str):
+    async def scenario():
+        viewer = await Viewer.open(url)
+        stored = await viewer.history(agent_id)
+        replay = await viewer.subscribe([agent_id], since={agent_id: {"log": 0, "forum": 0}})
+        await viewer.close()
+        return stored, replay
+
+    return run(scenario())
+
+
+def test_host_killed_mid_stream_loses_and_repeats_nothing(host):
+    agent = Agent("producer", url=host.url, token=TOKEN, backoff_initial=0.05, backoff_max=0.5)
+    reached_kill_point = threading.Event()
+    restarted = threading.Event()
+
+    def produce():
+        for number in range(1, LINES + 1):
+            agent.log(f"line {number}")
+            if number % 100 == 0:
+                agent.forum(f"message {number}")
+            if number == KILL_AT:
+                reached_kill_point.set()
+            if number % 50 == 0:
+                time.sleep(0.005)
+            if number == KILL_AT + 1000:
+                # A thousand lines written while the host is gone; the rest after its return.
+                restarted.wait(30)
+
+    with agent:
+        assert agent.wait_connected(10)
+        producer = threading.Thread(target=produce)
+        producer.start()
+        assert reached_kill_point.wait(30)
+        host.kill()
+        generation = agent.core._generation
+        time.sleep(0.3)  # the agent notices and buffers
+        host.start(host.port)
+        restarted.set()
+        producer.join(60)
+        assert not producer.is_alive()
+        assert agent.flush(30), f"{agent.pending()} items not confirmed"
+        assert agent.core._generation > generation, "the agent never reconnected"
+        assert agent.dropped() == {"log": 0, "forum": 0}
+
+    stored, replay = stored_lines(host.url, "producer")
+    texts = [line["text"] for line in stored["items"]]
+    missing = sorted(set(f"line {n}" for n in range(1, LINES + 1)) - set(texts))
+    assert not missing, f"{len(missing)} lines lost, first {missing[:5]}"
+    repeated = len(texts) - len(set(texts))
+    assert repeated == 0, f"{repeated} lines stored twice"
+    assert texts == [f"line {n}" for n in range(1, LINES + 1)]
+    assert [line["seq"] for line in stored["items"]] == list(range(1, LINES + 1))
+    assert stored["gaps"] == []
+
+    replayed = [line["text"] for m in replay if m["type"] == "log" for line in m["lines"]]
+    assert replayed[-1000:] == [f"line {n}" for n in range(LINES - 999, LINES + 1)]
+    assert not [m for m in replay if m["type"] == "gap" and m["reason"] != "evicted"]
+    forum = [m for message in replay if message["type"] == "forum" for m in message["messages"]]
+    assert [m["text"] for m in forum] == [f"message {n}" for n in range(100, LINES + 1, 100)]
