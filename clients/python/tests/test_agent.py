@@ -11,7 +11,7 @@ from collections import namedtuple
 
 import pytest
 
-from conftest import TOKEN, Viewer, free_port, run, wait_for
+from conftest import TOKEN, Viewer, free_port, run
 
 import agentdeck
 from agentdeck import Agent, AgentDeckHandler, AsyncAgent, AuthenticationError, CommandError, Task
