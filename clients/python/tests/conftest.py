@@ -225,3 +225,15 @@ async def wait_for(condition: Callable[[], bool], what: str, timeout: float = TI
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting for {what}")
         await asyncio.sleep(0.02)
+
+
+def stored(url: str, agent_id: str, kind: str = "log") -> List[Dict[str, Any]]:
+    """Everything the host stores of one agent's console (or forum), oldest first."""
+
+    async def scenario() -> List[Dict[str, Any]]:
+        viewer = await Viewer.open(url)
+        items = (await viewer.history(agent_id, kind))["items"]
+        await viewer.close()
+        return items
+
+    return run(scenario())

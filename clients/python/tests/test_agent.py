@@ -11,7 +11,7 @@ from collections import namedtuple
 
 import pytest
 
-from conftest import TOKEN, Viewer, free_port, run
+from conftest import TOKEN, Viewer, free_port, run, stored
 
 import agentdeck
 from agentdeck import Agent, AgentDeckHandler, AsyncAgent, AuthenticationError, CommandError, Task
@@ -151,13 +151,7 @@ def test_logging_handler(host):
             logging.getLogger("websockets.client").removeHandler(handler)
         assert agent.flush(10)
 
-    async def scenario():
-        viewer = await Viewer.open(host.url)
-        lines = (await viewer.history("logs"))["items"]
-        await viewer.close()
-        return lines
-
-    lines = run(scenario())
+    lines = stored(host.url, "logs")
     assert [(line["level"], line["source"]) for line in lines] == [
         ("DEBUG", "logs.worker"), ("INFO", "logs.worker"), ("WARNING", "logs.worker"), ("ERROR", "logs.worker")]
     assert lines[1]["text"] == "working on 3 items"
@@ -197,13 +191,7 @@ def test_loguru_sink(host):
             sink(_loguru_message("lookup failed", "ERROR", 40, _Exception(KeyError, error, error.__traceback__)))
         assert agent.flush(10)
 
-    async def scenario():
-        viewer = await Viewer.open(host.url)
-        lines = (await viewer.history("loguru"))["items"]
-        await viewer.close()
-        return lines
-
-    lines = run(scenario())
+    lines = stored(host.url, "loguru")
     assert [(line["level"], line["source"]) for line in lines] == [
         ("INFO", "bot.module"), ("WARNING", "bot.module"), ("ERROR", "bot.module")]
     assert lines[0]["text"] == "all good" and lines[0]["ts"] == 1735787045678

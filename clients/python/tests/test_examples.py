@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from conftest import CLIENT_DIR, TIMEOUT, TOKEN, Viewer, run
+from conftest import CLIENT_DIR, TIMEOUT, TOKEN, Viewer, run, stored
 
 README = CLIENT_DIR.parent.parent / "README.md"
 EXAMPLES = CLIENT_DIR / "examples"
@@ -144,14 +144,7 @@ def test_the_pipeline_example(host, tmp_path):
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == b"the report: publish"
 
-    async def forums():
-        viewer = await Viewer.open(host.url)
-        found = {agent: (await viewer.history(agent, "forum"))["items"]
-                 for agent in ("t-researcher", "t-analyst", "t-moderator")}
-        await viewer.close()
-        return found
-
-    found = run(forums())
+    found = {agent: stored(host.url, agent, "forum") for agent in ("t-researcher", "t-analyst", "t-moderator")}
     assert len(found["t-researcher"]) == 3 and len(found["t-analyst"]) == 3
     summary, decision = found["t-moderator"]
     assert summary["role"] == "host" and summary["text"].startswith("## Summary: test topic")

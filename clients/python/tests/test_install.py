@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 
-from conftest import CLIENT_DIR, TOKEN, Viewer, run
+from conftest import CLIENT_DIR, TOKEN, stored
 
 
 def test_pip_install_into_a_venv(host, tmp_path):
@@ -43,15 +43,9 @@ def test_pip_install_into_a_venv(host, tmp_path):
                            "echo", "run from the venv"], cwd=tmp_path, env=env, capture_output=True, timeout=60)
     assert tool.returncode == 0, tool.stderr
 
-    async def scenario():
-        viewer = await Viewer.open(host.url)
-        bot_lines = (await viewer.history("installed"))["items"]
-        forum = (await viewer.history("installed", "forum"))["items"]
-        run_lines = (await viewer.history("installed-run"))["items"]
-        await viewer.close()
-        return bot_lines, forum, run_lines
-
-    bot_lines, forum, run_lines = run(scenario())
+    bot_lines = stored(host.url, "installed")
+    forum = stored(host.url, "installed", "forum")
+    run_lines = stored(host.url, "installed-run")
     assert [(line["text"], line["level"], line["source"]) for line in bot_lines] == [
         ("hello from the venv", "INFO", "bot")]
     assert [(m["text"], m["sender"]) for m in forum] == [("ready", "Installed Bot")]
