@@ -21,7 +21,10 @@ step() { echo "-- $*"; }
 
 [ "$(id -u)" -eq 0 ] || fail "run as root (it installs and removes packages)"
 
-AGENTDECK_PACKAGE_DIR="$out" "$root/scripts/package.sh"
+# AGENTDECK_REUSE_PACKAGES=1 checks the packages already in the folder again.
+if [ "${AGENTDECK_REUSE_PACKAGES:-0}" != 1 ]; then
+    AGENTDECK_PACKAGE_DIR="$out" "$root/scripts/package.sh"
+fi
 "$root/scripts/install-deps.sh" lintian desktop-file-utils appstream appstream-compose systemd \
     util-linux python3-websockets
 
@@ -31,12 +34,16 @@ client_deb="$(ls "$out"/python3-agentdeck_*.deb)"
 work="$(mktemp -d)"
 cleanup() {
     [ -n "${host_pid:-}" ] && kill "$host_pid" 2>/dev/null || true
+    if [ -n "${installed:-}" ]; then
+        # A failed check leaves nothing installed behind either.
+        apt-get purge -y -qq agentdeck agentdeck-host python3-agentdeck >/dev/null 2>&1 || true
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT
 
 step "lintian: no error, no warning"
-lintian --fail-on error,warning --suppress-tags running-with-root-privileges \
+lintian --fail-on error,warning \
     "$out"/agentdeck_*_amd64.changes
 
 step "sizes"
@@ -85,6 +92,7 @@ echo "   exposure $exposure"
 
 step "install"
 export DEBIAN_FRONTEND=noninteractive
+installed=1
 apt-get install -y -qq "$host_deb" "$client_deb" "$desktop_deb" >"$work/install.log" 2>&1 ||
     { cat "$work/install.log"; fail "apt-get install failed"; }
 dpkg-query -W -f='${Conffiles}\n' agentdeck-host | grep -q '/etc/agentdeck/host.json' ||
@@ -97,7 +105,22 @@ for page in agentdeck agentdeck-host; do
     man -w "$page" >/dev/null || fail "no manual page for $page"
 done
 [ -f /usr/share/icons/hicolor/scalable/apps/io.github.agentdeck.agentdeck.svg ] || fail "no scalable icon"
-echo "   installed; conffile, enabled unit, programs, manual pages, icon"
+for doc in agentdeck-host/protocol.md agentdeck-host/configuration.md agentdeck-host/security.md \
+    python3-agentdeck/README.md python3-agentdeck/examples/chat_bot.py python3-agentdeck/examples/pipeline.py; do
+    [ -f "/usr/share/doc/$doc" ] || fail "no /usr/share/doc/$doc"
+done
+documentation="$(sed -n 's/^Documentation=//p' /lib/systemd/system/agentdeck-host.service)"
+for target in $documentation; do
+    case "$target" in
+    man:*)
+        page="${target#man:}"
+        section="${page#*(}"
+        man -w "${section%)}" "${page%%(*}" >/dev/null || fail "Documentation=$target: no such manual page"
+        ;;
+    file:*) [ -f "${target#file:}" ] || fail "Documentation=$target: no such file" ;;
+    esac
+done
+echo "   installed; conffile, enabled unit, programs, manual pages, icon, documents, examples"
 
 step "the installed host as its unit runs it"
 # As the unit: a user of its own with no other rights, umask 077, the state
@@ -105,6 +128,7 @@ step "the installed host as its unit runs it"
 # XDG_STATE_HOME's agentdeck folder, and the shipped configuration.
 uid=61999
 state="$work/var-lib"
+chmod 0711 "$work" # the service's user passes through to its state folder
 mkdir -p "$state/agentdeck"
 chown "$uid:$uid" "$state/agentdeck"
 chmod 0700 "$state/agentdeck"
@@ -185,6 +209,7 @@ for path in /etc/agentdeck /var/lib/agentdeck /var/lib/private/agentdeck /lib/sy
 done
 left+=($(find /var/lib/systemd/deb-systemd-helper-enabled /var/lib/systemd/deb-systemd-helper-masked \
     -name '*agentdeck*' 2>/dev/null || true))
+installed=""
 [ ${#left[@]} -eq 0 ] || fail "purge left: ${left[*]}"
 for package in agentdeck agentdeck-host python3-agentdeck; do
     status="$(dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null || true)"
