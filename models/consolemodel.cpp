@@ -186,16 +186,17 @@ void ConsoleModel::appendGap(qint64 from, qint64 to, const QString& reason)
     scheduleFlush();
 }
 
-void ConsoleModel::renumber(qint64 previous, qint64 hostLast, const QString& agent)
+void ConsoleModel::renumber(qint64 previous, qint64 hostLast, qint64 resumeAfter, const QString& agent)
 {
+    resumeAfter = std::min(resumeAfter, hostLast);
     const quint16 agentId = m_merged ? intern(m_agents, m_agentIndex, agent) : 0;
     Resendable& resendable = m_resendable[agentId];
     resendable.until = std::max(resendable.until, previous);
     const auto remember = [&](const Record& r, QByteArrayView text) {
         if (r.kind != Kind::Line || r.agent != agentId || r.seq <= 0)
             return true;
-        if (r.seq <= hostLast)
-            return false; // older lines are what the host still has
+        if (r.seq <= resumeAfter)
+            return false; // older lines are not sent again
         if (r.seq <= previous)
             resendable.textHashes.insert(r.seq, qHash(text));
         return true;
@@ -210,7 +211,7 @@ void ConsoleModel::renumber(qint64 previous, qint64 hostLast, const QString& age
     }
     if (resendable.textHashes.isEmpty())
         m_resendable.remove(agentId);
-    m_lastSeq[agentId] = std::min(m_lastSeq.value(agentId), hostLast);
+    m_lastSeq[agentId] = std::min(m_lastSeq.value(agentId), resumeAfter);
 
     if (m_merged)
         return;

@@ -153,10 +153,12 @@ public:
     void resetSequence(const QString& agent = QString());
     /// The host's numbers for an agent went back from `previous` to `hostLast`: it lost
     /// the lines after hostLast (stopped before saving them, or its files are gone). The
-    /// console takes numbers after hostLast again; a line that comes again with the same
-    /// number and text (an agent resending what the host lost) is dropped, any other is
-    /// shown. A single agent's console says so in a row; agent is for a merged console.
-    void renumber(qint64 previous, qint64 hostLast, const QString& agent = QString());
+    /// console takes numbers after `resumeAfter` (at most hostLast) again: the host
+    /// sends them anew, and they may be the lines held or new ones that took their
+    /// numbers. A line that comes again with the same number and text (a replay, or an
+    /// agent resending what the host lost) is dropped, any other is shown. A single
+    /// agent's console says so in a row; agent is for a merged console.
+    void renumber(qint64 previous, qint64 hostLast, qint64 resumeAfter, const QString& agent = QString());
     void clear();
 
     /// Shows what is queued now instead of at the next tick.

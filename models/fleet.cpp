@@ -401,8 +401,8 @@ void Fleet::apply(Host& host, const Event& event)
         break;
     case Event::Type::Renumbered:
         if (event.kind == QLatin1String("log")) {
-            console(key, event.agent)->renumber(event.from, event.to);
-            m_all->renumber(event.from, event.to, agentLabel(host, event.agent));
+            console(key, event.agent)->renumber(event.from, event.to, event.resumeAfter);
+            m_all->renumber(event.from, event.to, event.resumeAfter, agentLabel(host, event.agent));
             return;
         }
         break;

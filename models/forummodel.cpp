@@ -202,10 +202,13 @@ void ForumModel::addMessages(const QString& hostKey, const QString& agent, const
 
         host.lastTs = host.hasMessages ? qMax(host.lastTs, message.ts) : message.ts;
         host.hasMessages = true;
-        AgentProgress& progress = host.agents[agent];
-        if (message.seq > 0)
+        // Only the host's own (numbered) messages count: a notice's time is when the link
+        // learned something, which can be later than messages the host still has to send.
+        if (message.seq > 0) {
+            AgentProgress& progress = host.agents[agent];
             progress.lastSeq = restart ? message.seq : qMax(progress.lastSeq, message.seq);
-        progress.lastTs = restart ? message.ts : qMax(progress.lastTs, message.ts);
+            progress.lastTs = restart ? message.ts : qMax(progress.lastTs, message.ts);
+        }
 
         Message entry{hostKey, agent, message, host.conversation, m_nextSerial++};
         if (message.seq > 0)

@@ -118,6 +118,8 @@ void TestConsoleModel::renumberedKeepsNewLinesAndDropsResends()
 {
     // The host lost lines 4..6 it had sent: an agent resends 4 and 5 as they were,
     // and 6 comes with other text (an unnumbered agent's next line took the number).
+    // The link asked for the host's lines after 1 again: 2 is the one held, 3 took
+    // its number anew while the link was away.
     for (const bool merged : {false, true}) {
         ConsoleModel console;
         QAbstractItemModelTester tester(&console, QAbstractItemModelTester::FailureReportingMode::QtTest);
@@ -129,9 +131,11 @@ void TestConsoleModel::renumberedKeepsNewLinesAndDropsResends()
                 line(seq, "line " + QByteArray::number(seq), LogLevel::Info, Protocol::Stream::Stdout, {}, seq));
         console.appendLines(agent, before);
         console.flush();
-        console.renumber(6, 3, agent);
+        console.renumber(6, 3, 1, agent);
         console.appendLines(agent,
-                            {line(4, "line 4", LogLevel::Info, Protocol::Stream::Stdout, {}, 40),
+                            {line(2, "line 2", LogLevel::Info, Protocol::Stream::Stdout, {}, 20),
+                             line(3, "a new three", LogLevel::Info, Protocol::Stream::Stdout, {}, 35),
+                             line(4, "line 4", LogLevel::Info, Protocol::Stream::Stdout, {}, 40),
                              line(5, "line 5", LogLevel::Info, Protocol::Stream::Stdout, {}, 50),
                              line(6, "something new", LogLevel::Info, Protocol::Stream::Stdout, {}, 60),
                              line(7, "line 7", LogLevel::Info, Protocol::Stream::Stdout, {}, 70)});
@@ -145,10 +149,11 @@ void TestConsoleModel::renumberedKeepsNewLinesAndDropsResends()
             else
                 ++notices;
         }
-        QCOMPARE(texts,
-                 QStringList({QStringLiteral("line 1"), QStringLiteral("line 2"), QStringLiteral("line 3"),
-                              QStringLiteral("line 4"), QStringLiteral("line 5"), QStringLiteral("line 6"),
-                              QStringLiteral("something new"), QStringLiteral("line 7")}));
+        QCOMPARE(
+            texts,
+            QStringList({QStringLiteral("line 1"), QStringLiteral("line 2"), QStringLiteral("line 3"),
+                         QStringLiteral("line 4"), QStringLiteral("line 5"), QStringLiteral("line 6"),
+                         QStringLiteral("a new three"), QStringLiteral("something new"), QStringLiteral("line 7")}));
         // An agent's own console says what happened, between the old lines and the new.
         QCOMPARE(notices, merged ? 0 : 1);
         if (!merged) {

@@ -424,6 +424,7 @@ private Q_SLOTS:
     void remoteLinkResumesAfterHostKilled();
     void restartedHostLosesNoItem_data();
     void restartedHostLosesNoItem();
+    void hostThatLostItsFilesIsShown_data();
     void hostThatLostItsFilesIsShown();
     void remoteLinkSurvivesFiftyDrops();
     void hostThatNeverAnswers();
@@ -506,21 +507,30 @@ void TestHostLink::sessionDecodesAndResumes()
     QVERIFY2(subscribe.contains(R"("since":{"a":{"log":21,"forum":0}})"), subscribe.constData());
     QVERIFY(!channel.take().constFirst().hostChanged);
 
-    // The same history with fewer numbers than seen (the host lost what it had not saved):
-    // said once, and what comes after the host's number is passed on.
+    // The same history with fewer numbers than seen (the host lost what it had not saved,
+    // or lost its files and numbered new lines anew while the link was away): said once,
+    // the host's lines are asked for again (the models drop those they hold), and what
+    // comes after is passed on.
     session.connectionStarted();
     subscribe = session.handleMessage(
         R"({"type":"snapshot","host":{"id":"H1"},"agents":[{"id":"a","last_seq":{"log":15,"forum":0}}],"asks":[]})");
-    QVERIFY2(subscribe.contains(R"("since":{"a":{"log":15,"forum":0}})"), subscribe.constData());
+    QVERIFY2(subscribe.contains(R"("since":{"a":{"log":0,"forum":0}})"), subscribe.constData());
     events = channel.take();
     QCOMPARE(events.size(), 2);
     QCOMPARE(events[0].type, Event::Type::Renumbered);
     QCOMPARE(events[0].kind, QStringLiteral("log"));
     QCOMPARE(events[0].from, 21);
     QCOMPARE(events[0].to, 15);
+    QCOMPARE(events[0].resumeAfter, 0);
     QCOMPARE(events[1].type, Event::Type::Snapshot);
-    session.handleMessage(R"({"type":"log","agent":"a","lines":[{"seq":16,"text":"sixteen, again"}]})");
-    QCOMPARE(channel.take().constFirst().lines.constFirst().seq, 16);
+    QByteArray replay = R"({"type":"log","agent":"a","lines":[)";
+    for (int seq = 1; seq <= 16; ++seq)
+        replay += (seq > 1 ? "," : "") + QByteArray(R"({"seq":)") + QByteArray::number(seq) + R"(,"text":"x"})";
+    session.handleMessage(replay + "]}");
+    events = channel.take();
+    QCOMPARE(events.size(), 1);
+    QCOMPARE(events[0].lines.size(), 16);
+    QCOMPARE(events[0].lines.constFirst().seq, 1);
     // An agent event with numbers at or above those seen is no renumbering.
     session.handleMessage(R"({"type":"agent","event":"changed","agent":{"id":"a","last_seq":{"log":16,"forum":0}}})");
     QCOMPARE(channel.take().size(), 1);
@@ -530,6 +540,8 @@ void TestHostLink::sessionDecodesAndResumes()
     QCOMPARE(events[0].type, Event::Type::Renumbered);
     QCOMPARE(events[0].from, 16);
     QCOMPARE(events[0].to, 2);
+    // Subscribed already: the host sends only what comes next.
+    QCOMPARE(events[0].resumeAfter, 2);
 
     // Another history: numbers start over.
     session.connectionStarted();
@@ -722,11 +734,20 @@ void TestHostLink::restartedHostLosesNoItem()
     QCOMPARE(shownItems(fleet, key, kind), items(1, 35));
 }
 
+void TestHostLink::hostThatLostItsFilesIsShown_data()
+{
+    QTest::addColumn<bool>("viewerFirst");
+    QTest::newRow("viewer back first") << true;
+    // The host numbered new messages from 1 before the viewer came back.
+    QTest::newRow("messages first") << false;
+}
+
 void TestHostLink::hostThatLostItsFilesIsShown()
 {
     // The host keeps its id but loses the agent's forum and console files between
     // runs: its numbers go back to 0. What it sends then is new and is shown, after a
     // notice in the console and in the forum; nothing is taken for a resend.
+    QFETCH(bool, viewerFirst);
     QTemporaryDir home;
     const quint16 port = portOutsideEphemeralRange();
     auto host = std::make_unique<HostProcess>(home.path());
@@ -744,11 +765,23 @@ void TestHostLink::hostThatLostItsFilesIsShown()
     const QString logs = home.filePath(QStringLiteral("state/agentdeck/logs/"));
     QVERIFY(QFile::exists(logs + QStringLiteral("bot.forum")));
     QVERIFY(QFile::remove(logs + QStringLiteral("bot.forum")));
+    if (!viewerFirst)
+        fleet.link(key)->close();
     host = std::make_unique<HostProcess>(home.path());
     QVERIFY(host->start(port));
     QTRY_COMPARE_WITH_TIMEOUT(forumBot.welcomes(), 2, 15000);
+    if (viewerFirst)
+        QTRY_COMPARE_WITH_TIMEOUT(fleet.link(key)->state(), HostLink::State::Online, 15000);
     QTRY_COMPARE(fleet.link(key)->status().host.id, hostId);
     forumBot.post(5);
+    if (!viewerFirst) {
+        const auto stored = [&] {
+            QFile file(logs + QStringLiteral("bot.forum"));
+            return file.open(QIODevice::ReadOnly) ? file.readAll() : QByteArray();
+        };
+        QTRY_VERIFY_WITH_TIMEOUT(stored().contains("item 30"), 15000);
+        fleet.link(key)->open();
+    }
 
     int notices = 0;
     QTRY_COMPARE_WITH_TIMEOUT(shownItems(fleet, key, QStringLiteral("forum"), &notices), items(1, 30), 15000);

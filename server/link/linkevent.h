@@ -130,7 +130,8 @@ struct Event
         AskOpened, // ask
         AskClosed, // agent, id, text (the choice)
         Gap, // agent, kind ("log" or "forum"), from, to, reason
-        Renumbered, // agent, kind: the host's last number went back from `from` to `to`; it lost what was after
+        Renumbered, // agent, kind: the host's last number went back from `from` to `to`; it lost what was after.
+                    // Its items after `resumeAfter` (at most `to`) come again, old and new alike
         History, // id, agent, kind, lines or messages (oldest first), gaps, more: a `history` reply
         Result, // id, agent, ok, error, text
         Error, // error (the code), text, id (the ref)
@@ -160,6 +161,8 @@ struct Event
     qint64 from = 0;
     qint64 to = 0;
     QString reason;
+    // Renumbered (also kind, from, to)
+    qint64 resumeAfter = 0;
     // History (also kind, lines, messages)
     QList<Gap> gaps;
     bool more = false;

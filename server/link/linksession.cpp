@@ -248,7 +248,7 @@ void LinkSession::onAgent(Json::Value root, qint64 bytes)
         m_positions.remove(e.agent);
     } else {
         e.type = event == "added" ? Event::Type::AgentAdded : Event::Type::AgentChanged;
-        checkNumbering(e.agentInfo);
+        checkNumbering(e.agentInfo, false);
     }
     m_channel->push(std::move(e), bytes);
 }
@@ -293,7 +293,7 @@ void LinkSession::onSnapshot(Json::Value root, qint64 bytes)
     // connected agent is unknown until it connects again, and then resumes from there.
     for (const Json::Value value : root["agents"].items()) {
         e.agents.append(readAgent(value));
-        checkNumbering(e.agents.constLast());
+        checkNumbering(e.agents.constLast(), true);
     }
     for (const Json::Value value : root["asks"].items())
         e.asks.append(readAsk(value, QString()));
@@ -406,7 +406,7 @@ void LinkSession::onGap(Json::Value root, qint64 bytes)
     m_channel->push(std::move(e), bytes);
 }
 
-void LinkSession::checkNumbering(const Link::AgentInfo& info)
+void LinkSession::checkNumbering(const Link::AgentInfo& info, bool subscribing)
 {
     Position& position = m_positions[info.id];
     const auto check = [&](qint64& last, bool known, qint64 hostLast, QByteArrayView kind) {
@@ -418,10 +418,11 @@ void LinkSession::checkNumbering(const Link::AgentInfo& info)
         e.kind = QString::fromUtf8(kind);
         e.from = last;
         e.to = hostLast;
+        e.resumeAfter = subscribing ? std::max<qint64>(0, hostLast - RenumberedReplay) : hostLast;
+        // What the host sends after that is not a resend to drop here: the models tell
+        // resent items from new ones.
+        last = e.resumeAfter;
         m_channel->push(std::move(e), 0);
-        // What the host sends after its last number is not a resend to drop here:
-        // the models tell resent items from new ones.
-        last = hostLast;
     };
     check(position.log, position.logKnown, info.lastLogSeq, "log");
     check(position.forum, position.forumKnown, info.lastForumSeq, "forum");

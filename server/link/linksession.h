@@ -136,8 +136,14 @@ private:
     /// Compares the host's last numbers for an agent with the ones seen. Numbers that
     /// went back mean the host lost items it had sent (it stopped before saving them,
     /// or its files are gone): a Renumbered event says so, and what the host sends
-    /// with those numbers is passed on, not dropped as already seen.
-    void checkNumbering(const Link::AgentInfo& info);
+    /// with those numbers is passed on, not dropped as already seen. The items below
+    /// the host's last number may be the ones seen or new ones numbered anew while
+    /// this link was away: when a subscribe follows (subscribing), it asks for up to
+    /// RenumberedReplay of them again, and the models keep only those that differ
+    /// from what they hold. (An agent that appears while subscribed brings only what the
+    /// host had saved before; its new items follow live.)
+    void checkNumbering(const Link::AgentInfo& info, bool subscribing);
+    static constexpr qint64 RenumberedReplay = 10000;
     QByteArray subscribeMessage() const;
 
     LinkChannel* m_channel;
