@@ -34,6 +34,9 @@ _Handler = TypeVar("_Handler", bound=CommandHandler)
 
 _CLIENT = "agentdeck-python/0.1"
 _MAX_ASK_TEXT = 8 * 1024
+_ACK_INTERVAL = 1.0
+# The host's default limit on a status, metrics or ask message (limits.max_status_bytes).
+_MAX_CONTROL_BYTES = 16 * 1024
 _MAX_RESULT_TEXT = 8 * 1024
 # Hello refusals that a retry does not cure; rate_limited (too many agents) is retried.
 _FATAL_CODES = ("unauthorized", "unsupported", "bad_message", "forbidden")
@@ -253,6 +256,7 @@ class AsyncAgent:
         merged: Dict[str, Any] = dict(values or {})
         merged.update(more)
         message = {"type": "metrics", "ts": _items.millis(ts), "values": _items.metric_values(merged)}
+        _check_size(message, "metrics")
         if self._outbox.add_control(message):
             self._wake()
 
@@ -263,7 +267,9 @@ class AsyncAgent:
         ``progress`` from 0 to 1 and ``tasks``, the current plan as
         :class:`agentdeck.Task` items. The latest status is sent again after every
         reconnect."""
-        self._outbox.set_sticky("status", _items.status_message(state, text, progress, tasks))
+        message = _items.status_message(state, text, progress, tasks)
+        _check_size(message, "status")
+        self._outbox.set_sticky("status", message)
         self._wake()
 
     def loguru_sink(self, message: Any) -> None:
@@ -277,14 +283,18 @@ class AsyncAgent:
                   timeout: Optional[float] = None) -> Any:
         """Asks a person watching the agent, and returns their answer (one of
         ``choices`` when given). The question stays open across reconnects until a
-        viewer answers it. Raises :class:`TimeoutError` after ``timeout`` seconds."""
+        viewer answers it. Raises :class:`TimeoutError` after ``timeout`` seconds (the
+        question stays open on the host; a later answer is refused) and
+        :class:`agentdeck.RefusedError` when the host does not take the question
+        (too large, or too many open questions)."""
         self._require_started()
-        self._raise_if_failed()
+        self._raise_if_unusable()
         assert self._loop is not None
         ask_id = "q-" + uuid.uuid4().hex[:16]
         message: Dict[str, Any] = {"type": "ask", "id": ask_id, "text": _items.clean(text, _MAX_ASK_TEXT)}
         if choices is not None:
             message["choices"] = [_items.clean(choice, 1024) for choice in choices]
+        _check_size(message, "the question")
         future: "asyncio.Future[Any]" = self._loop.create_future()
         self._asks[ask_id] = future
         self._outbox.set_sticky("ask:" + ask_id, message)
@@ -322,7 +332,7 @@ class AsyncAgent:
         self._require_started()
         deadline = None if timeout is None else self._now() + timeout
         while True:
-            self._raise_if_failed()
+            self._raise_if_unusable()
             if self.connected:
                 return True
             if not await self._wait_for_change(deadline):
@@ -336,7 +346,7 @@ class AsyncAgent:
         deadline = None if timeout is None else self._now() + timeout
         mark = self._outbox.mark()
         while True:
-            self._raise_if_failed()
+            self._raise_if_unusable()
             ws, generation = self._ws, self._generation
             if ws is not None and not self._writing and self._outbox.written_through(mark):
                 try:
@@ -416,6 +426,11 @@ class AsyncAgent:
     def _raise_if_failed(self) -> None:
         if self._fatal is not None:
             raise self._fatal
+
+    def _raise_if_unusable(self) -> None:
+        self._raise_if_failed()
+        if self._closing:
+            raise AgentDeckError("the agent was closed")
 
     def _wake(self) -> None:
         """Tells the writer there is something to send; from any thread."""
@@ -581,14 +596,14 @@ class AsyncAgent:
 
     async def _serve(self, ws: Any) -> None:
         assert self._loop is not None
-        reader = self._loop.create_task(self._read(ws))
-        writer = self._loop.create_task(self._write(ws))
+        tasks = {self._loop.create_task(self._read(ws)), self._loop.create_task(self._write(ws)),
+                 self._loop.create_task(self._acknowledge(ws))}
         try:
-            done, _ = await asyncio.wait({reader, writer}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (reader, writer):
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(reader, writer, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
         if ws.close_code == 4000:
             raise ReplacedError(ws.close_reason or "replaced")
         for task in done:
@@ -626,11 +641,42 @@ class AsyncAgent:
                 self._notify()
             await asyncio.sleep(0)
 
+    async def _acknowledge(self, ws: Any) -> None:
+        """Once a second, learns with a ping which written items the host has read:
+        should the host come back with another history (its state lost), only the
+        items after those are sent again."""
+        acknowledged: Dict[str, int] = {}
+        try:
+            while True:
+                await asyncio.sleep(_ACK_INTERVAL)
+                if self._writing:
+                    continue
+                written = self._outbox.written_numbers()
+                if written == acknowledged:
+                    continue
+                pong = await ws.ping()
+                try:
+                    await asyncio.wait_for(pong, _ACK_INTERVAL * 10)
+                except asyncio.TimeoutError:
+                    continue
+                self._outbox.acknowledge(written)
+                acknowledged = written
+        except websockets.exceptions.ConnectionClosed:
+            pass
+
     def _on_message(self, message: Dict[str, Any]) -> None:
         kind = message.get("type")
         if kind == "command":
             self._on_command(message)
         elif kind == "error":
+            ref = message.get("ref")
+            future = self._asks.get(ref) if isinstance(ref, str) else None
+            if future is not None and not future.done():
+                # The host did not take the question: the one asking learns why.
+                assert isinstance(ref, str)
+                self._outbox.remove_sticky("ask:" + ref)
+                future.set_exception(RefusedError(str(message.get("code", "")), str(message.get("text", ""))))
+                return
             _log.warning("agent %s: the host reports %s: %s", self.agent_id, message.get("code"),
                          message.get("text", ""))
 
@@ -682,7 +728,8 @@ class AsyncAgent:
             if command.is_async:
                 value = await command.handler(*call_args)
             else:
-                value = await self._loop.run_in_executor(None, lambda: command.handler(*call_args))
+                value = await _in_daemon_thread(self._loop, lambda: command.handler(*call_args),
+                                                f"agentdeck-{self.agent_id}-{command.name}")
                 if inspect.isawaitable(value):
                     value = await value
         except asyncio.CancelledError:
@@ -695,6 +742,43 @@ class AsyncAgent:
             self._send_result(command_id, False, f"{type(error).__name__}: {error}")
             return
         self._send_result(command_id, *_result_of(value))
+
+
+def _check_size(message: Mapping[str, Any], what: str) -> None:
+    size = len(dumps(message).encode("utf-8"))
+    if size > _MAX_CONTROL_BYTES:
+        raise ValueError(f"{what} is {size} bytes as JSON, over the host's limit of {_MAX_CONTROL_BYTES}")
+
+
+def _in_daemon_thread(loop: asyncio.AbstractEventLoop, call: Callable[[], Any], name: str) -> "asyncio.Future[Any]":
+    """Runs a blocking command handler on a thread of its own that does not keep the
+    program from exiting (an executor's threads are waited for at exit)."""
+    future: "asyncio.Future[Any]" = loop.create_future()
+
+    def settle(value: Any, error: Optional[BaseException]) -> None:
+        if future.done():
+            return
+        if error is not None:
+            future.set_exception(error)
+        else:
+            future.set_result(value)
+
+    def run() -> None:
+        value: Any = None
+        error: Optional[BaseException] = None
+        try:
+            value = call()
+        except Exception as caught:  # handed to the awaiting task, which reports it
+            error = caught
+        except BaseException as caught:  # SystemExit and the like end only this thread
+            error = RuntimeError(f"the handler raised {type(caught).__name__}")
+        try:
+            loop.call_soon_threadsafe(settle, value, error)
+        except RuntimeError:  # the loop is closed: nobody waits for the result any more
+            pass
+
+    threading.Thread(target=run, name=name, daemon=True).start()
+    return future
 
 
 def _result_of(value: Any) -> Tuple[bool, Optional[str], Optional[str], Any]:

@@ -73,6 +73,9 @@ class Outbox:
         self._bytes = 0
         self._next_seq = {kind: 1 for kind in KINDS}
         self._sent_upto = {kind: 0 for kind in KINDS}  # the highest number written in this numbering
+        # The highest number the host is known to have read (its resume_from, or a
+        # pong to a ping written after the item); not a promise that it was stored.
+        self._acked_upto = {kind: 0 for kind in KINDS}
         self._history: Optional[str] = None  # host.id of the history our numbers belong to
         self._dropped = {kind: 0 for kind in KINDS}
         self._unreported_drops = 0
@@ -147,26 +150,38 @@ class Outbox:
     def connected(self, history: str, resume_from: Mapping[str, object]) -> None:
         """A ``welcome`` arrived: forgets what the host has, renumbers when the
         numbering starts over, marks the rest for a resend and queues the kept
-        messages (the latest status, the open questions) after it."""
+        messages (the latest status, the open questions) after it.
+
+        Another history (a new ``host.id``: the host lost its state) gets what it
+        may not have seen: the items written after the last one the previous host
+        acknowledged, then the unwritten ones, numbered after the new host's last.
+        Holes left by a full buffer stay holes, so the host reports them as a gap."""
         with self._lock:
             new_history = self._history is None or history != self._history
             resume: Dict[str, int] = {}
             renumber: Dict[str, bool] = {}
             shift: Dict[str, int] = {}
+            keep_after: Dict[str, int] = {}
             for kind in KINDS:
                 value = resume_from.get(kind, 0) if isinstance(resume_from, Mapping) else 0
                 have = value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
                 resume[kind] = have
-                # A first connection, another history, or numbers we never wrote (another
-                # process with our id): what was never written continues after the host's.
+                if new_history:
+                    keep_after[kind] = self._acked_upto[kind]
+                elif have > self._sent_upto[kind]:
+                    # Numbers we never wrote (another process with our id): what was
+                    # never written continues after the host's.
+                    keep_after[kind] = self._sent_upto[kind]
+                else:
+                    keep_after[kind] = have
                 renumber[kind] = new_history or have > self._sent_upto[kind]
-                shift[kind] = have - self._sent_upto[kind]
+                shift[kind] = have - keep_after[kind]
             kept: Deque[_Item] = deque()
             size = 0
             for item in self._items:
                 kind = item.kind
                 if renumber[kind]:
-                    if item.sent:
+                    if item.seq <= keep_after[kind]:
                         continue
                     item.seq += shift[kind]
                 elif item.seq <= resume[kind]:
@@ -181,6 +196,7 @@ class Outbox:
                 if renumber[kind]:
                     self._next_seq[kind] += shift[kind]
                 self._sent_upto[kind] = resume[kind]
+                self._acked_upto[kind] = resume[kind]
             self._history = history
             self._control.clear()
             self._partials.clear()
@@ -230,6 +246,19 @@ class Outbox:
                         del self._partials[stream]
                 return control.json
             return None
+
+    def written_numbers(self) -> Dict[str, int]:
+        """The highest number written on this connection, per kind (for
+        :meth:`acknowledge` once the host answered a ping sent after them)."""
+        with self._lock:
+            return dict(self._sent_upto)
+
+    def acknowledge(self, numbers: Mapping[str, int]) -> None:
+        """The host has read the items up to these numbers (a pong came back)."""
+        with self._lock:
+            for kind, seq in numbers.items():
+                if seq <= self._sent_upto[kind]:
+                    self._acked_upto[kind] = max(self._acked_upto[kind], seq)
 
     def mark(self) -> int:
         """A mark of everything queued so far, for :meth:`written_through`."""

@@ -152,13 +152,21 @@ class Agent:
         """Blocks until :meth:`close` is called from another thread or a command
         handler, or Ctrl-C (which returns quietly, so that ``with`` closes the agent);
         raises the refusal that stopped the agent, if one did."""
+        if self._closed:
+            return
         try:
-            self.call(self._core.run_forever())
+            self._call(self._core.run_forever())
         except KeyboardInterrupt:
             pass
 
     def call(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
         """Runs a coroutine in the agent's loop and blocks until its result."""
+        if self._closed:
+            coroutine.close()
+            raise AgentDeckError("the agent was closed")
+        return self._call(coroutine)
+
+    def _call(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
         loop = self._loop
         if loop is None or loop.is_closed():
             coroutine.close()
@@ -168,8 +176,17 @@ class Agent:
             raise RuntimeError("a blocking Agent method was called in the agent's own loop; "
                                "use agent.core and await it instead")
         future = asyncio.run_coroutine_threadsafe(coroutine, loop)
+        thread = self._thread
         try:
-            return future.result()
+            while True:
+                try:
+                    return future.result(timeout=0.5)
+                except concurrent.futures.TimeoutError:
+                    if future.done():
+                        raise  # the coroutine's own TimeoutError
+                    # A loop that stopped (the agent closed meanwhile) never runs it.
+                    if thread is None or not thread.is_alive():
+                        raise AgentDeckError("the agent was closed") from None
         except concurrent.futures.CancelledError:
             raise AgentDeckError("the agent was closed") from None
         except BaseException:
@@ -208,7 +225,7 @@ class Agent:
                 return True
             self._closed = True
         try:
-            return bool(self.call(self._core.close(timeout)))
+            return bool(self._call(self._core.close(timeout)))
         finally:
             self._stop_thread()
             _open_agents.discard(self)

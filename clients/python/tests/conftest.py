@@ -111,6 +111,98 @@ class Host:
                 self.process.wait(TIMEOUT)
 
 
+class Proxy:
+    """A TCP relay on 127.0.0.1 in front of a host, to hold back what a client sends
+    (as a host that stopped reading would) and to cut every connection."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._reading = threading.Event()
+        self._reading.set()
+        self._lock = threading.Lock()
+        self._sockets: List[socket.socket] = []
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/"
+
+    def freeze(self) -> None:
+        """Stops reading from clients: what they send waits in the kernel's buffers
+        and never reaches the host."""
+        self._reading.clear()
+
+    def cut(self, target_port: Optional[int] = None) -> None:
+        """Closes every connection (dropping what was held back); new ones go to
+        ``target_port`` when given."""
+        if target_port is not None:
+            self.target_port = target_port
+        with self._lock:
+            sockets, self._sockets = self._sockets, []
+        for sock in sockets:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            sock.close()
+        self._reading.set()
+
+    def close(self) -> None:
+        self._listener.close()
+        self.cut()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port), TIMEOUT)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self._lock:
+                self._sockets += [client, upstream]
+            threading.Thread(target=self._pump, args=(client, upstream, True), daemon=True).start()
+            threading.Thread(target=self._pump, args=(upstream, client, False), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, from_client: bool) -> None:
+        try:
+            while True:
+                if from_client:
+                    self._reading.wait()
+                data = source.recv(65536)
+                if not data:
+                    break
+                if from_client and not self._reading.is_set():
+                    return  # held back: dropped with the connection
+                sink.sendall(data)
+        except OSError:
+            pass
+        for sock in (source, sink):
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+
+@pytest.fixture
+def proxy_factory():
+    proxies: List[Proxy] = []
+
+    def make(target_port: int) -> Proxy:
+        proxies.append(Proxy(target_port))
+        return proxies[-1]
+
+    yield make
+    for proxy in proxies:
+        proxy.close()
+
+
 @pytest.fixture
 def host_factory(tmp_path: Path):
     """Hosts that are not started yet (``factory().start()``), all stopped at the end."""

@@ -242,3 +242,36 @@ def test_offline_buffer_overflow_reports_a_gap(host_factory):
     assert gaps == [("log", 1, 150, "agent_dropped")]
     replayed = [line["text"] for m in replay if m["type"] == "log" for line in m["lines"]]
     assert replayed == [f"line {n}" for n in range(151, 201)]
+
+
+def test_questions_the_host_does_not_take(host):
+    async def scenario():
+        async with AsyncAgent("asker", url=host.url, token=TOKEN) as agent:
+            # The host keeps at most 100 open questions per agent.
+            waiting = [asyncio.ensure_future(agent.ask(f"question {n}")) for n in range(100)]
+            with pytest.raises(agentdeck.RefusedError) as refused:
+                await asyncio.wait_for(agent.ask("one too many"), 20)
+            assert refused.value.code == "rate_limited"
+            assert not any(task.done() for task in waiting)
+            viewer = await Viewer.open(host.url)
+            asks = [a["text"] for a in viewer.snapshot.get("asks", []) if a["agent"] == "asker"]
+            await viewer.close()
+            assert len(asks) == 100 and "one too many" not in asks
+            for task in waiting:
+                task.cancel()
+            # Too large for the host: refused before it is sent.
+            with pytest.raises(ValueError):
+                await agent.ask("x" * 4000, choices=["y" * 1000] * 20)
+            with pytest.raises(ValueError):
+                agent.status("busy", tasks=[Task(str(n), "t" * 500) for n in range(100)])
+
+    run(scenario())
+
+
+def test_blocking_calls_after_close_fail_instead_of_hanging(host):
+    agent = Agent("closing", url=host.url, token=TOKEN).start()
+    agent.close()
+    with pytest.raises(agentdeck.AgentDeckError):
+        agent.flush(1)
+    with pytest.raises(agentdeck.AgentDeckError):
+        agent.ask("anyone?")

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 
-from conftest import TOKEN, Viewer, run
+from conftest import TOKEN, Viewer, free_port, run, stored
 
 from agentdeck import Agent
 
@@ -74,3 +74,55 @@ def test_host_killed_mid_stream_loses_and_repeats_nothing(host):
     assert not [m for m in replay if m["type"] == "gap" and m["reason"] != "evicted"]
     forum = [m for message in replay if message["type"] == "forum" for m in message["messages"]]
     assert [m["text"] for m in forum] == [f"message {n}" for n in range(100, LINES + 1, 100)]
+
+
+def test_host_with_a_new_history_gets_what_it_may_not_have_seen(host_factory, proxy_factory):
+    # The host stops reading, then goes away; another one comes without its state (a
+    # new host.id). What the first did not acknowledge goes to the second, numbered
+    # after its last, and nothing falls between the two.
+    first = host_factory().start()
+    proxy = proxy_factory(first.port)
+    agent = Agent("producer", url=proxy.url, token=TOKEN, backoff_initial=0.05, backoff_max=0.5)
+    frozen = threading.Event()
+    switched = threading.Event()
+
+    def produce():
+        for number in range(1, LINES + 1):
+            agent.log(f"line {number}")
+            if number == KILL_AT:
+                frozen.set()
+            if number == KILL_AT + 500:
+                switched.wait(30)
+            if number % 10 == 0:
+                time.sleep(0.01)
+
+    with agent:
+        assert agent.wait_connected(10)
+        producer = threading.Thread(target=produce)
+        producer.start()
+        assert frozen.wait(30)
+        proxy.freeze()
+        time.sleep(0.5)  # lines written that the host never reads
+        first.stop()
+        second = host_factory().start()
+        proxy.cut(second.port)
+        switched.set()
+        producer.join(60)
+        assert not producer.is_alive()
+        assert agent.flush(30), f"{agent.pending()} items not confirmed"
+        assert agent.dropped() == {"log": 0, "forum": 0}
+
+    after = [line["text"] for line in stored(second.url, "producer")]
+    first.start(free_port())
+    with Agent("producer", url=first.url, token=TOKEN):  # a host knows an agent once it connects
+        before = [line["text"] for line in stored(first.url, "producer")]
+    assert len(set(before)) == len(before) and len(set(after)) == len(after)
+    assert KILL_AT - 500 < len(before) < KILL_AT + 500
+    missing = sorted(set(f"line {n}" for n in range(1, LINES + 1)) - set(before) - set(after),
+                     key=lambda text: int(text.split()[1]))
+    assert not missing, f"{len(missing)} lines lost, first {missing[:5]}"
+    # Sent again: what the first host read after its last acknowledgement (a second's worth).
+    both = set(before) & set(after)
+    assert len(both) < 1500, f"{len(both)} lines sent to both hosts"
+    numbers = [int(text.split()[1]) for text in after]
+    assert numbers == sorted(numbers)
