@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Callable
 
 from conftest import TOKEN, Viewer, free_port, run, stored
 
@@ -25,6 +26,24 @@ def stored_lines(url: str, agent_id: str):
     return run(scenario())
 
 
+def produce_through(agent: Agent, produce: Callable[[], None], reached: threading.Event,
+                    interrupt: Callable[[], None]) -> None:
+    """Runs ``produce`` on a thread of its own, ``interrupt`` once it has ``reached``
+    its point, and waits until the host confirmed everything, none of it dropped."""
+    with agent:
+        assert agent.wait_connected(10)
+        producer = threading.Thread(target=produce)
+        producer.start()
+        assert reached.wait(30)
+        generation = agent.core._generation
+        interrupt()
+        producer.join(60)
+        assert not producer.is_alive()
+        assert agent.flush(30), f"{agent.pending()} items not confirmed"
+        assert agent.core._generation > generation, "the agent never reconnected"
+        assert agent.dropped() == {"log": 0, "forum": 0}
+
+
 def test_host_killed_mid_stream_loses_and_repeats_nothing(host):
     agent = Agent("producer", url=host.url, token=TOKEN, backoff_initial=0.05, backoff_max=0.5)
     reached_kill_point = threading.Event()
@@ -43,21 +62,13 @@ def test_host_killed_mid_stream_loses_and_repeats_nothing(host):
                 # A thousand lines written while the host is gone; the rest after its return.
                 restarted.wait(30)
 
-    with agent:
-        assert agent.wait_connected(10)
-        producer = threading.Thread(target=produce)
-        producer.start()
-        assert reached_kill_point.wait(30)
+    def interrupt():
         host.kill()
-        generation = agent.core._generation
         time.sleep(0.3)  # the agent notices and buffers
         host.start(host.port)
         restarted.set()
-        producer.join(60)
-        assert not producer.is_alive()
-        assert agent.flush(30), f"{agent.pending()} items not confirmed"
-        assert agent.core._generation > generation, "the agent never reconnected"
-        assert agent.dropped() == {"log": 0, "forum": 0}
+
+    produce_through(agent, produce, reached_kill_point, interrupt)
 
     stored, replay = stored_lines(host.url, "producer")
     texts = [line["text"] for line in stored["items"]]
@@ -96,21 +107,17 @@ def test_host_with_a_new_history_gets_what_it_may_not_have_seen(host_factory, pr
             if number % 10 == 0:
                 time.sleep(0.01)
 
-    with agent:
-        assert agent.wait_connected(10)
-        producer = threading.Thread(target=produce)
-        producer.start()
-        assert frozen.wait(30)
+    second = host_factory()
+
+    def interrupt():
         proxy.freeze()
         time.sleep(0.5)  # lines written that the host never reads
         first.stop()
-        second = host_factory().start()
+        second.start()
         proxy.cut(second.port)
         switched.set()
-        producer.join(60)
-        assert not producer.is_alive()
-        assert agent.flush(30), f"{agent.pending()} items not confirmed"
-        assert agent.dropped() == {"log": 0, "forum": 0}
+
+    produce_through(agent, produce, frozen, interrupt)
 
     after = [line["text"] for line in stored(second.url, "producer")]
     first.start(free_port())
