@@ -751,17 +751,22 @@ private:
 
     /// Opens client, again when the host dropped it before its upgrade and reconnects
     /// allows it: a client that shares its address with an attacker's idle connections
-    /// can be taken for one of them while its request is still on its way, as a real
-    /// client's reconnect would.
+    /// can be taken for one of them while its request is still on its way. It waits
+    /// before each new attempt, longer each time and with jitter, as a real client's
+    /// backoff does (scaled down), rather than landing in the same wave of attackers.
     bool openAsRightfulUser(TestClient& client, Probe* p)
     {
         QDeadlineTimer deadline(ProbeTimeoutMs);
+        int attempt = 0;
         while (!client.open(url(), {}, int(deadline.remainingTime()))) {
-            if (p->reconnects >= m_reconnects || deadline.hasExpired()
+            if (attempt >= m_reconnects || deadline.hasExpired()
                 || client.socket()->error() != QAbstractSocket::RemoteHostClosedError) {
                 return false;
             }
+            ++attempt;
             ++p->reconnects;
+            const int backoffMs = attempt * QRandomGenerator::global()->bounded(40, 120);
+            QTest::qWait(int(std::min<qint64>(backoffMs, deadline.remainingTime())));
         }
         return true;
     }
@@ -1091,7 +1096,7 @@ void TestBounded::lockoutWithoutToken()
     const int perAddress = 32; // limits.max_connections_per_address, by default
     // The rightful users come from 127.0.0.1 too: until its request is read, the host
     // cannot tell one from an attacker's idle connection.
-    siege.host().allowReconnects(2);
+    siege.host().allowReconnects(5);
     const quint16 port = siege.host().port();
     AttackStats* stats = &siege.stats();
     const std::atomic<bool>* halt = siege.halt();
