@@ -358,7 +358,10 @@ class AsyncAgent:
                 except asyncio.TimeoutError:
                     return False
                 except (websockets.exceptions.ConnectionClosed, RuntimeError):
-                    pass
+                    # The connection is gone, and the session has yet to notice: wait
+                    # for it (a ping on a closed connection fails without yielding).
+                    if not await self._wait_for_change(deadline):
+                        return False
                 continue
             if not await self._wait_for_change(deadline):
                 return False

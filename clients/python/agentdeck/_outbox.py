@@ -76,6 +76,9 @@ class Outbox:
         # The highest number the host is known to have read (its resume_from, or a
         # pong to a ping written after the item); not a promise that it was stored.
         self._acked_upto = {kind: 0 for kind in KINDS}
+        # Runs [first, last] of written items the full buffer let go before the host
+        # acknowledged them: lost if the next welcome says the host does not have them.
+        self._evicted_unacked: Dict[str, List[List[int]]] = {kind: [] for kind in KINDS}
         self._history: Optional[str] = None  # host.id of the history our numbers belong to
         self._dropped = {kind: 0 for kind in KINDS}
         self._unreported_drops = 0
@@ -102,6 +105,12 @@ class Outbox:
                 self._bytes -= old.size
                 if old.sent:
                     self._sent_count -= 1
+                    if old.seq > self._acked_upto[old.kind]:
+                        runs = self._evicted_unacked[old.kind]
+                        if runs and runs[-1][1] + 1 == old.seq:
+                            runs[-1][1] = old.seq
+                        else:
+                            runs.append([old.seq, old.seq])
                 else:
                     self._dropped[old.kind] += 1
                     self._unreported_drops += 1
@@ -176,6 +185,13 @@ class Outbox:
                     keep_after[kind] = have
                 renumber[kind] = new_history or have > self._sent_upto[kind]
                 shift[kind] = have - keep_after[kind]
+                # Written items the buffer let go that the host turns out not to have
+                # (another history: that it had not acknowledged).
+                has = keep_after[kind] if new_history else have
+                lost = sum(last - max(first - 1, has) for first, last in self._evicted_unacked[kind] if last > has)
+                self._evicted_unacked[kind] = []
+                self._dropped[kind] += lost
+                self._unreported_drops += lost
             kept: Deque[_Item] = deque()
             size = 0
             for item in self._items:
@@ -259,6 +275,9 @@ class Outbox:
             for kind, seq in numbers.items():
                 if seq <= self._sent_upto[kind]:
                     self._acked_upto[kind] = max(self._acked_upto[kind], seq)
+                    acked = self._acked_upto[kind]
+                    self._evicted_unacked[kind] = [[max(first, acked + 1), last]
+                                                   for first, last in self._evicted_unacked[kind] if last > acked]
 
     def mark(self) -> int:
         """A mark of everything queued so far, for :meth:`written_through`."""
@@ -284,7 +303,8 @@ class Outbox:
             return len(self._items) - self._sent_count + len(self._control)
 
     def dropped(self) -> Dict[str, int]:
-        """Items dropped from the full buffer before they were written, per kind."""
+        """Items the full buffer let go that the host never got, per kind: those
+        never written, and written ones a reconnect showed the host did not have."""
         with self._lock:
             return dict(self._dropped)
 

@@ -244,6 +244,43 @@ def test_offline_buffer_overflow_reports_a_gap(host_factory):
     assert replayed == [f"line {n}" for n in range(151, 201)]
 
 
+def test_written_lines_the_buffer_let_go_are_counted(host, proxy_factory):
+    # The host stops reading; the agent goes on writing into the connection and its
+    # buffer lets the oldest go. After the reconnect the host says what it has: the
+    # lines it never got are counted in dropped() and are the gap viewers see.
+    proxy = proxy_factory(host.port)
+
+    async def scenario():
+        agent = AsyncAgent("evicted", url=proxy.url, token=TOKEN, buffer_items=50, backoff_initial=0.05,
+                           backoff_max=0.2)
+        await agent.start()
+        for number in range(1, 21):
+            agent.log(f"line {number}")
+        assert await agent.flush(10)
+        proxy.freeze()
+        for number in range(21, 221):
+            agent.log(f"line {number}")
+            if number % 10 == 0:
+                await asyncio.sleep(0.01)  # written, not read
+        proxy.cut()
+        assert await agent.flush(15)
+        dropped = agent.dropped()
+        await agent.close()
+        viewer = await Viewer.open(host.url)
+        replay = await viewer.subscribe(["evicted"], since={"evicted": {"log": 0, "forum": 0}})
+        await viewer.close()
+        return dropped, replay
+
+    dropped, replay = run(scenario())
+    texts = [line["text"] for m in replay if m["type"] == "log" for line in m["lines"]]
+    gaps = [(m["from"], m["to"]) for m in replay if m["type"] == "gap"]
+    assert all(m["reason"] == "agent_dropped" for m in replay if m["type"] == "gap")
+    missing = sum(to - first + 1 for first, to in gaps)
+    assert dropped["log"] == missing > 0
+    assert len(texts) + missing == 220
+    assert texts[:20] == [f"line {n}" for n in range(1, 21)] and texts[-50:] == [f"line {n}" for n in range(171, 221)]
+
+
 def test_questions_the_host_does_not_take(host):
     async def scenario():
         async with AsyncAgent("asker", url=host.url, token=TOKEN) as agent:
