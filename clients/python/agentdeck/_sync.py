@@ -12,7 +12,7 @@ import weakref
 from typing import Any, Callable, Coroutine, Dict, Iterable, Mapping, Optional, TypeVar, Union
 
 from ._core import AsyncAgent, CommandHandler
-from ._errors import AgentDeckError
+from ._errors import AgentDeckError, RefusedError
 from ._items import Level, Task, When
 
 __all__ = ["Agent"]
@@ -158,6 +158,10 @@ class Agent:
             self._call(self._core.run_forever())
         except KeyboardInterrupt:
             pass
+        except AgentDeckError as error:
+            # Closed while it was starting to wait: the loop stopped before it ran.
+            if not self._closed or isinstance(error, RefusedError):
+                raise
 
     def call(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
         """Runs a coroutine in the agent's loop and blocks until its result."""
@@ -219,11 +223,26 @@ class Agent:
 
     def close(self, timeout: float = 5.0) -> bool:
         """Flushes for at most ``timeout`` seconds, disconnects and stops the thread.
-        Returns whether everything was flushed. Safe to call more than once."""
+        Returns whether everything was flushed. Safe to call more than once. From a
+        coroutine command handler it returns False at once and the agent closes (and
+        flushes) as soon as the handler yields."""
         with self._lock:
             if self._closed or self._loop is None:
                 return True
             self._closed = True
+        loop, thread = self._loop, self._thread
+        if thread is not None and thread.ident == threading.get_ident():
+            # From a coroutine handler, in the agent's own loop: it cannot block there,
+            # so the loop closes the agent (flushing as usual) and then stops.
+            async def close_and_stop() -> None:
+                try:
+                    await self._core.close(timeout)
+                finally:
+                    loop.stop()
+
+            loop.create_task(close_and_stop())
+            _open_agents.discard(self)
+            return False
         try:
             return bool(self._call(self._core.close(timeout)))
         finally:

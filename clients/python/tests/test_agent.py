@@ -103,6 +103,36 @@ def test_commands_round_trip(host):
     assert paused.is_set()
 
 
+def test_closed_from_its_own_command_handlers(host):
+    # A handler that ends the bot: what it wrote before is flushed, and run_forever returns.
+    for asynchronous in (False, True):
+        agent = Agent(f"quitter-{int(asynchronous)}", url=host.url, token=TOKEN)
+
+        def quit_now():
+            for number in range(1, 5001):
+                agent.log(f"last words {number}")
+            agent.close()
+
+        async def quit_async():
+            quit_now()
+
+        agent.add_command("quit", quit_async if asynchronous else quit_now)
+
+        async def scenario():
+            viewer = await Viewer.open(host.url)
+            await viewer.send({"type": "command", "id": "q", "agent": agent.agent_id, "name": "quit", "args": {}})
+            await viewer.close()
+
+        with agent:
+            run(scenario())
+            finished = threading.Thread(target=agent.run_forever)
+            finished.start()
+            finished.join(15)
+            assert not finished.is_alive()
+        lines = stored(host.url, agent.agent_id)
+        assert [line["text"] for line in lines] == [f"last words {n}" for n in range(1, 5001)]
+
+
 def test_ask_answered_by_viewer(host):
     with Agent("asker", url=host.url, token=TOKEN, backoff_initial=0.1) as agent:
         answers = []
