@@ -48,6 +48,7 @@ class Agent:
         self._thread: Optional[threading.Thread] = None
         self._lock = threading.Lock()
         self._closed = False
+        self._closing_task: Optional["asyncio.Task[None]"] = None
 
     # -- description -------------------------------------------------------------
 
@@ -240,7 +241,8 @@ class Agent:
                 finally:
                     loop.stop()
 
-            loop.create_task(close_and_stop())
+            # Held here: the loop keeps only a weak reference to its tasks.
+            self._closing_task = loop.create_task(close_and_stop())
             _open_agents.discard(self)
             return False
         try:
