@@ -187,6 +187,7 @@ void ForumModel::addMessages(const QString& hostKey, const QString& agent, const
         }
 
         const bool newConversation = restart || host.startNew || !conversation(host.conversation)
+            || (message.startsConversation && host.hasMessages)
             || (host.hasMessages && message.ts - host.lastTs > m_conversationGap);
         if (newConversation) {
             m_conversations.push_back({hostKey, message.ts, {}, 0});

@@ -18,6 +18,8 @@ packages=(
     librsvg2-bin
     # the tests: a Python bot client, and certificates for the wss:// tests
     python3 python3-websockets openssl
+    # the BettaFish bridge's tests: a Flask-SocketIO server in BettaFish's shapes
+    python3-flask-socketio python3-eventlet
     # the Python client's tests: pytest, and a virtual environment it is installed into
     python3-pytest python3-venv python3-pip python3-setuptools
 )

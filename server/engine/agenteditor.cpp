@@ -2,6 +2,7 @@
 #include "server/engine/agenteditor.h"
 
 #include "server/engine/agentregistry.h"
+#include "server/engine/bridges.h"
 #include "server/engine/connection.h"
 #include "server/engine/hostconfig.h"
 #include "server/engine/launchedagents.h"
@@ -23,11 +24,12 @@ void reply(Connection* c, QByteArrayView ref, QByteArrayView agentId, bool ok, Q
 
 } // namespace
 
-AgentEditor::AgentEditor(HostConfig& config, AgentRegistry& registry, LaunchedAgents& launched, QObject* context,
-                         Remove remove, FindConnection findConnection)
+AgentEditor::AgentEditor(HostConfig& config, AgentRegistry& registry, LaunchedAgents& launched, Bridges& bridges,
+                         QObject* context, Remove remove, FindConnection findConnection)
     : m_config(config)
     , m_registry(registry)
     , m_launched(launched)
+    , m_bridges(bridges)
     , m_context(context)
     , m_remove(std::move(remove))
     , m_findConnection(std::move(findConnection))
@@ -79,6 +81,18 @@ void AgentEditor::define(Connection* c, Json::Value root, QByteArrayView ref)
               ErrorCode::BadMessage);
         return;
     }
+    const bool followed = agent && m_bridges.isFollowed(*agent);
+    if (agent && (agent->origin == Agent::Origin::Bridged) && !followed) {
+        reply(c, ref, definition.id, false, "a bridged agent has this id; change the bridge in the configuration",
+              ErrorCode::BadMessage);
+        return;
+    }
+    if (agent && ((definition.follow && agent->supervisor) || (!definition.follow && followed))) {
+        reply(c, ref, definition.id, false,
+              "an agent of another kind (launched or followed file) has this id; remove it first",
+              ErrorCode::BadMessage);
+        return;
+    }
     std::vector<AgentDefinition> definitions = m_config.agents;
     auto slot = std::find_if(definitions.begin(), definitions.end(),
                              [&](const AgentDefinition& d) { return d.id == definition.id; });
@@ -88,6 +102,11 @@ void AgentEditor::define(Connection* c, Json::Value root, QByteArrayView ref)
         definitions.push_back(definition);
     if (!save(definitions, &problem)) {
         reply(c, ref, definition.id, false, QByteArray("not saved, nothing changed: " + problem.toUtf8()));
+        return;
+    }
+    if (definition.follow) {
+        m_bridges.follow(definition);
+        reply(c, ref, definition.id, true, followed ? "changed" : "added and following the file");
         return;
     }
     if (agent && agent->supervisor) {
@@ -123,7 +142,11 @@ void AgentEditor::remove(Connection* c, Json::Value root, QByteArrayView ref)
         reply(c, ref, id, false, "the agent is connected; only offline or launched agents can be removed");
         return;
     }
-    if (agent->supervisor) {
+    if (agent->origin == Agent::Origin::Bridged && !m_bridges.isFollowed(*agent)) {
+        reply(c, ref, id, false, "the agent belongs to a bridge; remove the bridge from the configuration");
+        return;
+    }
+    if (agent->supervisor || m_bridges.isFollowed(*agent)) {
         std::vector<AgentDefinition> definitions = m_config.agents;
         definitions.erase(std::remove_if(definitions.begin(), definitions.end(),
                                          [&](const AgentDefinition& d) { return d.id == id; }),

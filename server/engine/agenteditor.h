@@ -9,6 +9,7 @@
 
 class AgentRegistry;
 class Connection;
+class Bridges;
 class LaunchedAgents;
 class QObject;
 struct AgentDefinition;
@@ -30,8 +31,8 @@ public:
     using FindConnection = std::function<Connection*(quint64 serial)>;
 
     /// config's agent list is kept up to date; context: the engine's object.
-    AgentEditor(HostConfig& config, AgentRegistry& registry, LaunchedAgents& launched, QObject* context, Remove remove,
-                FindConnection findConnection);
+    AgentEditor(HostConfig& config, AgentRegistry& registry, LaunchedAgents& launched, Bridges& bridges,
+                QObject* context, Remove remove, FindConnection findConnection);
 
     void define(Connection* viewer, Json::Value root, QByteArrayView ref);
     void remove(Connection* viewer, Json::Value root, QByteArrayView ref);
@@ -45,6 +46,7 @@ private:
     HostConfig& m_config;
     AgentRegistry& m_registry;
     LaunchedAgents& m_launched;
+    Bridges& m_bridges;
     QObject* m_context;
     Remove m_remove;
     FindConnection m_findConnection;

@@ -110,8 +110,13 @@ void CommandRouter::command(Connection* c, Json::Value root)
 void CommandRouter::dispatch(PendingCommand* command, size_t target, Agent& agent, QByteArrayView name,
                              Json::Value args, const QByteArray& argsJson)
 {
-    if (isBuiltin(name) && agent.supervisor) {
+    if (isBuiltin(name) && (agent.supervisor || agent.origin == Agent::Origin::Bridged)) {
         runBuiltin(command, target, agent, name, args);
+        return;
+    }
+    if (agent.origin == Agent::Origin::Bridged && !agent.connection) {
+        fail(command, target, "the agent is read from another system or a file: it takes start, stop and restart only",
+             ErrorCode::NotConnected);
         return;
     }
     if (name == "answer" && !closeAsk(command, target, agent, args))

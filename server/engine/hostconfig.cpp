@@ -4,12 +4,14 @@
 #include "server/engine/access.h"
 #include "server/protocol/configreader.h"
 #include "server/protocol/json.h"
+#include "server/protocol/protocol.h"
 #include "server/protocol/secretfile.h"
 
 #include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QSaveFile>
+#include <QUrl>
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
@@ -229,7 +231,8 @@ bool HostConfig::load(const QString& path, QString* error)
     if (!problem.isSet()) {
         QString agentsError;
         const char* at = nullptr;
-        if (!readAgents(top.value("agents"), &c.agents, &agentsError, &at)) {
+        if (!readAgents(top.value("agents"), &c.agents, &agentsError, &at)
+            || !readBridges(top.value("bridges"), &c.bridges, &agentsError, &at)) {
             problem.message = agentsError;
             problem.at = at;
         }
@@ -308,18 +311,10 @@ bool HostConfig::loadForProgram(const QString& file, QString* error)
     return load(chosen, error);
 }
 
-bool saveAgents(const QString& path, const std::vector<AgentDefinition>& agents, QString* error)
+/// Replaces the value of member key in the configuration file at path with list (raw
+/// JSON), keeping the rest of the file as written; adds the member when missing.
+static bool saveMember(const QString& path, QByteArrayView key, const QByteArray& list, QString* error)
 {
-    QByteArray list = "[";
-    bool first = true;
-    for (const AgentDefinition& agent : agents) {
-        if (!agent.saved)
-            continue;
-        list += (first ? "\n    " : ",\n    ") + agent.toJson();
-        first = false;
-    }
-    list += first ? "]" : "\n  ]";
-
     QByteArray text;
     QFile existing(path);
     if (existing.exists()) {
@@ -345,7 +340,7 @@ bool saveAgents(const QString& path, const std::vector<AgentDefinition>& agents,
             *error = QStringLiteral("%1: the configuration must be a JSON object; the file was not changed").arg(path);
             return false;
         }
-        const Json::Value old = doc.root()["agents"];
+        const Json::Value old = doc.root()[key];
         if (!old.isUndefined()) {
             // Replace the old value in place, so the rest of the file stays as written.
             const qsizetype offset = old.raw().data() - text.constData();
@@ -353,10 +348,10 @@ bool saveAgents(const QString& path, const std::vector<AgentDefinition>& agents,
         } else {
             const qsizetype end = text.lastIndexOf('}');
             const bool empty = doc.root().size() == 0;
-            text.insert(end, QByteArray(empty ? "\n" : ",\n") + "  \"agents\": " + list + '\n');
+            text.insert(end, QByteArray(empty ? "\n" : ",\n") + "  \"" + key.toByteArray() + "\": " + list + '\n');
         }
     } else {
-        text = "{\n  \"agents\": " + list + "\n}\n";
+        text = "{\n  \"" + key.toByteArray() + "\": " + list + "\n}\n";
         QDir().mkpath(QFileInfo(path).absolutePath());
     }
 
@@ -364,6 +359,107 @@ bool saveAgents(const QString& path, const std::vector<AgentDefinition>& agents,
     if (!file.open(QIODevice::WriteOnly) || file.write(text) != text.size() || !file.commit()) {
         *error = QStringLiteral("%1: %2").arg(path, file.errorString());
         return false;
+    }
+    return true;
+}
+
+/// A JSON array of items' toJson(), one per line, indented as saveMember() writes.
+template <typename Item, typename Keep>
+static QByteArray listJson(const std::vector<Item>& items, Keep keep)
+{
+    QByteArray list = "[";
+    bool first = true;
+    for (const Item& item : items) {
+        if (!keep(item))
+            continue;
+        list += (first ? "\n    " : ",\n    ") + item.toJson();
+        first = false;
+    }
+    list += first ? "]" : "\n  ]";
+    return list;
+}
+
+bool saveAgents(const QString& path, const std::vector<AgentDefinition>& agents, QString* error)
+{
+    return saveMember(path, "agents", listJson(agents, [](const AgentDefinition& a) { return a.saved; }), error);
+}
+
+bool saveBridges(const QString& path, const std::vector<BridgeSpec>& bridges, QString* error)
+{
+    return saveMember(path, "bridges", listJson(bridges, [](const BridgeSpec&) { return true; }), error);
+}
+
+QByteArray BridgeSpec::toJson() const
+{
+    QByteArray json;
+    Json::Writer w(&json);
+    w.beginObject().key("type").string(type).key("url").string(url).key("prefix").string(prefix);
+    if (!logsDir.isEmpty())
+        w.key("logs_dir").string(logsDir);
+    if (historyLines != 1000)
+        w.key("history_lines").integer(historyLines);
+    w.endObject();
+    return json;
+}
+
+bool readBridges(Json::Value list, std::vector<BridgeSpec>* bridges, QString* error, const char** errorAt)
+{
+    bridges->clear();
+    if (list.isUndefined() || list.isNull())
+        return true;
+    if (!list.isArray()) {
+        *error = QStringLiteral("bridges: expected an array of bridges");
+        if (errorAt)
+            *errorAt = list.raw().data();
+        return false;
+    }
+    int index = 0;
+    for (const Json::Value item : list.items()) {
+        const QString path = QStringLiteral("bridges[%1].").arg(index++);
+        ConfigProblem problem;
+        BridgeSpec spec;
+        if (!item.isObject()) {
+            *error = path + QStringLiteral(": expected an object");
+            if (errorAt)
+                *errorAt = item.raw().data();
+            return false;
+        }
+        ConfigReader r(item, path, &problem);
+        QString type = QStringLiteral("bettafish");
+        r.readString("type", &type);
+        if (type != QLatin1String("bettafish"))
+            r.fail("type", QStringLiteral("\"bettafish\" (the one kind of bridge there is)"));
+        r.readString("url", &spec.url);
+        const QUrl url(spec.url);
+        if (!url.isValid() || url.host().isEmpty()
+            || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")))
+            r.fail("url", QStringLiteral("the http:// address of the BettaFish server, such as http://127.0.0.1:5000"));
+        QString prefix;
+        r.readString("prefix", &prefix);
+        spec.prefix = prefix.toUtf8();
+        if (!spec.prefix.isEmpty() && !Protocol::isValidAgentId(QByteArray(spec.prefix + "forum")))
+            r.fail("prefix", QStringLiteral("letters, digits, '_', '.' or '-' (it begins agent ids)"));
+        r.readString("logs_dir", &spec.logsDir);
+        r.readInteger("history_lines", &spec.historyLines, 0, 1000000);
+        r.rejectUnknownKeys();
+        if (problem.isSet()) {
+            *error = problem.message;
+            if (errorAt)
+                *errorAt = problem.at;
+            return false;
+        }
+        for (const BridgeSpec& other : *bridges) {
+            if (other.prefix == spec.prefix) {
+                *error = path
+                    + QStringLiteral("prefix: another bridge has the prefix \"%1\"; its agents' ids "
+                                     "would be the same")
+                          .arg(QString::fromUtf8(spec.prefix));
+                if (errorAt)
+                    *errorAt = item.raw().data();
+                return false;
+            }
+        }
+        bridges->push_back(spec);
     }
     return true;
 }

@@ -19,6 +19,23 @@ struct TokenSpec
 };
 
 /// Everything a host engine can be configured with (docs/configuration in README.md).
+/// Another system whose agents the host shows (docs/configuration.md, "bridges").
+struct BridgeSpec
+{
+    QByteArray type = "bettafish";
+    QString url; // http://host:port of its server
+    QByteArray prefix; // put before each of its agents' ids
+    QString logsDir; // its logs folder, when on this machine
+    int historyLines = 1000;
+
+    bool operator==(const BridgeSpec& other) const
+    {
+        return type == other.type && url == other.url && prefix == other.prefix && logsDir == other.logsDir
+            && historyLines == other.historyLines;
+    }
+    QByteArray toJson() const;
+};
+
 struct HostConfig
 {
     QString listenAddress = QStringLiteral("127.0.0.1");
@@ -91,6 +108,8 @@ struct HostConfig
 
     /// The local agents the host launches and supervises.
     std::vector<AgentDefinition> agents;
+    /// Other systems whose agents are shown (BettaFish).
+    std::vector<BridgeSpec> bridges;
     /// Whether viewers may add, change and remove agent definitions (run commands on
     /// this machine): off unless configured; the desktop app turns it on for its own host.
     bool allowAgentEditing = false;
@@ -129,3 +148,8 @@ bool readAgents(Json::Value list, std::vector<AgentDefinition>* agents, QString*
 /// A file that does not parse is left untouched (false, with the reason); a missing
 /// file is created. Agents whose `saved` is false are left out.
 bool saveAgents(const QString& path, const std::vector<AgentDefinition>& agents, QString* error);
+
+/// Reads the "bridges" array; an absent list is empty.
+bool readBridges(Json::Value list, std::vector<BridgeSpec>* bridges, QString* error, const char** errorAt = nullptr);
+/// Writes bridges as the "bridges" member of the configuration file, as saveAgents() does.
+bool saveBridges(const QString& path, const std::vector<BridgeSpec>& bridges, QString* error);

@@ -4,6 +4,7 @@
 #include "server/engine/access.h"
 #include "server/engine/agenteditor.h"
 #include "server/engine/agentregistry.h"
+#include "server/engine/bridges.h"
 #include "server/engine/commandrouter.h"
 #include "server/engine/connection.h"
 #include "server/engine/gateway.h"
@@ -61,6 +62,24 @@ struct HostServer::Private final
     ViewerFeed feed;
     Ingest ingest;
     LaunchedAgents launched;
+    Bridges bridges;
+    /// The built-in commands go to the launcher or to the bridges, by who the agent is.
+    struct BuiltinRoutes final : CommandRouter::Builtins
+    {
+        LaunchedAgents& launched;
+        Bridges& bridges;
+        BuiltinRoutes(LaunchedAgents& l, Bridges& b)
+            : launched(l)
+            , bridges(b)
+        { }
+        void run(Agent& agent, QByteArrayView name, Json::Value args, Done done) override
+        {
+            if (agent.supervisor)
+                launched.run(agent, name, args, std::move(done));
+            else
+                bridges.run(agent, name, args, std::move(done));
+        }
+    } builtins;
     CommandRouter router;
     History history;
     AgentEditor editor;
@@ -125,10 +144,12 @@ HostServer::Private::Private(HostServer* owner, const HostConfig& c)
     , feed(config, registry, owner)
     , ingest(config, registry, feed, redactor, owner)
     , launched(config, registry, feed, ingest, tokens)
-    , router(config, registry, feed, launched, redactor)
+    , bridges(config, registry, feed, ingest, owner)
+    , builtins(launched, bridges)
+    , router(config, registry, feed, builtins, redactor)
     , history(registry, config.viewerBacklogBytes)
     , editor(
-          config, registry, launched, owner, [this](const QByteArray& id) { removeAgent(id); },
+          config, registry, launched, bridges, owner, [this](const QByteArray& id) { removeAgent(id); },
           [this](quint64 serial) -> Connection* {
               for (auto& entry : connections) {
                   if (entry.second->serial == serial && !entry.second->closing)
@@ -161,7 +182,11 @@ HostServer::HostServer(const HostConfig& config, QObject* parent)
     d->fileFlush = new QTimer(this);
     connect(d->housekeeping, &QTimer::timeout, this, [this] { d->onHousekeeping(); });
     connect(d->metricsTimer, &QTimer::timeout, this, [this] { d->onMetricsTick(); });
-    connect(d->fileFlush, &QTimer::timeout, this, [this] { d->registry.flushFiles(); });
+    connect(d->fileFlush, &QTimer::timeout, this, [this] {
+        d->registry.flushFiles();
+        // Where the bridges stand, once what they read is on disk.
+        d->bridges.saveStates();
+    });
 }
 
 HostServer::~HostServer()
@@ -271,8 +296,11 @@ bool HostServer::start(QString* error)
     d->hostJson = host;
     d->startTimers();
     d->launched.setEndpoint(url());
-    for (const AgentDefinition& definition : d->config.agents)
-        d->launched.launch(definition);
+    for (const AgentDefinition& definition : d->config.agents) {
+        if (!definition.follow)
+            d->launched.launch(definition);
+    }
+    d->bridges.startConfigured();
     return true;
 }
 
@@ -293,6 +321,7 @@ void HostServer::stop()
     d->metricsTimer->stop();
     d->fileFlush->stop();
     d->registry.flushFiles();
+    d->bridges.shutdown();
     std::vector<const void*> keys;
     for (auto& entry : d->connections)
         keys.push_back(entry.first);
@@ -779,6 +808,7 @@ void HostServer::Private::removeAgent(const QByteArray& id)
     }
     feed.forgetAgent(id);
     launched.forget(*agent);
+    bridges.forget(*agent);
     registry.erase(id);
     feed.broadcastAgentEvent(id, AgentRegistry::removedEvent(id));
 }

@@ -363,6 +363,29 @@ void Ingest::hostLine(Agent& agent, LogLevel level, const QByteArray& text)
     m_feed.schedulePump();
 }
 
+void Ingest::bridgedLine(Agent& agent, qint64 ts, LogLevel level, QByteArrayView source, QByteArrayView text)
+{
+    text = redactedLine(agent, Stream::Stdout, false, text, &m_scratch);
+    m_registry.appendLine(agent, agent.log.lastSeq() + 1, ts, Stream::Stdout,
+                          Wire::lineLevel(level, Stream::Stdout, text), redactedSource(source), text);
+}
+
+void Ingest::bridgedForum(Agent& agent, qint64 ts, QByteArrayView sender, QByteArrayView role, QByteArrayView source,
+                          QByteArrayView text, bool startsConversation)
+{
+    QByteArray scratch;
+    QByteArray senderScratch;
+    const QByteArrayView body = withoutHostSecrets(agent, m_redactor.redacted(text, &scratch), &scratch);
+    const QByteArray cleanSender = m_redactor.redacted(sender, &senderScratch).toByteArray();
+    const QByteArray cleanSource = redactedSource(source).toByteArray();
+    const qint64 seq = agent.forum.lastSeq() + 1;
+    agent.forum.append(seq,
+                       Wire::forumMessage(seq, ts, cleanSender, role, std::optional<QByteArrayView>(cleanSource), body,
+                                          startsConversation));
+    if (agent.forumFile)
+        agent.forumFile->appendMessage(seq, ts, role, cleanSender, cleanSource, body);
+}
+
 // ---------------------------------------------------------------------------
 // Forum, metrics, status, questions
 

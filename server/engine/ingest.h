@@ -52,6 +52,13 @@ public:
     /// A line the host writes into the agent's console (started, exited...).
     void hostLine(Agent& agent, LogLevel level, const QByteArray& text);
 
+    // From a bridge or a followed file (the caller schedules the delivery).
+    /// A console line with the time, level and source it was read with.
+    void bridgedLine(Agent& agent, qint64 ts, LogLevel level, QByteArrayView source, QByteArrayView text);
+    /// A forum message; startsConversation: the first of a new session of the forum.
+    void bridgedForum(Agent& agent, qint64 ts, QByteArrayView sender, QByteArrayView role, QByteArrayView source,
+                      QByteArrayView text, bool startsConversation);
+
 private:
     struct LogBatch; // what one log message did
     void numberedLine(Agent& agent, qint64 seq, qint64 ts, Protocol::Stream stream, LogLevel level,

@@ -45,7 +45,7 @@ void appendLine(QByteArray& out, const LogLine& line)
 }
 
 QByteArray forumMessage(qint64 seq, qint64 ts, QByteArrayView sender, QByteArrayView role,
-                        std::optional<QByteArrayView> source, QByteArrayView text)
+                        std::optional<QByteArrayView> source, QByteArrayView text, bool startsConversation)
 {
     QByteArray json;
     Json::Writer w(&json);
@@ -53,7 +53,10 @@ QByteArray forumMessage(qint64 seq, qint64 ts, QByteArrayView sender, QByteArray
     w.key("role").string(role);
     if (source)
         w.key("source").string(*source);
-    w.key("text").string(text).endObject();
+    w.key("text").string(text);
+    if (startsConversation)
+        w.key("starts_conversation").boolean(true);
+    w.endObject();
     return json;
 }
 

@@ -29,7 +29,7 @@ void appendLine(QByteArray& out, const LogLine& line);
 
 /// A forum message as a ForumStore holds it and viewers get it (without agent).
 QByteArray forumMessage(qint64 seq, qint64 ts, QByteArrayView sender, QByteArrayView role,
-                        std::optional<QByteArrayView> source, QByteArrayView text);
+                        std::optional<QByteArrayView> source, QByteArrayView text, bool startsConversation = false);
 
 /// An agent's status as viewers get it (without type and agent): the state, and of
 /// what the agent sent only the known fields of the kinds they must have, its text and

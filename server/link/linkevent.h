@@ -37,6 +37,7 @@ struct ForumMessage
     QString role; // agent, host, system, user
     QString source;
     QString text;
+    bool startsConversation = false; // the first message of a new session of the forum
 };
 
 struct AgentCommand

@@ -357,6 +357,7 @@ void LinkSession::onForum(Json::Value root, qint64 bytes)
         message.role = str(value["role"]);
         message.source = str(value["source"]);
         message.text = str(value["text"]);
+        message.startsConversation = value["starts_conversation"].toBool(false);
         e.messages.append(std::move(message));
     }
     if (!e.messages.isEmpty())
@@ -456,6 +457,7 @@ void LinkSession::onHistory(Json::Value root, qint64 bytes)
         message.role = str(value["role"]);
         message.source = str(value["source"]);
         message.text = str(value["text"]);
+        message.startsConversation = value["starts_conversation"].toBool(false);
         if (message.seq > 0)
             e.messages.append(std::move(message));
     }

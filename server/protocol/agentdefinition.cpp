@@ -66,8 +66,8 @@ QByteArray signalName(int signal)
 
 bool AgentDefinition::operator==(const AgentDefinition& o) const
 {
-    return id == o.id && name == o.name && command == o.command && args == o.args && cwd == o.cwd && env == o.env
-        && autostart == o.autostart && autorestart == o.autorestart && exitcodes == o.exitcodes
+    return id == o.id && name == o.name && follow == o.follow && command == o.command && args == o.args && cwd == o.cwd
+        && env == o.env && autostart == o.autostart && autorestart == o.autorestart && exitcodes == o.exitcodes
         && startsecs == o.startsecs && startretries == o.startretries && backoffInitialMs == o.backoffInitialMs
         && backoffFactor == o.backoffFactor && backoffMaxMs == o.backoffMaxMs && backoffResetMs == o.backoffResetMs
         && stopsignal == o.stopsignal && stopwaitsecs == o.stopwaitsecs && stopasgroup == o.stopasgroup;
@@ -168,10 +168,35 @@ bool AgentDefinition::fromJson(Json::Value object, const QString& path, AgentDef
     if (!id.isString() || !Protocol::isValidAgentId(id.toUtf8()))
         r.fail("id", QStringLiteral("a string matching [A-Za-z0-9_.-]{1,64}"));
     d.id = id.toUtf8().toByteArray();
+    const Json::Value follow = r.value("follow");
     const Json::Value command = r.value("command");
-    if (!command.isString() || command.toUtf8().isEmpty())
-        r.fail("command", QStringLiteral("a non-empty string (the program to run)"));
-    d.command = command.toString();
+    if (!follow.isUndefined() && !follow.isNull()) {
+        if (!command.isUndefined())
+            r.fail("command",
+                   QStringLiteral("absent when \"follow\" is given (an agent runs a program or "
+                                  "follows a file, not both)"));
+        AgentDefinition::Follow f;
+        ConfigReader fr(follow, path + QStringLiteral("follow."), &problem);
+        if (!follow.isObject())
+            r.fail("follow", QStringLiteral("an object with \"path\" and \"format\""));
+        fr.readString("path", &f.path);
+        if (follow.isObject() && f.path.isEmpty())
+            fr.fail("path", QStringLiteral("a non-empty string (the file to follow)"));
+        QString format = QString::fromLatin1(f.format);
+        fr.readString("format", &format);
+        f.format = format.toUtf8();
+        if (std::find(FollowFormats.begin(), FollowFormats.end(), f.format) == FollowFormats.end())
+            fr.fail("format", QStringLiteral("\"plain\", \"bettafish-app\", \"bettafish-forum\" or \"jsonl\""));
+        fr.readInteger("history_lines", &f.historyLines, 0, 1000000);
+        if (follow.isObject())
+            fr.rejectUnknownKeys();
+        d.follow = f;
+        d.autostart = true;
+    } else {
+        if (!command.isString() || command.toUtf8().isEmpty())
+            r.fail("command", QStringLiteral("a non-empty string (the program to run), or \"follow\" for a file"));
+        d.command = command.toString();
+    }
     r.readString("name", &d.name);
     r.readString("cwd", &d.cwd);
     r.readStringList("args", &d.args);
@@ -198,6 +223,11 @@ QByteArray AgentDefinition::toJson() const
     w.beginObject().key("id").string(id);
     if (!name.isEmpty())
         w.key("name").string(name);
+    if (follow) {
+        w.key("follow").beginObject().key("path").string(follow->path).key("format").string(follow->format);
+        w.key("history_lines").integer(follow->historyLines).endObject().endObject();
+        return json;
+    }
     w.key("command").string(command).key("args").beginArray();
     for (const QString& a : args)
         w.string(a);

@@ -5,6 +5,8 @@
 #include <QList>
 #include <QString>
 #include <QStringList>
+#include <array>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -16,14 +18,30 @@ class Value;
  * How the host launches and supervises one local agent. The keys follow
  * Supervisor and PM2 (README.md, "Local agents"): command, args, cwd, env,
  * autostart, autorestart, exitcodes, startsecs, startretries, backoff,
- * stopsignal, stopwaitsecs, stopasgroup.
+ * stopsignal, stopwaitsecs, stopasgroup. An agent with `follow` instead of
+ * `command` is a log file the host reads (docs/configuration.md).
  */
 struct AgentDefinition
 {
     enum class Restart { Never, Unexpected, Always };
 
+    /// An agent that is a file some bot writes: its lines become the console.
+    struct Follow
+    {
+        QString path;
+        QByteArray format = "plain"; // plain, bettafish-app, bettafish-forum, jsonl
+        int historyLines = 1000; // of the file as it is on the first start, as history
+        bool operator==(const Follow& other) const
+        {
+            return path == other.path && format == other.format && historyLines == other.historyLines;
+        }
+    };
+    static constexpr std::array<const char*, 4> FollowFormats = {"plain", "bettafish-app", "bettafish-forum", "jsonl"};
+
     QByteArray id;
     QString name; // defaults to the id
+    /// Set for a followed file; the process keys below then do not apply.
+    std::optional<Follow> follow;
     QString command;
     QStringList args;
     QString cwd; // empty: the host's working directory

@@ -1,0 +1,415 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "server/bridge/filefollower.h"
+#include "server/bridge/logformats.h"
+#include "server/engine/hostconfig.h"
+#include "server/engine/hostserver.h"
+#include "server/protocol/agentdefinition.h"
+#include "server/protocol/json.h"
+#include "support/fixtures.h"
+#include "support/testclient.h"
+
+#include <QDateTime>
+#include <QDir>
+#include <QJsonArray>
+#include <QProcess>
+#include <QSignalSpy>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QTimeZone>
+
+namespace {
+
+const QString Token = QStringLiteral("followed-file-test-token-0123456789");
+
+QString writerScript()
+{
+    return QStringLiteral(AGENTDECK_SOURCE_DIR "/tests/support/log_writer.py");
+}
+
+/// What log_writer.py writes as line n.
+QByteArray writtenLine(int n)
+{
+    return QStringLiteral("line %1 日志 %2").arg(n).arg(QString(n % 37, QLatin1Char('x'))).toUtf8();
+}
+
+/// The lines a follower hands on, and its notes.
+struct Collected
+{
+    QList<QByteArray> lines;
+    QStringList notes;
+    QByteArray partial;
+
+    FileFollower::Callbacks callbacks()
+    {
+        FileFollower::Callbacks c;
+        c.line = [this](QByteArrayView line) {
+            lines.append(line.toByteArray());
+        };
+        c.partial = [this](QByteArrayView text) {
+            partial = text.toByteArray();
+        };
+        c.note = [this](const QString& note, bool) {
+            notes.append(note);
+        };
+        return c;
+    }
+    bool waitFor(qsizetype count, int timeoutMs = 20000)
+    {
+        return QTest::qWaitFor([&] { return lines.size() >= count; }, timeoutMs);
+    }
+};
+
+/// "lines from..to are each there once, in order", or what is wrong.
+QString checkExactly(const QList<QByteArray>& lines, int from, int to)
+{
+    if (lines.size() != to - from + 1)
+        return QStringLiteral("%1 lines instead of %2").arg(lines.size()).arg(to - from + 1);
+    for (int n = from; n <= to; ++n) {
+        if (lines[n - from] != writtenLine(n))
+            return QStringLiteral("line %1 is \"%2\"").arg(n - from).arg(QString::fromUtf8(lines[n - from]));
+    }
+    return {};
+}
+
+void appendLines(const QString& path, int from, int to)
+{
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::Append));
+    for (int n = from; n <= to; ++n)
+        file.write(writtenLine(n) + '\n');
+}
+
+} // namespace
+
+/// Following files like tail -F, and reading the formats bots and BettaFish write.
+class TestFollowedFile final : public QObject
+{
+    Q_OBJECT
+
+private Q_SLOTS:
+    void bettafishAppFormat();
+    void bettafishForumFormat();
+    void jsonlFormat();
+    void clockPrefixRollsBackAcrossMidnight();
+    void followsWhileTheWriterWrites_data();
+    void followsWhileTheWriterWrites();
+    void historyIsTheLastLines();
+    void partialLineShownUntilItEnds();
+    void resumesAtTheSavedPosition();
+    void resumesInTheRotatedFile();
+    void hostGoesOnAfterARestart();
+    void definitionErrors();
+};
+
+void TestFollowedFile::bettafishAppFormat()
+{
+    const QList<QByteArray> lines = fixtureLines("insight.log");
+    QVERIFY(lines.size() > 150);
+    LogFormats::LineReader reader(LogFormats::Format::BettaFishApp);
+    const qint64 now = QDateTime(QDate(2025, 11, 14), QTime(15, 0)).toMSecsSinceEpoch();
+    LogLevel previous = LogLevel::Unknown;
+    int continuations = 0;
+    for (const QByteArray& line : lines) {
+        const LogFormats::Entry e = reader.read(line, now);
+        // The text is the app's line as it printed it: only "[HH:MM:SS] " is gone.
+        QCOMPARE(e.text, line.mid(11));
+        const QTime time = QTime::fromString(QString::fromLatin1(line.mid(1, 8)), QStringLiteral("HH:mm:ss"));
+        QCOMPARE(e.ts, QDateTime(QDate(2025, 11, 14), time).toMSecsSinceEpoch());
+        if (const auto header = LogFormats::loguruHeader(e.text)) {
+            QCOMPARE(e.level, header->level);
+            QVERIFY(!e.source.isEmpty());
+            QVERIFY(!e.source.contains(':'));
+        } else {
+            // A traceback's or a dump's line belongs to the record above it.
+            QCOMPARE(e.level, previous);
+            ++continuations;
+        }
+        previous = e.level;
+    }
+    QVERIFY(continuations >= 3);
+    const LogFormats::Entry success = reader.read(
+        "[14:02:12] 2025-11-14 14:02:12.037 | SUCCESS  | InsightEngine.agent:run:41 - 段落 1 总结完成", now);
+    QCOMPARE(success.level, LogLevel::Info);
+    QCOMPARE(success.source, QByteArray("InsightEngine.agent"));
+    const LogFormats::Entry error =
+        reader.read("[14:02:12] 2025-11-14 14:02:12.222 | ERROR    | utils.retry:call:46 - 失败", now);
+    QCOMPARE(error.level, LogLevel::Error);
+    QCOMPARE(reader.read("[14:02:12] Traceback (most recent call last):", now).level, LogLevel::Error);
+}
+
+void TestFollowedFile::bettafishForumFormat()
+{
+    const QList<QByteArray> lines = fixtureLines("forum.log");
+    LogFormats::LineReader reader(LogFormats::Format::BettaFishForum);
+    const qint64 now = QDateTime(QDate(2025, 11, 14), QTime(15, 0)).toMSecsSinceEpoch();
+    int host = 0;
+    int starts = 0;
+    for (const QByteArray& line : lines) {
+        const LogFormats::Entry e = reader.read(line, now);
+        QVERIFY2(e.forum, line.constData());
+        const QByteArrayView source = line.mid(12, line.indexOf(']', 12) - 12);
+        QCOMPARE(QByteArrayView(e.forum->source), source);
+        QVERIFY(!e.forum->text.contains(QLatin1String("\\n")));
+        if (source == "HOST") {
+            ++host;
+            QCOMPARE(e.forum->role, QByteArrayView("host"));
+            QVERIFY(e.forum->text.contains(QLatin1String("\n\n**二、观点整合与对比分析**\n")));
+        } else if (source == "SYSTEM") {
+            QCOMPARE(e.forum->role, QByteArrayView("system"));
+            starts += e.forum->startsConversation ? 1 : 0;
+        } else {
+            QCOMPARE(e.forum->role, QByteArrayView("agent"));
+            QCOMPARE(e.forum->sender, source.toByteArray() + " Engine");
+        }
+    }
+    QCOMPARE(host, 2);
+    QCOMPARE(starts, 1);
+    QCOMPARE(LogFormats::unescapedForumBody("a\\nb\\r\\nc"), QByteArray("a\nb\r\nc"));
+}
+
+void TestFollowedFile::jsonlFormat()
+{
+    LogFormats::LineReader reader(LogFormats::Format::Jsonl);
+    const qint64 now = 1763773200000;
+    LogFormats::Entry e =
+        reader.read(R"({"ts":1763773100.5,"level":"warning","msg":"queue is long","logger":"worker.queue"})", now);
+    QCOMPARE(e.ts, qint64(1763773100500));
+    QCOMPARE(e.level, LogLevel::Warning);
+    QCOMPARE(e.text, QByteArray("queue is long"));
+    QCOMPARE(e.source, QByteArray("worker.queue"));
+    e = reader.read(R"({"time":"2025-11-14T14:02:12.037Z","message":"Traceback: boom","source":"bot"})", now);
+    QCOMPARE(e.ts, QDateTime(QDate(2025, 11, 14), QTime(14, 2, 12, 37), QTimeZone::utc()).toMSecsSinceEpoch());
+    QCOMPARE(e.text, QByteArray("Traceback: boom"));
+    QCOMPARE(e.source, QByteArray("bot"));
+    // Not an object: kept as it is, so nothing is lost.
+    e = reader.read("not json at all", now);
+    QCOMPARE(e.text, QByteArray("not json at all"));
+    QCOMPARE(e.ts, now);
+}
+
+void TestFollowedFile::clockPrefixRollsBackAcrossMidnight()
+{
+    const qint64 justAfterMidnight = QDateTime(QDate(2025, 11, 15), QTime(0, 0, 5)).toMSecsSinceEpoch();
+    QCOMPARE(LogFormats::timeToday((23 * 3600 + 59 * 60 + 58) * 1000, justAfterMidnight),
+             QDateTime(QDate(2025, 11, 14), QTime(23, 59, 58)).toMSecsSinceEpoch());
+    QCOMPARE(LogFormats::timeToday(3000, justAfterMidnight),
+             QDateTime(QDate(2025, 11, 15), QTime(0, 0, 3)).toMSecsSinceEpoch());
+    QVERIFY(!LogFormats::clockPrefix("[24:00:00] x"));
+    QVERIFY(!LogFormats::clockPrefix("[1:00:00] x"));
+}
+
+void TestFollowedFile::followsWhileTheWriterWrites_data()
+{
+    QTest::addColumn<QStringList>("events");
+    QTest::addColumn<bool>("createdLater");
+    QTest::newRow("appended") << QStringList() << false;
+    QTest::newRow("not there yet") << QStringList() << true;
+    QTest::newRow("rotated") << QStringList{QStringLiteral("rotate@700"), QStringLiteral("rotate@1400")} << false;
+    QTest::newRow("rotated, old file still written")
+        << QStringList{QStringLiteral("held@1"), QStringLiteral("rotate@800"), QStringLiteral("reopen@950")} << false;
+    QTest::newRow("truncated") << QStringList{QStringLiteral("truncate@1000")} << false;
+    QTest::newRow("deleted and created again")
+        << QStringList{QStringLiteral("delete@600"), QStringLiteral("delete@1500")} << false;
+}
+
+void TestFollowedFile::followsWhileTheWriterWrites()
+{
+    QFETCH(QStringList, events);
+    QFETCH(bool, createdLater);
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("worker.log"));
+    if (!createdLater) {
+        QFile empty(path);
+        QVERIFY(empty.open(QIODevice::WriteOnly));
+    }
+    Collected got;
+    FileFollower follower(path, 65536, got.callbacks());
+    follower.start({}, 1000);
+    QCOMPARE(follower.isOpen(), !createdLater);
+    constexpr int Count = 2000;
+    QProcess writer;
+    writer.start(QStringLiteral(AGENTDECK_PYTHON), QStringList{writerScript(), path, QString::number(Count)} + events);
+    QVERIFY(writer.waitForStarted());
+    QVERIFY2(got.waitFor(Count), qPrintable(QStringLiteral("%1 lines").arg(got.lines.size())));
+    if (writer.state() != QProcess::NotRunning)
+        QVERIFY(writer.waitForFinished(20000));
+    QCOMPARE(writer.exitStatus(), QProcess::NormalExit);
+    QCOMPARE(writer.exitCode(), 0);
+    // Nothing more comes: no line twice.
+    QTest::qWait(1200);
+    const QString problem = checkExactly(got.lines, 1, Count);
+    QVERIFY2(problem.isEmpty(), qPrintable(problem));
+    if (!events.isEmpty())
+        QVERIFY2(!got.notes.isEmpty(), "the console is told what happened to the file");
+}
+
+void TestFollowedFile::historyIsTheLastLines()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("big.log"));
+    appendLines(path, 1, 5000);
+    Collected got;
+    FileFollower follower(path, 65536, got.callbacks());
+    follower.start({}, 1000);
+    QVERIFY(got.waitFor(1000, 5000));
+    QCOMPARE(checkExactly(got.lines, 4001, 5000), QString());
+    appendLines(path, 5001, 5010);
+    QVERIFY(got.waitFor(1010, 5000));
+    QCOMPARE(checkExactly(got.lines, 4001, 5010), QString());
+}
+
+void TestFollowedFile::partialLineShownUntilItEnds()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("progress.log"));
+    QFile file(path);
+    QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Unbuffered));
+    Collected got;
+    FileFollower follower(path, 65536, got.callbacks());
+    follower.start({}, 1000);
+    file.write("downloading 10%");
+    QTRY_COMPARE(got.partial, QByteArray("downloading 10%"));
+    file.write("\rdownloading 90%");
+    QTRY_COMPARE(got.partial, QByteArray("downloading 90%"));
+    QVERIFY(got.lines.isEmpty());
+    file.write("\rdone\n");
+    QTRY_COMPARE(got.lines.size(), 1);
+    QCOMPARE(got.lines[0], QByteArray("done"));
+    QTRY_COMPARE(got.partial, QByteArray());
+    // A restart goes on after the last complete line.
+    QCOMPARE(follower.position().offset, file.size());
+}
+
+void TestFollowedFile::resumesAtTheSavedPosition()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("worker.log"));
+    appendLines(path, 1, 100);
+    FileFollower::Position saved;
+    {
+        Collected got;
+        FileFollower follower(path, 65536, got.callbacks());
+        follower.start({}, 1000);
+        QVERIFY(got.waitFor(100, 5000));
+        saved = follower.position();
+        follower.stop();
+    }
+    appendLines(path, 101, 150);
+    Collected got;
+    FileFollower follower(path, 65536, got.callbacks());
+    follower.start(saved, 1000);
+    QVERIFY(got.waitFor(50, 5000));
+    QTest::qWait(300);
+    QCOMPARE(checkExactly(got.lines, 101, 150), QString());
+}
+
+void TestFollowedFile::resumesInTheRotatedFile()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("worker.log"));
+    appendLines(path, 1, 100);
+    FileFollower::Position saved;
+    {
+        Collected got;
+        FileFollower follower(path, 65536, got.callbacks());
+        follower.start({}, 1000);
+        QVERIFY(got.waitFor(100, 5000));
+        saved = follower.position();
+    }
+    // While nobody follows: more lines, a rotation, lines in the new file.
+    appendLines(path, 101, 130);
+    QVERIFY(QFile::rename(path, path + QStringLiteral(".1")));
+    appendLines(path, 131, 160);
+    Collected got;
+    FileFollower follower(path, 65536, got.callbacks());
+    follower.start(saved, 1000);
+    QVERIFY(got.waitFor(60, 8000));
+    QTest::qWait(2500); // the rotated file is let go after a quiet while
+    QCOMPARE(checkExactly(got.lines, 101, 160), QString());
+}
+
+void TestFollowedFile::hostGoesOnAfterARestart()
+{
+    QTemporaryDir logs;
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("worker.log"));
+    appendLines(path, 1, 200);
+    HostConfig config;
+    config.port = 0;
+    config.token = Token;
+    config.logDirectory = logs.path();
+    AgentDefinition worker;
+    worker.id = "worker";
+    worker.follow = AgentDefinition::Follow{path, "plain", 1000};
+    config.agents.push_back(worker);
+
+    const auto linesSeen = [&](int expected) -> QString {
+        HostServer host(config);
+        QString error;
+        if (!host.start(&error))
+            return QStringLiteral("the host did not start: ") + error;
+        TestClient viewer;
+        if (!viewer.open(host.url()))
+            return QStringLiteral("no connection");
+        const QJsonObject snapshot = viewer.helloViewer(Token);
+        const QJsonArray agents = snapshot.value(QStringLiteral("agents")).toArray();
+        if (agents.size() != 1
+            || agents[0].toObject().value(QStringLiteral("origin")).toString() != QLatin1String("bridged"))
+            return QStringLiteral("the snapshot does not show one bridged agent");
+        const QList<QJsonObject> replay = viewer.subscribe(
+            {{QStringLiteral("agents"), QJsonArray{QStringLiteral("worker")}}, {QStringLiteral("history"), 100000}});
+        StreamRecord record;
+        for (const QJsonObject& message : replay) {
+            for (const QJsonValue& line : message.value(QStringLiteral("lines")).toArray()) {
+                record.seqs.append(line[QStringLiteral("seq")].toInteger());
+                record.texts.append(line[QStringLiteral("text")].toString());
+            }
+        }
+        // Lines after the restart, and the host's own note, come after what was stored.
+        collectUntil(viewer, QStringLiteral("worker"), expected, &record, 10000);
+        QTest::qWait(500);
+        collectUntil(viewer, QStringLiteral("worker"), expected + 100, &record, 300);
+        // The host's notes (source agentdeck) aside, the file's lines.
+        QList<QByteArray> texts;
+        for (const QString& text : std::as_const(record.texts)) {
+            if (text.startsWith(QLatin1String("line ")))
+                texts.append(text.toUtf8());
+        }
+        return checkExactly(texts, 1, expected);
+    };
+    QCOMPARE(linesSeen(200), QString());
+    appendLines(path, 201, 300);
+    QCOMPARE(linesSeen(300), QString());
+    QVERIFY(QFile::exists(logs.filePath(QStringLiteral("worker.follow"))));
+}
+
+void TestFollowedFile::definitionErrors()
+{
+    const auto problem = [](const QByteArray& json) {
+        Json::Document doc;
+        if (!doc.parse(json))
+            return QStringLiteral("unparsable");
+        AgentDefinition d;
+        QString error;
+        AgentDefinition::fromJson(doc.root(), QStringLiteral("agents[0]."), &d, &error);
+        return error;
+    };
+    QCOMPARE(problem(R"({"id":"w","follow":{"path":"/tmp/x.log","format":"plain"}})"), QString());
+    QVERIFY(problem(R"({"id":"w","follow":{"path":"/tmp/x.log","format":"xml"}})")
+                .contains(QLatin1String("agents[0].follow.format")));
+    QVERIFY(problem(R"({"id":"w","follow":{"format":"plain"}})").contains(QLatin1String("agents[0].follow.path")));
+    QVERIFY(problem(R"({"id":"w","command":"x","follow":{"path":"/a"}})").contains(QLatin1String("agents[0].command")));
+    QVERIFY(problem(R"({"id":"w","follow":{"path":"/a","histroy_lines":3}})").contains(QLatin1String("history_lines")));
+    AgentDefinition d;
+    d.id = "w";
+    d.follow = AgentDefinition::Follow{QStringLiteral("/var/log/bot/w.log"), "jsonl", 50};
+    Json::Document doc;
+    QVERIFY(doc.parse(d.toJson()));
+    AgentDefinition back;
+    QString error;
+    QVERIFY2(AgentDefinition::fromJson(doc.root(), {}, &back, &error), qPrintable(error));
+    QVERIFY(back == d);
+}
+
+QTEST_GUILESS_MAIN(TestFollowedFile)
+#include "tst_followedfile.moc"
