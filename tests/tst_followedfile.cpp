@@ -165,6 +165,9 @@ void TestFollowedFile::bettafishForumFormat()
     QCOMPARE(host, 2);
     QCOMPARE(starts, 1);
     QCOMPARE(LogFormats::unescapedForumBody("a\\nb\\r\\nc"), QByteArray("a\nb\r\nc"));
+    // Newer BettaFish writes the search session's id before the body.
+    const LogFormats::Entry withId = reader.read("[14:03:40] [QUERY] [a1b2c3] ## 概述\\n- 一", now);
+    QCOMPARE(withId.forum->text, QByteArray("## 概述\n- 一"));
 }
 
 void TestFollowedFile::jsonlFormat()

@@ -74,6 +74,7 @@ private Q_SLOTS:
     void timeGapStartsConversation_data();
     void timeGapStartsConversation();
     void explicitConversation();
+    void sessionStartStartsConversation();
     void hostsHaveTheirOwnConversations();
     void boundedWithOneRemoval();
     void oversizedEventKeepsNewest();
@@ -293,6 +294,17 @@ void TestForumModel::explicitConversation()
     m_model->applyEvent(HostA, numbered(QStringLiteral("query"), 3, 3, T0 + 2000));
     m_model->applyEvent(HostB, numbered(QStringLiteral("query"), 3, 3, T0 + 2000));
     QCOMPARE(conversations(*m_model), QList<int>({0, 0, 1, 1, 2, 1}));
+}
+
+void TestForumModel::sessionStartStartsConversation()
+{
+    // A bridged forum marks the first message of each new session.
+    m_model->applyEvent(HostA, numbered(QStringLiteral("forum"), 1, 3));
+    Link::ForumMessage start = message(4, T0 + 1000, QStringLiteral("=== ForumEngine 监控开始 ==="));
+    start.role = QStringLiteral("system");
+    start.startsConversation = true;
+    m_model->applyEvent(HostA, forum(QStringLiteral("forum"), {start, message(5, T0 + 2000, QStringLiteral("next"))}));
+    QCOMPARE(conversations(*m_model), QList<int>({0, 0, 0, 1, 1}));
 }
 
 void TestForumModel::hostsHaveTheirOwnConversations()

@@ -58,7 +58,7 @@ BettaFishBridge::BettaFishBridge(Options options, Sink* sink, QObject* parent)
     m_retry->setSingleShot(true);
     connect(m_retry, &QTimer::timeout, this, &BettaFishBridge::poll);
     connect(m_socket, &SocketIoClient::joined, this, &BettaFishBridge::onSocketJoined);
-    connect(m_socket, &SocketIoClient::event, this, &BettaFishBridge::onSocketEvent);
+    m_socket->setEventHandler([this](QByteArrayView name, Json::Value argument) { onSocketEvent(name, argument); });
     connect(m_socket, &SocketIoClient::closed, this, &BettaFishBridge::onSocketClosed);
 }
 
@@ -151,14 +151,10 @@ void BettaFishBridge::onSocketJoined()
     m_lastStatusRequestMs = Protocol::nowMs();
 }
 
-void BettaFishBridge::onSocketEvent(const QByteArray& name, const QByteArray& argument)
+void BettaFishBridge::onSocketEvent(QByteArrayView name, Json::Value root)
 {
     if (!m_running)
         return;
-    Json::Document doc;
-    if (!argument.isEmpty() && !doc.parse(argument))
-        return;
-    const Json::Value root = doc.root();
     if (name == "console_output") {
         const QByteArrayView appValue = root["app"].toUtf8();
         const Json::Value line = root["line"];
@@ -179,7 +175,7 @@ void BettaFishBridge::onSocketEvent(const QByteArray& name, const QByteArray& ar
             }
         }
     } else if (name == "status_update") {
-        readStatus(argument);
+        readStatus(root);
     } else if (name == "forum_message" && m_options.logsDir.isEmpty()) {
         m_forumPollWanted = true;
     }
@@ -304,7 +300,7 @@ void BettaFishBridge::onStatus(QNetworkReply* reply)
     }
     setReachable(true, {});
     if (!m_socketFlowing)
-        readStatus(body);
+        readStatus(doc.root());
     // The copy: over HTTP unless the files are followed.
     for (int i = 0; i < int(Apps.size()); ++i) {
         if (!m_apps[size_t(i)].follower)
@@ -386,13 +382,12 @@ void BettaFishBridge::onOutput(int appIndex, QNetworkReply* reply)
         m_sink->bridgedBatchDone();
 }
 
-void BettaFishBridge::readStatus(const QByteArray& json)
+void BettaFishBridge::readStatus(Json::Value status)
 {
-    Json::Document doc;
-    if (!doc.parse(json) || !doc.root().isObject())
+    if (!status.isObject())
         return;
     for (int i = 0; i < int(Apps.size()); ++i) {
-        const Json::Value state = doc.root()[Apps[size_t(i)]]["status"];
+        const Json::Value state = status[Apps[size_t(i)]]["status"];
         if (state.isString())
             setAppState(i, state.toUtf8());
     }

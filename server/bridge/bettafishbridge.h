@@ -4,6 +4,7 @@
 #include "server/bridge/filefollower.h"
 #include "server/bridge/linemerger.h"
 #include "server/bridge/logformats.h"
+#include "server/protocol/json.h"
 
 #include <QByteArray>
 #include <QObject>
@@ -109,14 +110,14 @@ private:
 
     void connectSocket();
     void onSocketJoined();
-    void onSocketEvent(const QByteArray& name, const QByteArray& argument);
+    void onSocketEvent(QByteArrayView name, Json::Value argument);
     void onSocketClosed(const QString& reason);
     void onTick();
     void poll();
     void pollApp(int app);
     void onOutput(int app, QNetworkReply* reply);
     void onStatus(QNetworkReply* reply);
-    void readStatus(const QByteArray& json);
+    void readStatus(Json::Value status);
     void copyLine(int app, QByteArrayView line);
     void liveLine(int app, QByteArrayView line);
     void deliver(int app, QByteArrayView line);

@@ -11,8 +11,6 @@ namespace LogFormats {
 
 namespace {
 
-constexpr qint64 DayMs = 24 * 60 * 60 * 1000;
-
 bool isDigit(char c)
 {
     return c >= '0' && c <= '9';
@@ -82,11 +80,19 @@ std::optional<ClockPrefix> clockPrefix(QByteArrayView line)
 
 qint64 timeToday(int msOfDay, qint64 nowMs)
 {
-    const QDateTime now = QDateTime::fromMSecsSinceEpoch(nowMs);
-    const QDateTime midnight(now.date(), QTime(0, 0));
-    qint64 ts = midnight.toMSecsSinceEpoch() + msOfDay;
+    // Local midnights take a time-zone look-up: today's and yesterday's are kept.
+    thread_local qint64 today = 0;
+    thread_local qint64 yesterday = 0;
+    thread_local qint64 tomorrow = 0;
+    if (nowMs < today || nowMs >= tomorrow) {
+        const QDate date = QDateTime::fromMSecsSinceEpoch(nowMs).date();
+        today = QDateTime(date, QTime(0, 0)).toMSecsSinceEpoch();
+        yesterday = QDateTime(date.addDays(-1), QTime(0, 0)).toMSecsSinceEpoch();
+        tomorrow = QDateTime(date.addDays(1), QTime(0, 0)).toMSecsSinceEpoch();
+    }
+    qint64 ts = today + msOfDay;
     if (ts - nowMs > 60 * 60 * 1000)
-        ts = QDateTime(now.date().addDays(-1), QTime(0, 0)).toMSecsSinceEpoch() + msOfDay;
+        ts = yesterday + msOfDay;
     return ts;
 }
 
@@ -167,7 +173,14 @@ ForumEntry forumEntry(const ForumLine& line)
 {
     ForumEntry entry;
     entry.source = line.source;
-    entry.text = unescapedForumBody(line.body).trimmed();
+    // Newer BettaFish puts the search session's id first: "[<id>] body".
+    QByteArrayView body = line.body;
+    if (body.startsWith('[')) {
+        const qsizetype close = body.indexOf("] ");
+        if (close > 1 && close <= 64 && !body.first(close).contains(' '))
+            body = body.sliced(close + 2);
+    }
+    entry.text = unescapedForumBody(body).trimmed();
     if (line.source == "HOST") {
         entry.role = "host";
         entry.sender = "Forum Host";

@@ -79,10 +79,10 @@ void SocketIoClient::onText(const QString& text)
         return;
     switch (text.at(0).unicode()) {
     case '0': { // Engine.IO open: the session's parameters; join the default namespace
-        Json::Document doc;
-        if (doc.parse(text.mid(1).toUtf8())) {
-            m_pingIntervalMs = int(doc.root()["pingInterval"].toInteger(m_pingIntervalMs));
-            m_pingTimeoutMs = int(doc.root()["pingTimeout"].toInteger(m_pingTimeoutMs));
+        const Json::ReusedDocument::Lease doc(m_doc);
+        if (doc->parse(text.mid(1).toUtf8())) {
+            m_pingIntervalMs = int(doc->root()["pingInterval"].toInteger(m_pingIntervalMs));
+            m_pingTimeoutMs = int(doc->root()["pingTimeout"].toInteger(m_pingTimeoutMs));
         }
         m_socket->sendTextMessage(QStringLiteral("40"));
         return;
@@ -122,24 +122,25 @@ void SocketIoClient::onText(const QString& text)
     qsizetype start = 2;
     while (start < text.size() && text.at(start).isDigit())
         ++start;
-    Json::Document doc;
-    if (!doc.parse(text.mid(start).toUtf8()))
+    const Json::ReusedDocument::Lease doc(m_doc);
+    if (!doc->parse(text.mid(start).toUtf8()))
         return;
-    const Json::Value array = doc.root();
+    const Json::Value array = doc->root();
     if (!array.isArray() || array.size() < 1)
         return;
-    QByteArray name;
-    QByteArray argument;
+    QByteArrayView name;
+    Json::Value argument;
     int index = 0;
     for (const Json::Value item : array.items()) {
         if (index == 0)
-            name = item.toUtf8().toByteArray();
+            name = item.toUtf8();
         else if (index == 1)
-            argument = item.raw().toByteArray();
+            argument = item;
         ++index;
     }
     // Events may come before the acknowledgement of the join: the server has us by then.
-    Q_EMIT event(name, argument);
+    if (m_onEvent)
+        m_onEvent(name, argument);
 }
 
 void SocketIoClient::onDisconnected()

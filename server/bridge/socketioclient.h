@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "server/protocol/json.h"
+
 #include <QByteArray>
 #include <QObject>
 #include <QUrl>
+#include <functional>
 
 class QWebSocket;
 
@@ -38,10 +41,13 @@ public:
 
     static QUrl socketUrl(const QUrl& base);
 
+    /// Called with each event: its name and its first argument (undefined when none),
+    /// both valid during the call.
+    using EventHandler = std::function<void(QByteArrayView name, Json::Value argument)>;
+    void setEventHandler(EventHandler handler) { m_onEvent = std::move(handler); }
+
 Q_SIGNALS:
     void joined();
-    /// An event: its name and its first argument as raw JSON (empty when none).
-    void event(const QByteArray& name, const QByteArray& argument);
     /// The connection ended or could not be made; why, in words.
     void closed(const QString& reason);
 
@@ -51,6 +57,8 @@ private:
     void finish(const QString& reason);
 
     QWebSocket* m_socket = nullptr;
+    Json::ReusedDocument m_doc; // parses every frame
+    EventHandler m_onEvent;
     bool m_joined = false;
     bool m_finished = true;
     qint64 m_lastFrameMs = 0;
