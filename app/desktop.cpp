@@ -21,6 +21,14 @@ Desktop::Desktop(const HostConfig& config)
     HostServer* server = m_host.server();
     QObject::connect(server, &HostServer::statsChanged, m_window.get(), &MainWindow::setHostStats);
     QObject::connect(server, &HostServer::warning, m_window.get(), &MainWindow::showHostWarning);
+    // Add BettaFish…: the bridge is added on the engine's thread, which the window waits for.
+    m_window->setBridgeAdder([this](const BettaFishEntry& entry, QString* error) {
+        BridgeSpec spec;
+        spec.url = entry.url;
+        spec.prefix = entry.prefix.toUtf8();
+        spec.logsDir = entry.logsDir;
+        return m_host.addBridge(spec, error);
+    });
 }
 
 Desktop::~Desktop()

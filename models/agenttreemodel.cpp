@@ -697,8 +697,10 @@ void AgentTreeModel::updateAgent(HostRow* host, int row, const Link::AgentInfo& 
         // A stopped agent's load figures go, a started one's come back.
         touch(LinesPerSecondColumn);
     }
-    if (old.origin != info.origin)
+    if (old.origin != info.origin) {
         touch(OriginColumn);
+        touch(NameColumn); // its tag and tooltip
+    }
     if (old.pid != info.pid)
         touch(PidColumn);
     if (old.startedAt != info.startedAt)
@@ -839,6 +841,10 @@ QVariant AgentTreeModel::agentData(const HostRow& host, const AgentRow& agent, i
                 : (std::isnan(agent.linesPerSecond) ? QString()
                                                     : tr("%1 lines/s").arg(agent.linesPerSecond, 0, 'f', 1));
             return value.isEmpty() ? QVariant() : QVariant(tr("%1, %2").arg(value, lastSeen(agent.metricsTs)));
+        }
+        if (info.origin == QLatin1String("bridged") && (column == NameColumn || column == OriginColumn)) {
+            const QString origin = tr("Read from BettaFish or a log file");
+            return info.status.text.isEmpty() ? origin : QString(origin + QLatin1Char('\n') + info.status.text);
         }
         return info.status.text.isEmpty() ? QVariant() : QVariant(info.status.text);
     case Qt::TextAlignmentRole:

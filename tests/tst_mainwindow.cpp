@@ -21,7 +21,9 @@
 #include "ui/mainwindow.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <QClipboard>
+#include <QComboBox>
 #include <QCompleter>
 #include <QContextMenuEvent>
 #include <QDateTime>
@@ -35,9 +37,11 @@
 #include <QMenu>
 #include <QMessageBox>
 #include <QPlainTextEdit>
+#include <QProcess>
 #include <QPushButton>
 #include <QScrollBar>
 #include <QSettings>
+#include <QSpinBox>
 #include <QStringListModel>
 #include <QStyle>
 #include <QTabBar>
@@ -301,6 +305,8 @@ private Q_SLOTS:
     void answersAnAgentsQuestion();
     void connectBotDialog();
     void addAndConnectThroughDialogs();
+    void followLogFileThroughDialog();
+    void addBettaFishThroughDialog();
     void screenshots();
 };
 
@@ -1306,6 +1312,280 @@ void TestMainWindow::addAndConnectThroughDialogs()
     QTRY_VERIFY_WITH_TIMEOUT(window.fleet()->agents()->agent(remote, QStringLiteral("far")), Slow);
     // It is kept for the next start.
     QCOMPARE(QSettings().value(QStringLiteral("hosts")).toList().size(), 1);
+}
+
+namespace {
+
+/// tests/python/fake_bettafish.py, BettaFish's stand-in, on a free port of 127.0.0.1.
+class BettaFishStandIn
+{
+public:
+    explicit BettaFishStandIn(const QString& logsDir)
+        : m_logsDir(logsDir)
+    { }
+    ~BettaFishStandIn()
+    {
+        m_process.terminate();
+        if (!m_process.waitForFinished(5000))
+            m_process.kill();
+        m_process.waitForFinished(5000);
+    }
+    bool start()
+    {
+        m_process.start(QStringLiteral(AGENTDECK_PYTHON),
+                        {QStringLiteral(AGENTDECK_SOURCE_DIR "/tests/python/fake_bettafish.py"),
+                         QStringLiteral("--logs-dir"), m_logsDir, QStringLiteral("--port"), QStringLiteral("0"),
+                         QStringLiteral("--start-delay"), QStringLiteral("0.3")});
+        if (!m_process.waitForStarted(10000))
+            return false;
+        QByteArray out;
+        QDeadlineTimer deadline(20000);
+        while (!out.contains('\n') && !deadline.hasExpired()) {
+            m_process.waitForReadyRead(200);
+            out += m_process.readAllStandardOutput();
+        }
+        if (!out.startsWith("PORT ")) {
+            qWarning("the BettaFish stand-in did not start: %s %s", out.constData(),
+                     m_process.readAllStandardError().constData());
+            return false;
+        }
+        m_port = quint16(out.mid(5).trimmed().toUInt());
+        return m_port != 0;
+    }
+    QString url() const { return QStringLiteral("http://127.0.0.1:%1").arg(m_port); }
+
+private:
+    QString m_logsDir;
+    QProcess m_process;
+    quint16 m_port = 0;
+};
+
+/// A port of 127.0.0.1 nothing listens on.
+quint16 closedPort()
+{
+    QTcpServer server;
+    if (!server.listen(QHostAddress::LocalHost, 0))
+        return 0;
+    const quint16 port = server.serverPort();
+    server.close();
+    return port;
+}
+
+/// The text of the dialog's error line, empty when it is hidden.
+QString shownError(const QWidget* dialog)
+{
+    const auto* label = dialog->findChild<QLabel*>(QStringLiteral("errorLabel"));
+    return label && label->isVisible() ? label->text() : QString();
+}
+
+} // namespace
+
+void TestMainWindow::followLogFileThroughDialog()
+{
+    QTemporaryDir dir;
+    const QString logPath = dir.filePath(QStringLiteral("crawler.log"));
+    {
+        QFile log(logPath);
+        QVERIFY(log.open(QIODevice::WriteOnly));
+        log.write("crawler started\npage 1 fetched\nWARNING: slow answer from the site\n");
+    }
+    HostConfig config = hostConfig({testBot("taken", {QStringLiteral("--forever")})});
+    config.configPath = dir.filePath(QStringLiteral("host.json"));
+    Desktop desktop(config);
+    QVERIFY(desktop.start(nullptr));
+    MainWindow& window = *desktop.window();
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+    QTRY_VERIFY_WITH_TIMEOUT(window.fleet()->agents()->agent(Local, QStringLiteral("taken")), Slow);
+
+    // What the dialog says at each step; checked once it has closed, so a failure cannot leave it open.
+    QString badId, takenId, folder, missing, missingWarning, waitUnticked;
+    bool waitOffered = false, stayedOpen = true;
+    onNextDialog<FollowFileDialog>([&](FollowFileDialog* dialog) {
+        auto* id = dialog->findChild<QLineEdit*>(QStringLiteral("followId"));
+        auto* path = dialog->findChild<QLineEdit*>(QStringLiteral("followPath"));
+        auto* format = dialog->findChild<QComboBox*>(QStringLiteral("followFormat"));
+        auto* history = dialog->findChild<QSpinBox*>(QStringLiteral("followHistory"));
+        auto* wait = dialog->findChild<QCheckBox*>(QStringLiteral("followWaitForFile"));
+        if (!id || !path || !format || !history || !wait) {
+            dialog->reject();
+            return;
+        }
+        QTest::keyClicks(id, QStringLiteral("bad id!"));
+        QTest::keyClicks(path, logPath);
+        dialog->accept();
+        badId = shownError(dialog);
+        id->setText(QStringLiteral("taken"));
+        dialog->accept();
+        takenId = shownError(dialog);
+        id->setText(QStringLiteral("crawler"));
+        path->setText(dir.path());
+        dialog->accept();
+        folder = shownError(dialog);
+        // A file that is not there yet: said at once, followed only when the user agrees.
+        path->setText(dir.filePath(QStringLiteral("later.log")));
+        const auto* warning = dialog->findChild<QLabel*>(QStringLiteral("followMissing"));
+        missingWarning = warning && warning->isVisible() ? warning->text() : QString();
+        waitOffered = wait->isVisible() && !wait->isChecked();
+        dialog->accept();
+        waitUnticked = shownError(dialog);
+        stayedOpen = dialog->isVisible();
+        path->setText(logPath);
+        dialog->findChild<QLineEdit*>(QStringLiteral("followName"))->setText(QStringLiteral("Crawler"));
+        format->setCurrentIndex(format->findText(QStringLiteral("plain")));
+        history->setValue(500);
+        dialog->accept();
+        missing = dialog->isVisible() ? shownError(dialog) : QString();
+        if (dialog->isVisible())
+            dialog->reject();
+    });
+    QAction* follow = window.findChild<QAction*>(QStringLiteral("followFileAction"));
+    QVERIFY(follow);
+    follow->trigger();
+    QVERIFY2(badId.contains(QLatin1String("letters, digits")), qPrintable(badId));
+    QVERIFY2(takenId.contains(QLatin1String("already has an agent \"taken\"")), qPrintable(takenId));
+    QVERIFY2(folder.contains(QLatin1String("is a folder")), qPrintable(folder));
+    QVERIFY2(missingWarning.contains(QLatin1String("does not exist yet")), qPrintable(missingWarning));
+    QVERIFY(waitOffered);
+    QVERIFY2(waitUnticked.contains(QLatin1String("Follow it once it appears")), qPrintable(waitUnticked));
+    QVERIFY(stayedOpen);
+    QVERIFY2(missing.isEmpty(), qPrintable(missing));
+
+    // The agent is there, read from the file, and its console (opened at once) shows the file's lines.
+    QTRY_VERIFY_WITH_TIMEOUT(window.fleet()->agents()->agent(Local, QStringLiteral("crawler")), Slow);
+    const Link::AgentInfo* agent = window.fleet()->agents()->agent(Local, QStringLiteral("crawler"));
+    QCOMPARE(agent->origin, QStringLiteral("bridged"));
+    QCOMPARE(agent->name, QStringLiteral("Crawler"));
+    QCOMPARE(window.tabs()->tabText(window.tabs()->currentIndex()), QStringLiteral("crawler"));
+    const ConsoleModel* console = window.fleet()->console(Local, QStringLiteral("crawler"));
+    QTRY_VERIFY_WITH_TIMEOUT(consoleHas(console, QStringLiteral("crawler started")), Slow);
+    QVERIFY(consoleHas(console, QStringLiteral("page 1 fetched")));
+    QVERIFY(consoleHas(console, QStringLiteral("slow answer from the site")));
+    {
+        QFile log(logPath);
+        QVERIFY(log.open(QIODevice::Append));
+        log.write("page 2 fetched\n");
+    }
+    QTRY_VERIFY_WITH_TIMEOUT(consoleHas(console, QStringLiteral("page 2 fetched")), Slow);
+
+    // The list tags it and says where it is read from; launched agents are not tagged.
+    const QModelIndex row = window.fleet()->agents()->indexOf(Local, QStringLiteral("crawler"));
+    QVERIFY(row.data(Qt::ToolTipRole).toString().contains(QLatin1String("Read from BettaFish or a log file")));
+    const QModelIndex launched = window.fleet()->agents()->indexOf(Local, QStringLiteral("taken"));
+    QVERIFY(!launched.data(Qt::ToolTipRole).toString().contains(QLatin1String("Read from")));
+
+    // The host kept the definition in its configuration.
+    QFile saved(config.configPath);
+    QVERIFY(saved.open(QIODevice::ReadOnly));
+    const QByteArray json = saved.readAll();
+    QVERIFY2(json.contains("\"follow\"") && json.contains("crawler.log") && json.contains("\"history_lines\":500"),
+             json.constData());
+}
+
+void TestMainWindow::addBettaFishThroughDialog()
+{
+    QTemporaryDir dir;
+    const QString logs = dir.filePath(QStringLiteral("logs"));
+    QVERIFY(QDir().mkpath(logs));
+    BettaFishStandIn bettafish(logs);
+    QVERIFY(bettafish.start());
+    const quint16 closed = closedPort();
+    QVERIFY(closed != 0);
+
+    HostConfig config = hostConfig({});
+    config.configPath = dir.filePath(QStringLiteral("host.json"));
+    Desktop desktop(config);
+    QVERIFY(desktop.start(nullptr));
+    MainWindow& window = *desktop.window();
+    window.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&window));
+
+    QString closedStatus, closedRefusal, reachableStatus, logsRefusal, leftOpen, defaultPrefix;
+    bool closedOkEnabled = true, reachableOkEnabled = false, closedChecked = false, reachableChecked = false;
+    onNextDialog<BettaFishDialog>([&](BettaFishDialog* dialog) {
+        auto* url = dialog->findChild<QLineEdit*>(QStringLiteral("bettafishUrl"));
+        auto* prefix = dialog->findChild<QLineEdit*>(QStringLiteral("bettafishPrefix"));
+        auto* logsEdit = dialog->findChild<QLineEdit*>(QStringLiteral("bettafishLogs"));
+        auto* status = dialog->findChild<QLabel*>(QStringLiteral("bettafishStatus"));
+        auto* ok = dialog->findChild<QPushButton*>(QStringLiteral("bettafishAdd"));
+        if (!url || !prefix || !logsEdit || !status || !ok) {
+            dialog->reject();
+            return;
+        }
+        const auto checkedUrl = [dialog, url](const QString& address) {
+            bool reachable = false;
+            bool done = false;
+            const QMetaObject::Connection c =
+                QObject::connect(dialog, &BettaFishDialog::checked, dialog, [&](bool answer) {
+                    reachable = answer;
+                    done = true;
+                });
+            url->setText(address);
+            const bool answered = QTest::qWaitFor([&] { return done; }, BettaFishDialog::CheckTimeoutMs + 5000);
+            QObject::disconnect(c);
+            return answered;
+        };
+        // Nothing listens there: said in the dialog, and OK stays off.
+        closedChecked = checkedUrl(QStringLiteral("http://127.0.0.1:%1").arg(closed));
+        closedStatus = status->text();
+        closedOkEnabled = ok->isEnabled();
+        dialog->accept();
+        closedRefusal = shownError(dialog);
+        // The stand-in answers as BettaFish does.
+        reachableChecked = checkedUrl(bettafish.url());
+        reachableStatus = status->text();
+        reachableOkEnabled = ok->isEnabled() && dialog->isReachable();
+        defaultPrefix = prefix->text();
+        logsEdit->setText(dir.filePath(QStringLiteral("no-such-folder")));
+        dialog->accept();
+        logsRefusal = shownError(dialog);
+        logsEdit->setText(logs);
+        QTest::mouseClick(ok, Qt::LeftButton);
+        if (dialog->isVisible()) {
+            leftOpen = shownError(dialog) + status->text();
+            dialog->reject();
+        }
+    });
+    QAction* add = window.findChild<QAction*>(QStringLiteral("addBettaFishAction"));
+    QVERIFY(add);
+    QVERIFY(add->isEnabled());
+    add->trigger();
+    QVERIFY(closedChecked);
+    QVERIFY2(closedStatus.startsWith(QLatin1String("No BettaFish at http://127.0.0.1:")), qPrintable(closedStatus));
+    QVERIFY(!closedOkEnabled);
+    QVERIFY2(closedRefusal.contains(QLatin1String("must answer")), qPrintable(closedRefusal));
+    QVERIFY(reachableChecked);
+    QVERIFY2(reachableStatus.startsWith(QLatin1String("BettaFish answers")), qPrintable(reachableStatus));
+    QVERIFY2(reachableStatus.contains(QLatin1String("insight")) && reachableStatus.contains(QLatin1String("forum")),
+             qPrintable(reachableStatus));
+    QVERIFY(reachableOkEnabled);
+    QCOMPARE(defaultPrefix, QStringLiteral("bf-"));
+    QVERIFY2(logsRefusal.contains(QLatin1String("does not exist")), qPrintable(logsRefusal));
+    QVERIFY2(leftOpen.isEmpty(), qPrintable(leftOpen));
+
+    // Its four apps are agents of this computer's host, read from BettaFish.
+    for (const char* app : {"insight", "media", "query", "forum"}) {
+        const QString id = QStringLiteral("bf-") + QLatin1String(app);
+        QTRY_VERIFY2_WITH_TIMEOUT(window.fleet()->agents()->agent(Local, id), qPrintable(id), Slow);
+        QCOMPARE(window.fleet()->agents()->agent(Local, id)->origin, QStringLiteral("bridged"));
+    }
+    // The bridge is in the configuration, for the next start.
+    QFile saved(config.configPath);
+    QVERIFY(saved.open(QIODevice::ReadOnly));
+    const QByteArray json = saved.readAll();
+    QVERIFY2(json.contains("\"bridges\"") && json.contains(bettafish.url().toUtf8()) && json.contains("\"bf-\""),
+             json.constData());
+
+    // The host refuses a second bridge with the same prefix, and the file stays as it was.
+    BridgeSpec again;
+    again.url = bettafish.url();
+    again.prefix = "bf-";
+    QString error;
+    QVERIFY(!desktop.host().addBridge(again, &error));
+    QVERIFY2(error.contains(QLatin1String("prefix")), qPrintable(error));
+    QFile after(config.configPath);
+    QVERIFY(after.open(QIODevice::ReadOnly));
+    QCOMPARE(after.readAll(), json);
 }
 
 void TestMainWindow::screenshots()

@@ -4,6 +4,7 @@
 #include "models/agenttreemodel.h"
 #include "ui/colors.h"
 
+#include <QApplication>
 #include <QContextMenuEvent>
 #include <QDateTime>
 #include <QHeaderView>
@@ -19,12 +20,50 @@ bool isHostOffline(const QModelIndex& index)
     return host.data(AgentTreeModel::StateRole).toString() != QLatin1String("online");
 }
 
-/// Paints the state dot before names, greys offline hosts and their agents, and
-/// tells how long until an offline host is tried again.
+bool isBridged(const QModelIndex& index)
+{
+    return index.column() == AgentTreeModel::NameColumn && !index.data(AgentTreeModel::IsHostRole).toBool()
+        && index.data(AgentTreeModel::OriginRole).toString() == QLatin1String("bridged");
+}
+
+/// Paints the state dot before names, greys offline hosts and their agents,
+/// tells how long until an offline host is tried again, and tags agents read
+/// from elsewhere (a BettaFish server, a log file).
 class AgentDelegate final : public QStyledItemDelegate
 {
 public:
     using QStyledItemDelegate::QStyledItemDelegate;
+
+    void paint(QPainter* painter, const QStyleOptionViewItem& option, const QModelIndex& index) const override
+    {
+        if (!isBridged(index)) {
+            QStyledItemDelegate::paint(painter, option, index);
+            return;
+        }
+        QStyleOptionViewItem item = option;
+        initStyleOption(&item, index);
+        const QWidget* widget = item.widget;
+        QStyle* style = widget ? widget->style() : QApplication::style();
+        const QRect textRect = style->subElementRect(QStyle::SE_ItemViewItemText, &item, widget);
+        const int size = std::clamp(textRect.height() - 6, 8, 12);
+        const int gap = 5;
+        // The name gives way to the mark, which follows it.
+        const QFontMetrics nameMetrics(item.font);
+        const int margin = style->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, widget) + 1;
+        item.text = nameMetrics.elidedText(item.text, item.textElideMode,
+                                           std::max(0, textRect.width() - 2 * margin - size - gap));
+        style->drawControl(QStyle::CE_ItemViewItem, &item, painter, widget);
+
+        const int left = std::min(textRect.left() + margin + nameMetrics.horizontalAdvance(item.text) + gap,
+                                  textRect.right() - size);
+        const QRectF mark(left, textRect.center().y() - size / 2.0 + 0.5, size, size);
+        const bool selected = item.state & QStyle::State_Selected;
+        QColor color =
+            selected ? item.palette.color(QPalette::HighlightedText) : item.palette.color(QPalette::PlaceholderText);
+        if (isHostOffline(index))
+            color = item.palette.color(QPalette::Disabled, QPalette::Text);
+        AgentTreeView::paintOriginMark(painter, mark, color);
+    }
 
 protected:
     void initStyleOption(QStyleOptionViewItem* option, const QModelIndex& index) const override
@@ -243,6 +282,27 @@ QIcon AgentTreeView::stateIcon(const QString& state, const QPalette& palette, QS
         painter.drawEllipse(circle);
     }
     return QIcon(dot);
+}
+
+void AgentTreeView::paintOriginMark(QPainter* painter, const QRectF& rect, const QColor& color)
+{
+    // An arrow into a tray: lines taken in from elsewhere.
+    painter->save();
+    painter->setRenderHint(QPainter::Antialiasing);
+    QPen pen(color, std::max(1.2, rect.width() / 9));
+    pen.setCapStyle(Qt::RoundCap);
+    pen.setJoinStyle(Qt::RoundJoin);
+    painter->setPen(pen);
+    painter->setBrush(Qt::NoBrush);
+    const qreal w = rect.width();
+    const qreal h = rect.height();
+    const QPointF o = rect.topLeft();
+    painter->drawLine(o + QPointF(w / 2, h * 0.05), o + QPointF(w / 2, h * 0.62));
+    painter->drawPolyline(
+        QPolygonF({o + QPointF(w * 0.25, h * 0.38), o + QPointF(w / 2, h * 0.64), o + QPointF(w * 0.75, h * 0.38)}));
+    painter->drawPolyline(QPolygonF({o + QPointF(w * 0.06, h * 0.62), o + QPointF(w * 0.06, h * 0.94),
+                                     o + QPointF(w * 0.94, h * 0.94), o + QPointF(w * 0.94, h * 0.62)}));
+    painter->restore();
 }
 
 QColor AgentTreeView::stateColor(const QString& state, const QPalette& palette)

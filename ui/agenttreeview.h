@@ -5,6 +5,7 @@
 #include <QTreeView>
 
 class AgentTreeModel;
+class QPainter;
 
 /*
  * The hosts and their agents, left of the consoles: a coloured dot for each
@@ -30,6 +31,8 @@ public:
     static QString hostStateText(const QModelIndex& host);
     /// The dot that stands for a state, in the list and on console tabs.
     static QIcon stateIcon(const QString& state, const QPalette& palette, QSize size);
+    /// The mark after the name of an agent read from elsewhere (origin "bridged": BettaFish, a log file).
+    static void paintOriginMark(QPainter* painter, const QRectF& rect, const QColor& color);
     /// The colour a state is shown in ("running", "busy", "crashed", "offline"...).
     static QColor stateColor(const QString& state, const QPalette& palette);
 

@@ -3,6 +3,7 @@
 
 #include "server/protocol/agentdefinition.h"
 #include "server/protocol/json.h"
+#include "server/protocol/protocol.h"
 #include "server/protocol/secretfile.h"
 #include "ui/colors.h"
 
@@ -10,19 +11,29 @@
 #include <QCheckBox>
 #include <QClipboard>
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QDialogButtonBox>
+#include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QFontDatabase>
 #include <QFormLayout>
 #include <QHBoxLayout>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QLabel>
 #include <QLineEdit>
+#include <QNetworkAccessManager>
+#include <QNetworkProxy>
+#include <QNetworkReply>
+#include <QNetworkRequest>
 #include <QPlainTextEdit>
 #include <QProcess>
 #include <QPushButton>
 #include <QRegularExpression>
+#include <QSpinBox>
 #include <QVBoxLayout>
+#include <array>
 
 namespace {
 
@@ -42,6 +53,27 @@ void showError(QLabel* label, const QString& text)
 {
     label->setText(text);
     label->setVisible(!text.isEmpty());
+}
+
+/// Text in a colour of its own (a warning, a failure), whatever the palette.
+void setTextColor(QLabel* label, const QColor& color)
+{
+    QPalette palette = label->palette();
+    palette.setColor(QPalette::WindowText, color);
+    label->setPalette(palette);
+}
+
+QLabel* makeHint(const QString& text, QWidget* parent)
+{
+    auto* hint = new QLabel(text, parent);
+    hint->setWordWrap(true);
+    hint->setForegroundRole(QPalette::PlaceholderText);
+    return hint;
+}
+
+QString idRule()
+{
+    return QCoreApplication::translate("Dialogs", "The id is 1 to 64 letters, digits, dots, underscores or dashes.");
 }
 
 QDialogButtonBox* addButtons(QDialog* dialog, QVBoxLayout* layout, const QString& okText)
@@ -294,9 +326,8 @@ QByteArray AgentDialog::definition() const
 
 void AgentDialog::accept()
 {
-    static const QRegularExpression idPattern(QStringLiteral("^[A-Za-z0-9_.-]{1,64}$"));
-    if (!idPattern.match(agentId()).hasMatch()) {
-        showError(m_error, tr("The id is 1 to 64 letters, digits, dots, underscores or dashes."));
+    if (!Protocol::isValidAgentId(agentId().toLatin1())) {
+        showError(m_error, idRule());
         return;
     }
     if (m_command->text().trimmed().isEmpty()) {
@@ -389,4 +420,403 @@ QString ConnectBotDialog::pythonSnippet(const QUrl& url, const QString& token)
                "\n"
                "asyncio.run(main())\n")
         .arg(url.toString(), token);
+}
+
+// --- FollowFileDialog --------------------------------------------------------
+
+namespace {
+
+struct FollowFormat
+{
+    const char* name;
+    const char* help;
+};
+
+const FollowFormat FollowFormats[] = {
+    {"plain",
+     QT_TRANSLATE_NOOP("Dialogs", "Any text: each line as written, its level guessed as for a launched agent.")},
+    {"bettafish-app",
+     QT_TRANSLATE_NOOP("Dialogs", "A BettaFish app's log: \"[HH:MM:SS] \" before each line, levels from loguru.")},
+    {"bettafish-forum",
+     QT_TRANSLATE_NOOP("Dialogs", "BettaFish's forum.log: \"[HH:MM:SS] [SOURCE] body\", shown in the Forum.")},
+    {"jsonl", QT_TRANSLATE_NOOP("Dialogs", "One JSON object a line: time or ts, level, msg or message, logger.")},
+};
+
+} // namespace
+
+FollowFileDialog::FollowFileDialog(const QStringList& takenIds, QWidget* parent)
+    : QDialog(parent)
+    , m_taken(takenIds)
+{
+    setWindowTitle(tr("Follow a Log File"));
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(makeHint(tr("The file's lines become an agent's console, as tail -F reads them: it is read "
+                                  "again when it is rotated or truncated."),
+                               this));
+    layout->addSpacing(4);
+    auto* form = new QFormLayout;
+    m_id = makeLineEdit(QStringLiteral("followId"), tr("letters, digits, . _ - (e.g. crawler-log)"), this);
+    m_name = makeLineEdit(QStringLiteral("followName"), tr("optional display name"), this);
+    auto* pathRow = new QHBoxLayout;
+    m_path = makeLineEdit(QStringLiteral("followPath"), tr("the log file a bot writes"), this);
+    auto* browse = new QPushButton(tr("Browse…"), this);
+    browse->setObjectName(QStringLiteral("followBrowse"));
+    connect(browse, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Log File"), QFileInfo(m_path->text()).path(),
+                                                          tr("Logs (*.log *.txt *.jsonl);;All files (*)"));
+        if (!path.isEmpty())
+            m_path->setText(path);
+    });
+    pathRow->addWidget(m_path, 1);
+    pathRow->addWidget(browse);
+    m_format = new QComboBox(this);
+    m_format->setObjectName(QStringLiteral("followFormat"));
+    for (const FollowFormat& format : FollowFormats)
+        m_format->addItem(QLatin1String(format.name), QByteArray(format.name));
+    m_formatHint = makeHint(QString(), this);
+    m_formatHint->setObjectName(QStringLiteral("followFormatHint"));
+    connect(m_format, &QComboBox::currentIndexChanged, this, [this](int index) {
+        m_formatHint->setText(index >= 0 ? QCoreApplication::translate("Dialogs", FollowFormats[index].help)
+                                         : QString());
+    });
+    m_formatHint->setText(QCoreApplication::translate("Dialogs", FollowFormats[0].help));
+    m_history = new QSpinBox(this);
+    m_history->setObjectName(QStringLiteral("followHistory"));
+    m_history->setRange(0, 1000000);
+    m_history->setSingleStep(100);
+    m_history->setValue(1000);
+    m_history->setSuffix(tr(" lines"));
+    m_history->setToolTip(tr("How much of what the file already holds is taken in as history on the first start"));
+    form->addRow(tr("Id:"), m_id);
+    form->addRow(tr("Name:"), m_name);
+    form->addRow(tr("File:"), pathRow);
+    form->addRow(tr("Format:"), m_format);
+    form->addRow(QString(), m_formatHint);
+    form->addRow(tr("History:"), m_history);
+    layout->addLayout(form);
+
+    m_missing = new QLabel(this);
+    m_missing->setObjectName(QStringLiteral("followMissing"));
+    m_missing->setWordWrap(true);
+    setTextColor(m_missing, Colors::level(LogLevel::Warning, Colors::isDark(palette())));
+    m_missing->hide();
+    layout->addWidget(m_missing);
+    m_waitForFile = new QCheckBox(tr("Follow it once it appears"), this);
+    m_waitForFile->setObjectName(QStringLiteral("followWaitForFile"));
+    m_waitForFile->hide();
+    layout->addWidget(m_waitForFile);
+    m_error = makeErrorLabel(this);
+    layout->addWidget(m_error);
+    addButtons(this, layout, tr("Follow"));
+    connect(m_path, &QLineEdit::textChanged, this, &FollowFileDialog::checkPath);
+    connect(m_path, &QLineEdit::textChanged, this, [this] { showError(m_error, QString()); });
+    connect(m_id, &QLineEdit::textChanged, this, [this] { showError(m_error, QString()); });
+    resize(560, sizeHint().height());
+}
+
+QString FollowFileDialog::agentId() const
+{
+    return m_id->text().trimmed();
+}
+
+QByteArray FollowFileDialog::definition() const
+{
+    AgentDefinition d;
+    d.id = agentId().toLatin1();
+    d.name = m_name->text().trimmed();
+    AgentDefinition::Follow follow;
+    follow.path = QDir::cleanPath(m_path->text().trimmed());
+    follow.format = m_format->currentData().toByteArray();
+    follow.historyLines = m_history->value();
+    d.follow = follow;
+    return d.toJson();
+}
+
+void FollowFileDialog::checkPath()
+{
+    const QString path = m_path->text().trimmed();
+    const bool missing = !path.isEmpty() && !QFileInfo::exists(path);
+    m_missing->setText(missing ? tr("%1 does not exist yet.").arg(path) : QString());
+    m_missing->setVisible(missing);
+    m_waitForFile->setVisible(missing);
+    if (!missing)
+        m_waitForFile->setChecked(false);
+}
+
+void FollowFileDialog::accept()
+{
+    const QString id = agentId();
+    if (!Protocol::isValidAgentId(id.toLatin1())) {
+        showError(m_error, idRule());
+        return;
+    }
+    if (m_taken.contains(id)) {
+        showError(m_error, tr("The host already has an agent \"%1\": choose another id.").arg(id));
+        return;
+    }
+    const QString path = m_path->text().trimmed();
+    if (path.isEmpty()) {
+        showError(m_error, tr("Choose the file to follow."));
+        return;
+    }
+    if (QDir::isRelativePath(path)) {
+        showError(m_error,
+                  tr("The file's path must be absolute: the host does not read it from this window's "
+                     "directory."));
+        return;
+    }
+    const QFileInfo file(path);
+    if (file.exists()) {
+        QFile probe(path);
+        if (file.isDir()) {
+            showError(m_error, tr("%1 is a folder, not a file.").arg(path));
+            return;
+        }
+        if (!probe.open(QIODevice::ReadOnly)) {
+            showError(m_error, tr("%1 cannot be read: %2").arg(path, probe.errorString()));
+            return;
+        }
+    } else {
+        checkPath();
+        if (!m_waitForFile->isChecked()) {
+            showError(m_error, tr("Tick \"Follow it once it appears\" to follow a file that is not there yet."));
+            return;
+        }
+    }
+    showError(m_error, QString());
+    QDialog::accept();
+}
+
+// --- BettaFishDialog ---------------------------------------------------------
+
+namespace {
+
+constexpr std::array<const char*, 4> BettaFishApps = {"insight", "media", "query", "forum"};
+
+} // namespace
+
+BettaFishDialog::BettaFishDialog(const QStringList& takenIds, AddBridge add, QWidget* parent)
+    : QDialog(parent)
+    , m_taken(takenIds)
+    , m_add(std::move(add))
+{
+    setWindowTitle(tr("Add BettaFish"));
+    auto* layout = new QVBoxLayout(this);
+    layout->addWidget(makeHint(tr("The four apps of a BettaFish server (Insight, Media and Query engines, and the "
+                                  "forum) become agents of this computer's host, with their consoles, commands "
+                                  "and forum messages."),
+                               this));
+    layout->addSpacing(4);
+    auto* form = new QFormLayout;
+    m_url = makeLineEdit(QStringLiteral("bettafishUrl"), QStringLiteral("http://127.0.0.1:5000"), this);
+    m_url->setText(QStringLiteral("http://127.0.0.1:5000"));
+    m_prefix = makeLineEdit(QStringLiteral("bettafishPrefix"), tr("put before each app's agent id"), this);
+    m_prefix->setText(QStringLiteral("bf-"));
+    auto* logsRow = new QHBoxLayout;
+    m_logs =
+        makeLineEdit(QStringLiteral("bettafishLogs"), tr("optional: its logs folder, when on this computer"), this);
+    auto* browse = new QPushButton(tr("Browse…"), this);
+    browse->setObjectName(QStringLiteral("bettafishBrowse"));
+    connect(browse, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getExistingDirectory(this, tr("BettaFish Logs Folder"), m_logs->text());
+        if (!path.isEmpty())
+            m_logs->setText(path);
+    });
+    logsRow->addWidget(m_logs, 1);
+    logsRow->addWidget(browse);
+    auto* prefixHint = makeHint(QString(), this);
+    prefixHint->setObjectName(QStringLiteral("bettafishIds"));
+    prefixHint->setWordWrap(false);
+    const auto showIds = [this, prefixHint] {
+        QStringList ids;
+        for (const char* app : BettaFishApps)
+            ids << m_prefix->text().trimmed() + QLatin1String(app);
+        prefixHint->setText(tr("Agents: %1").arg(ids.join(QStringLiteral(", "))));
+    };
+    connect(m_prefix, &QLineEdit::textChanged, this, showIds);
+    showIds();
+    form->addRow(tr("Address:"), m_url);
+    form->addRow(tr("Prefix:"), m_prefix);
+    form->addRow(QString(), prefixHint);
+    form->addRow(tr("Logs folder:"), logsRow);
+    layout->addLayout(form);
+
+    auto* statusRow = new QHBoxLayout;
+    m_status = new QLabel(this);
+    m_status->setObjectName(QStringLiteral("bettafishStatus"));
+    m_status->setWordWrap(true);
+    m_status->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    auto* check = new QPushButton(tr("Check Again"), this);
+    check->setObjectName(QStringLiteral("bettafishCheck"));
+    check->setAutoDefault(false);
+    connect(check, &QPushButton::clicked, this, &BettaFishDialog::startCheck);
+    statusRow->addWidget(m_status, 1);
+    statusRow->addWidget(check, 0, Qt::AlignTop);
+    layout->addLayout(statusRow);
+    m_error = makeErrorLabel(this);
+    layout->addWidget(m_error);
+    QDialogButtonBox* buttons = addButtons(this, layout, tr("Add"));
+    m_ok = buttons->button(QDialogButtonBox::Ok);
+    m_ok->setObjectName(QStringLiteral("bettafishAdd"));
+
+    m_http = new QNetworkAccessManager(this);
+    m_http->setProxy(QNetworkProxy::NoProxy);
+    m_debounce.setSingleShot(true);
+    m_debounce.setInterval(400);
+    connect(&m_debounce, &QTimer::timeout, this, &BettaFishDialog::startCheck);
+    connect(m_url, &QLineEdit::textChanged, this, [this] {
+        setState(State::Idle, QString());
+        m_debounce.start();
+    });
+    connect(m_prefix, &QLineEdit::textChanged, this, [this] { showError(m_error, QString()); });
+    connect(m_logs, &QLineEdit::textChanged, this, [this] { showError(m_error, QString()); });
+    resize(560, sizeHint().height());
+    startCheck();
+}
+
+BettaFishDialog::~BettaFishDialog()
+{
+    if (m_reply) {
+        m_reply->disconnect(this);
+        m_reply->abort();
+    }
+}
+
+BettaFishEntry BettaFishDialog::entry() const
+{
+    BettaFishEntry entry;
+    entry.url = m_url->text().trimmed();
+    while (entry.url.endsWith(QLatin1Char('/')))
+        entry.url.chop(1);
+    entry.prefix = m_prefix->text().trimmed();
+    entry.logsDir = m_logs->text().trimmed();
+    if (!entry.logsDir.isEmpty())
+        entry.logsDir = QDir::cleanPath(entry.logsDir);
+    return entry;
+}
+
+void BettaFishDialog::setState(State state, const QString& text)
+{
+    m_state = state;
+    m_status->setText(text);
+    const bool dark = Colors::isDark(palette());
+    QColor color = palette().color(QPalette::WindowText);
+    if (state == State::Failed)
+        color = Colors::error(dark);
+    else if (state == State::Checking)
+        color = palette().color(QPalette::PlaceholderText);
+    setTextColor(m_status, color);
+    m_ok->setEnabled(state == State::Reachable);
+}
+
+void BettaFishDialog::startCheck()
+{
+    m_debounce.stop();
+    if (m_reply) {
+        m_reply->disconnect(this);
+        m_reply->abort();
+        m_reply->deleteLater();
+        m_reply = nullptr;
+    }
+    const QUrl url(entry().url + QStringLiteral("/api/status"));
+    const QString scheme = url.scheme();
+    if (!url.isValid() || (scheme != QLatin1String("http") && scheme != QLatin1String("https"))
+        || url.host().isEmpty()) {
+        setState(State::Failed, tr("The address must look like http://host:port, as BettaFish's page is opened."));
+        return;
+    }
+    setState(State::Checking, tr("Checking %1…").arg(url.toString()));
+    QNetworkRequest request(url);
+    request.setTransferTimeout(CheckTimeoutMs);
+    m_reply = m_http->get(request);
+    QNetworkReply* reply = m_reply;
+    connect(reply, &QNetworkReply::finished, this, [this, reply] { onReplyFinished(reply); });
+}
+
+void BettaFishDialog::onReplyFinished(QNetworkReply* reply)
+{
+    reply->deleteLater();
+    if (reply != m_reply)
+        return;
+    m_reply = nullptr;
+    const QString where = reply->url().toString();
+    if (reply->error() != QNetworkReply::NoError) {
+        const bool timedOut =
+            reply->error() == QNetworkReply::OperationCanceledError || reply->error() == QNetworkReply::TimeoutError;
+        const QString why = timedOut ? tr("no answer within %1 s").arg(CheckTimeoutMs / 1000) : reply->errorString();
+        setState(State::Failed, tr("No BettaFish at %1: %2").arg(where, why));
+        Q_EMIT checked(false);
+        return;
+    }
+    QJsonParseError parseError;
+    const QJsonDocument document = QJsonDocument::fromJson(reply->readAll(), &parseError);
+    QStringList missing;
+    QStringList states;
+    if (document.isObject()) {
+        const QJsonObject apps = document.object();
+        for (const char* app : BettaFishApps) {
+            const QString name = QLatin1String(app);
+            if (!apps.contains(name))
+                missing << name;
+            else if (const QString status = apps.value(name).toObject().value(QStringLiteral("status")).toString();
+                     !status.isEmpty())
+                states << tr("%1 %2").arg(name, status);
+        }
+    }
+    if (!document.isObject() || !missing.isEmpty()) {
+        const QString what = !document.isObject() ? tr("its answer is not a JSON object")
+                                                  : tr("its answer has no %1").arg(missing.join(QStringLiteral(", ")));
+        setState(State::Failed, tr("%1 does not answer as BettaFish does: %2.").arg(where, what));
+        Q_EMIT checked(false);
+        return;
+    }
+    setState(State::Reachable,
+             states.isEmpty() ? tr("BettaFish answers.")
+                              : tr("BettaFish answers: %1.").arg(states.join(QStringLiteral(", "))));
+    Q_EMIT checked(true);
+}
+
+QString BettaFishDialog::entryProblem() const
+{
+    const BettaFishEntry e = entry();
+    if (!e.prefix.isEmpty() && !Protocol::isValidAgentId((e.prefix + QStringLiteral("forum")).toLatin1()))
+        return tr("The prefix begins agent ids: letters, digits, dots, underscores or dashes.");
+    for (const char* app : BettaFishApps) {
+        const QString id = e.prefix + QLatin1String(app);
+        if (m_taken.contains(id))
+            return tr("The host already has an agent \"%1\": choose another prefix.").arg(id);
+    }
+    if (!e.logsDir.isEmpty()) {
+        const QFileInfo logs(e.logsDir);
+        if (QDir::isRelativePath(e.logsDir))
+            return tr("The logs folder's path must be absolute.");
+        if (!logs.exists())
+            return tr("%1 does not exist.").arg(e.logsDir);
+        if (!logs.isDir())
+            return tr("%1 is not a folder.").arg(e.logsDir);
+        if (!logs.isReadable() || !logs.isExecutable() || !QDir(e.logsDir).isReadable())
+            return tr("%1 cannot be read.").arg(e.logsDir);
+    }
+    return {};
+}
+
+void BettaFishDialog::accept()
+{
+    if (m_state != State::Reachable) {
+        if (m_state != State::Checking && m_state != State::Failed)
+            startCheck();
+        showError(m_error, tr("The address must answer as a BettaFish server first."));
+        return;
+    }
+    if (const QString problem = entryProblem(); !problem.isEmpty()) {
+        showError(m_error, problem);
+        return;
+    }
+    QString why;
+    if (m_add && !m_add(entry(), &why)) {
+        showError(m_error, tr("The host did not add the bridge: %1").arg(why));
+        return;
+    }
+    showError(m_error, QString());
+    QDialog::accept();
 }

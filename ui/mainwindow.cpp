@@ -257,6 +257,12 @@ void MainWindow::buildMenus()
     QAction* connectBot = file->addAction(tr("Connect a &Bot…"), this, &MainWindow::showConnectBot);
     connectBot->setObjectName(QStringLiteral("connectBotAction"));
     file->addSeparator();
+    QAction* follow = file->addAction(tr("&Follow a Log File…"), this, &MainWindow::showFollowFile);
+    follow->setObjectName(QStringLiteral("followFileAction"));
+    m_addBettaFishAction = file->addAction(tr("Add &BettaFish…"), this, &MainWindow::showAddBettaFish);
+    m_addBettaFishAction->setObjectName(QStringLiteral("addBettaFishAction"));
+    m_addBettaFishAction->setEnabled(bool(m_addBridge));
+    file->addSeparator();
     file->addAction(tr("&Export Shown Lines…"), this, [this] {
         if (ConsolePane* pane = currentConsole())
             pane->exportShown();
@@ -880,6 +886,36 @@ void MainWindow::showAddAgent(const QString& hostKey)
         return;
     m_ownCommands.insert(m_fleet->defineAgent(hostKey, dialog.agentId(), dialog.definition()));
     openConsole(hostKey, dialog.agentId());
+}
+
+void MainWindow::showFollowFile()
+{
+    FollowFileDialog dialog(m_fleet->agents()->agentIds(LocalHost), this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    // The host's answer shows as a command's does: in the command bar, and in the status bar when it fails.
+    m_ownCommands.insert(m_fleet->defineAgent(LocalHost, dialog.agentId(), dialog.definition()));
+    openConsole(LocalHost, dialog.agentId());
+}
+
+void MainWindow::setBridgeAdder(BettaFishDialog::AddBridge add)
+{
+    m_addBridge = std::move(add);
+    if (m_addBettaFishAction)
+        m_addBettaFishAction->setEnabled(bool(m_addBridge));
+}
+
+void MainWindow::showAddBettaFish()
+{
+    if (!m_addBridge)
+        return;
+    BettaFishDialog dialog(m_fleet->agents()->agentIds(LocalHost), m_addBridge, this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    const BettaFishEntry entry = dialog.entry();
+    statusBar()->showMessage(
+        tr("BettaFish at %1 added: its apps are %2insight, %2media, %2query and %2forum").arg(entry.url, entry.prefix),
+        8000);
 }
 
 void MainWindow::showEditAgent(const QString& hostKey, const QString& agentId)

@@ -40,6 +40,8 @@ public:
     /// Where this computer's own host (embedded in this process) takes agents and
     /// viewers, for Connect a Bot… and the status bar.
     void setEmbeddedHostAddress(const QUrl& url, const QString& token, const QString& tokenPath);
+    /// How Add BettaFish… adds a bridge to the embedded host; until it is set the entry is disabled.
+    void setBridgeAdder(BettaFishDialog::AddBridge add);
     /// The embedded host's counts, once a second.
     void setHostStats(int agents, int viewers, quint64 linesIngested);
     /// A problem the embedded host reports (a port it cannot listen on, a file it cannot write):
@@ -100,6 +102,10 @@ private:
     void removeAgent(const QString& hostKey, const QString& agentId);
     void removeHost(const QString& hostKey);
     void showConnectBot();
+    /// Follow a Log File…: a followed-file agent of the embedded host, through define_agent.
+    void showFollowFile();
+    /// Add BettaFish…: a bridge added to the embedded host and kept in its configuration.
+    void showAddBettaFish();
     void onCommandFinished(const QString& hostKey, const QString& id, const QString& agent, bool ok,
                            const QString& text);
     /// Commands sent to several agents at once: a row in the console of all agents sums up their results.
@@ -133,6 +139,8 @@ private:
     AskList* m_askList = nullptr;
     QHash<QString, QString> m_answering; // choice sent, by question key, until the question closes
     QHash<QString, QString> m_answerIds; // question key, by the id of the answer command
+    BettaFishDialog::AddBridge m_addBridge;
+    QAction* m_addBettaFishAction = nullptr;
     QLabel* m_endpointLabel = nullptr;
     QLabel* m_statusLabel = nullptr;
     QLabel* m_rateLabel = nullptr;

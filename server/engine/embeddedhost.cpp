@@ -50,3 +50,13 @@ void EmbeddedHost::stop()
     m_running = false;
     m_mailbox->call([this] { m_server->stop(); });
 }
+
+bool EmbeddedHost::addBridge(const BridgeSpec& spec, QString* error)
+{
+    bool added = false;
+    QString why;
+    m_mailbox->call([&] { added = m_server->addBridge(spec, &why); });
+    if (!added && error)
+        *error = why;
+    return added;
+}

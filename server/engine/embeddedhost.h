@@ -27,6 +27,8 @@ public:
     /// by a free one instead of failing.
     bool start(QString* error, bool fallbackToFreePort = false);
     void stop();
+    /// Adds a bridge on the engine's thread and saves it (HostServer::addBridge); waits for the answer.
+    bool addBridge(const BridgeSpec& spec, QString* error);
 
     /// Lives in the engine's thread: call it there, through mailbox().
     HostServer* server() const { return m_server; }

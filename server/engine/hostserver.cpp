@@ -29,6 +29,7 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <utility>
 #include <vector>
 
 using namespace Protocol;
@@ -377,6 +378,40 @@ bool HostServer::tokenWasGenerated() const
 QByteArray HostServer::hostId() const
 {
     return d->hostId;
+}
+
+bool HostServer::addBridge(const BridgeSpec& spec, QString* error)
+{
+    AGENTDECK_CHECK_THREAD(this);
+    const auto fail = [error](const QString& why) {
+        if (error)
+            *error = why;
+        return false;
+    };
+    if (!Protocol::isValidAgentId(QByteArray(spec.prefix + "forum")))
+        return fail(QStringLiteral("the prefix \"%1\" cannot begin agent ids: use letters, digits, '_', '.' or '-'")
+                        .arg(QString::fromUtf8(spec.prefix)));
+    for (const BridgeSpec& other : d->config.bridges) {
+        if (other.prefix == spec.prefix)
+            return fail(QStringLiteral("the bridge to %1 already has the prefix \"%2\"")
+                            .arg(other.url, QString::fromUtf8(spec.prefix)));
+    }
+    std::vector<BridgeSpec> bridges = d->config.bridges;
+    bridges.push_back(spec);
+    QString why;
+    if (!d->config.configPath.isEmpty() && !saveBridges(d->config.configPath, bridges, &why))
+        return fail(why);
+    const std::vector<BridgeSpec> before = std::exchange(d->config.bridges, std::move(bridges));
+    // Before start() the configured bridges start with the others.
+    if (!isListening() || d->bridges.addBridge(spec, &why))
+        return true;
+    d->config.bridges = before;
+    if (!d->config.configPath.isEmpty()) {
+        QString undo;
+        if (!saveBridges(d->config.configPath, before, &undo))
+            why += QStringLiteral("; and the configuration file kept it: %1").arg(undo);
+    }
+    return fail(why);
 }
 
 int HostServer::agentCount() const

@@ -52,6 +52,12 @@ public:
     void localViewerDrained(LocalViewer* viewer) override;
     void detachLocalViewer(LocalViewer* viewer) override;
 
+    /// Adds a BettaFish bridge at run time and keeps it in the configuration file (when
+    /// there is one), saved first: false with the reason, and nothing changed, when its
+    /// prefix is taken by a configured bridge, the file cannot be written or one of its
+    /// agents' ids belongs to another kind of agent.
+    bool addBridge(const BridgeSpec& spec, QString* error = nullptr);
+
     int agentCount() const;
     int viewerCount() const;
     quint64 linesIngested() const;
