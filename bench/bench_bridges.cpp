@@ -9,7 +9,9 @@
 //            this process measures write-to-viewer time: median and p99.
 //   bridge   the BettaFish stand-in (tests/python/fake_bettafish.py) writes
 //            5,000 lines/s for 10 s (file, then one Socket.IO event per line);
-//            the host bridges it with logs_dir, then over HTTP alone.
+//            the host bridges it with logs_dir, then with HTTP polling; the
+//            baseline is a bare QWebSocket in this process that only receives
+//            the same events (joins, answers pings, counts).
 // Every run checks that the host took in exactly the lines written.
 //
 // Usage: bench_bridges [runs (default 3)] [file|latency|bridge (default: all)]
@@ -190,9 +192,25 @@ QJsonObject call(QNetworkAccessManager& http, const QString& url, const QByteArr
     return QJsonDocument::fromJson(reply->readAll()).object();
 }
 
-/// CPU (% of one core) of a host bridging the stand-in while it writes rate lines/s.
-double bridgeCost(int rate, double seconds, bool files, bool write, quint64* taken)
+enum class Bridging { RawSocket, Files, Http };
+
+const char* bridgingName(Bridging how)
 {
+    switch (how) {
+    case Bridging::RawSocket:
+        return "bare QWebSocket, events only";
+    case Bridging::Files:
+        return "socket + logs_dir";
+    case Bridging::Http:
+        return "socket + HTTP";
+    }
+    return "";
+}
+
+/// CPU (% of one core) of a host bridging the stand-in while it writes rate lines/s.
+double bridgeCost(int rate, double seconds, Bridging how, bool write, quint64* taken)
+{
+    const bool files = how == Bridging::Files;
     QTemporaryDir dir;
     QProcess server;
     server.start(QStringLiteral("/usr/bin/python3"),
@@ -210,12 +228,32 @@ double bridgeCost(int rate, double seconds, bool files, bool write, quint64* tak
     bridge.url = url;
     bridge.logsDir = files ? dir.path() : QString();
     config.bridges.push_back(bridge);
-    HostServer host(config);
-    host.start();
+    std::unique_ptr<HostServer> bridging;
+    QWebSocket raw;
+    quint64 rawEvents = 0;
+    if (how == Bridging::RawSocket) {
+        QObject::connect(&raw, &QWebSocket::textMessageReceived, [&](const QString& text) {
+            if (text.startsWith(QLatin1Char('0')))
+                raw.sendTextMessage(QStringLiteral("40"));
+            else if (text == QLatin1String("2"))
+                raw.sendTextMessage(QStringLiteral("3"));
+            else if (text.startsWith(QLatin1String("42[\"console_output\"")))
+                ++rawEvents;
+        });
+        QUrl socket(url);
+        socket.setScheme(QStringLiteral("ws"));
+        socket.setPath(QStringLiteral("/socket.io/"));
+        socket.setQuery(QStringLiteral("EIO=4&transport=websocket"));
+        raw.open(socket);
+    } else {
+        bridging = std::make_unique<HostServer>(config);
+        bridging->start();
+    }
+    const auto ingested = [&] { return bridging ? bridging->linesIngested() : rawEvents; };
     waitMs(2000);
     QNetworkAccessManager http;
     http.setProxy(QNetworkProxy::NoProxy);
-    const quint64 before = host.linesIngested();
+    const quint64 before = ingested();
     const double cpu0 = cpuSeconds();
     QElapsedTimer wall;
     wall.start();
@@ -231,10 +269,10 @@ double bridgeCost(int rate, double seconds, bool files, bool write, quint64* tak
     const quint64 expected = write ? quint64(rate * seconds) : 0;
     QElapsedTimer settle;
     settle.start();
-    while (host.linesIngested() - before < expected && settle.elapsed() < 15000)
+    while (ingested() - before < expected && settle.elapsed() < 15000)
         waitMs(20);
     const double cost = (cpuSeconds() - cpu0) / (wall.elapsed() / 1000.0) * 100;
-    *taken = host.linesIngested() - before;
+    *taken = ingested() - before;
     server.terminate();
     server.waitForFinished();
     return cost;
@@ -274,21 +312,21 @@ int main(int argc, char** argv)
     }
 
     constexpr int BridgeRate = 5000;
-    for (const bool files : {true, false}) {
+    for (const Bridging how : {Bridging::RawSocket, Bridging::Files, Bridging::Http}) {
         if (!wanted("bridge"))
             break;
         std::vector<double> bridgeIdle, bridgeBusy;
         for (int run = 0; run < runs; ++run) {
             quint64 taken = 0;
-            bridgeIdle.push_back(bridgeCost(BridgeRate, Seconds, files, false, &taken));
-            bridgeBusy.push_back(bridgeCost(BridgeRate, Seconds, files, true, &taken));
+            bridgeIdle.push_back(bridgeCost(BridgeRate, Seconds, how, false, &taken));
+            bridgeBusy.push_back(bridgeCost(BridgeRate, Seconds, how, true, &taken));
             std::printf("bridge (%s) run %d: idle %.1f %%, %d lines/s %.1f %% of a core, %llu of %d lines taken\n",
-                        files ? "socket + logs_dir" : "socket + HTTP", run + 1, bridgeIdle.back(), BridgeRate,
+                        bridgingName(how), run + 1, bridgeIdle.back(), BridgeRate,
                         bridgeBusy.back(), (unsigned long long)taken, int(BridgeRate * Seconds));
             std::fflush(stdout);
         }
         std::printf("bridge (%s): median %.1f %% of a core at %d lines/s (idle baseline %.1f %%)\n",
-                    files ? "socket + logs_dir" : "socket + HTTP", median(bridgeBusy), BridgeRate, median(bridgeIdle));
+                    bridgingName(how), median(bridgeBusy), BridgeRate, median(bridgeIdle));
     }
     return 0;
 }
