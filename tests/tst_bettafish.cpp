@@ -259,6 +259,9 @@ private Q_SLOTS:
     void forumConversations();
     void commands();
     void unreachableThenUp();
+    void hostRestartedGoesOn_data();
+    void hostRestartedGoesOn();
+    void halfWrittenReadIsNotANewFile();
 };
 
 void TestBettaFish::linesExactlyOnce_data()
@@ -453,6 +456,12 @@ void TestBettaFish::commands()
     result = command(QStringLiteral("3"), QStringLiteral("bf-media"), QStringLiteral("stop"));
     QVERIFY(result.value(QStringLiteral("ok")).toBool());
     QVERIFY(seen.waitFor(*client, [&] { return seen.state(QStringLiteral("bf-media")) == QLatin1String("stopped"); }));
+    // A restart of an app that is not running starts it.
+    result = command(QStringLiteral("31"), QStringLiteral("bf-media"), QStringLiteral("restart"));
+    QVERIFY2(result.value(QStringLiteral("ok")).toBool(), QJsonDocument(result).toJson().constData());
+    QVERIFY(seen.waitFor(*client, [&] { return seen.state(QStringLiteral("bf-media")) == QLatin1String("running"); }));
+    result = command(QStringLiteral("32"), QStringLiteral("bf-media"), QStringLiteral("stop"));
+    QVERIFY(result.value(QStringLiteral("ok")).toBool());
     result = command(QStringLiteral("4"), QStringLiteral("bf-forum"), QStringLiteral("start"));
     QVERIFY(result.value(QStringLiteral("ok")).toBool());
     // What BettaFish cannot do is refused, with why.
@@ -483,6 +492,83 @@ void TestBettaFish::unreachableThenUp()
     const QStringList expected = consoleTexts(bettafish.lines(QStringLiteral("insight"), childLines(0, 10)));
     QVERIFY(seen.waitFor(*client, [&] { return seen.lines.value(QStringLiteral("bf-insight")).size() >= 10; }));
     QCOMPARE(seen.lines.value(QStringLiteral("bf-insight")), expected);
+}
+
+void TestBettaFish::hostRestartedGoesOn_data()
+{
+    QTest::addColumn<bool>("files");
+    QTest::newRow("over HTTP") << false;
+    QTest::newRow("files followed") << true;
+}
+
+void TestBettaFish::hostRestartedGoesOn()
+{
+    QFETCH(bool, files);
+    QTemporaryDir dir;
+    QTemporaryDir hostLogs;
+    FakeBettaFish bettafish(dir.path());
+    QVERIFY(bettafish.start());
+    QStringList expected;
+    {
+        auto host = startHost(bettafish.url(), files ? dir.path() : QString(), hostLogs.path());
+        QVERIFY(host);
+        Seen seen;
+        auto client = viewer(*host, &seen);
+        QVERIFY(
+            seen.waitFor(*client, [&] { return seen.state(QStringLiteral("bf-query")) == QLatin1String("stopped"); }));
+        QVERIFY(QTest::qWaitFor([&] {
+            return bettafish.get(QStringLiteral("/_test/state")).value(QStringLiteral("connected_clients")).toInt()
+                == 1;
+        }));
+        expected = consoleTexts(bettafish.lines(QStringLiteral("query"), childLines(0, 20)));
+        seen.drain(*client, 3000);
+        // These come by the socket at once; the host stops before the copy brings them.
+        expected += consoleTexts(bettafish.lines(QStringLiteral("query"), childLines(20, 10)));
+        QVERIFY(seen.waitFor(*client, [&] { return seen.lines.value(QStringLiteral("bf-query")).size() >= 30; }));
+        seen.drain(*client, 300);
+    }
+    expected += consoleTexts(bettafish.lines(QStringLiteral("query"), childLines(30, 5)));
+    auto host = startHost(bettafish.url(), files ? dir.path() : QString(), hostLogs.path());
+    QVERIFY(host);
+    TestClient client;
+    QVERIFY(client.open(host->url()));
+    client.helloViewer(Token);
+    Seen seen;
+    for (const QJsonObject& m : client.subscribe(
+             {{QStringLiteral("agents"), QJsonArray{QStringLiteral("bf-query")}}, {QStringLiteral("history"), 100000}}))
+        seen.take(m);
+    QVERIFY(seen.waitFor(client, [&] { return seen.lines.value(QStringLiteral("bf-query")).size() >= 35; }));
+    seen.drain(client, 4500);
+    QCOMPARE(exactly(seen.lines.value(QStringLiteral("bf-query")), expected), QString());
+}
+
+void TestBettaFish::halfWrittenReadIsNotANewFile()
+{
+    QTemporaryDir dir;
+    FakeBettaFish bettafish(dir.path());
+    QVERIFY(bettafish.start());
+    auto host = startHost(bettafish.url());
+    QVERIFY(host);
+    Seen seen;
+    auto client = viewer(*host, &seen);
+    QVERIFY(seen.waitFor(*client, [&] { return seen.state(QStringLiteral("bf-query")) == QLatin1String("stopped"); }));
+    bettafish.socketMode(json(R"({"mode":"stall"})"));
+    QStringList expected = consoleTexts(bettafish.lines(QStringLiteral("query"), childLines(0, 50)));
+    QVERIFY(seen.waitFor(*client, [&] { return seen.lines.value(QStringLiteral("bf-query")).size() >= 50; }));
+    // BettaFish reading its file while a character is half written answers []; a moment
+    // later the line is whole.
+    QFile file(dir.filePath(QStringLiteral("query.log")));
+    QVERIFY(file.open(QIODevice::Append));
+    file.write("[12:00:00] \xe4\xb8");
+    file.close();
+    seen.drain(*client, 4500);
+    QVERIFY(file.open(QIODevice::Append));
+    file.write("\xad\xe6\x96\x87\n");
+    file.close();
+    expected.append(QStringLiteral("中文"));
+    QVERIFY(seen.waitFor(*client, [&] { return seen.lines.value(QStringLiteral("bf-query")).size() >= 51; }));
+    seen.drain(*client, 4500);
+    QCOMPARE(exactly(seen.lines.value(QStringLiteral("bf-query")), expected), QString());
 }
 
 QTEST_GUILESS_MAIN(TestBettaFish)

@@ -98,6 +98,10 @@ private Q_SLOTS:
     void resumesAtTheSavedPosition();
     void resumesInTheRotatedFile();
     void hostGoesOnAfterARestart();
+    void fileMadeAnewInPlaceIsReadFromTheStart();
+    void notesForWhatCannotBeFollowed();
+    void redefiningKeepsThePlace();
+    void stopKeepsThePlace();
     void definitionErrors();
 };
 
@@ -147,8 +151,8 @@ void TestFollowedFile::bettafishForumFormat()
     for (const QByteArray& line : lines) {
         const LogFormats::Entry e = reader.read(line, now);
         QVERIFY2(e.forum, line.constData());
-        const QByteArrayView source = line.mid(12, line.indexOf(']', 12) - 12);
-        QCOMPARE(QByteArrayView(e.forum->source), source);
+        const QByteArray source = line.mid(12, line.indexOf(']', 12) - 12);
+        QCOMPARE(e.forum->source, source);
         QVERIFY(!e.forum->text.contains(QLatin1String("\\n")));
         if (source == "HOST") {
             ++host;
@@ -159,7 +163,7 @@ void TestFollowedFile::bettafishForumFormat()
             starts += e.forum->startsConversation ? 1 : 0;
         } else {
             QCOMPARE(e.forum->role, QByteArrayView("agent"));
-            QCOMPARE(e.forum->sender, source.toByteArray() + " Engine");
+            QCOMPARE(e.forum->sender, source + " Engine");
         }
     }
     QCOMPARE(host, 2);
@@ -384,6 +388,198 @@ void TestFollowedFile::hostGoesOnAfterARestart()
     appendLines(path, 201, 300);
     QCOMPARE(linesSeen(300), QString());
     QVERIFY(QFile::exists(logs.filePath(QStringLiteral("worker.follow"))));
+}
+
+void TestFollowedFile::fileMadeAnewInPlaceIsReadFromTheStart()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("worker.log"));
+    appendLines(path, 1, 20);
+    FileFollower::Position saved;
+    {
+        Collected got;
+        FileFollower follower(path, 65536, got.callbacks());
+        follower.start({}, 1000);
+        QVERIFY(got.waitFor(20, 5000));
+        saved = follower.position();
+    }
+    // While nobody follows, the file is written anew in place (same inode), longer than before.
+    {
+        QFile file(path);
+        QVERIFY(file.open(QIODevice::WriteOnly | QIODevice::Truncate));
+    }
+    appendLines(path, 101, 160);
+    Collected got;
+    FileFollower follower(path, 65536, got.callbacks());
+    follower.start(saved, 1000);
+    QVERIFY(got.waitFor(60, 5000));
+    QTest::qWait(300);
+    QCOMPARE(checkExactly(got.lines, 101, 160), QString());
+    QVERIFY(!got.notes.isEmpty());
+    QVERIFY(got.notes.constFirst().contains(QLatin1String("made anew")));
+}
+
+void TestFollowedFile::notesForWhatCannotBeFollowed()
+{
+    QTemporaryDir dir;
+    const QString path = dir.filePath(QStringLiteral("worker.log"));
+    appendLines(path, 1, 2);
+    Collected got;
+    FileFollower follower(path, 65536, got.callbacks());
+    follower.start({}, 1000);
+    QVERIFY(got.waitFor(2, 5000));
+    // Replaced by a folder: said once, not as a rotation to a file.
+    QVERIFY(QFile::remove(path));
+    QVERIFY(QDir(dir.path()).mkdir(QStringLiteral("worker.log")));
+    QTRY_VERIFY(got.notes.join(QLatin1Char('\n')).contains(QLatin1String("not a file")));
+    QTest::qWait(1200);
+    const qsizetype notes = got.notes.size();
+    QVERIFY(!got.notes.join(QLatin1Char('\n')).contains(QLatin1String("following the new file")));
+    // A file again: followed from its start, and said so.
+    QVERIFY(QDir(dir.path()).rmdir(QStringLiteral("worker.log")));
+    appendLines(path, 3, 4);
+    QVERIFY(got.waitFor(4, 5000));
+    QCOMPARE(checkExactly(got.lines, 1, 4), QString());
+    QTRY_VERIFY(got.notes.size() > notes);
+    QVERIFY(got.notes.constLast().contains(QLatin1String("is there")));
+}
+
+namespace {
+
+/// A host with an editable configuration, following files defined at run time.
+struct EditingHost
+{
+    QTemporaryDir dir;
+    QTemporaryDir logs;
+    std::unique_ptr<HostServer> host;
+    TestClient viewer;
+
+    bool start()
+    {
+        const QString configPath = dir.filePath(QStringLiteral("host.json"));
+        QFile file(configPath);
+        if (!file.open(QIODevice::WriteOnly) || file.write("{\"agents\": []}\n") <= 0)
+            return false;
+        file.close();
+        HostConfig config;
+        QString error;
+        if (!config.load(configPath, &error))
+            return false;
+        config.port = 0;
+        config.token = Token;
+        config.allowAgentEditing = true;
+        config.logDirectory = logs.path();
+        host = std::make_unique<HostServer>(config);
+        if (!host->start(&error) || !viewer.open(host->url()))
+            return false;
+        viewer.helloViewer(Token);
+        viewer.subscribe({{QStringLiteral("agents"), QJsonArray{QStringLiteral("*")}}});
+        return true;
+    }
+    void define(const QString& name, const QString& path)
+    {
+        const QJsonObject follow{{QStringLiteral("path"), path}, {QStringLiteral("format"), QStringLiteral("plain")}};
+        viewer.sendJson({{QStringLiteral("type"), QStringLiteral("define_agent")},
+                         {QStringLiteral("id"), name},
+                         {QStringLiteral("agent"),
+                          QJsonObject{{QStringLiteral("id"), QStringLiteral("worker")},
+                                      {QStringLiteral("name"), name},
+                                      {QStringLiteral("follow"), follow}}}});
+    }
+    /// The file's lines the viewer got in ms (the host's own notes left out).
+    QList<QByteArray> lines(int ms)
+    {
+        QList<QByteArray> texts;
+        QDeadlineTimer deadline(ms);
+        do {
+            const QJsonObject m = viewer.next({}, 20);
+            if (m.value(QStringLiteral("type")).toString() != QLatin1String("log"))
+                continue;
+            for (const QJsonValue& line : m.value(QStringLiteral("lines")).toArray()) {
+                const QString text = line[QStringLiteral("text")].toString();
+                if (text.startsWith(QLatin1String("line ")))
+                    texts.append(text.toUtf8());
+            }
+        } while (!deadline.hasExpired());
+        return texts;
+    }
+};
+
+} // namespace
+
+void TestFollowedFile::redefiningKeepsThePlace()
+{
+    EditingHost h;
+    QVERIFY(h.start());
+    const QString path = h.dir.filePath(QStringLiteral("worker.log"));
+    appendLines(path, 1, 5);
+    h.define(QStringLiteral("first"), path);
+    QCOMPARE(checkExactly(h.lines(1500), 1, 5), QString());
+    // A new name for the same file: nothing is read again.
+    h.define(QStringLiteral("renamed"), path);
+    QCOMPARE(h.lines(1500), QList<QByteArray>());
+    appendLines(path, 6, 7);
+    QCOMPARE(checkExactly(h.lines(1500), 6, 7), QString());
+}
+
+void TestFollowedFile::stopKeepsThePlace()
+{
+    QTemporaryDir dir;
+    QTemporaryDir logs;
+    const QString path = dir.filePath(QStringLiteral("worker.log"));
+    appendLines(path, 1, 5);
+    HostConfig config;
+    config.port = 0;
+    config.token = Token;
+    config.logDirectory = logs.path();
+    AgentDefinition worker;
+    worker.id = "worker";
+    worker.follow = AgentDefinition::Follow{path, "plain", 1000};
+    config.agents.push_back(worker);
+    const auto seen = [&](HostServer& host, int ms, bool history) {
+        TestClient viewer;
+        viewer.open(host.url());
+        viewer.helloViewer(Token);
+        QList<QByteArray> texts;
+        const QList<QJsonObject> replay =
+            viewer.subscribe({{QStringLiteral("agents"), QJsonArray{QStringLiteral("worker")}},
+                              {QStringLiteral("history"), history ? 100000 : 0}});
+        QList<QJsonObject> messages = replay;
+        QDeadlineTimer deadline(ms);
+        do {
+            const QJsonObject m = viewer.next({}, 20);
+            if (!m.isEmpty())
+                messages.append(m);
+        } while (!deadline.hasExpired());
+        for (const QJsonObject& m : std::as_const(messages)) {
+            for (const QJsonValue& line : m.value(QStringLiteral("lines")).toArray()) {
+                const QString text = line[QStringLiteral("text")].toString();
+                if (text.startsWith(QLatin1String("line ")))
+                    texts.append(text.toUtf8());
+            }
+        }
+        return texts;
+    };
+    {
+        HostServer host(config);
+        QVERIFY(host.start());
+        QCOMPARE(checkExactly(seen(host, 800, true), 1, 5), QString());
+        appendLines(path, 6, 10);
+        TestClient viewer;
+        QVERIFY(viewer.open(host.url()));
+        viewer.helloViewer(Token);
+        QTRY_COMPARE(host.linesIngested() >= 10, true);
+        // Stopped at once after reading: the place is kept now, not at the next flush.
+        viewer.sendJson({{QStringLiteral("type"), QStringLiteral("command")},
+                         {QStringLiteral("id"), QStringLiteral("s")},
+                         {QStringLiteral("agent"), QStringLiteral("worker")},
+                         {QStringLiteral("name"), QStringLiteral("stop")}});
+        const QJsonObject result = viewer.next(QStringLiteral("result"));
+        QVERIFY(result.value(QStringLiteral("ok")).toBool());
+    }
+    HostServer host(config);
+    QVERIFY(host.start());
+    QCOMPARE(checkExactly(seen(host, 1000, true), 1, 10), QString());
 }
 
 void TestFollowedFile::definitionErrors()

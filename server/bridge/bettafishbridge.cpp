@@ -23,6 +23,14 @@ constexpr int StartTimeoutMs = 25000;
 constexpr int StopTimeoutMs = 15000;
 /// A socket dropped for stalling is tried again after this long.
 constexpr int SocketRetryMs = 5000;
+/// The longest wait before the socket is tried again after it failed.
+constexpr int LastSocketRetryMs = 60000;
+/// A socket that has not joined by then is given up and tried again.
+constexpr int JoinTimeoutMs = 10000;
+/// A stall is told by this many of the copy's lines, not one line BettaFish wrote to its file only.
+constexpr qsizetype StallLines = 3;
+/// Lines the socket brought ahead of the copy that are kept between runs.
+constexpr qsizetype KeptLiveAhead = 20000;
 
 QString appName(int app)
 {
@@ -30,16 +38,6 @@ QString appName(int app)
 }
 
 } // namespace
-
-quint64 BettaFishBridge::lineHash(QByteArrayView line)
-{
-    quint64 h = 0xcbf29ce484222325ull;
-    for (const char c : line) {
-        h ^= quint8(c);
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 BettaFishBridge::BettaFishBridge(Options options, Sink* sink, QObject* parent)
     : QObject(parent)
@@ -71,10 +69,14 @@ void BettaFishBridge::start(const std::array<AppState, 4>& resume)
         App& app = m_apps[size_t(i)];
         app.reader = std::make_unique<LogFormats::LineReader>(i == ForumApp ? LogFormats::Format::BettaFishForum
                                                                             : LogFormats::Format::BettaFishApp);
-        app.linesRead = resume[size_t(i)].linesRead;
-        app.lastLineHash = resume[size_t(i)].lastLineHash;
-        app.resumePending = app.linesRead > 0;
-        app.everRead = app.resumePending;
+        const AppState& kept = resume[size_t(i)];
+        app.linesRead = kept.linesRead;
+        app.lastLineHash = kept.lastLineHash;
+        app.firstLineHash = kept.firstLineHash;
+        app.resumePending = kept.known;
+        app.everRead = kept.known;
+        // What the socket showed that the copy had not yet brought: not shown again.
+        app.merger.restoreWaiting(LineMerger::Live, kept.liveAhead);
         if (m_options.logsDir.isEmpty())
             continue;
         const QString file = QDir(m_options.logsDir).filePath(appName(i) + QStringLiteral(".log"));
@@ -117,8 +119,11 @@ BettaFishBridge::AppState BettaFishBridge::state(int app) const
     AppState s;
     s.linesRead = a.linesRead;
     s.lastLineHash = a.lastLineHash;
+    s.firstLineHash = a.firstLineHash;
     if (a.follower)
         s.file = a.follower->position();
+    s.liveAhead = a.merger.waitingHashes(LineMerger::Live, KeptLiveAhead);
+    s.known = true;
     return s;
 }
 
@@ -140,12 +145,15 @@ QString BettaFishBridge::mode() const
 void BettaFishBridge::connectSocket()
 {
     m_socketFlowing = false;
+    m_socketOpenedAtMs = Protocol::nowMs();
     m_socket->open(m_options.url);
 }
 
 void BettaFishBridge::onSocketJoined()
 {
     m_socketFlowing = true;
+    m_socketStalled = false;
+    m_socketRetryMs = 0;
     m_joinedAtMs = Protocol::nowMs();
     m_socket->emitEvent("request_status");
     m_lastStatusRequestMs = Protocol::nowMs();
@@ -183,11 +191,23 @@ void BettaFishBridge::onSocketEvent(QByteArrayView name, Json::Value root)
 
 void BettaFishBridge::onSocketClosed(const QString& reason)
 {
-    Q_UNUSED(reason);
+    const bool wasFlowing = m_socketFlowing;
     m_socketFlowing = false;
     for (App& app : m_apps)
         app.merger.forget(LineMerger::Live);
-    m_socketRetryAtMs = Protocol::nowMs() + (m_socketStalled ? SocketRetryMs : m_retryDelayMs + FirstRetryMs);
+    // Tried again later each time it fails, sooner after a stall of a socket that had joined.
+    m_socketRetryMs =
+        m_socketStalled ? SocketRetryMs : std::min(LastSocketRetryMs, std::max(FirstRetryMs, m_socketRetryMs * 2));
+    m_socketRetryAtMs = Protocol::nowMs() + m_socketRetryMs;
+    if (wasFlowing && !m_socketStalled && m_reachable) {
+        for (int i = 0; i < int(Apps.size()); ++i) {
+            m_sink->bridgedNote(i,
+                                QStringLiteral("the Socket.IO connection to %1 closed (%2); reading the log files "
+                                               "until it is back")
+                                    .arg(m_options.url.toString(), reason),
+                                false);
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------
@@ -235,8 +255,9 @@ void BettaFishBridge::onTick()
         for (int i = 0; i < ForumApp; ++i) {
             // Lines the copy brought around the join may have been written before the server had
             // this socket: only later ones tell.
-            const qint64 waited = m_apps[size_t(i)].merger.oldestWait(LineMerger::Copy, now, m_joinedAtMs + 1000);
-            if (waited > m_options.stallMs) {
+            const LineMerger& merger = m_apps[size_t(i)].merger;
+            const qint64 waited = merger.oldestWait(LineMerger::Copy, now, m_joinedAtMs + 1000);
+            if (waited > m_options.stallMs && merger.waiting(LineMerger::Copy) >= StallLines) {
                 m_socketStalled = true;
                 m_sink->bridgedNote(i,
                                     QStringLiteral("the Socket.IO connection to %1 brought none of the %2 lines "
@@ -259,6 +280,12 @@ void BettaFishBridge::onTick()
         if (m_socket->isOpen() && now - m_lastStatusRequestMs >= m_options.statusMs) {
             m_socket->emitEvent("request_status");
             m_lastStatusRequestMs = now;
+        }
+    } else if (m_socket->isConnecting()) {
+        // A server that takes the connection and never opens the session.
+        if (now - m_socketOpenedAtMs > JoinTimeoutMs) {
+            m_socket->abort();
+            onSocketClosed(QStringLiteral("no Socket.IO session within %1 s").arg(JoinTimeoutMs / 1000));
         }
     } else if (m_reachable && now >= m_socketRetryAtMs && m_socketRetryAtMs > 0) {
         m_socketRetryAtMs = 0;
@@ -322,35 +349,53 @@ void BettaFishBridge::onOutput(int appIndex, QNetworkReply* reply)
     --m_pollsInFlight;
     if (!m_running || reply->error() != QNetworkReply::NoError)
         return;
-    Json::Document doc;
-    if (!doc.parse(reply->readAll()))
-        return;
-    const Json::Value lines = doc.root()[appIndex == ForumApp ? "log_lines" : "output"];
-    if (!lines.isArray())
-        return;
     App& app = m_apps[size_t(appIndex)];
-    const qint64 count = lines.size();
+    Json::Document doc;
+    const Json::Value answer = doc.parse(reply->readAll()) ? doc.root() : Json::Value();
+    const Json::Value array = answer[appIndex == ForumApp ? "log_lines" : "output"];
+    if (!array.isArray()) {
+        // BettaFish answers {"success": false, "message": ...} when it cannot read the file.
+        const QString why = answer["message"].isString() ? answer["message"].toString()
+                                                         : QStringLiteral("the answer is not the JSON BettaFish sends");
+        if (!app.copyProblem) {
+            app.copyProblem = true;
+            m_sink->bridgedNote(appIndex,
+                                QStringLiteral("cannot read %1's log over HTTP: %2").arg(appName(appIndex), why), true);
+        }
+        return;
+    }
+    app.copyProblem = false;
+    std::vector<QByteArrayView> lines;
+    lines.reserve(size_t(array.size()));
+    for (const Json::Value line : array.items())
+        lines.push_back(line.toUtf8());
+    const qint64 count = qint64(lines.size());
+    const bool grew = count != app.lastCount;
+    app.lastCount = count;
+
     qint64 from = app.linesRead;
     if (from > 0) {
-        // The lines read before end in this file if its line there is the one read last;
-        // otherwise the file was made anew (the app started again, a new forum session).
-        bool same = count >= from;
-        if (same) {
-            qint64 index = 0;
-            for (const Json::Value line : lines.items()) {
-                if (++index == from) {
-                    same = lineHash(line.toUtf8()) == app.lastLineHash;
-                    break;
-                }
-            }
-        }
+        // The lines read before end in this file if its line there is the one read last.
+        const bool same = count >= from && LineMerger::hashOf(lines[size_t(from - 1)]) == app.lastLineHash;
         if (!same) {
-            if (!app.resumePending) {
+            // BettaFish answers [] when a read meets a character half written, and a shorter
+            // list when a line is: a file that still begins with the same line was not made
+            // anew, and the next answer will fit.
+            const bool sameFile = count == 0 || LineMerger::hashOf(lines[0]) == app.firstLineHash;
+            if (sameFile && ++app.badReads < 3)
+                return;
+            if (app.resumePending) {
+                m_sink->bridgedNote(appIndex,
+                                    QStringLiteral("%1's log was made anew while this host was away: lines written "
+                                                   "to the old one after the last one stored are not known")
+                                        .arg(appName(appIndex)),
+                                    true);
+            } else {
                 m_sink->bridgedNote(
                     appIndex,
                     appIndex == ForumApp
-                        ? QStringLiteral("forum.log was recreated: a new forum session")
-                        : QStringLiteral("%1.log was recreated: the app started again").arg(appName(appIndex)),
+                        ? QStringLiteral("forum.log was made anew: a new forum session")
+                        : QStringLiteral("%1.log was made anew: the app started again").arg(appName(appIndex)),
                     false);
             }
             from = 0;
@@ -360,25 +405,22 @@ void BettaFishBridge::onOutput(int appIndex, QNetworkReply* reply)
         // The first read: the newest lines of what the file holds are history.
         from = count - m_options.historyLines;
     }
+    app.badReads = 0;
     app.everRead = true;
     app.resumePending = false;
-    qint64 index = 0;
-    bool any = false;
-    for (const Json::Value line : lines.items()) {
-        if (index++ < from)
-            continue;
-        copyLine(appIndex, line.toUtf8());
-        any = true;
+    // The last line may be one BettaFish was still writing: it is taken once the file grew
+    // past it or stayed as it is for a poll.
+    const qint64 until = grew ? count - 1 : count;
+    for (qint64 i = from; i < until; ++i)
+        copyLine(appIndex, lines[size_t(i)]);
+    if (until > 0 && until >= from) {
+        app.linesRead = until;
+        app.lastLineHash = LineMerger::hashOf(lines[size_t(until - 1)]);
+        app.firstLineHash = LineMerger::hashOf(lines[0]);
+    } else if (from == 0) {
+        app.linesRead = 0;
     }
-    if (count > 0) {
-        qint64 last = 0;
-        for (const Json::Value line : lines.items()) {
-            if (++last == count)
-                app.lastLineHash = lineHash(line.toUtf8());
-        }
-    }
-    app.linesRead = count;
-    if (any)
+    if (until > from)
         m_sink->bridgedBatchDone();
 }
 
@@ -466,20 +508,16 @@ void BettaFishBridge::control(int app, QByteArrayView action, Done done)
         return ok;
     };
     if (action == "restart") {
+        // Stopped first if it runs; a stop refused because it was not running is no reason not to start.
         QNetworkReply* stopping = request("stop");
         connect(stopping, &QNetworkReply::finished, this, [this, stopping, request, answer, done] {
-            bool stopped = false;
-            answer(stopping, [&stopped, done](bool ok, const QByteArray& text) {
-                stopped = ok;
-                if (!ok)
-                    done(false, "stop failed: " + text);
-            });
-            if (!stopped)
-                return;
+            QByteArray stopText;
+            answer(stopping, [&](bool, const QByteArray& text) { stopText = text; });
             QNetworkReply* starting = request("start");
-            connect(starting, &QNetworkReply::finished, this, [this, starting, answer, done] {
-                answer(starting, done);
-                poll();
+            connect(starting, &QNetworkReply::finished, this, [this, starting, answer, done, stopText] {
+                answer(starting,
+                       [&](bool ok, const QByteArray& text) { done(ok, "stop: " + stopText + "; start: " + text); });
+                m_forumPollWanted = true;
             });
         });
         return;

@@ -12,6 +12,7 @@
 #include <array>
 #include <functional>
 #include <memory>
+#include <vector>
 
 class QNetworkAccessManager;
 class QNetworkReply;
@@ -73,8 +74,18 @@ public:
     struct AppState
     {
         qint64 linesRead = 0; // of the current file over HTTP
-        quint64 lastLineHash = 0;
+        quint64 lastLineHash = 0; // of the last of them
+        quint64 firstLineHash = 0; // of the file's first line: which file it is
         FileFollower::Position file;
+        /// Lines the socket brought that the copy had not yet (their hashes): a
+        /// restarted host does not show them again when the copy brings them.
+        std::vector<quint64> liveAhead;
+        bool known = false; // kept from an earlier run
+        bool operator==(const AppState& o) const
+        {
+            return linesRead == o.linesRead && lastLineHash == o.lastLineHash && firstLineHash == o.firstLineHash
+                && file == o.file && liveAhead == o.liveAhead;
+        }
     };
 
     BettaFishBridge(Options options, Sink* sink, QObject* parent = nullptr);
@@ -93,8 +104,6 @@ public:
     QString mode() const;
     bool socketFlowing() const { return m_socketFlowing; }
 
-    static quint64 lineHash(QByteArrayView line);
-
 private:
     struct App
     {
@@ -103,6 +112,10 @@ private:
         std::unique_ptr<FileFollower> follower;
         qint64 linesRead = 0;
         quint64 lastLineHash = 0;
+        quint64 firstLineHash = 0;
+        qint64 lastCount = -1; // lines in the previous answer
+        int badReads = 0; // answers in a row that did not fit the lines read
+        bool copyProblem = false; // told that the copy cannot be read
         bool everRead = false;
         bool resumePending = false;
         QByteArray state;
@@ -144,5 +157,7 @@ private:
     qint64 m_lastStatusRequestMs = 0;
     qint64 m_socketRetryAtMs = 0;
     qint64 m_joinedAtMs = 0;
+    qint64 m_socketOpenedAtMs = 0;
+    int m_socketRetryMs = 0;
     QString m_offlineWhy;
 };

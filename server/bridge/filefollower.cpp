@@ -46,8 +46,22 @@ FileFollower::FileFollower(const QString& path, qsizetype maxLineBytes, Callback
 
 FileFollower::~FileFollower()
 {
-    closeOld();
+    // Nothing is handed on from here: the owner may be going away too.
+    closeOld(false);
     closeFile();
+}
+
+quint64 FileFollower::fingerprintAt(int fd, qint64 offset)
+{
+    char bytes[256];
+    const qint64 from = std::max<qint64>(0, offset - qint64(sizeof bytes));
+    const ssize_t n = offset > 0 ? ::pread(fd, bytes, size_t(offset - from), from) : 0;
+    quint64 h = 0xcbf29ce484222325ull;
+    for (ssize_t i = 0; i < n; ++i) {
+        h ^= quint8(bytes[i]);
+        h *= 0x100000001b3ull;
+    }
+    return h;
 }
 
 void FileFollower::setPollInterval(int ms)
@@ -62,6 +76,7 @@ FileFollower::Position FileFollower::position() const
         p.device = m_identity.device;
         p.inode = m_identity.inode;
         p.offset = m_lineEnd;
+        p.fingerprint = fingerprintAt(m_fd, m_lineEnd);
     }
     return p;
 }
@@ -77,18 +92,19 @@ void FileFollower::start(const Position& resume, int historyLines)
     if (!resume.isNull()) {
         if (openCurrent(&identity) && identity.device == resume.device && identity.inode == resume.inode) {
             struct stat st;
-            if (::fstat(m_fd, &st) == 0 && st.st_size >= resume.offset) {
+            const bool longEnough = ::fstat(m_fd, &st) == 0 && st.st_size >= resume.offset;
+            if (longEnough && fingerprintAt(m_fd, resume.offset) == resume.fingerprint) {
                 m_offset = m_lineEnd = resume.offset;
-                resumed = true;
             } else {
                 m_offset = m_lineEnd = 0;
-                resumed = true;
                 if (m_callbacks.note)
-                    m_callbacks.note(QStringLiteral("%1 is shorter than when it was last read: it was truncated, "
-                                                    "reading it from the start")
+                    m_callbacks.note(QStringLiteral("%1 was truncated or made anew while it was not followed: reading "
+                                                    "it from the start; lines written to it before that after the "
+                                                    "last one read are not known")
                                          .arg(m_path),
                                      true);
             }
+            resumed = true;
         } else {
             // Rotated while nobody watched: finish the old file first, if it is still in the folder.
             const QString rotated = findRotated({resume.device, resume.inode});
@@ -116,7 +132,7 @@ void FileFollower::start(const Position& resume, int historyLines)
         const qint64 size = ::fstat(m_fd, &st) == 0 ? st.st_size : 0;
         m_offset = m_lineEnd = offsetOfLastLines(m_fd, size, historyLines);
     }
-    if (m_fd < 0 && m_callbacks.note) {
+    if (m_fd < 0 && !QFileInfo::exists(m_path) && m_callbacks.note) {
         m_missingReported = true;
         m_callbacks.note(QStringLiteral("%1 does not exist yet; waiting for it").arg(m_path), false);
     }
@@ -173,14 +189,34 @@ void FileFollower::closeFile()
     m_offset = m_lineEnd = 0;
 }
 
-void FileFollower::closeOld()
+void FileFollower::closeOld(bool handOn)
 {
     if (m_oldFd < 0)
         return;
-    // What the old file's writer left without a newline is its last line.
-    m_oldSplitter.finish([this](QByteArrayView line) { m_callbacks.line(line); });
     ::close(m_oldFd);
     m_oldFd = -1;
+    if (!handOn) {
+        m_oldSplitter.clear();
+        return;
+    }
+    // What the old file's writer left without a newline is its last line.
+    bool any = false;
+    m_oldSplitter.finish([this, &any](QByteArrayView line) {
+        m_callbacks.line(line);
+        any = true;
+    });
+    if (any && m_callbacks.batchDone)
+        m_callbacks.batchDone();
+}
+
+void FileFollower::reportProblem(const QString& problem)
+{
+    if (problem == m_problemReported)
+        return;
+    const bool cleared = problem.isEmpty();
+    m_problemReported = problem;
+    if (!cleared && m_callbacks.note)
+        m_callbacks.note(problem, true);
 }
 
 void FileFollower::scheduleCheck()
@@ -213,6 +249,7 @@ void FileFollower::check()
     }
     struct stat st;
     const bool exists = ::stat(QFile::encodeName(m_path).constData(), &st) == 0;
+    const bool isFile = exists && S_ISREG(st.st_mode);
     if (m_fd >= 0 && !more) {
         const bool replaced =
             !exists || quint64(st.st_dev) != m_identity.device || quint64(st.st_ino) != m_identity.inode;
@@ -230,9 +267,13 @@ void FileFollower::check()
             // Renamed away or deleted: read to its end, keep it a while for its writer, go on
             // with the new file.
             if (m_callbacks.note) {
-                m_callbacks.note(exists ? QStringLiteral("%1 was rotated; following the new file").arg(m_path)
-                                        : QStringLiteral("%1 was deleted; waiting for it to come back").arg(m_path),
-                                 false);
+                m_callbacks.note(isFile ? QStringLiteral("%1 was rotated; following the new file").arg(m_path)
+                                     : exists
+                                     ? QStringLiteral("%1 was replaced by something that is not a file; "
+                                                      "waiting for a file")
+                                           .arg(m_path)
+                                     : QStringLiteral("%1 was deleted; waiting for it to come back").arg(m_path),
+                                 !isFile);
             }
             closeOld();
             m_oldFd = m_fd;
@@ -243,16 +284,21 @@ void FileFollower::check()
             m_fd = -1;
             m_identity = {};
             m_offset = m_lineEnd = 0;
-            m_missingReported = !exists;
+            m_missingReported = !isFile;
         }
     }
-    if (m_fd < 0 && exists && !more) {
+    if (m_fd < 0 && !more && exists) {
         Identity identity;
-        if (openCurrent(&identity)) {
+        if (!isFile) {
+            reportProblem(QStringLiteral("%1 is not a regular file; waiting for a file").arg(m_path));
+        } else if (!openCurrent(&identity)) {
+            reportProblem(QStringLiteral("cannot open %1: %2").arg(m_path, errnoText()));
+        } else {
             m_offset = m_lineEnd = 0;
-            if (m_missingReported && m_callbacks.note)
+            if ((m_missingReported || !m_problemReported.isEmpty()) && m_callbacks.note)
                 m_callbacks.note(QStringLiteral("%1 is there; following it").arg(m_path), false);
             m_missingReported = false;
+            reportProblem({});
             const qint64 before = m_offset;
             more = !readAvailable(m_fd, &m_offset, m_splitter, &m_lineEnd);
             handedOn = handedOn || m_offset != before;
@@ -277,8 +323,7 @@ bool FileFollower::readAvailable(int fd, qint64* offset, OutputSplitter& splitte
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            if (m_callbacks.note)
-                m_callbacks.note(QStringLiteral("cannot read %1: %2").arg(m_path, errnoText()), true);
+            reportProblem(QStringLiteral("cannot read %1: %2").arg(m_path, errnoText()));
             return true;
         }
         if (n == 0)
@@ -303,9 +348,9 @@ void FileFollower::handOnPartial()
 
 QString FileFollower::findRotated(const Identity& identity) const
 {
-    const QFileInfo info(m_path);
-    const QDir folder = info.absoluteDir();
-    const QStringList names = folder.entryList({info.fileName() + QLatin1Char('*')}, QDir::Files);
+    // Rotated names vary (worker.log.1, worker.2025-11-14.log, worker.log-20251114): every file of the folder.
+    const QDir folder = QFileInfo(m_path).absoluteDir();
+    const QStringList names = folder.entryList(QDir::Files | QDir::Hidden);
     for (const QString& name : names) {
         const QString candidate = folder.filePath(name);
         struct stat st;

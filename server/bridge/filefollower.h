@@ -41,12 +41,18 @@ public:
         quint64 device = 0;
         quint64 inode = 0;
         qint64 offset = 0;
+        /// A hash of the bytes just before offset: a file made anew with the same inode
+        /// (file systems reuse them at once) is told apart.
+        quint64 fingerprint = 0;
         bool isNull() const { return inode == 0; }
         bool operator==(const Position& other) const
         {
-            return device == other.device && inode == other.inode && offset == other.offset;
+            return device == other.device && inode == other.inode && offset == other.offset
+                && fingerprint == other.fingerprint;
         }
     };
+    /// The hash of the bytes of fd just before offset (at most 256).
+    static quint64 fingerprintAt(int fd, qint64 offset);
 
     struct Callbacks
     {
@@ -86,7 +92,10 @@ private:
     bool readAvailable(int fd, qint64* offset, OutputSplitter& splitter, qint64* lineEnd);
     void handOnPartial();
     void closeFile();
-    void closeOld();
+    /// Hands on what the rotated file's writer left without a newline, and closes it.
+    void closeOld(bool handOn = true);
+    /// Tells once why the path cannot be followed now; empty: it can again.
+    void reportProblem(const QString& problem);
     void watchFile();
     void scheduleCheck();
     QString findRotated(const Identity& identity) const;
@@ -108,6 +117,7 @@ private:
     qint64 m_oldLineEnd = 0;
     qint64 m_oldQuietSince = 0;
     bool m_missingReported = false;
+    QString m_problemReported;
     bool m_checkScheduled = false;
     bool m_running = false;
     QByteArray m_buffer;

@@ -41,6 +41,11 @@ void LineMerger::Ahead::clear()
     counts.clear();
 }
 
+quint64 LineMerger::hashOf(QByteArrayView line)
+{
+    return lineHash(line);
+}
+
 bool LineMerger::take(Way way, QByteArrayView line)
 {
     const quint64 hash = lineHash(line);
@@ -61,6 +66,24 @@ bool LineMerger::take(Way way, QByteArrayView line)
 void LineMerger::forget(Way way)
 {
     m_ahead[1 - way].clear();
+}
+
+std::vector<quint64> LineMerger::waitingHashes(Way way, qsizetype limit) const
+{
+    const std::deque<Held>& order = m_ahead[way].order;
+    const size_t skip = order.size() > size_t(limit) ? order.size() - size_t(limit) : 0;
+    std::vector<quint64> hashes;
+    hashes.reserve(order.size() - skip);
+    for (auto it = order.begin() + qsizetype(skip); it != order.end(); ++it)
+        hashes.push_back(it->hash);
+    return hashes;
+}
+
+void LineMerger::restoreWaiting(Way way, const std::vector<quint64>& hashes)
+{
+    const qint64 now = Protocol::nowMs();
+    for (const quint64 hash : hashes)
+        m_ahead[way].push(hash, now);
 }
 
 qint64 LineMerger::oldestWait(Way way, qint64 nowMs, qint64 broughtAfterMs) const

@@ -4,6 +4,7 @@
 #include <QByteArrayView>
 #include <QHash>
 #include <deque>
+#include <vector>
 
 /*
  * One stream of lines that reaches us by two ways at once: a live one (a
@@ -27,6 +28,8 @@ class LineMerger final
 public:
     enum Way { Live = 0, Copy = 1 };
 
+    /// The hash lines are compared by.
+    static quint64 hashOf(QByteArrayView line);
     /// True: the line is new; false: the other way brought it already.
     bool take(Way way, QByteArrayView line);
     /// The way stopped (a closed or stalled socket): the other way's lines no longer
@@ -37,6 +40,10 @@ public:
     /// How long the oldest line of way brought after broughtAfterMs has waited for the
     /// other, in ms at now; 0 if none.
     qint64 oldestWait(Way way, qint64 nowMs, qint64 broughtAfterMs = 0) const;
+    /// The hashes of the lines waiting on way, oldest first, at most limit (the newest).
+    std::vector<quint64> waitingHashes(Way way, qsizetype limit) const;
+    /// Lines way brought in an earlier run, waiting for the other way again.
+    void restoreWaiting(Way way, const std::vector<quint64>& hashes);
     /// At most this many lines wait per way; older ones are let go.
     static constexpr qsizetype MaxWaiting = 200000;
 

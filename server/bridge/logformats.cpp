@@ -172,7 +172,7 @@ SessionMark sessionMark(QByteArrayView body)
 ForumEntry forumEntry(const ForumLine& line)
 {
     ForumEntry entry;
-    entry.source = line.source;
+    entry.source = line.source.toByteArray();
     // Newer BettaFish puts the search session's id first: "[<id>] body".
     QByteArrayView body = line.body;
     if (body.startsWith('[')) {

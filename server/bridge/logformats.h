@@ -67,8 +67,8 @@ SessionMark sessionMark(QByteArrayView body);
 struct ForumEntry
 {
     QByteArray sender;
-    QByteArrayView role; // agent, host, system
-    QByteArrayView source;
+    QByteArrayView role; // agent, host, system (a literal)
+    QByteArray source;
     QByteArray text;
     bool startsConversation = false;
 };

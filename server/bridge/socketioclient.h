@@ -31,6 +31,8 @@ public:
     /// Closes the socket at once (no goodbye to a server that stopped talking).
     void abort();
     bool isOpen() const { return m_joined; }
+    /// Opened and not yet joined (or closed).
+    bool isConnecting() const { return !m_finished && !m_joined; }
     /// Sends an event with a JSON argument (raw JSON), or none when empty.
     void emitEvent(QByteArrayView name, QByteArrayView jsonArgument = {});
     /// When the last frame of any kind came from the server.

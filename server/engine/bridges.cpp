@@ -29,43 +29,65 @@ constexpr QByteArrayView BettaFishCommands =
 
 const char* const BettaFishNames[] = {"Insight Engine", "Media Engine", "Query Engine", "Forum Engine"};
 
-/// Where a bridged agent stands in what it reads, as kept between runs.
+/// Where a bridged agent stands in what it reads, as kept between runs, and what it reads
+/// (a followed file's path, a bridge's address): a state kept for something else is not used.
 struct SavedState
 {
-    FileFollower::Position file;
-    qint64 linesRead = 0;
-    quint64 lastLineHash = 0;
-    bool operator==(const SavedState& o) const
-    {
-        return file == o.file && linesRead == o.linesRead && lastLineHash == o.lastLineHash;
-    }
+    QString source;
+    BettaFishBridge::AppState at;
+    bool operator==(const SavedState& o) const { return source == o.source && at == o.at; }
 };
 
-SavedState readState(const QString& path)
+QByteArray hex(quint64 value)
+{
+    return QByteArray::number(value, 16);
+}
+
+quint64 fromHex(Json::Value value)
+{
+    return value.toUtf8().toULongLong(nullptr, 16);
+}
+
+SavedState readState(const QString& path, const QString& source)
 {
     SavedState state;
+    state.source = source;
     QFile file(path);
     if (path.isEmpty() || !file.open(QIODevice::ReadOnly))
         return state;
     Json::Document doc;
-    if (!doc.parse(file.readAll()))
+    if (!doc.parse(file.readAll()) || doc.root()["source"].toString() != source)
         return state;
     const Json::Value root = doc.root();
-    state.file.device = quint64(root["device"].toInteger(0));
-    state.file.inode = quint64(root["inode"].toInteger(0));
-    state.file.offset = root["offset"].toInteger(0);
-    state.linesRead = root["lines_read"].toInteger(0);
-    state.lastLineHash = root["last_line_hash"].toUtf8().toULongLong(nullptr, 16);
+    BettaFishBridge::AppState& at = state.at;
+    at.file.device = quint64(root["device"].toInteger(0));
+    at.file.inode = quint64(root["inode"].toInteger(0));
+    at.file.offset = root["offset"].toInteger(0);
+    at.file.fingerprint = fromHex(root["fingerprint"]);
+    at.linesRead = root["lines_read"].toInteger(0);
+    at.lastLineHash = fromHex(root["last_line_hash"]);
+    at.firstLineHash = fromHex(root["first_line_hash"]);
+    for (const Json::Value hash : root["live_ahead"].items())
+        at.liveAhead.push_back(fromHex(hash));
+    at.known = true;
     return state;
 }
 
 bool writeState(const QString& path, const SavedState& state)
 {
+    if (path.isEmpty())
+        return false;
+    const BettaFishBridge::AppState& at = state.at;
     QByteArray json;
     Json::Writer w(&json);
-    w.beginObject().key("device").integer(qint64(state.file.device)).key("inode").integer(qint64(state.file.inode));
-    w.key("offset").integer(state.file.offset).key("lines_read").integer(state.linesRead);
-    w.key("last_line_hash").string(QByteArray::number(state.lastLineHash, 16)).endObject();
+    w.beginObject().key("source").string(state.source);
+    w.key("device").integer(qint64(at.file.device)).key("inode").integer(qint64(at.file.inode));
+    w.key("offset").integer(at.file.offset).key("fingerprint").string(hex(at.file.fingerprint));
+    w.key("lines_read").integer(at.linesRead).key("last_line_hash").string(hex(at.lastLineHash));
+    w.key("first_line_hash").string(hex(at.firstLineHash)).key("live_ahead").beginArray();
+    for (const quint64 hash : at.liveAhead)
+        w.string(hex(hash));
+    w.endArray().endObject();
     json += '\n';
     QSaveFile file(path);
     file.setDirectWriteFallback(false);
@@ -90,6 +112,10 @@ struct Bridges::BettaFish final : BettaFishBridge::Sink
     BridgeSpec spec;
     std::array<QByteArray, 4> ids;
     std::array<SavedState, 4> saved;
+    QString source(int app) const
+    {
+        return spec.url + QLatin1Char('#') + QLatin1String(BettaFishBridge::Apps[size_t(app)]);
+    }
     std::unique_ptr<BettaFishBridge> bridge;
 
     Agent* agent(int app) const { return owner->m_registry.find(ids[size_t(app)]); }
@@ -189,15 +215,19 @@ Agent* Bridges::follow(const AgentDefinition& definition)
     Agent* agent = ensureAgent(
         definition.id, definition.name.isEmpty() ? QString::fromUtf8(definition.id) : definition.name, ControlCommands);
     auto& slot = m_followed[definition.id];
-    if (slot && slot->follower)
-        slot->follower->stop();
-    const bool keepPlace = slot && slot->definition.path == definition.follow->path;
     auto followed = std::make_unique<Followed>();
     followed->id = definition.id;
     followed->definition = *definition.follow;
-    followed->saved = keepPlace ? slot->saved : readState(statePath(definition.id));
-    if (keepPlace && slot->follower)
-        followed->saved.file = slot->follower->position();
+    // The same file again (a new name, another history size) goes on where it is.
+    if (slot && slot->definition.path == definition.follow->path) {
+        followed->saved = slot->saved;
+        if (slot->follower && !slot->stopped)
+            followed->saved.at.file = slot->follower->position();
+    } else {
+        followed->saved = readState(statePath(definition.id), definition.follow->path);
+    }
+    if (slot && slot->follower)
+        slot->follower->stop();
     slot = std::move(followed);
     startFollowing(*slot);
     return agent;
@@ -239,7 +269,7 @@ void Bridges::startFollowing(Followed& followed)
     followed.follower = std::make_unique<FileFollower>(followed.definition.path, m_config.maxLineBytes,
                                                        std::move(callbacks), m_context);
     followed.stopped = false;
-    followed.follower->start(followed.saved.file, followed.definition.historyLines);
+    followed.follower->start(followed.saved.at.file, followed.definition.historyLines);
     if (Agent* agent = m_registry.find(id)) {
         const bool open = followed.follower->isOpen();
         setState(*agent, open ? "running" : "idle",
@@ -276,10 +306,8 @@ bool Bridges::addBridge(const BridgeSpec& spec, QString* error)
     for (int app = 0; app < 4; ++app) {
         const QByteArray& id = b->ids[size_t(app)];
         ensureAgent(id, QString::fromLatin1(BettaFishNames[app]), BettaFishCommands);
-        b->saved[size_t(app)] = readState(statePath(id));
-        resume[size_t(app)].file = b->saved[size_t(app)].file;
-        resume[size_t(app)].linesRead = b->saved[size_t(app)].linesRead;
-        resume[size_t(app)].lastLineHash = b->saved[size_t(app)].lastLineHash;
+        b->saved[size_t(app)] = readState(statePath(id), b->source(app));
+        resume[size_t(app)] = b->saved[size_t(app)].at;
     }
     BettaFishBridge::Options options;
     options.url = QUrl(spec.url);
@@ -303,6 +331,9 @@ void Bridges::forget(Agent& agent)
         if (found->second->follower)
             found->second->follower->stop();
         m_followed.erase(found);
+        // An agent added again later with this id starts afresh.
+        if (!m_config.logDirectory.isEmpty())
+            QFile::remove(statePath(agent.id));
     }
 }
 
@@ -311,25 +342,34 @@ void Bridges::saveStates()
     if (m_config.logDirectory.isEmpty())
         return;
     for (auto& [id, followed] : m_followed) {
-        if (!followed->follower || followed->stopped)
-            continue;
-        SavedState now = followed->saved;
-        now.file = followed->follower->position();
-        if (now.file.isNull() || now == followed->saved)
-            continue;
-        if (writeState(statePath(id), now))
-            followed->saved = now;
+        if (followed->follower && !followed->stopped)
+            saveFollowed(*followed);
     }
     for (auto& b : m_bettafish) {
         for (int app = 0; app < 4; ++app) {
-            const BettaFishBridge::AppState s = b->bridge->state(app);
-            SavedState now{s.file, s.linesRead, s.lastLineHash};
+            SavedState now = b->saved[size_t(app)];
+            now.at = b->bridge->state(app);
+            // A file missing for a moment (deleted before it is made anew) keeps its place.
+            if (now.at.file.isNull())
+                now.at.file = b->saved[size_t(app)].at.file;
             if (now == b->saved[size_t(app)])
                 continue;
             if (writeState(statePath(b->ids[size_t(app)]), now))
                 b->saved[size_t(app)] = now;
         }
     }
+}
+
+void Bridges::saveFollowed(Followed& followed, bool always)
+{
+    SavedState now = followed.saved;
+    const FileFollower::Position position = followed.follower->position();
+    if (!position.isNull())
+        now.at.file = position;
+    if ((!always && now == followed.saved) || now.at.file.isNull())
+        return;
+    if (writeState(statePath(followed.id), now))
+        followed.saved = now;
 }
 
 void Bridges::shutdown()
@@ -370,8 +410,9 @@ void Bridges::run(Agent& agent, QByteArrayView name, Json::Value args, CommandRo
         return;
     }
     if (name != "start" && !followed.stopped) {
-        followed.saved.file = followed.follower->position();
-        saveStates();
+        // Where it stopped is kept now, with what it read on disk.
+        m_registry.flushFiles();
+        saveFollowed(followed, true);
         followed.follower->stop();
         followed.stopped = true;
         setState(agent, "stopped", QStringLiteral("not reading %1").arg(followed.definition.path));

@@ -55,6 +55,8 @@ private:
     Agent* ensureAgent(const QByteArray& id, const QString& name, QByteArrayView commandsJson);
     void setState(Agent& agent, QByteArrayView state, const QString& text);
     void startFollowing(Followed& followed);
+    /// Writes where a followed file stands, when it moved (or always).
+    void saveFollowed(Followed& followed, bool always = false);
     QString statePath(const QByteArray& id) const;
 
     const HostConfig& m_config;
