@@ -249,7 +249,9 @@ double bridgeCost(int rate, double seconds, Bridging how, bool write, quint64* t
         bridging = std::make_unique<HostServer>(config);
         bridging->start();
     }
-    const auto ingested = [&] { return bridging ? bridging->linesIngested() : rawEvents; };
+    const auto ingested = [&] {
+        return bridging ? bridging->linesIngested() : rawEvents;
+    };
     waitMs(2000);
     QNetworkAccessManager http;
     http.setProxy(QNetworkProxy::NoProxy);
@@ -321,12 +323,12 @@ int main(int argc, char** argv)
             bridgeIdle.push_back(bridgeCost(BridgeRate, Seconds, how, false, &taken));
             bridgeBusy.push_back(bridgeCost(BridgeRate, Seconds, how, true, &taken));
             std::printf("bridge (%s) run %d: idle %.1f %%, %d lines/s %.1f %% of a core, %llu of %d lines taken\n",
-                        bridgingName(how), run + 1, bridgeIdle.back(), BridgeRate,
-                        bridgeBusy.back(), (unsigned long long)taken, int(BridgeRate * Seconds));
+                        bridgingName(how), run + 1, bridgeIdle.back(), BridgeRate, bridgeBusy.back(),
+                        (unsigned long long)taken, int(BridgeRate * Seconds));
             std::fflush(stdout);
         }
-        std::printf("bridge (%s): median %.1f %% of a core at %d lines/s (idle baseline %.1f %%)\n",
-                    bridgingName(how), median(bridgeBusy), BridgeRate, median(bridgeIdle));
+        std::printf("bridge (%s): median %.1f %% of a core at %d lines/s (idle baseline %.1f %%)\n", bridgingName(how),
+                    median(bridgeBusy), BridgeRate, median(bridgeIdle));
     }
     return 0;
 }
