@@ -16,6 +16,8 @@ packages=(
     libqt6opengl6-dev
     # rsvg-convert, which renders the application icon's PNGs during the build
     librsvg2-bin
+    # a font with Chinese characters: the consoles of BettaFish, MaiMBot and LangBot are mostly Chinese
+    fonts-wqy-microhei
     # the tests: a Python bot client, and certificates for the wss:// tests
     python3 python3-websockets openssl
     # the BettaFish bridge's tests: a Flask-SocketIO server in BettaFish's shapes

@@ -29,6 +29,7 @@
 #include <QDateTime>
 #include <QDialog>
 #include <QDir>
+#include <QDockWidget>
 #include <QFileInfo>
 #include <QIcon>
 #include <QImage>
@@ -1480,6 +1481,34 @@ void TestMainWindow::followLogFileThroughDialog()
     const QByteArray json = saved.readAll();
     QVERIFY2(json.contains("\"follow\"") && json.contains("crawler.log") && json.contains("\"history_lines\":500"),
              json.constData());
+
+    // Right-click: a followed file stops and starts reading; it has no process to kill.
+    bool stopEnabled = false;
+    bool killEnabled = true;
+    QTimer::singleShot(100, [&] {
+        auto* menu = qobject_cast<QMenu*>(QApplication::activePopupWidget());
+        if (!menu)
+            return;
+        for (QAction* action : menu->actions()) {
+            if (action->text() == QLatin1String("Kill"))
+                killEnabled = action->isEnabled();
+            if (action->text() == QLatin1String("Stop")) {
+                stopEnabled = action->isEnabled();
+                action->trigger();
+            }
+        }
+        menu->close();
+    });
+    auto* tree = window.findChild<AgentTreeView*>(QStringLiteral("agentTree"));
+    QVERIFY(tree);
+    tree->scrollTo(row);
+    const QPoint at = tree->visualRect(row).center();
+    QContextMenuEvent click(QContextMenuEvent::Mouse, at, tree->viewport()->mapToGlobal(at));
+    QApplication::sendEvent(tree->viewport(), &click);
+    QVERIFY(stopEnabled);
+    QVERIFY(!killEnabled);
+    QTRY_COMPARE_WITH_TIMEOUT(window.fleet()->agents()->agent(Local, QStringLiteral("crawler"))->state,
+                              QStringLiteral("stopped"), Slow);
 }
 
 void TestMainWindow::addBettaFishThroughDialog()
@@ -1586,6 +1615,27 @@ void TestMainWindow::addBettaFishThroughDialog()
     QFile after(config.configPath);
     QVERIFY(after.open(QIODevice::ReadOnly));
     QCOMPARE(after.readAll(), json);
+
+    // BettaFish writes its apps' output and the forum: the consoles and the forum show them.
+    const auto append = [&](const QString& file, const char* fixtureName) {
+        QFile out(QDir(logs).filePath(file));
+        QVERIFY(out.open(QIODevice::Append));
+        out.write(fixture(fixtureName));
+    };
+    append(QStringLiteral("insight.log"), "insight.log");
+    append(QStringLiteral("forum.log"), "forum.log");
+    window.resize(1600, 900);
+    // As a user arranges it: a wider agent list and forum.
+    window.resizeDocks({window.findChild<QDockWidget*>(QStringLiteral("agentsDock")),
+                        window.findChild<QDockWidget*>(QStringLiteral("forumDock"))},
+                       {420, 420}, Qt::Horizontal);
+    window.openConsole(Local, QStringLiteral("bf-insight"));
+    window.openConsole(Local, QStringLiteral("bf-query"));
+    window.openConsole(Local, QStringLiteral("bf-insight"));
+    QTRY_VERIFY_WITH_TIMEOUT(window.fleet()->console(Local, QStringLiteral("bf-insight"))->rowCount() >= 200, Slow);
+    QTRY_VERIFY_WITH_TIMEOUT(forumSenders(window.fleet()->forum()).contains(QStringLiteral("Forum Host")), Slow);
+    QTest::qWait(500);
+    QVERIFY(window.grab().save(screenshotPath(QStringLiteral("bettafish-light"))));
 }
 
 void TestMainWindow::screenshots()

@@ -218,16 +218,23 @@ void AgentTreeView::contextMenuEvent(QContextMenuEvent* event)
     }
     const QString agent = index.data(AgentTreeModel::AgentIdRole).toString();
     const auto agents = selectedAgents();
+    // Launched agents take every process command; bridged ones (BettaFish apps, followed
+    // files) start, stop and restart.
     bool anyLaunched = false;
+    bool anyBridged = false;
     for (const auto& [agentHost, agentId] : agents) {
-        const QModelIndex row = m_model->indexOf(agentHost, agentId);
-        anyLaunched |= row.data(AgentTreeModel::OriginRole).toString() == QLatin1String("launched");
+        const QString origin = m_model->indexOf(agentHost, agentId).data(AgentTreeModel::OriginRole).toString();
+        anyLaunched |= origin == QLatin1String("launched");
+        anyBridged |= origin == QLatin1String("bridged");
     }
     menu.addAction(tr("Open Console"), this, [this, host, agent] { Q_EMIT openConsoleRequested(host, agent); });
     menu.addSeparator();
     const QString processState = index.data(AgentTreeModel::ProcessStateRole).toString();
-    const bool running = processState == QLatin1String("RUNNING") || processState == QLatin1String("STARTING")
-        || processState == QLatin1String("BACKOFF");
+    const QString state = index.data(AgentTreeModel::StateRole).toString();
+    const bool bridged = index.data(AgentTreeModel::OriginRole).toString() == QLatin1String("bridged");
+    const bool running = bridged ? state != QLatin1String("stopped") && state != QLatin1String("offline")
+                                 : processState == QLatin1String("RUNNING") || processState == QLatin1String("STARTING")
+            || processState == QLatin1String("BACKOFF");
     for (const char* name : {"start", "stop", "restart", "kill"}) {
         const QString command = QLatin1String(name);
         QString label = command.at(0).toUpper() + command.mid(1);
@@ -235,8 +242,9 @@ void AgentTreeView::contextMenuEvent(QContextMenuEvent* event)
             label += tr(" %n Agents", nullptr, int(agents.size()));
         QAction* action =
             menu.addAction(label, this, [this, agents, command] { Q_EMIT commandRequested(agents, command); });
-        action->setEnabled(anyLaunched);
-        if (agents.size() == 1 && anyLaunched)
+        const bool kill = command == QLatin1String("kill");
+        action->setEnabled(anyLaunched || (anyBridged && !kill));
+        if (agents.size() == 1 && (anyLaunched || (bridged && !kill)))
             action->setEnabled(command == QLatin1String("start") ? !running
                                                                  : running || command == QLatin1String("restart"));
     }
