@@ -240,6 +240,17 @@ private:
         }
         return host;
     }
+    /// Waits until the bridge shows agent's state and BettaFish has its socket.
+    static bool bridged(Seen& seen, TestClient& client, FakeBettaFish& bettafish, const QString& agent)
+    {
+        return seen.waitFor(client, [&] { return seen.state(agent) == QLatin1String("stopped"); })
+            && QTest::qWaitFor([&] {
+                   return bettafish.get(QStringLiteral("/_test/state"))
+                              .value(QStringLiteral("connected_clients"))
+                              .toInt()
+                       == 1;
+               });
+    }
     std::unique_ptr<TestClient> viewer(HostServer& host, Seen* seen)
     {
         auto client = std::make_unique<TestClient>();
@@ -287,12 +298,8 @@ void TestBettaFish::linesExactlyOnce()
     QVERIFY(host);
     Seen seen;
     auto client = viewer(*host, &seen);
-    QVERIFY(
-        seen.waitFor(*client, [&] { return seen.state(QStringLiteral("bf-insight")) == QLatin1String("stopped"); }));
     // The bridge is on the socket before the lines come.
-    QVERIFY(QTest::qWaitFor([&] {
-        return bettafish.get(QStringLiteral("/_test/state")).value(QStringLiteral("connected_clients")).toInt() == 1;
-    }));
+    QVERIFY(bridged(seen, *client, bettafish, QStringLiteral("bf-insight")));
     bettafish.socketMode(socket);
     QStringList expected;
     for (int round = 0; round < 6; ++round) {

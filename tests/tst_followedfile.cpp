@@ -79,6 +79,56 @@ void appendLines(const QString& path, int from, int to)
         file.write(writtenLine(n) + '\n');
 }
 
+/// Where a follower of path stands once it has read its first lines (null if it did not).
+FileFollower::Position positionAfterReading(const QString& path, qsizetype lines)
+{
+    Collected got;
+    FileFollower follower(path, 65536, got.callbacks());
+    follower.start({}, 1000);
+    return got.waitFor(lines, 5000) ? follower.position() : FileFollower::Position();
+}
+
+/// A host that follows path as the agent "worker" (plain) and keeps its files in logs.
+HostConfig followingConfig(const QString& logs, const QString& path)
+{
+    HostConfig config;
+    config.port = 0;
+    config.token = Token;
+    config.logDirectory = logs;
+    AgentDefinition worker;
+    worker.id = "worker";
+    worker.follow = AgentDefinition::Follow{path, "plain", 1000};
+    config.agents.push_back(worker);
+    return config;
+}
+
+/// The file's lines a new viewer of "worker" gets from host in ms, history first (the
+/// host's own notes left out).
+QList<QByteArray> workerLines(HostServer& host, int ms)
+{
+    TestClient viewer;
+    if (!viewer.open(host.url()))
+        return {};
+    viewer.helloViewer(Token);
+    QList<QJsonObject> messages = viewer.subscribe(
+        {{QStringLiteral("agents"), QJsonArray{QStringLiteral("worker")}}, {QStringLiteral("history"), 100000}});
+    QDeadlineTimer deadline(ms);
+    do {
+        const QJsonObject m = viewer.next({}, 20);
+        if (!m.isEmpty())
+            messages.append(m);
+    } while (!deadline.hasExpired());
+    QList<QByteArray> texts;
+    for (const QJsonObject& m : std::as_const(messages)) {
+        for (const QJsonValue& line : m.value(QStringLiteral("lines")).toArray()) {
+            const QString text = line[QStringLiteral("text")].toString();
+            if (text.startsWith(QLatin1String("line ")))
+                texts.append(text.toUtf8());
+        }
+    }
+    return texts;
+}
+
 } // namespace
 
 /// Following files like tail -F, and reading the formats bots and BettaFish write.
@@ -292,15 +342,8 @@ void TestFollowedFile::resumesAtTheSavedPosition()
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("worker.log"));
     appendLines(path, 1, 100);
-    FileFollower::Position saved;
-    {
-        Collected got;
-        FileFollower follower(path, 65536, got.callbacks());
-        follower.start({}, 1000);
-        QVERIFY(got.waitFor(100, 5000));
-        saved = follower.position();
-        follower.stop();
-    }
+    const FileFollower::Position saved = positionAfterReading(path, 100);
+    QVERIFY(!saved.isNull());
     appendLines(path, 101, 150);
     Collected got;
     FileFollower follower(path, 65536, got.callbacks());
@@ -315,14 +358,8 @@ void TestFollowedFile::resumesInTheRotatedFile()
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("worker.log"));
     appendLines(path, 1, 100);
-    FileFollower::Position saved;
-    {
-        Collected got;
-        FileFollower follower(path, 65536, got.callbacks());
-        follower.start({}, 1000);
-        QVERIFY(got.waitFor(100, 5000));
-        saved = follower.position();
-    }
+    const FileFollower::Position saved = positionAfterReading(path, 100);
+    QVERIFY(!saved.isNull());
     // While nobody follows: more lines, a rotation, lines in the new file.
     appendLines(path, 101, 130);
     QVERIFY(QFile::rename(path, path + QStringLiteral(".1")));
@@ -341,52 +378,22 @@ void TestFollowedFile::hostGoesOnAfterARestart()
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("worker.log"));
     appendLines(path, 1, 200);
-    HostConfig config;
-    config.port = 0;
-    config.token = Token;
-    config.logDirectory = logs.path();
-    AgentDefinition worker;
-    worker.id = "worker";
-    worker.follow = AgentDefinition::Follow{path, "plain", 1000};
-    config.agents.push_back(worker);
-
-    const auto linesSeen = [&](int expected) -> QString {
+    const HostConfig config = followingConfig(logs.path(), path);
+    {
         HostServer host(config);
-        QString error;
-        if (!host.start(&error))
-            return QStringLiteral("the host did not start: ") + error;
+        QVERIFY(host.start());
         TestClient viewer;
-        if (!viewer.open(host.url()))
-            return QStringLiteral("no connection");
-        const QJsonObject snapshot = viewer.helloViewer(Token);
-        const QJsonArray agents = snapshot.value(QStringLiteral("agents")).toArray();
-        if (agents.size() != 1
-            || agents[0].toObject().value(QStringLiteral("origin")).toString() != QLatin1String("bridged"))
-            return QStringLiteral("the snapshot does not show one bridged agent");
-        const QList<QJsonObject> replay = viewer.subscribe(
-            {{QStringLiteral("agents"), QJsonArray{QStringLiteral("worker")}}, {QStringLiteral("history"), 100000}});
-        StreamRecord record;
-        for (const QJsonObject& message : replay) {
-            for (const QJsonValue& line : message.value(QStringLiteral("lines")).toArray()) {
-                record.seqs.append(line[QStringLiteral("seq")].toInteger());
-                record.texts.append(line[QStringLiteral("text")].toString());
-            }
-        }
-        // Lines after the restart, and the host's own note, come after what was stored.
-        collectUntil(viewer, QStringLiteral("worker"), expected, &record, 10000);
-        QTest::qWait(500);
-        collectUntil(viewer, QStringLiteral("worker"), expected + 100, &record, 300);
-        // The host's notes (source agentdeck) aside, the file's lines.
-        QList<QByteArray> texts;
-        for (const QString& text : std::as_const(record.texts)) {
-            if (text.startsWith(QLatin1String("line ")))
-                texts.append(text.toUtf8());
-        }
-        return checkExactly(texts, 1, expected);
-    };
-    QCOMPARE(linesSeen(200), QString());
+        QVERIFY(viewer.open(host.url()));
+        const QJsonArray agents = viewer.helloViewer(Token).value(QStringLiteral("agents")).toArray();
+        QCOMPARE(agents.size(), 1);
+        QCOMPARE(agents[0].toObject().value(QStringLiteral("origin")).toString(), QStringLiteral("bridged"));
+        QCOMPARE(checkExactly(workerLines(host, 1500), 1, 200), QString());
+    }
+    // Lines written while the host is down come after what it stored, once.
     appendLines(path, 201, 300);
-    QCOMPARE(linesSeen(300), QString());
+    HostServer host(config);
+    QVERIFY(host.start());
+    QCOMPARE(checkExactly(workerLines(host, 2000), 1, 300), QString());
     QVERIFY(QFile::exists(logs.filePath(QStringLiteral("worker.follow"))));
 }
 
@@ -395,14 +402,8 @@ void TestFollowedFile::fileMadeAnewInPlaceIsReadFromTheStart()
     QTemporaryDir dir;
     const QString path = dir.filePath(QStringLiteral("worker.log"));
     appendLines(path, 1, 20);
-    FileFollower::Position saved;
-    {
-        Collected got;
-        FileFollower follower(path, 65536, got.callbacks());
-        follower.start({}, 1000);
-        QVERIFY(got.waitFor(20, 5000));
-        saved = follower.position();
-    }
+    const FileFollower::Position saved = positionAfterReading(path, 20);
+    QVERIFY(!saved.isNull());
     // While nobody follows, the file is written anew in place (same inode), longer than before.
     {
         QFile file(path);
@@ -528,42 +529,11 @@ void TestFollowedFile::stopKeepsThePlace()
     QTemporaryDir logs;
     const QString path = dir.filePath(QStringLiteral("worker.log"));
     appendLines(path, 1, 5);
-    HostConfig config;
-    config.port = 0;
-    config.token = Token;
-    config.logDirectory = logs.path();
-    AgentDefinition worker;
-    worker.id = "worker";
-    worker.follow = AgentDefinition::Follow{path, "plain", 1000};
-    config.agents.push_back(worker);
-    const auto seen = [&](HostServer& host, int ms, bool history) {
-        TestClient viewer;
-        viewer.open(host.url());
-        viewer.helloViewer(Token);
-        QList<QByteArray> texts;
-        const QList<QJsonObject> replay =
-            viewer.subscribe({{QStringLiteral("agents"), QJsonArray{QStringLiteral("worker")}},
-                              {QStringLiteral("history"), history ? 100000 : 0}});
-        QList<QJsonObject> messages = replay;
-        QDeadlineTimer deadline(ms);
-        do {
-            const QJsonObject m = viewer.next({}, 20);
-            if (!m.isEmpty())
-                messages.append(m);
-        } while (!deadline.hasExpired());
-        for (const QJsonObject& m : std::as_const(messages)) {
-            for (const QJsonValue& line : m.value(QStringLiteral("lines")).toArray()) {
-                const QString text = line[QStringLiteral("text")].toString();
-                if (text.startsWith(QLatin1String("line ")))
-                    texts.append(text.toUtf8());
-            }
-        }
-        return texts;
-    };
+    const HostConfig config = followingConfig(logs.path(), path);
     {
         HostServer host(config);
         QVERIFY(host.start());
-        QCOMPARE(checkExactly(seen(host, 800, true), 1, 5), QString());
+        QCOMPARE(checkExactly(workerLines(host, 800), 1, 5), QString());
         appendLines(path, 6, 10);
         TestClient viewer;
         QVERIFY(viewer.open(host.url()));
@@ -579,7 +549,7 @@ void TestFollowedFile::stopKeepsThePlace()
     }
     HostServer host(config);
     QVERIFY(host.start());
-    QCOMPARE(checkExactly(seen(host, 1000, true), 1, 10), QString());
+    QCOMPARE(checkExactly(workerLines(host, 1000), 1, 10), QString());
 }
 
 void TestFollowedFile::definitionErrors()

@@ -11,6 +11,7 @@
 #include <QNetworkReply>
 #include <QRandomGenerator>
 #include <QTimer>
+#include <algorithm>
 
 namespace {
 
@@ -213,15 +214,27 @@ void BettaFishBridge::onSocketClosed(const QString& reason)
 // ---------------------------------------------------------------------------
 // Lines
 
+QByteArrayView BettaFishBridge::mergeKey(QByteArrayView line) const
+{
+    // A followed file's lines show what a terminal would: the part after the last carriage
+    // return, and no more than max_line_bytes; the socket's are as printed. Both ways compare
+    // what they have in common.
+    const qsizetype cr = line.lastIndexOf('\r');
+    if (cr >= 0)
+        line = line.sliced(cr + 1);
+    const qsizetype kept = std::clamp<qsizetype>(m_options.maxLineBytes - 64, 128, 4096);
+    return line.size() > kept ? line.first(kept) : line;
+}
+
 void BettaFishBridge::liveLine(int app, QByteArrayView line)
 {
-    if (m_apps[size_t(app)].merger.take(LineMerger::Live, line))
+    if (m_apps[size_t(app)].merger.take(LineMerger::Live, mergeKey(line)))
         deliver(app, line);
 }
 
 void BettaFishBridge::copyLine(int app, QByteArrayView line)
 {
-    if (m_apps[size_t(app)].merger.take(LineMerger::Copy, line))
+    if (m_apps[size_t(app)].merger.take(LineMerger::Copy, mergeKey(line)))
         deliver(app, line);
 }
 

@@ -132,6 +132,8 @@ private:
     void onStatus(QNetworkReply* reply);
     void readStatus(Json::Value status);
     void copyLine(int app, QByteArrayView line);
+    /// What a line is compared by: the same for a line on both ways.
+    QByteArrayView mergeKey(QByteArrayView line) const;
     void liveLine(int app, QByteArrayView line);
     void deliver(int app, QByteArrayView line);
     void setReachable(bool reachable, const QString& why);

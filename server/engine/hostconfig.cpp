@@ -36,17 +36,27 @@ void lineAndColumn(QByteArrayView text, qsizetype offset, int* line, int* column
 
 } // namespace
 
+/// Whether a list member is absent (*present false) or an array; an error naming it otherwise.
+static bool readList(Json::Value list, const char* name, const char* items, bool* present, QString* error,
+                     const char** errorAt)
+{
+    *present = !list.isUndefined() && !list.isNull();
+    if (!*present || list.isArray())
+        return true;
+    *error = QStringLiteral("%1: expected an array of %2").arg(QLatin1String(name), QLatin1String(items));
+    if (errorAt)
+        *errorAt = list.raw().data();
+    return false;
+}
+
 bool readAgents(Json::Value list, std::vector<AgentDefinition>* agents, QString* error, const char** errorAt)
 {
     agents->clear();
-    if (list.isUndefined() || list.isNull())
-        return true;
-    if (!list.isArray()) {
-        *error = QStringLiteral("agents: expected an array of agent definitions");
-        if (errorAt)
-            *errorAt = list.raw().data();
+    bool present = false;
+    if (!readList(list, "agents", "agent definitions", &present, error, errorAt))
         return false;
-    }
+    if (!present)
+        return true;
     int index = 0;
     for (const Json::Value item : list.items()) {
         AgentDefinition definition;
@@ -405,14 +415,11 @@ QByteArray BridgeSpec::toJson() const
 bool readBridges(Json::Value list, std::vector<BridgeSpec>* bridges, QString* error, const char** errorAt)
 {
     bridges->clear();
-    if (list.isUndefined() || list.isNull())
-        return true;
-    if (!list.isArray()) {
-        *error = QStringLiteral("bridges: expected an array of bridges");
-        if (errorAt)
-            *errorAt = list.raw().data();
+    bool present = false;
+    if (!readList(list, "bridges", "bridges", &present, error, errorAt))
         return false;
-    }
+    if (!present)
+        return true;
     int index = 0;
     for (const Json::Value item : list.items()) {
         const QString path = QStringLiteral("bridges[%1].").arg(index++);
