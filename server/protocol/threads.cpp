@@ -7,6 +7,10 @@
 
 void Mailbox::post(std::function<void()> f)
 {
+    // The mailbox may have been made on this thread and be delivered on another: its
+    // mutex's first lock there must come after its construction for ThreadSanitizer,
+    // which checks the mutex's memory before the lock orders anything.
+    AGENTDECK_HANDED_OVER(this);
     bool schedule = false;
     {
         const QMutexLocker lock(&m_mutex);
@@ -44,6 +48,7 @@ void Mailbox::call(const std::function<void()>& f)
 
 void Mailbox::deliver()
 {
+    AGENTDECK_TAKEN_OVER(this);
     std::deque<std::function<void()>> batch;
     {
         const QMutexLocker lock(&m_mutex);
