@@ -1430,6 +1430,7 @@ void TestMainWindow::followLogFileThroughDialog()
         waitOffered = wait->isVisible() && !wait->isChecked();
         dialog->accept();
         waitUnticked = shownError(dialog);
+        dialog->grab().save(screenshotPath(QStringLiteral("follow-file-light")));
         stayedOpen = dialog->isVisible();
         path->setText(logPath);
         dialog->findChild<QLineEdit*>(QStringLiteral("followName"))->setText(QStringLiteral("Crawler"));
@@ -1569,6 +1570,7 @@ void TestMainWindow::addBettaFishThroughDialog()
         dialog->accept();
         logsRefusal = shownError(dialog);
         logsEdit->setText(logs);
+        dialog->grab().save(screenshotPath(QStringLiteral("add-bettafish-light")));
         QTest::mouseClick(ok, Qt::LeftButton);
         if (dialog->isVisible()) {
             leftOpen = shownError(dialog) + status->text();
@@ -1636,6 +1638,10 @@ void TestMainWindow::addBettaFishThroughDialog()
     QTRY_VERIFY_WITH_TIMEOUT(forumSenders(window.fleet()->forum()).contains(QStringLiteral("Forum Host")), Slow);
     QTest::qWait(500);
     QVERIFY(window.grab().save(screenshotPath(QStringLiteral("bettafish-light"))));
+    applyPalette(true);
+    QTest::qWait(300);
+    QVERIFY(window.grab().save(screenshotPath(QStringLiteral("bettafish-dark"))));
+    applyPalette(false);
 }
 
 void TestMainWindow::screenshots()

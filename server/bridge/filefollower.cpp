@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "server/bridge/filefollower.h"
 
+#include "server/bridge/linemerger.h"
+
 #include "server/protocol/protocol.h"
 
 #include <QDir>
@@ -56,12 +58,7 @@ quint64 FileFollower::fingerprintAt(int fd, qint64 offset)
     char bytes[256];
     const qint64 from = std::max<qint64>(0, offset - qint64(sizeof bytes));
     const ssize_t n = offset > 0 ? ::pread(fd, bytes, size_t(offset - from), from) : 0;
-    quint64 h = 0xcbf29ce484222325ull;
-    for (ssize_t i = 0; i < n; ++i) {
-        h ^= quint8(bytes[i]);
-        h *= 0x100000001b3ull;
-    }
-    return h;
+    return LineMerger::hashOf(QByteArrayView(bytes, std::max<ssize_t>(n, 0)));
 }
 
 void FileFollower::setPollInterval(int ms)

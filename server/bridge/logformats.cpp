@@ -259,16 +259,15 @@ Entry LineReader::readJson(QByteArrayView line, qint64 nowMs)
 {
     Entry entry;
     entry.ts = nowMs;
-    Json::Document doc;
     const QByteArray bytes = line.toByteArray();
-    if (!doc.parse(bytes) || !doc.root().isObject()) {
+    if (!m_json.parse(bytes) || !m_json.root().isObject()) {
         // Not an object: shown as it is, so nothing is lost.
         entry.text = bytes;
         entry.level = LogLevel::Warning;
         entry.source = "jsonl";
         return entry;
     }
-    const Json::Value root = doc.root();
+    const Json::Value root = m_json.root();
     const auto first = [&](std::initializer_list<const char*> keys) {
         for (const char* key : keys) {
             const Json::Value value = root[key];

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "server/protocol/json.h"
 #include "server/protocol/loglevel.h"
 
 #include <QByteArray>
@@ -93,6 +94,8 @@ struct Entry
  */
 class LineReader final
 {
+    Q_DISABLE_COPY_MOVE(LineReader)
+
 public:
     explicit LineReader(Format format)
         : m_format(format)
@@ -108,6 +111,7 @@ private:
     Entry readJson(QByteArrayView line, qint64 nowMs);
 
     Format m_format;
+    Json::Document m_json; // parses jsonl lines, its buffers kept
     LogLevel m_lastLevel = LogLevel::Unknown;
     QByteArray m_lastSource;
 };
