@@ -135,6 +135,7 @@ class AsyncAgent:
         self._host: Optional[Dict[str, Any]] = None
         self._fatal: Optional[AgentDeckError] = None
         self._closing = False
+        self._close_task: Optional["asyncio.Task[bool]"] = None
 
     # -- description -------------------------------------------------------------
 
@@ -375,9 +376,18 @@ class AsyncAgent:
 
     async def close(self, timeout: float = 5.0) -> bool:
         """Flushes (for at most ``timeout`` seconds), says goodbye to the host and
-        stops. Returns whether everything was flushed. Safe to call more than once."""
-        if self._runner is None or self._closing:
-            return self._runner is None or not self._outbox.pending()
+        stops. Returns whether everything was flushed. Safe to call more than once
+        and from several tasks: each returns when the one close has finished."""
+        if self._runner is None:
+            return True
+        if self._close_task is None:
+            self._close_task = asyncio.get_running_loop().create_task(self._close(timeout))
+        # Shielded: a caller that is cancelled (a command handler the close cancels
+        # among others) leaves the close running.
+        return await asyncio.shield(self._close_task)
+
+    async def _close(self, timeout: float) -> bool:
+        assert self._runner is not None
         flushed = False
         if self._fatal is None:
             try:

@@ -49,6 +49,8 @@ class Agent:
         self._lock = threading.Lock()
         self._closed = False
         self._closing_task: Optional["asyncio.Task[None]"] = None
+        self._close_result = True  # what the close returned, for callers that waited for it
+        self._stopped = threading.Event()  # the loop has ended (set by its thread)
 
     # -- description -------------------------------------------------------------
 
@@ -152,10 +154,13 @@ class Agent:
     def run_forever(self) -> None:
         """Blocks until :meth:`close` is called from another thread or a command
         handler, or Ctrl-C (which returns quietly, so that ``with`` closes the agent);
-        raises the refusal that stopped the agent, if one did."""
-        if self._closed:
-            return
+        raises the refusal that stopped the agent, if one did. When a close is already
+        under way (from a command handler, say) it returns once that close has
+        flushed and finished."""
         try:
+            if self._closed:
+                self._wait_until_stopped()
+                return
             self._call(self._core.run_forever())
         except KeyboardInterrupt:
             pass
@@ -163,6 +168,7 @@ class Agent:
             # Closed while it was starting to wait: the loop stopped before it ran.
             if not self._closed or isinstance(error, RefusedError):
                 raise
+            self._wait_until_stopped()
 
     def call(self, coroutine: Coroutine[Any, Any, _T]) -> _T:
         """Runs a coroutine in the agent's loop and blocks until its result."""
@@ -208,8 +214,8 @@ class Agent:
                 raise RuntimeError("the agent was already started")
             loop = asyncio.new_event_loop()
             self._loop = loop
-            self._thread = threading.Thread(target=self._serve, args=(loop,), name=f"agentdeck-{self.agent_id}",
-                                            daemon=True)
+            self._thread = threading.Thread(target=self._serve, args=(loop, self._stopped),
+                                            name=f"agentdeck-{self.agent_id}", daemon=True)
             self._thread.start()
         _open_agents.add(self)
         try:
@@ -224,20 +230,27 @@ class Agent:
 
     def close(self, timeout: float = 5.0) -> bool:
         """Flushes for at most ``timeout`` seconds, disconnects and stops the thread.
-        Returns whether everything was flushed. Safe to call more than once. From a
-        coroutine command handler it returns False at once and the agent closes (and
-        flushes) as soon as the handler yields."""
+        Returns whether everything was flushed. Safe to call more than once: while
+        another thread closes the agent, it waits for that close and returns its
+        result. From a coroutine command handler it returns False at once and the
+        agent closes (and flushes) as soon as the handler yields."""
         with self._lock:
-            if self._closed or self._loop is None:
+            if self._loop is None:
                 return True
+            already = self._closed
             self._closed = True
         loop, thread = self._loop, self._thread
-        if thread is not None and thread.ident == threading.get_ident():
+        in_loop = thread is not None and thread.ident == threading.get_ident()
+        if already:
+            if not in_loop:
+                self._wait_until_stopped()
+            return self._close_result
+        if in_loop:
             # From a coroutine handler, in the agent's own loop: it cannot block there,
             # so the loop closes the agent (flushing as usual) and then stops.
             async def close_and_stop() -> None:
                 try:
-                    await self._core.close(timeout)
+                    self._close_result = await self._core.close(timeout)
                 finally:
                     loop.stop()
 
@@ -246,7 +259,8 @@ class Agent:
             _open_agents.discard(self)
             return False
         try:
-            return bool(self._call(self._core.close(timeout)))
+            self._close_result = bool(self._call(self._core.close(timeout)))
+            return self._close_result
         finally:
             self._stop_thread()
             _open_agents.discard(self)
@@ -258,7 +272,7 @@ class Agent:
         self.close()
 
     @staticmethod
-    def _serve(loop: asyncio.AbstractEventLoop) -> None:
+    def _serve(loop: asyncio.AbstractEventLoop, stopped: threading.Event) -> None:
         asyncio.set_event_loop(loop)
         try:
             loop.run_forever()
@@ -271,6 +285,14 @@ class Agent:
             # Worker threads of command handlers are not waited for: one may be the
             # thread that is closing the agent.
             loop.close()
+            stopped.set()
+
+    def _wait_until_stopped(self) -> None:
+        """Waits for a close that another thread (or the loop) has begun."""
+        thread = self._thread
+        while not self._stopped.wait(0.5):
+            if thread is None or not thread.is_alive():
+                return
 
     def _stop_thread(self) -> None:
         loop, thread = self._loop, self._thread

@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import datetime
 import logging
+import signal
 import threading
+import time
 from collections import namedtuple
 
 import pytest
 
-from conftest import TOKEN, Viewer, free_port, run, stored
+from conftest import TIMEOUT, TOKEN, Viewer, free_port, run, stored
 
 import agentdeck
 from agentdeck import Agent, AgentDeckHandler, AsyncAgent, AuthenticationError, CommandError, Task
@@ -131,6 +133,59 @@ def test_closed_from_its_own_command_handlers(host):
             assert not finished.is_alive()
         lines = stored(host.url, agent.agent_id)
         assert [line["text"] for line in lines] == [f"last words {n}" for n in range(1, 5001)]
+
+
+def test_run_forever_and_close_wait_for_a_close_under_way(host):
+    # The handler closes while the host is stopped, so its flush cannot finish: a
+    # run_forever or a second close begun meanwhile returns only after the host has
+    # everything, never in the middle of the flush.
+    for asynchronous in (False, True):
+        agent = Agent(f"slow-quitter-{int(asynchronous)}", url=host.url, token=TOKEN)
+        go = threading.Event()
+
+        def quit_now():
+            for number in range(1, 3001):
+                agent.log(f"last words {number}")
+            agent.close(60)
+
+        def quit_sync():
+            go.wait(TIMEOUT)
+            quit_now()
+
+        async def quit_async():
+            await asyncio.get_running_loop().run_in_executor(None, go.wait, TIMEOUT)
+            quit_now()
+
+        agent.add_command("quit", quit_async if asynchronous else quit_sync)
+
+        async def scenario():
+            viewer = await Viewer.open(host.url)
+            await viewer.send({"type": "command", "id": "q", "agent": agent.agent_id, "name": "quit", "args": {}})
+            await viewer.close()
+
+        with agent:
+            run(scenario())
+            deadline = time.monotonic() + TIMEOUT
+            while not agent.core._command_tasks and time.monotonic() < deadline:
+                time.sleep(0.01)
+            host.process.send_signal(signal.SIGSTOP)
+            try:
+                go.set()
+                while not agent._closed and time.monotonic() < deadline:
+                    time.sleep(0.01)
+                assert agent._closed
+                waiters = [threading.Thread(target=agent.run_forever), threading.Thread(target=agent.close)]
+                for waiter in waiters:
+                    waiter.start()
+                time.sleep(1.0)
+                assert all(waiter.is_alive() for waiter in waiters)
+            finally:
+                host.process.send_signal(signal.SIGCONT)
+            for waiter in waiters:
+                waiter.join(TIMEOUT)
+                assert not waiter.is_alive()
+        lines = stored(host.url, agent.agent_id)
+        assert [line["text"] for line in lines] == [f"last words {n}" for n in range(1, 3001)]
 
 
 def test_ask_answered_by_viewer(host):
