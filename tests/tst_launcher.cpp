@@ -289,6 +289,34 @@ private Q_SLOTS:
         QCOMPARE(process.value(QStringLiteral("exit_code")).toInt(-1), 0);
     }
 
+    void tracebackIsOneRecord()
+    {
+        // stderr lines default to WARNING; a traceback's lines all take its first line's ERROR.
+        HostConfig config;
+        config.agents.push_back(
+            bot("t",
+                {QStringLiteral("--err-text"),
+                 QStringLiteral("Traceback (most recent call last):\\n  File \"bot.py\", line 3, in <module>\\n"
+                                "    main()\\nValueError: bad input\\n"),
+                 QStringLiteral("--text"), QStringLiteral("DEBUG state:\\n    queue: 3\\n")}));
+        config.agents.back().autorestart = AgentDefinition::Restart::Never;
+        auto host = startHost(config);
+        QVERIFY(host);
+        auto client = viewer(*host);
+        Console console(client.get(), m_snapshot);
+        console.waitMark(QStringLiteral("t"), QStringLiteral("exited with code 0"));
+        const QStringList expected{QStringLiteral("Traceback (most recent call last):"),
+                                   QStringLiteral("  File \"bot.py\", line 3, in <module>"),
+                                   QStringLiteral("    main()"), QStringLiteral("ValueError: bad input")};
+        for (const QString& text : expected) {
+            const QJsonObject line = console.waitText(QStringLiteral("t"), text);
+            QCOMPARE(str(line, "stream"), QStringLiteral("stderr"));
+            QVERIFY2(str(line, "level") == QLatin1String("ERROR"), qPrintable(text));
+        }
+        QCOMPARE(str(console.waitText(QStringLiteral("t"), QStringLiteral("    queue: 3")), "level"),
+                 QStringLiteral("DEBUG"));
+    }
+
     void partialCrlfAndInvalidBytes()
     {
         HostConfig config;

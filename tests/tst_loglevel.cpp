@@ -36,6 +36,9 @@ private Q_SLOTS:
     void forumLog_data();
     void forumLog();
     void onlyTheStartIsRead();
+    void records_data();
+    void records();
+    void recordsEndAfterAPause();
 };
 
 void TestLogLevel::names()
@@ -325,6 +328,97 @@ void TestLogLevel::onlyTheStartIsRead()
     QCOMPARE(inferredName(QByteArray("ERROR: x").append(QByteArray(100000, 'y'))), QByteArray("ERROR"));
     // An escape sequence that the window cuts in half
     QCOMPARE(inferredName(QByteArray(254, ' ').append("\x1b[31mERROR")), QByteArray());
+}
+
+// Lines of one stream with no level given, each "<expected level>|<text>", 10 ms apart.
+void TestLogLevel::records_data()
+{
+    QTest::addColumn<bool>("stderrStream");
+    QTest::addColumn<QStringList>("lines");
+    QTest::newRow("bare traceback on stderr")
+        << true
+        << QStringList{QStringLiteral("ERROR|Traceback (most recent call last):"),
+                       QStringLiteral("ERROR|  File \"/srv/bot.py\", line 12, in <module>"),
+                       QStringLiteral("ERROR|    main()"),
+                       QStringLiteral("ERROR|    ^^^^^^"),
+                       QStringLiteral("ERROR|ValueError: bad input"),
+                       QStringLiteral("WARNING|next thing on stderr")};
+    QTest::newRow("logging with exc_info keeps the record's level")
+        << true
+        << QStringList{QStringLiteral("WARNING|2025-11-22 01:40:01,003 - WARNING - retrying"),
+                       QStringLiteral("WARNING|Traceback (most recent call last):"),
+                       QStringLiteral("WARNING|  File \"x.py\", line 1, in f"),
+                       QStringLiteral("WARNING|requests.exceptions.ConnectionError: refused"),
+                       QStringLiteral("INFO|2025-11-22 01:40:02,000 - INFO - ok")};
+    QTest::newRow("chained tracebacks")
+        << true
+        << QStringList{QStringLiteral("ERROR|Traceback (most recent call last):"),
+                       QStringLiteral("ERROR|  File \"a.py\", line 3, in g"),
+                       QStringLiteral("ERROR|KeyError: 'x'"),
+                       QStringLiteral("ERROR|"),
+                       QStringLiteral("ERROR|During handling of the above exception, another exception occurred:"),
+                       QStringLiteral("ERROR|"),
+                       QStringLiteral("ERROR|Traceback (most recent call last):"),
+                       QStringLiteral("ERROR|  File \"a.py\", line 5, in g"),
+                       QStringLiteral("ERROR|RuntimeError: wrapped"),
+                       QStringLiteral("WARNING|done")};
+    QTest::newRow("an indented dump under a log line")
+        << false
+        << QStringList{QStringLiteral("ERROR|[ERROR] request failed:"), QStringLiteral("ERROR|    {\"status\": 500,"),
+                       QStringLiteral("ERROR|     \"body\": \"...\"}"), QStringLiteral("INFO|back to normal")};
+    QTest::newRow("coloured continuation")
+        << false
+        << QStringList{QStringLiteral("CRITICAL|\x1b[31mCRITICAL\x1b[0m pool exhausted"),
+                       QStringLiteral("CRITICAL|\x1b[2m    at worker.run (worker.js:10)\x1b[0m"),
+                       QStringLiteral("INFO|recovered")};
+    QTest::newRow("a traceback never ended by its exception line")
+        << true
+        << QStringList{QStringLiteral("ERROR|Traceback (most recent call last):"),
+                       QStringLiteral("ERROR|  File \"a.py\", line 3, in g"), QStringLiteral("INFO|INFO: restarted"),
+                       QStringLiteral("WARNING|a plain stderr line")};
+    QTest::newRow("a line stating its own level starts a record")
+        << false
+        << QStringList{QStringLiteral("DEBUG|DEBUG polling"), QStringLiteral("ERROR|ERROR: failed"),
+                       QStringLiteral("ERROR|  detail")};
+}
+
+void TestLogLevel::records()
+{
+    QFETCH(bool, stderrStream);
+    QFETCH(QStringList, lines);
+    RecordLevels records;
+    const LogLevel fallback = stderrStream ? LogLevel::Warning : LogLevel::Info;
+    qint64 ts = 1'700'000'000'000;
+    QStringList got;
+    QStringList expected;
+    for (const QString& line : lines) {
+        const qsizetype bar = line.indexOf(u'|');
+        QString text = line.mid(bar + 1);
+        text.replace(QStringLiteral("\\x1b"), QStringLiteral("\x1b"));
+        const QByteArray utf8 = text.toUtf8();
+        got << QString::fromLatin1(logLevelName(records.next(LogLevel::Unknown, fallback, utf8, ts))) + u'|' + text;
+        expected << line.left(bar) + u'|' + text;
+        ts += 10;
+    }
+    QCOMPARE(got, expected);
+}
+
+void TestLogLevel::recordsEndAfterAPause()
+{
+    RecordLevels records;
+    QCOMPARE(records.next(LogLevel::Unknown, LogLevel::Warning, "Traceback (most recent call last):", 1000),
+             LogLevel::Error);
+    QCOMPARE(records.next(LogLevel::Unknown, LogLevel::Warning, "  File \"a.py\", line 1", 1500), LogLevel::Error);
+    QVERIFY(records.lastContinued());
+    // An indented line long after the record is a record of its own.
+    QCOMPARE(
+        records.next(LogLevel::Unknown, LogLevel::Warning, "  progress 10%", 1500 + RecordLevels::ContinuationMs + 1),
+        LogLevel::Warning);
+    QVERIFY(!records.lastContinued());
+    // A given level always starts a record, and its continuation lines take it.
+    QCOMPARE(records.next(LogLevel::Debug, LogLevel::Info, "dumping state:", 9000), LogLevel::Debug);
+    QCOMPARE(records.next(LogLevel::Unknown, LogLevel::Info, "  queue: 3", 9001), LogLevel::Debug);
+    QCOMPARE(records.next(LogLevel::Info, LogLevel::Info, "  given INFO", 9002), LogLevel::Info);
 }
 
 QTEST_GUILESS_MAIN(TestLogLevel)

@@ -63,6 +63,7 @@ struct Agent
     LogStore log;
     ForumStore forum;
     PartialLine partial[2];
+    RecordLevels records[2]; // each console stream's multi-line records
     Redactor::Stream redactStreams[2]; // what each console stream's earlier lines showed the redactor
     std::vector<OpenAsk> asks;
     // Ingest's rate limit

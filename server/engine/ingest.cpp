@@ -235,7 +235,7 @@ void Ingest::numberedLine(Agent& agent, qint64 seq, qint64 ts, Stream stream, Lo
         return;
     if (agent.file && seq > previous + 1)
         agent.file->appendGap(previous + 1, seq - 1, GapReason::AgentDropped);
-    storeLine(agent, seq, ts, stream, Wire::lineLevel(level, stream, text), source, text, batch);
+    storeLine(agent, seq, ts, stream, recordLevel(agent, level, stream, text, ts), source, text, batch);
 }
 
 void Ingest::unnumberedText(Agent& agent, qint64 ts, Stream stream, LogLevel level, QByteArrayView source,
@@ -253,7 +253,7 @@ void Ingest::unnumberedText(Agent& agent, qint64 ts, Stream stream, LogLevel lev
         if (nl >= 0 && piece.endsWith('\r'))
             piece.chop(1);
         if (first) {
-            level = Wire::lineLevel(level, stream, piece);
+            level = recordLevel(agent, level, stream, piece, ts);
             first = false;
         }
         if (agent.log.lastSeq() >= MaxSeq) {
@@ -276,6 +276,11 @@ void Ingest::storeLine(Agent& agent, qint64 seq, qint64 ts, Stream stream, LogLe
         m_registry.addLogGap(agent, seq, seq, GapReason::RateLimited);
         batch->rateLimited = true;
     }
+}
+
+LogLevel Ingest::recordLevel(Agent& agent, LogLevel given, Stream stream, QByteArrayView text, qint64 ts)
+{
+    return agent.records[int(stream)].next(given, Wire::defaultLevel(stream), text, ts);
 }
 
 bool Ingest::rateAllows(Agent& agent, qint64 now)
@@ -341,7 +346,7 @@ void Ingest::releasePartial(const QByteArray& agentId, int stream)
 void Ingest::capturedLine(Agent& agent, Stream stream, qint64 ts, QByteArrayView text)
 {
     text = redactedLine(agent, stream, false, text, &m_scratch);
-    const LogLevel level = Wire::lineLevel(LogLevel::Unknown, stream, text);
+    const LogLevel level = recordLevel(agent, LogLevel::Unknown, stream, text, ts);
     m_registry.appendLine(agent, agent.log.lastSeq() + 1, ts, stream, level, {}, text);
 }
 
@@ -367,7 +372,7 @@ void Ingest::bridgedLine(Agent& agent, qint64 ts, LogLevel level, QByteArrayView
 {
     text = redactedLine(agent, Stream::Stdout, false, text, &m_scratch);
     m_registry.appendLine(agent, agent.log.lastSeq() + 1, ts, Stream::Stdout,
-                          Wire::lineLevel(level, Stream::Stdout, text), redactedSource(source), text);
+                          recordLevel(agent, level, Stream::Stdout, text, ts), redactedSource(source), text);
 }
 
 void Ingest::bridgedForum(Agent& agent, qint64 ts, QByteArrayView sender, QByteArrayView role, QByteArrayView source,

@@ -60,6 +60,9 @@ public:
                       QByteArrayView text, bool startsConversation);
 
 private:
+    /// The level of an agent's next complete line on a stream: as given, else its
+    /// record's when it continues one (a traceback), else inferred or the stream's default.
+    static LogLevel recordLevel(Agent& agent, LogLevel given, Protocol::Stream stream, QByteArrayView text, qint64 ts);
     struct LogBatch; // what one log message did
     void numberedLine(Agent& agent, qint64 seq, qint64 ts, Protocol::Stream stream, LogLevel level,
                       QByteArrayView source, QByteArrayView text, LogBatch* batch);

@@ -90,14 +90,17 @@ QByteArray result(QByteArrayView idJson, QByteArrayView agentId, bool ok, QByteA
     return json;
 }
 
+LogLevel defaultLevel(Stream stream)
+{
+    return stream == Stream::Stderr ? LogLevel::Warning : LogLevel::Info;
+}
+
 LogLevel lineLevel(LogLevel given, Stream stream, QByteArrayView text)
 {
     if (given != LogLevel::Unknown)
         return given;
     const LogLevel inferred = inferLogLevel(text);
-    if (inferred != LogLevel::Unknown)
-        return inferred;
-    return stream == Stream::Stderr ? LogLevel::Warning : LogLevel::Info;
+    return inferred != LogLevel::Unknown ? inferred : defaultLevel(stream);
 }
 
 QByteArray status(QByteArrayView state, Json::Value given, qint64 ts, const Redactor& redactor)

@@ -43,7 +43,9 @@ QByteArray error(QByteArrayView code, const QString& text, QByteArrayView ref = 
 QByteArray result(QByteArrayView idJson, QByteArrayView agentId, bool ok, QByteArrayView text,
                   QByteArrayView errorCode = {}, QByteArrayView extraRaw = {});
 
-/// The level a stored line gets: as given, else inferred from its text, else the stream's default.
+/// The level of a line that neither gives nor states one: WARNING on stderr, INFO on stdout.
+LogLevel defaultLevel(Protocol::Stream stream);
+/// The level a line gets on its own: as given, else inferred from its text, else the stream's default.
 LogLevel lineLevel(LogLevel given, Protocol::Stream stream, QByteArrayView text);
 
 /// A reader of one message's fields by name, in a single pass over its members.

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdlib>
 #include <cstring>
 
 /*
@@ -594,5 +595,92 @@ LogLevel inferLogLevel(QByteArrayView utf8Text)
         level = betweenSeparators(s, n, has);
     if (level == LogLevel::Unknown && (has.equals || has.brace))
         level = fromKeys(s, n, has);
+    return level;
+}
+
+namespace {
+
+/// The text after leading colour codes (CSI sequences such as SGR).
+QByteArrayView withoutLeadingEscapes(QByteArrayView text)
+{
+    while (text.size() >= 2 && text[0] == '\x1b' && text[1] == '[') {
+        qsizetype i = 2;
+        while (i < text.size() && !(text[i] >= 0x40 && text[i] <= 0x7e))
+            ++i;
+        text = text.sliced(std::min(i + 1, text.size()));
+    }
+    return text;
+}
+
+bool startsTraceback(QByteArrayView text)
+{
+    return text.startsWith("Traceback (most recent call last):");
+}
+
+bool chainsTracebacks(QByteArrayView text)
+{
+    return text.startsWith("During handling of the above exception")
+        || text.startsWith("The above exception was the direct cause");
+}
+
+// "ValueError: bad input", "requests.exceptions.HTTPError: 500", "KeyboardInterrupt",
+// "ExceptionGroup: x (2 sub-exceptions)".
+bool endsTraceback(QByteArrayView text)
+{
+    qsizetype i = 0;
+    while (i < text.size() && (isAlpha(text[i]) || isDigit(text[i]) || text[i] == '_' || text[i] == '.'))
+        ++i;
+    if (i == 0 || isDigit(text[0]) || text[0] == '.')
+        return false;
+    return i == text.size() || text[i] == ':' || text[i] == '\r';
+}
+
+} // namespace
+
+LogLevel RecordLevels::next(LogLevel given, LogLevel fallback, QByteArrayView utf8Text, qint64 ts)
+{
+    const bool recent = m_level != LogLevel::Unknown && std::abs(ts - m_lastTs) <= ContinuationMs;
+    const QByteArrayView text = withoutLeadingEscapes(utf8Text);
+    m_lastContinued = false;
+    if (given == LogLevel::Unknown && recent) {
+        const bool indented = !text.isEmpty() && (text[0] == ' ' || text[0] == '\t');
+        bool continues = false;
+        const bool blank = text.isEmpty() || text == "\r";
+        const bool afterException = m_afterException;
+        m_afterException = false;
+        if (startsTraceback(text)) {
+            continues = true;
+            m_inTraceback = true;
+        } else if (m_inTraceback) {
+            if (indented || blank || chainsTracebacks(text)) {
+                continues = true;
+            } else {
+                m_inTraceback = false;
+                continues = endsTraceback(text) && inferLogLevel(text) == LogLevel::Unknown;
+                m_afterException = continues;
+            }
+        } else if (afterException && (blank || chainsTracebacks(text))) {
+            // Between chained tracebacks: "During handling of the above exception, ...".
+            continues = true;
+            m_afterException = blank;
+            m_inTraceback = !blank;
+        } else {
+            continues = indented;
+        }
+        if (continues) {
+            m_lastTs = ts;
+            m_lastContinued = true;
+            return m_level;
+        }
+    }
+    LogLevel level = given;
+    if (level == LogLevel::Unknown)
+        level = inferLogLevel(utf8Text);
+    if (level == LogLevel::Unknown)
+        level = fallback;
+    m_level = level;
+    m_lastTs = ts;
+    m_inTraceback = startsTraceback(text);
+    m_afterException = false;
     return level;
 }
