@@ -25,9 +25,33 @@ QString stateName(AgentTreeModel::HostState state)
     return {};
 }
 
-QString formatPercent(double value)
+QString formatPercent(double value, int decimals = 1)
 {
-    return QString(QString::number(value, 'f', 1) + QStringLiteral(" %"));
+    return QString(QString::number(value, 'f', decimals) + QStringLiteral(" %"));
+}
+
+/// The task an agent works on: the first running one, else the first pending one.
+QString currentTask(const Link::AgentStatus& status)
+{
+    for (const QLatin1StringView state : {QLatin1StringView("running"), QLatin1StringView("pending")}) {
+        for (const Link::Task& task : status.tasks) {
+            if (task.state == state)
+                return task.title.isEmpty() ? task.id : task.title;
+        }
+    }
+    return {};
+}
+
+/// The mark before a task in a tooltip.
+QString taskMark(const QString& state)
+{
+    if (state == QLatin1String("done"))
+        return QStringLiteral("\u2713"); // check mark
+    if (state == QLatin1String("running"))
+        return QStringLiteral("\u25B6"); // play
+    if (state == QLatin1String("failed"))
+        return QStringLiteral("\u2717"); // ballot x
+    return QStringLiteral("\u25CB"); // circle: pending or unknown
 }
 
 QVariant optionalDouble(double value)
@@ -314,6 +338,26 @@ QString AgentTreeModel::formatUptime(qint64 msecs)
     return QStringLiteral("%1 d %2 h").arg(seconds / 86400).arg(twoDigits(seconds % 86400 / 3600));
 }
 
+QString AgentTreeModel::statusToolTip(const Link::AgentStatus& status)
+{
+    QStringList lines;
+    if (!status.text.isEmpty())
+        lines.append(status.text);
+    if (status.progress >= 0)
+        lines.append(tr("Progress: %1").arg(formatPercent(status.progress * 100.0, 0)));
+    if (!status.tasks.isEmpty()) {
+        int done = 0;
+        for (const Link::Task& task : status.tasks)
+            done += task.state == QLatin1String("done") ? 1 : 0;
+        lines.append(tr("Tasks (%1 of %2 done):").arg(done).arg(status.tasks.size()));
+        for (const Link::Task& task : status.tasks) {
+            const QString title = task.title.isEmpty() ? task.id : task.title;
+            lines.append(QStringLiteral("  %1 %2").arg(taskMark(task.state), title));
+        }
+    }
+    return lines.join(QLatin1Char('\n'));
+}
+
 QString AgentTreeModel::formatBytes(qint64 bytes)
 {
     if (bytes < 1024)
@@ -383,6 +427,8 @@ QVariant AgentTreeModel::headerData(int section, Qt::Orientation orientation, in
         return tr("Name");
     case StateColumn:
         return tr("State");
+    case ProgressColumn:
+        return tr("Progress");
     case OriginColumn:
         return tr("Origin");
     case PidColumn:
@@ -693,6 +739,7 @@ void AgentTreeModel::updateAgent(HostRow* host, int row, const Link::AgentInfo& 
     if (old.name != info.name)
         touch(NameColumn);
     if (old.state != info.state) {
+        touch(NameColumn); // its dot
         touch(StateColumn);
         // A stopped agent's load figures go, a started one's come back.
         touch(LinesPerSecondColumn);
@@ -754,12 +801,19 @@ QVariant AgentTreeModel::hostData(const HostRow& host, int column, int role) con
         default:
             return {};
         }
-    case Qt::ToolTipRole:
+    case Qt::ToolTipRole: {
+        QString tip;
         if (host.state == HostState::Online)
-            return QString(host.info.name + QLatin1Char(' ') + host.info.version).trimmed();
-        if ((column == CpuColumn || column == MemoryColumn) && host.metricsTs > 0)
-            return lastSeen(host.metricsTs);
-        return host.reason.isEmpty() ? QVariant() : QVariant(host.reason);
+            tip = QString(host.info.name + QLatin1Char(' ') + host.info.version).trimmed();
+        else if ((column == CpuColumn || column == MemoryColumn) && host.metricsTs > 0)
+            tip = lastSeen(host.metricsTs);
+        else
+            tip = host.reason;
+        // The list may show the name cut short.
+        if (column == NameColumn && tip != host.displayName)
+            tip = tip.isEmpty() ? host.displayName : QString(host.displayName + QLatin1Char('\n') + tip);
+        return tip.isEmpty() ? QVariant() : QVariant(tip);
+    }
     case Qt::TextAlignmentRole:
         return QVariant::fromValue(Qt::Alignment(isNumericColumn(column) ? Qt::AlignRight : Qt::AlignLeft)
                                    | Qt::AlignVCenter);
@@ -811,6 +865,8 @@ QVariant AgentTreeModel::agentData(const HostRow& host, const AgentRow& agent, i
             return info.name.isEmpty() ? info.id : info.name;
         case StateColumn:
             return state;
+        case ProgressColumn:
+            return info.status.progress < 0 ? QString() : formatPercent(info.status.progress * 100.0, 0);
         case OriginColumn:
             return info.origin;
         case PidColumn:
@@ -842,11 +898,17 @@ QVariant AgentTreeModel::agentData(const HostRow& host, const AgentRow& agent, i
                                                     : tr("%1 lines/s").arg(agent.linesPerSecond, 0, 'f', 1));
             return value.isEmpty() ? QVariant() : QVariant(tr("%1, %2").arg(value, lastSeen(agent.metricsTs)));
         }
-        if (info.origin == QLatin1String("bridged") && (column == NameColumn || column == OriginColumn)) {
-            const QString origin = tr("Read from BettaFish or a log file");
-            return info.status.text.isEmpty() ? origin : QString(origin + QLatin1Char('\n') + info.status.text);
+        {
+            QStringList tip;
+            if (column == NameColumn) // the list may show the name cut short
+                tip.append(info.name.isEmpty() || info.name == info.id ? info.id
+                                                                       : tr("%1 (%2)").arg(info.name, info.id));
+            if (info.origin == QLatin1String("bridged") && (column == NameColumn || column == OriginColumn))
+                tip.append(tr("Read from BettaFish or a log file"));
+            if (const QString status = statusToolTip(info.status); !status.isEmpty())
+                tip.append(status);
+            return tip.isEmpty() ? QVariant() : QVariant(tip.join(QLatin1Char('\n')));
         }
-        return info.status.text.isEmpty() ? QVariant() : QVariant(info.status.text);
     case Qt::TextAlignmentRole:
         return QVariant::fromValue(Qt::Alignment(isNumericColumn(column) ? Qt::AlignRight : Qt::AlignLeft)
                                    | Qt::AlignVCenter);
@@ -878,6 +940,17 @@ QVariant AgentTreeModel::agentData(const HostRow& host, const AgentRow& agent, i
         return info.status.text;
     case ProgressRole:
         return info.status.progress < 0 ? QVariant() : QVariant(info.status.progress);
+    case TasksRole: {
+        QVariantList tasks;
+        tasks.reserve(info.status.tasks.size());
+        for (const Link::Task& task : info.status.tasks)
+            tasks.append(QVariantMap{{QStringLiteral("id"), task.id},
+                                     {QStringLiteral("title"), task.title},
+                                     {QStringLiteral("state"), task.state}});
+        return tasks;
+    }
+    case CurrentTaskRole:
+        return currentTask(info.status);
     case CommandsRole: {
         QStringList names;
         names.reserve(info.commands.size());

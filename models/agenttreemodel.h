@@ -28,6 +28,7 @@ public:
     enum Column {
         NameColumn,
         StateColumn,
+        ProgressColumn, // the agent's progress as it reports it, "45 %"
         OriginColumn,
         PidColumn,
         UptimeColumn,
@@ -67,6 +68,8 @@ public:
         HostIdRole,
         MemoryTotalRole, // hosts: qint64 bytes
         Load1Role, // hosts
+        TasksRole, // QVariantList of QVariantMap {id, title, state}: the agent's plan as it reports it
+        CurrentTaskRole, // QString: the title of the first running task (else the first pending one)
     };
     Q_ENUM(Role)
 
@@ -103,6 +106,8 @@ public:
     static QString formatUptime(qint64 msecs);
     /// "512 B", "3.0 KiB", "72.1 MiB", "1.5 GiB".
     static QString formatBytes(qint64 bytes);
+    /// An agent's status for a tooltip: its text, progress and each task with its state.
+    static QString statusToolTip(const Link::AgentStatus& status);
 
     QModelIndex index(int row, int column, const QModelIndex& parent = {}) const override;
     QModelIndex parent(const QModelIndex& child) const override;

@@ -325,14 +325,33 @@ void TestAgentTreeModel::statusUpdatesStateColumnAndRoles()
     QCOMPARE(index.data(AgentTreeModel::StateRole).toString(), QStringLiteral("busy"));
     QCOMPARE(index.data(AgentTreeModel::StatusTextRole).toString(), QStringLiteral("analysing 42 posts"));
     QCOMPARE(index.data(AgentTreeModel::ProgressRole).toDouble(), 0.4);
+    QCOMPARE(display(index, AgentTreeModel::ProgressColumn), QStringLiteral("40 %"));
     QCOMPARE(changed.count(), 1);
+    QVERIFY(index.data(AgentTreeModel::TasksRole).toList().isEmpty());
+    QCOMPARE(index.data(AgentTreeModel::CurrentTaskRole).toString(), QString());
 
-    // Only the state moves: the state column, and the load figures that follow it.
+    // The plan: the current task, and every task with its state in the tooltip.
+    status.status.tasks = {{QStringLiteral("1"), QStringLiteral("search"), QStringLiteral("done")},
+                           {QStringLiteral("2"), QStringLiteral("summarise"), QStringLiteral("running")},
+                           {QStringLiteral("3"), QStringLiteral("publish"), QStringLiteral("pending")}};
+    m_model->applyEvent(HostA, status);
+    QCOMPARE(index.data(AgentTreeModel::CurrentTaskRole).toString(), QStringLiteral("summarise"));
+    const QVariantList tasks = index.data(AgentTreeModel::TasksRole).toList();
+    QCOMPARE(tasks.size(), 3);
+    QCOMPARE(tasks.at(2).toMap().value(QStringLiteral("state")).toString(), QStringLiteral("pending"));
+    const QString tip = index.siblingAtColumn(AgentTreeModel::ProgressColumn).data(Qt::ToolTipRole).toString();
+    QVERIFY2(tip.contains(QStringLiteral("analysing 42 posts")) && tip.contains(QStringLiteral("Progress: 40 %"))
+                 && tip.contains(QStringLiteral("Tasks (1 of 3 done):"))
+                 && tip.contains(QStringLiteral("\u25B6 summarise")),
+             qPrintable(tip));
+
+    // Only the state moves: its dot before the name, the state column, and the load
+    // figures that follow it.
     changed.clear();
     status.status.state = QStringLiteral("crashed");
     m_model->applyEvent(HostA, status);
     QCOMPARE(changed.count(), 1);
-    QCOMPARE(changed.at(0).at(0).value<QModelIndex>().column(), int(AgentTreeModel::StateColumn));
+    QCOMPARE(changed.at(0).at(0).value<QModelIndex>().column(), int(AgentTreeModel::NameColumn));
     QCOMPARE(changed.at(0).at(1).value<QModelIndex>().column(), int(AgentTreeModel::LinesPerSecondColumn));
     QCOMPARE(display(index, AgentTreeModel::StateColumn), QStringLiteral("crashed"));
 

@@ -12,6 +12,7 @@
 #include "server/engine/hostserver.h"
 #include "server/link/hostlink.h"
 #include "support/fixtures.h"
+#include "ui/agentstatusbar.h"
 #include "ui/agenttreeview.h"
 #include "ui/askviews.h"
 #include "ui/commandbar.h"
@@ -294,6 +295,7 @@ private Q_SLOTS:
     void showsTheApplicationIcon();
     void typedLineReachesLaunchedAgent();
     void commandsAdvertisedByAnAgent();
+    void consoleHeaderShowsPlanAndProgress();
     void stoppingSeveralAgentsAsksFirst();
     void agentListMenuAndOfflineHost();
     void wrongHostTokenIsFixed();
@@ -371,12 +373,12 @@ void TestMainWindow::typedLineReachesLaunchedAgent()
     // It was written to the program's input, which is all a line to stdin can say.
     QTRY_COMPARE(markState(console, QStringLiteral("echo hello from the window")), int(ConsoleModel::MarkSent));
     auto* feedback = deck.window->findChild<QLabel*>(QStringLiteral("commandFeedback"));
-    QTRY_COMPARE(feedback->text(), QStringLiteral("echo: sent to stdin"));
+    QTRY_COMPARE(feedback->toolTip(), QStringLiteral("echo: sent to stdin"));
 
     // A built-in with a missing argument is refused before anything is sent.
     const int commandsBefore = deck.fleet()->commands()->rowCount();
     typeCommand(deck.window, QStringLiteral("signal"));
-    QVERIFY(feedback->text().contains(QLatin1String("signal needs a signal name")));
+    QVERIFY(feedback->toolTip().contains(QLatin1String("signal needs a signal name")));
     QCOMPARE(deck.fleet()->commands()->rowCount(), commandsBefore);
 
     // A built-in reaches the host: restart gives the agent a new process.
@@ -395,6 +397,50 @@ void TestMainWindow::typedLineReachesLaunchedAgent()
     QTest::keyClick(edit, Qt::Key_Down);
     QTest::keyClick(edit, Qt::Key_Down);
     QCOMPARE(edit->text(), QString());
+}
+
+void TestMainWindow::consoleHeaderShowsPlanAndProgress()
+{
+    Deck deck({demoAgent("query", QStringLiteral("query"))});
+    QVERIFY(deck.started);
+    QVERIFY(deck.show());
+    deck.window->resize(1280, 800);
+    QTRY_VERIFY_WITH_TIMEOUT(deck.isConnected(QStringLiteral("query")), Slow);
+    openFromTree(deck.window, QStringLiteral("query"));
+    auto* pane = qobject_cast<ConsolePane*>(deck.window->tabs()->currentWidget());
+    QVERIFY(pane);
+    AgentStatusBar* status = pane->agentStatus();
+    QVERIFY(status);
+    // The demo works through four tasks and says so in its status.
+    QTRY_VERIFY2_WITH_TIMEOUT(status->taskText().contains(QStringLiteral(" of 4 \u00B7 ")),
+                              qPrintable(status->taskText()), Slow);
+    const QModelIndex row = deck.fleet()->agents()->indexOf(Local, QStringLiteral("query"));
+    const QString current = row.data(AgentTreeModel::CurrentTaskRole).toString();
+    QVERIFY(!current.isEmpty());
+    QVERIFY2(status->taskText().endsWith(current), qPrintable(status->taskText()));
+    QCOMPARE(status->progressPercent(), qRound(row.data(AgentTreeModel::ProgressRole).toDouble() * 100));
+    QCOMPARE(status->stateText(), row.data(AgentTreeModel::StateRole).toString());
+    QVERIFY(status->toolTip().contains(QLatin1String("Tasks (")));
+    // The agent list has the same progress, in a column of its own.
+    auto* tree = deck.window->findChild<AgentTreeView*>();
+    QVERIFY(!tree->isColumnHidden(AgentTreeModel::ProgressColumn));
+    QVERIFY(row.siblingAtColumn(AgentTreeModel::ProgressColumn).data().toString().endsWith(QLatin1String(" %")));
+
+    // At 1280x800 every pane keeps a usable size: the console no longer holds the window wide.
+    QVERIFY2(pane->minimumSizeHint().width() <= 420, qPrintable(QString::number(pane->minimumSizeHint().width())));
+    QTest::qWait(100);
+    QVERIFY(deck.window->grab().save(screenshotPath(QStringLiteral("window-1280"))));
+    // Pausing shows at once, in the header and the list.
+    typeCommand(deck.window, QStringLiteral("pause"));
+    QTRY_COMPARE_WITH_TIMEOUT(status->stateText(), QStringLiteral("idle"), Slow);
+    QCOMPARE(row.data(AgentTreeModel::StateRole).toString(), QStringLiteral("idle"));
+    for (const bool dark : {false, true}) {
+        applyPalette(dark);
+        QTest::qWait(50);
+        QVERIFY(pane->grab(QRect(0, 0, pane->width(), 120))
+                    .save(screenshotPath(dark ? QStringLiteral("plan-dark") : QStringLiteral("plan-light"))));
+    }
+    applyPalette(false);
 }
 
 void TestMainWindow::commandsAdvertisedByAnAgent()
@@ -468,7 +514,7 @@ void TestMainWindow::stoppingSeveralAgentsAsksFirst()
     QCOMPARE(markData(all, QStringLiteral("stop   (to 2 agents)"), ConsoleModel::MarkResultRole).toString(),
              QStringLiteral("2 of 2 ok"));
     auto* feedback = deck.window->findChild<QLabel*>(QStringLiteral("commandFeedback"));
-    QCOMPARE(feedback->text(), QStringLiteral("2 of 2 ok"));
+    QCOMPARE(feedback->toolTip(), QStringLiteral("2 of 2 ok"));
 
     // A command that one of them fails: the summary says which and why.
     typeCommand(deck.window, QStringLiteral("signal SIGUSR1"));

@@ -36,6 +36,10 @@ public:
 
     void paint(QPainter* painter, const QStyleOptionViewItem& option, const QModelIndex& index) const override
     {
+        if (index.column() == AgentTreeModel::ProgressColumn && index.data(AgentTreeModel::ProgressRole).isValid()) {
+            paintProgress(painter, option, index);
+            return;
+        }
         if (!isBridged(index)) {
             QStyledItemDelegate::paint(painter, option, index);
             return;
@@ -63,6 +67,33 @@ public:
         if (isHostOffline(index))
             color = item.palette.color(QPalette::Disabled, QPalette::Text);
         AgentTreeView::paintOriginMark(painter, mark, color);
+    }
+
+private:
+    /// A thin bar under the percentage, in the agent's state colour.
+    void paintProgress(QPainter* painter, const QStyleOptionViewItem& option, const QModelIndex& index) const
+    {
+        QStyleOptionViewItem item = option;
+        initStyleOption(&item, index);
+        const QWidget* widget = item.widget;
+        QStyle* style = widget ? widget->style() : QApplication::style();
+        style->drawControl(QStyle::CE_ItemViewItem, &item, painter, widget);
+        const double progress = std::clamp(index.data(AgentTreeModel::ProgressRole).toDouble(), 0.0, 1.0);
+        const QRect text = style->subElementRect(QStyle::SE_ItemViewItemText, &item, widget).adjusted(3, 0, -3, 0);
+        const QRectF track(text.left(), text.bottom() - 3.5, text.width(), 3);
+        painter->save();
+        painter->setRenderHint(QPainter::Antialiasing);
+        painter->setPen(Qt::NoPen);
+        QColor trackColor = item.palette.color(QPalette::PlaceholderText);
+        trackColor.setAlphaF(0.3);
+        painter->setBrush(trackColor);
+        painter->drawRoundedRect(track, 1.5, 1.5);
+        QColor fill = AgentTreeView::stateColor(index.data(AgentTreeModel::StateRole).toString(), item.palette);
+        if (isHostOffline(index))
+            fill = item.palette.color(QPalette::Disabled, QPalette::Text);
+        painter->setBrush(fill);
+        painter->drawRoundedRect(QRectF(track.left(), track.top(), track.width() * progress, track.height()), 1.5, 1.5);
+        painter->restore();
     }
 
 protected:
@@ -102,7 +133,8 @@ AgentTreeView::AgentTreeView(QWidget* parent)
     setUniformRowHeights(true);
     setAllColumnsShowFocus(true);
     setRootIsDecorated(true);
-    setTextElideMode(Qt::ElideRight);
+    // Agent and host names often differ only at the end ("Insight Engine 2", "127.0.0.1:7701").
+    setTextElideMode(Qt::ElideMiddle);
     header()->setStretchLastSection(false);
     header()->setContextMenuPolicy(Qt::CustomContextMenu);
     connect(header(), &QWidget::customContextMenuRequested, this, &AgentTreeView::showHeaderMenu);
@@ -135,18 +167,20 @@ void AgentTreeView::setAgentModel(AgentTreeModel* model)
         // As wide as the header or the widest value it usually shows, whichever is wider.
         const QString widest = column == AgentTreeModel::MemoryColumn ? QStringLiteral("999.9 MiB")
             : column == AgentTreeModel::CpuColumn                     ? QStringLiteral("100.0 %")
+            : column == AgentTreeModel::ProgressColumn                ? QStringLiteral("100 %")
                                                                       : QStringLiteral("999.9");
         const QString label = model->headerData(column, Qt::Horizontal).toString();
         head->setSectionResizeMode(column, QHeaderView::Interactive);
         head->resizeSection(column, std::max(values.horizontalAdvance(widest), labels.horizontalAdvance(label)) + 10);
-        const bool shown = column == AgentTreeModel::CpuColumn || column == AgentTreeModel::MemoryColumn
+        // Memory and the rest are a right click on the header away: the list shares the window.
+        const bool shown = column == AgentTreeModel::ProgressColumn || column == AgentTreeModel::CpuColumn
             || column == AgentTreeModel::LinesPerSecondColumn || column == AgentTreeModel::ErrorsColumn;
         setColumnHidden(column, !shown);
         numbers += shown ? head->sectionSize(column) : 0;
     }
     m_numbersWidth = numbers;
     // Never so narrow that the names go.
-    setMinimumWidth(numbers + indentation() + values.averageCharWidth() * 16);
+    setMinimumWidth(numbers + indentation() + values.averageCharWidth() * 10);
     connect(model, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex& parent) {
         if (!parent.isValid())
             expandAll();
@@ -156,8 +190,8 @@ void AgentTreeView::setAgentModel(AgentTreeModel* model)
 
 QSize AgentTreeView::sizeHint() const
 {
-    // The numbers and room for names of some twenty characters.
-    return QSize(m_numbersWidth + indentation() + fontMetrics().averageCharWidth() * 24 + 24,
+    // The numbers and room for names of some sixteen characters.
+    return QSize(m_numbersWidth + indentation() + fontMetrics().averageCharWidth() * 20 + 24,
                  QTreeView::sizeHint().height());
 }
 

@@ -2,9 +2,11 @@
 #include "ui/consolepane.h"
 
 #include "models/consolemodel.h"
+#include "ui/agentstatusbar.h"
 #include "ui/ansi.h"
 #include "ui/colors.h"
 #include "ui/consoleview.h"
+#include "ui/flowlayout.h"
 
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -113,6 +115,7 @@ ConsolePane::ConsolePane(ConsoleModel* console, const QString& hostKey, const QS
     m_historyText = new QLabel(m_historyBar);
     m_historyText->setObjectName(QStringLiteral("historyText"));
     m_historyText->setForegroundRole(QPalette::PlaceholderText);
+    m_historyText->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred); // cut short in a narrow pane
     historyRow->addWidget(m_historyText, 1);
     m_historyButton = new QPushButton(m_historyBar);
     m_historyButton->setObjectName(QStringLiteral("loadOlder"));
@@ -226,7 +229,8 @@ QWidget* ConsolePane::buildChips()
 {
     auto* bar = new QWidget(this);
     bar->setObjectName(QStringLiteral("chips"));
-    auto* row = new QHBoxLayout(bar);
+    // Chips wrap onto a second row in a narrow pane rather than widen it.
+    auto* row = new FlowLayout(bar);
     row->setContentsMargins(6, 3, 6, 3);
     row->setSpacing(2);
     auto addChips = [&](const auto& chips, QList<QToolButton*>* list, const QString& what) {
@@ -242,15 +246,22 @@ QWidget* ConsolePane::buildChips()
         }
     };
     addChips(LevelChips, &m_levelChips, tr("level"));
-    row->addSpacing(12);
+    row->addGap(10);
     addChips(StreamChips, &m_streamChips, tr("stream"));
     styleChips();
 
-    m_countLabel = new QLabel(bar);
+    auto* actions = new QWidget(bar);
+    actions->setObjectName(QStringLiteral("consoleActions"));
+    auto* actionRow = new QHBoxLayout(actions);
+    actionRow->setContentsMargins(0, 0, 0, 0);
+    actionRow->setSpacing(2);
+    row->addGap(10);
+    row->addTrailing(actions);
+    m_countLabel = new QLabel(actions);
     m_countLabel->setForegroundRole(QPalette::PlaceholderText);
     m_countLabel->setAlignment(Qt::AlignRight | Qt::AlignVCenter);
     m_countLabel->setMinimumWidth(m_countLabel->fontMetrics().horizontalAdvance(tr("%L1 lines").arg(9999999)));
-    row->addWidget(m_countLabel, 1);
+    actionRow->addWidget(m_countLabel, 1);
     auto updateCount = [this] {
         const int shown = m_filter->rowCount();
         const int all = m_console->rowCount();
@@ -265,13 +276,13 @@ QWidget* ConsolePane::buildChips()
     updateCount();
 
     auto addAction = [&](const QString& name, const QString& text, const QString& tip, auto slot) {
-        auto* button = new QToolButton(bar);
+        auto* button = new QToolButton(actions);
         button->setObjectName(name);
         button->setText(text);
         button->setToolTip(tip);
         button->setAutoRaise(true);
         connect(button, &QToolButton::clicked, this, slot);
-        row->addWidget(button);
+        actionRow->addWidget(button);
         return button;
     };
     addAction(QStringLiteral("findButton"), tr("Find"), tr("Search this console (Ctrl+F)"), &ConsolePane::showSearch);
@@ -556,6 +567,14 @@ void ConsolePane::placeJumpButton()
     m_jump->move(area.right() - m_jump->width() - margin - m_view->verticalScrollBar()->width(),
                  area.bottom() - m_jump->height() - margin);
     m_jump->raise();
+}
+
+void ConsolePane::showAgentStatus(AgentTreeModel* agents)
+{
+    if (m_status || isMerged())
+        return;
+    m_status = new AgentStatusBar(agents, m_hostKey, m_agentId, this);
+    static_cast<QVBoxLayout*>(layout())->insertWidget(0, m_status);
 }
 
 void ConsolePane::updatePartial()

@@ -5,6 +5,8 @@
 
 #include <QWidget>
 
+class AgentStatusBar;
+class AgentTreeModel;
 class ConsoleModel;
 class ConsoleView;
 class QCheckBox;
@@ -36,6 +38,10 @@ public:
     ConsoleView* view() const { return m_view; }
     ConsoleModel* console() const { return m_console; }
     ConsoleFilterModel* filterModel() const { return m_filter; }
+
+    /// Shows the agent's state, status text, task and progress above the lines.
+    void showAgentStatus(AgentTreeModel* agents);
+    AgentStatusBar* agentStatus() const { return m_status; }
 
     /// Whether the pane is in a window of its own (the tear-off button says where it goes).
     void setDetached(bool detached);
@@ -106,6 +112,7 @@ private:
     QLabel* m_searchStatus = nullptr;
     QLabel* m_countLabel = nullptr;
     QLabel* m_partial = nullptr;
+    AgentStatusBar* m_status = nullptr;
     QPushButton* m_jump = nullptr;
     QWidget* m_historyBar = nullptr;
     QLabel* m_historyText = nullptr;

@@ -24,6 +24,7 @@
 #include <QMessageBox>
 #include <QMouseEvent>
 #include <QPushButton>
+#include <QResizeEvent>
 #include <QScreen>
 #include <QSettings>
 #include <QShortcut>
@@ -124,6 +125,7 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
     connect(m_tree, &AgentTreeView::reconnectHostRequested, this, &MainWindow::reconnectHost);
 
     auto* forum = new ForumView(this);
+    forum->setMinimumWidth(fontMetrics().averageCharWidth() * 26); // a usable minimum beside a wide console
     forum->setForumModel(m_fleet->forum());
     auto* forumDock = new QDockWidget(tr("Forum"), this);
     forumDock->setObjectName(QStringLiteral("forumDock"));
@@ -501,6 +503,7 @@ ConsolePane* MainWindow::makePane(const QString& hostKey, const QString& agentId
 {
     ConsoleModel* console = agentId.isEmpty() ? m_fleet->allAgents() : m_fleet->console(hostKey, agentId);
     auto* pane = new ConsolePane(console, hostKey, agentId);
+    pane->showAgentStatus(m_fleet->agents());
     connect(pane, &ConsolePane::detachRequested, this, [this, pane] {
         if (!pane->isMerged())
             toggleDetached(pane);
@@ -1048,11 +1051,37 @@ void MainWindow::showEvent(QShowEvent* event)
         // A first start: room for the agent list's columns and for the forum's messages.
         m_layoutRestored = true;
         QTimer::singleShot(0, this, [this] {
+            // The consoles get half the window or more.
             resizeDocks({findChild<QDockWidget*>(QStringLiteral("agentsDock")),
                          findChild<QDockWidget*>(QStringLiteral("forumDock"))},
-                        {m_tree->sizeHint().width(), fontMetrics().averageCharWidth() * 52}, Qt::Horizontal);
+                        {std::min(m_tree->sizeHint().width(), width() * 3 / 10),
+                         std::min(fontMetrics().averageCharWidth() * 52, width() * 2 / 9)},
+                        Qt::Horizontal);
         });
     }
+}
+
+void MainWindow::resizeEvent(QResizeEvent* event)
+{
+    QMainWindow::resizeEvent(event);
+    const int oldWidth = event->oldSize().width();
+    const int newWidth = event->size().width();
+    if (!isVisible() || oldWidth <= 0 || newWidth == oldWidth)
+        return;
+    // The docks beside the consoles grow and shrink with the window, in proportion,
+    // instead of leaving every pixel of a maximised window to the consoles.
+    QList<QDockWidget*> docks;
+    QList<int> widths;
+    for (QDockWidget* dock : findChildren<QDockWidget*>(Qt::FindDirectChildrenOnly)) {
+        const Qt::DockWidgetArea area = dockWidgetArea(dock);
+        if (dock->isFloating() || dock->isHidden()
+            || (area != Qt::LeftDockWidgetArea && area != Qt::RightDockWidgetArea))
+            continue;
+        docks.append(dock);
+        widths.append(std::max(dock->minimumSizeHint().width(), int(qint64(dock->width()) * newWidth / oldWidth)));
+    }
+    if (!docks.isEmpty())
+        resizeDocks(docks, widths, Qt::Horizontal);
 }
 
 void MainWindow::closeEvent(QCloseEvent* event)
