@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "models/consolemodel.h"
 #include "ui/ansi.h"
+#include "ui/consolepane.h"
 #include "ui/consoleview.h"
+#include "ui/linedetaildialog.h"
 
 #include <QApplication>
 #include <QClipboard>
 #include <QDateTime>
+#include <QPlainTextEdit>
+#include <QPushButton>
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTest>
@@ -58,6 +62,9 @@ private Q_SLOTS:
     void rowText();
     void currentMatchIsBroughtIntoView();
     void searchExpression();
+    void longLinesScrollSideways();
+    void partialLineIsALiveRow();
+    void doubleClickShowsTheLineInFull();
     void screenshots();
 };
 
@@ -276,6 +283,99 @@ void TestConsoleView::searchExpression()
     QVERIFY(!bad.isValid());
     QVERIFY(!error.isEmpty());
     QVERIFY(ConsoleView::searchExpression(QString(), false, false, false).pattern().isEmpty());
+}
+
+void TestConsoleView::longLinesScrollSideways()
+{
+    ConsoleModel console;
+    ConsoleView view;
+    QVERIFY(showView(view, &console));
+    fill(console, 1, 50);
+    QTRY_COMPARE(view.horizontalScrollBar()->maximum(), 0);
+    console.appendLines({line(51, "wide " + QByteArray(2000, 'x') + " end")});
+    console.flush();
+    // The widest line painted sets how far the view scrolls sideways.
+    QTRY_VERIFY(view.horizontalScrollBar()->maximum() > view.fontMetrics().averageCharWidth() * 1500);
+    QVERIFY(view.isFollowing());
+    view.horizontalScrollBar()->setValue(view.horizontalScrollBar()->maximum());
+    // Scrolling sideways is no scrolling up: the view still follows new lines.
+    QVERIFY(view.isFollowing());
+    fill(console, 52, 60);
+    QCOMPARE(view.firstVisibleRow(), 60 - view.viewport()->height() / view.lineHeight());
+}
+
+void TestConsoleView::partialLineIsALiveRow()
+{
+    ConsoleModel console;
+    ConsolePane pane(&console, QStringLiteral("local"), QStringLiteral("bot"));
+    pane.resize(700, 300);
+    pane.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&pane));
+    ConsoleView* view = pane.view();
+    fill(console, 1, 100);
+    const int visible = view->viewport()->height() / view->lineHeight();
+    QCOMPARE(view->firstVisibleRow(), 100 - visible);
+
+    // A progress bar rewrites its line: one live row after the last line, replaced in place.
+    Link::ConsoleLine progress = line(0, "downloading  12%");
+    progress.partial = true;
+    console.appendLines({progress});
+    console.flush();
+    QTRY_COMPARE(view->partialLine(), QStringLiteral("downloading  12%"));
+    QCOMPARE(view->firstVisibleRow(), 101 - visible);
+    progress.text = "downloading  87%";
+    console.appendLines({progress});
+    console.flush();
+    QTRY_COMPARE(view->partialLine(), QStringLiteral("downloading  87%"));
+    QCOMPARE(view->firstVisibleRow(), 101 - visible);
+    // It is painted in the last row on screen.
+    const QImage image = view->viewport()->grab().toImage();
+    const int y = (100 - view->firstVisibleRow()) * view->lineHeight() + view->lineHeight() / 2;
+    const QRgb background = image.pixel(image.width() - 2, y);
+    int inked = 0;
+    for (int x = 0; x < image.width() / 2; ++x)
+        inked += image.pixel(x, y) != background ? 1 : 0;
+    QVERIFY2(inked > 20, qPrintable(QString::number(inked)));
+
+    // The complete line takes its place.
+    console.appendLines({line(101, "downloaded 100%")});
+    console.flush();
+    QTRY_VERIFY(view->partialLine().isEmpty());
+    QCOMPARE(view->firstVisibleRow(), 101 - visible);
+    QCOMPARE(console.index(100, 0).data().toString(), QStringLiteral("downloaded 100%"));
+}
+
+void TestConsoleView::doubleClickShowsTheLineInFull()
+{
+    ConsoleModel console;
+    ConsolePane pane(&console, QStringLiteral("local"), QStringLiteral("bot"));
+    pane.resize(700, 300);
+    pane.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&pane));
+    const QByteArray wide = "Traceback: " + QByteArray(5000, 'y') + " \x1b[31mthe end\x1b[0m";
+    console.appendLines({line(1, "first"), line(2, wide, LogLevel::Error, Protocol::Stream::Stderr)});
+    console.flush();
+    ConsoleView* view = pane.view();
+    QSignalSpy activated(view, &ConsoleView::lineActivated);
+    const int y = (1 - view->firstVisibleRow()) * view->lineHeight() + view->lineHeight() / 2;
+    QTest::mouseDClick(view->viewport(), Qt::LeftButton, {}, QPoint(40, y));
+    QCOMPARE(activated.count(), 1);
+    QCOMPARE(activated.at(0).at(0).toInt(), 1);
+    auto* dialog = pane.findChild<LineDetailDialog*>();
+    QVERIFY(dialog);
+    QVERIFY(dialog->isVisible());
+    // The whole text, colour codes removed, and every field.
+    QCOMPARE(dialog->text(), QString::fromUtf8("Traceback: " + QByteArray(5000, 'y') + " the end"));
+    const QString all = dialog->allFields();
+    for (const QString& field : {QStringLiteral("Level: ERROR"), QStringLiteral("Stream: stderr"),
+                                 QStringLiteral("Number: 2"), QStringLiteral("Time: 2025-11-22 ")}) {
+        QVERIFY2(all.contains(field), qPrintable(all.left(300)));
+    }
+    dialog->findChild<QPushButton*>(QStringLiteral("copyAll"))->click();
+    QCOMPARE(QApplication::clipboard()->text(), all);
+    dialog->findChild<QPushButton*>(QStringLiteral("copyText"))->click();
+    QCOMPARE(QApplication::clipboard()->text(), dialog->text());
+    dialog->close();
 }
 
 void TestConsoleView::screenshots()

@@ -7,6 +7,7 @@
 #include "ui/colors.h"
 #include "ui/consoleview.h"
 #include "ui/flowlayout.h"
+#include "ui/linedetaildialog.h"
 
 #include <QFileDialog>
 #include <QHBoxLayout>
@@ -96,13 +97,6 @@ ConsolePane::ConsolePane(ConsoleModel* console, const QString& hostKey, const QS
     m_view->setModel(m_filter);
     m_view->setFrameShape(QFrame::NoFrame);
 
-    m_partial = new QLabel(this);
-    m_partial->setObjectName(QStringLiteral("partialLine"));
-    m_partial->setFont(m_view->font());
-    m_partial->setForegroundRole(QPalette::PlaceholderText);
-    m_partial->setContentsMargins(6, 2, 6, 2);
-    m_partial->hide();
-
     auto* layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
     layout->setSpacing(0);
@@ -126,7 +120,6 @@ ConsolePane::ConsolePane(ConsoleModel* console, const QString& hostKey, const QS
     m_historyBar->hide();
     layout->addWidget(m_historyBar);
     layout->addWidget(m_view, 1);
-    layout->addWidget(m_partial);
 
     m_jump = new QPushButton(this);
     m_jump->setObjectName(QStringLiteral("jumpToLatest"));
@@ -136,6 +129,7 @@ ConsolePane::ConsolePane(ConsoleModel* console, const QString& hostKey, const QS
     connect(m_view, &ConsoleView::followingChanged, this, &ConsolePane::updateJumpButton);
     connect(m_view, &ConsoleView::unseenRowsChanged, this, &ConsolePane::updateJumpButton);
     connect(console, &ConsoleModel::partialChanged, this, &ConsolePane::updatePartial);
+    connect(m_view, &ConsoleView::lineActivated, this, &ConsolePane::showLine);
     connect(console, &ConsoleModel::rowsTakenOut, m_view, &ConsoleView::beginPutBack);
     connect(console, &ConsoleModel::rowsPutBack, m_view, &ConsoleView::endPutBack);
     m_view->installEventFilter(this);
@@ -577,14 +571,25 @@ void ConsolePane::showAgentStatus(AgentTreeModel* agents)
     static_cast<QVBoxLayout*>(layout())->insertWidget(0, m_status);
 }
 
+LineDetailDialog* ConsolePane::showLine(int viewRow)
+{
+    const QModelIndex index = m_filter->index(viewRow, 0);
+    if (!index.isValid())
+        return nullptr;
+    auto* dialog = new LineDetailDialog(index, this);
+    dialog->show();
+    return dialog;
+}
+
 void ConsolePane::updatePartial()
 {
     QString text = m_console->partialText(Protocol::Stream::Stdout);
-    if (text.isEmpty())
+    LogLevel level = LogLevel::Info;
+    if (text.isEmpty()) {
         text = m_console->partialText(Protocol::Stream::Stderr);
-    text = Ansi::strip(text);
-    m_partial->setVisible(!text.isEmpty());
-    m_partial->setText(m_partial->fontMetrics().elidedText(text, Qt::ElideRight, std::max(40, width() - 12)));
+        level = LogLevel::Warning;
+    }
+    m_view->setPartialLine(text, int(level));
 }
 
 void ConsolePane::resizeEvent(QResizeEvent* event)

@@ -9,6 +9,7 @@ class AgentStatusBar;
 class AgentTreeModel;
 class ConsoleModel;
 class ConsoleView;
+class LineDetailDialog;
 class QCheckBox;
 class QLabel;
 class QLineEdit;
@@ -54,6 +55,8 @@ public:
     void exportShown();
     /// Empties the console (its agent's lines up to now).
     void clear();
+    /// Opens a window with one line of the view in full, its fields and copy buttons.
+    LineDetailDialog* showLine(int viewRow);
 
     /// The chips and search options, to be restored later.
     QVariantMap state() const;
@@ -111,7 +114,6 @@ private:
     QToolButton* m_inverse = nullptr;
     QLabel* m_searchStatus = nullptr;
     QLabel* m_countLabel = nullptr;
-    QLabel* m_partial = nullptr;
     AgentStatusBar* m_status = nullptr;
     QPushButton* m_jump = nullptr;
     QWidget* m_historyBar = nullptr;

@@ -132,16 +132,49 @@ int ConsoleView::rowAt(int y) const
     return std::clamp(firstVisibleRow() + (y < 0 ? -1 - (-y / m_lineHeight) : y / m_lineHeight), 0, rows - 1);
 }
 
+int ConsoleView::shownRows() const
+{
+    return (m_model ? m_model->rowCount() : 0) + (m_partial.isEmpty() ? 0 : 1);
+}
+
 void ConsoleView::updateScrollRange()
 {
-    const int rows = m_model ? m_model->rowCount() : 0;
+    const int rows = shownRows();
     QScrollBar* bar = verticalScrollBar();
     m_adjusting = true;
     bar->setPageStep(visibleRows());
     bar->setRange(0, std::max(0, rows - visibleRows()));
     if (m_following)
         bar->setValue(bar->maximum());
+    QScrollBar* across = horizontalScrollBar();
+    across->setPageStep(viewport()->width());
+    across->setSingleStep(std::max(1, fontMetrics().averageCharWidth() * 4));
+    across->setRange(0, std::max(0, m_contentWidth - viewport()->width()));
     m_adjusting = false;
+}
+
+void ConsoleView::noteRowWidth(int width)
+{
+    if (width <= m_contentWidth)
+        return;
+    m_contentWidth = width;
+    // After this paint: a new range repaints.
+    QTimer::singleShot(0, this, [this] {
+        QScrollBar* across = horizontalScrollBar();
+        across->setRange(0, std::max(0, m_contentWidth - viewport()->width()));
+    });
+}
+
+void ConsoleView::setPartialLine(const QString& text, int level)
+{
+    if (text == m_partial && level == m_partialLevel)
+        return;
+    const bool rowCame = m_partial.isEmpty() != text.isEmpty();
+    m_partial = text;
+    m_partialLevel = level;
+    if (rowCame)
+        updateScrollRange();
+    scheduleUpdate();
 }
 
 void ConsoleView::scrollToBottom()
@@ -271,9 +304,9 @@ void ConsoleView::scheduleUpdate()
     viewport()->update();
 }
 
-void ConsoleView::scrollContentsBy(int, int)
+void ConsoleView::scrollContentsBy(int, int dy)
 {
-    if (!m_adjusting) {
+    if (!m_adjusting && dy != 0) {
         QScrollBar* bar = verticalScrollBar();
         setFollowing(bar->value() >= bar->maximum());
         if (bar->value() == 0 && bar->maximum() > 0)
@@ -295,6 +328,12 @@ void ConsoleView::mouseDoubleClickEvent(QMouseEvent* event)
     const int row = rowAt(int(event->position().y()));
     if (row >= 0 && m_model && m_model->index(row, 0).data(ConsoleModel::GapLoadableRole).toBool()) {
         Q_EMIT gapLoadRequested(row);
+        return;
+    }
+    const bool onPartialRow =
+        hasPartialRow() && firstVisibleRow() + int(event->position().y()) / m_lineHeight >= m_model->rowCount();
+    if (row >= 0 && !onPartialRow) {
+        Q_EMIT lineActivated(row);
         return;
     }
     QAbstractScrollArea::mouseDoubleClickEvent(event);
@@ -534,6 +573,9 @@ void ConsoleView::contextMenuEvent(QContextMenuEvent* event)
     if (row >= 0 && m_model && m_model->index(row, 0).data(ConsoleModel::GapLoadableRole).toBool()) {
         menu.addAction(tr("Load These Lines"), this, [this, row] { Q_EMIT gapLoadRequested(row); });
         menu.addSeparator();
+    } else if (row >= 0) {
+        menu.addAction(tr("Show Line…"), this, [this, row] { Q_EMIT lineActivated(row); });
+        menu.addSeparator();
     }
     menu.addAction(tr("Jump to Latest"), this, &ConsoleView::scrollToBottom)->setEnabled(!m_following);
     menu.exec(event->globalPos());
@@ -563,6 +605,7 @@ void ConsoleView::paintEvent(QPaintEvent*)
     const int rows = m_model->rowCount();
     const int first = verticalScrollBar()->value();
     const int width = viewport()->width();
+    const int shift = horizontalScrollBar()->value();
     const QFontMetrics metrics = painter.fontMetrics();
     const int ascent = metrics.ascent();
     const int count = std::min(rows - first, visibleRows() + 1);
@@ -584,7 +627,7 @@ void ConsoleView::paintEvent(QPaintEvent*)
         if (row >= selectedFirst && row <= selectedLast)
             painter.fillRect(line, selectionBack);
 
-        int x = 4;
+        int x = 4 - shift;
         painter.setPen(dim);
         painter.drawText(x, y + ascent, timeText(index.data(ConsoleModel::TimeRole).toLongLong()));
         x += m_timeWidth;
@@ -669,10 +712,29 @@ void ConsoleView::paintEvent(QPaintEvent*)
             painter.setPen(markColor);
             painter.drawText(px, y + ascent, markTail);
         }
+        noteRowWidth(x + shift + metrics.horizontalAdvance(shown) + metrics.horizontalAdvance(markTail) + 8);
         if (painter.font().bold()) {
             QFont font = painter.font();
             font.setBold(false);
             painter.setFont(font);
         }
+    }
+    // The line still being written, after the last one: dim, with a caret where it goes on.
+    const int partialOffset = rows - first;
+    if (hasPartialRow() && partialOffset >= 0 && partialOffset <= visibleRows()) {
+        const int y = partialOffset * m_lineHeight;
+        int x = 4 - shift;
+        painter.setPen(dim);
+        painter.drawText(x, y + ascent, QStringLiteral("\u2026"));
+        x += m_timeWidth;
+        const auto level = LogLevel(m_partialLevel);
+        painter.setPen(Colors::level(level, dark));
+        painter.drawText(x, y + ascent, QString::fromLatin1(logLevelName(level)));
+        x += m_levelWidth;
+        runs.clear();
+        const QString shown = Ansi::strip(m_partial.left(MaxPaintedChars), &runs, dark) + QStringLiteral(" \u258D");
+        painter.setPen(pal.color(QPalette::PlaceholderText));
+        painter.drawText(x, y + ascent, shown);
+        noteRowWidth(x + shift + metrics.horizontalAdvance(shown) + 8);
     }
 }

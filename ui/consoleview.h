@@ -46,6 +46,13 @@ public:
     /// newRows of the rows put back are new lines (counted as unseen when not following).
     void endPutBack(int newRows);
 
+    /// The line the program is still writing (a progress bar, a streaming answer), shown
+    /// as a live row after the last one until it completes; empty text: none.
+    void setPartialLine(const QString& text, int level);
+    QString partialLine() const { return m_partial; }
+    /// Whether the live row is there (it follows the rows the model has).
+    bool hasPartialRow() const { return !m_partial.isEmpty(); }
+
     /// Highlights every match of the expression in the rows' text (invalid or empty: none).
     void setHighlight(const QRegularExpression& expression);
     /// Marks a row as the current search match and brings it into view (centred when it
@@ -79,6 +86,8 @@ Q_SIGNALS:
     void topReached();
     /// The reader asked for the lines of a gap row (double click, or its menu).
     void gapLoadRequested(int row);
+    /// The reader asked to see a line in full (double click on it, or Enter).
+    void lineActivated(int row);
     void unseenRowsChanged(int rows);
     void selectionChanged();
 
@@ -100,6 +109,10 @@ private:
     void onRowsRemoved(int first, int last);
     void onReset();
     void updateScrollRange();
+    /// Widens the horizontal scroll range to a row as wide as this (in pixels).
+    void noteRowWidth(int width);
+    /// Rows of the model, and the live row when there is one.
+    int shownRows() const;
     void scheduleUpdate();
     int visibleRows() const;
     void setFollowing(bool following);
@@ -117,6 +130,9 @@ private:
     int m_unseenBeforePutBack = 0;
     bool m_adjusting = false; // the scroll bar moves because rows came or went, not the reader
     int m_unseen = 0;
+    QString m_partial;
+    int m_partialLevel = 0;
+    int m_contentWidth = 0; // the widest row painted so far
     QRegularExpression m_highlight;
     int m_match = -1;
     int m_anchor = -1; // where the selection started; -1: none
