@@ -213,7 +213,11 @@ void ForumModel::addMessages(const QString& hostKey, const QString& agent, const
             host.startNew = false;
             started.append(host.conversation);
         }
-        Conversation* current = conversation(host.conversation);
+        // A late message (older than the host's latest) joins the conversation its time falls in.
+        const int target = !newConversation && host.hasMessages && message.ts < host.lastTs
+            ? conversationAt(hostKey, message.ts, host.conversation)
+            : host.conversation;
+        Conversation* current = conversation(target);
         const QString participant = message.sender.isEmpty() ? agent : message.sender;
         if (!current->participants.contains(participant))
             current->participants.append(participant);
@@ -235,7 +239,7 @@ void ForumModel::addMessages(const QString& hostKey, const QString& agent, const
             progress.lastTs = restart ? message.ts : qMax(progress.lastTs, message.ts);
         }
 
-        Message entry{hostKey, agent, message, host.conversation, m_nextSerial++};
+        Message entry{hostKey, agent, message, target, m_nextSerial++};
         if (message.seq > 0)
             m_bySeq.insert(key, Held{entry.serial, message.ts, message.sender, message.text});
         batch.push_back(std::move(entry));
@@ -338,6 +342,20 @@ void ForumModel::addNotice(const QString& hostKey, const QString& agent, const Q
     notice.role = QStringLiteral("system");
     notice.text = text;
     addMessages(hostKey, agent, {notice});
+}
+
+int ForumModel::conversationAt(const QString& hostKey, qint64 ts, int fallback) const
+{
+    int earliest = fallback;
+    for (int index = conversationCount() - 1; index >= 0; --index) {
+        const Conversation& c = m_conversations[size_t(index)];
+        if (c.hostKey != hostKey)
+            continue;
+        if (c.start <= ts)
+            return m_firstConversation + index;
+        earliest = m_firstConversation + index;
+    }
+    return earliest;
 }
 
 ForumModel::Conversation* ForumModel::conversation(int id)

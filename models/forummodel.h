@@ -20,6 +20,8 @@
  *  - the host's history changed (a Snapshot with hostChanged);
  *  - more than conversationGap() passed (by message time) since the host's latest message;
  *  - startConversation() was called for the host.
+ * A message older than the host's latest joins the host's conversation its time
+ * falls in (the latest one started at or before it), not the current one.
  * Conversation numbers rise and are never reused; the model holds the conversations
  * firstConversation() to firstConversation() + conversationCount() - 1, and forgets
  * the oldest ones once their messages are evicted.
@@ -162,6 +164,8 @@ private:
     /// Inserts messages sorted by time where their times place them, one insertion per run.
     void insertInTimeOrder(std::vector<Message>& batch);
     Conversation* conversation(int id);
+    /// The host's latest conversation started at or before ts (else its earliest), or fallback.
+    int conversationAt(const QString& hostKey, qint64 ts, int fallback) const;
     /// Unregisters a message that leaves the model.
     void release(const Message& message);
     void evict(int count);

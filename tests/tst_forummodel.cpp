@@ -69,6 +69,7 @@ private Q_SLOTS:
     void timeOrderAndRoles();
     void lateBacklogGoesInPlace();
     void interleavedBacklogResetsOnce();
+    void lateMessageJoinsItsConversation();
     void conversationInfo();
     void oneInsertPerEvent();
     void duplicatesDropped();
@@ -186,6 +187,28 @@ void TestForumModel::interleavedBacklogResetsOnce()
     for (int row = 0; row < 200; ++row)
         QCOMPARE(m_model->index(row).data().toString(),
                  QStringLiteral("%1%2").arg(row % 2 ? QStringLiteral("b") : QStringLiteral("m")).arg(row / 2 + 1));
+}
+
+void TestForumModel::lateMessageJoinsItsConversation()
+{
+    m_model->applyEvent(HostA, numbered(QStringLiteral("query"), 1, 3));
+    m_model->startConversation(HostA);
+    m_model->applyEvent(HostA, numbered(QStringLiteral("query"), 4, 5, T0 + 60000));
+    // The media agent's backlog covers both runs: each message joins the run of its time.
+    m_model->applyEvent(HostA,
+                        forum(QStringLiteral("media"),
+                              {message(1, T0 + 1500, QStringLiteral("early"), QStringLiteral("Media")),
+                               message(2, T0 + 60500, QStringLiteral("later"), QStringLiteral("Media"))}));
+    QCOMPARE(conversations(*m_model), QList<int>({0, 0, 0, 0, 1, 1, 1}));
+    QCOMPARE(m_model->index(2).data().toString(), QStringLiteral("early"));
+    QCOMPARE(m_model->index(5).data().toString(), QStringLiteral("later"));
+    QCOMPARE(m_model->conversationInfo(0).messages, 4);
+    QCOMPARE(m_model->conversationInfo(0).participants, QStringList({u"Query"_s, u"Media"_s}));
+    QCOMPARE(m_model->conversationInfo(1).messages, 3);
+    // Older than every run of the host: its first.
+    m_model->applyEvent(HostA, forum(QStringLiteral("insight"), {message(1, T0 - 5000, QStringLiteral("first"))}));
+    QCOMPARE(m_model->index(0).data(ForumModel::ConversationRole).toInt(), 0);
+    QCOMPARE(m_model->conversationStart(0), T0 - 5000);
 }
 
 void TestForumModel::conversationInfo()
