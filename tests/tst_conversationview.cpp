@@ -215,7 +215,7 @@ ConversationView* TestConversationView::show()
 
 void TestConversationView::conversationsListed()
 {
-    // Host A: two runs (the second starts with a session mark); host B: one.
+    // Host A: two runs (the second marked as the start of a new forum run); host B: one.
     m_forum->applyEvent(HostA,
                         forum(QStringLiteral("query"),
                               {message(1, T0, QStringLiteral("## Opening plan"), QStringLiteral("Query")),
@@ -557,12 +557,12 @@ void TestConversationView::inMainWindow()
     pages->setCurrentIndex(forumPage);
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
-    // The session, and its end mark, which comes after a pause longer than a conversation's gap.
+    // The discussion, and its end mark, which comes after a pause longer than a conversation's gap.
     QCOMPARE(view->conversations()->rowCount(), 2);
-    const QModelIndex session = view->conversations()->index(1);
-    QVERIFY2(session.data().toString().startsWith(QStringLiteral("核心事件概述")),
-             qPrintable(session.data().toString()));
-    view->conversationList()->setCurrentIndex(session);
+    const QModelIndex discussion = view->conversations()->index(1);
+    QVERIFY2(discussion.data().toString().startsWith(QStringLiteral("核心事件概述")),
+             qPrintable(discussion.data().toString()));
+    view->conversationList()->setCurrentIndex(discussion);
     const QAbstractItemModel* chat = view->messageView()->model();
     // Every message but the end mark, the media engine's late ones among them.
     QCOMPARE(chat->rowCount(), messages.size() - 1 + late.size() + 1);
@@ -572,6 +572,8 @@ void TestConversationView::inMainWindow()
     view->setSearchText(QStringLiteral("价格"));
     QVERIFY(view->matchCount() > 0);
     view->setSearchText(QString());
+    // The newest message (markdown with a table and tags) shown in full.
+    view->setExpanded(chat->index(chat->rowCount() - 1, 0), true);
     view->jumpToNewest();
 
     for (const bool dark : {false, true}) {
