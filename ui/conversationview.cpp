@@ -562,7 +562,9 @@ ConversationView::ConversationView(ForumModel* forum, QWidget* parent)
     m_title = new QLabel(this);
     m_title->setObjectName(QStringLiteral("conversationTitle"));
     m_title->setTextFormat(Qt::PlainText);
-    m_title->setMinimumWidth(50);
+    // As wide as the header lets it be, the title elided to fit (again on each resize).
+    m_title->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    m_title->installEventFilter(this);
     m_status = new QLabel(this);
     m_status->setTextFormat(Qt::PlainText);
     m_export = new QToolButton(this);
@@ -763,7 +765,11 @@ void ConversationView::updateHeader()
     const QString title = index.data(ConversationListModel::TitleRole).toString() + QStringLiteral("  —  ")
         + index.data(ConversationListModel::HostKeyRole).toString() + QStringLiteral(" · ")
         + messageCount(index.data(ConversationListModel::CountRole).toInt());
-    m_title->setText(m_title->fontMetrics().elidedText(title, Qt::ElideRight, std::max(50, m_title->width())));
+    QString shown = m_title->fontMetrics().elidedText(title, Qt::ElideRight, std::max(50, m_title->width()));
+    const QString twice(2, QChar(0x2026)); // a title cut short, cut again right after
+    if (shown.endsWith(twice))
+        shown.chop(1);
+    m_title->setText(shown);
     m_title->setToolTip(title);
     m_export->setEnabled(true);
 }
@@ -986,6 +992,8 @@ std::unique_ptr<QTextDocument> ConversationView::messageDocument(const QString& 
 
 bool ConversationView::eventFilter(QObject* watched, QEvent* event)
 {
+    if (watched == m_title && event->type() == QEvent::Resize)
+        updateHeader();
     if (watched == m_chat) {
         if (event->type() == QEvent::KeyPress && static_cast<QKeyEvent*>(event)->matches(QKeySequence::Copy)) {
             copyMessage(m_chat->currentIndex());
