@@ -5,11 +5,18 @@
 
 #include <QDateTime>
 
+#include <algorithm>
+#include <limits>
+
 namespace {
 
-bool sameMessage(const Link::ForumMessage& a, const Link::ForumMessage& b, bool sameTime)
+/// More runs than this in one event reset the model: a view then lays out once, not once per run.
+constexpr size_t MaxInsertRuns = 16;
+
+template <typename Held>
+bool sameMessage(const Held& held, const Link::ForumMessage& message, bool sameTime)
 {
-    return (!sameTime || a.ts == b.ts) && a.sender == b.sender && a.text == b.text;
+    return (!sameTime || held.ts == message.ts) && held.sender == message.sender && held.text == message.text;
 }
 
 } // namespace
@@ -107,6 +114,15 @@ QString ForumModel::conversationHost(int conversation) const
     return index < 0 || index >= conversationCount() ? QString() : m_conversations[size_t(index)].hostKey;
 }
 
+ForumModel::ConversationInfo ForumModel::conversationInfo(int conversation) const
+{
+    const int index = conversation - m_firstConversation;
+    if (index < 0 || index >= conversationCount())
+        return {};
+    const Conversation& c = m_conversations[size_t(index)];
+    return {c.hostKey, c.start, c.end, c.participants, c.firstText, c.messages};
+}
+
 int ForumModel::rowCount(const QModelIndex& parent) const
 {
     return parent.isValid() ? 0 : int(m_messages.size());
@@ -137,6 +153,8 @@ QVariant ForumModel::data(const QModelIndex& index, int role) const
         return entry.message.seq;
     case ConversationRole:
         return entry.conversation;
+    case IdRole:
+        return entry.serial;
     default:
         return {};
     }
@@ -155,6 +173,7 @@ QHash<int, QByteArray> ForumModel::roleNames() const
         {HostKeyRole, "hostKey"},
         {SeqRole, "seq"},
         {ConversationRole, "conversation"},
+        {IdRole, "id"},
     });
     return names;
 }
@@ -173,10 +192,9 @@ void ForumModel::addMessages(const QString& hostKey, const QString& agent, const
             const auto progress = host.agents.constFind(agent);
             const auto held = m_bySeq.constFind(key);
             if (held != m_bySeq.cend()) {
-                const Message* known = heldMessage(held.value(), batch);
                 // A resend of what a host lost gets a new time if its agent gave none.
                 const bool resend = progress != host.agents.cend() && message.seq <= progress->resendUntil;
-                if (known && sameMessage(known->message, message, !resend))
+                if (sameMessage(held.value(), message, !resend))
                     continue;
             }
             if (progress != host.agents.cend() && message.seq <= progress->lastSeq) {
@@ -190,16 +208,26 @@ void ForumModel::addMessages(const QString& hostKey, const QString& agent, const
             || (message.startsConversation && host.hasMessages)
             || (host.hasMessages && message.ts - host.lastTs > m_conversationGap);
         if (newConversation) {
-            m_conversations.push_back({hostKey, message.ts, {}, 0});
+            m_conversations.push_back({hostKey, message.ts, message.ts, std::numeric_limits<qint64>::max(), {}, {}, 0});
             host.conversation = m_firstConversation + int(m_conversations.size()) - 1;
             host.startNew = false;
             started.append(host.conversation);
         }
-        Conversation* current = conversation(host.conversation);
+        // A late message (older than the host's latest) joins the conversation its time falls in.
+        const int target = !newConversation && host.hasMessages && message.ts < host.lastTs
+            ? conversationAt(hostKey, message.ts, host.conversation)
+            : host.conversation;
+        Conversation* current = conversation(target);
         const QString participant = message.sender.isEmpty() ? agent : message.sender;
         if (!current->participants.contains(participant))
             current->participants.append(participant);
         ++current->messages;
+        current->start = qMin(current->start, message.ts);
+        current->end = qMax(current->end, message.ts);
+        if (message.role != QLatin1String("system") && message.ts < current->firstTextTs) {
+            current->firstTextTs = message.ts;
+            current->firstText = message.text;
+        }
 
         host.lastTs = host.hasMessages ? qMax(host.lastTs, message.ts) : message.ts;
         host.hasMessages = true;
@@ -211,13 +239,15 @@ void ForumModel::addMessages(const QString& hostKey, const QString& agent, const
             progress.lastTs = restart ? message.ts : qMax(progress.lastTs, message.ts);
         }
 
-        Message entry{hostKey, agent, message, host.conversation, m_nextSerial++};
+        Message entry{hostKey, agent, message, target, m_nextSerial++};
         if (message.seq > 0)
-            m_bySeq.insert(key, entry.serial);
+            m_bySeq.insert(key, Held{entry.serial, message.ts, message.sender, message.text});
         batch.push_back(std::move(entry));
     }
     if (batch.empty())
         return;
+    std::stable_sort(batch.begin(), batch.end(),
+                     [](const Message& a, const Message& b) { return a.message.ts < b.message.ts; });
 
     // A batch larger than the model keeps only its newest messages.
     const auto overflow = qsizetype(batch.size()) - m_maxMessages;
@@ -231,15 +261,61 @@ void ForumModel::addMessages(const QString& hostKey, const QString& agent, const
     if (excess > 0)
         evict(excess);
 
-    const int first = int(m_messages.size());
-    beginInsertRows({}, first, first + int(batch.size()) - 1);
-    std::move(batch.begin(), batch.end(), std::back_inserter(m_messages));
-    endInsertRows();
+    insertInTimeOrder(batch);
 
     dropEmptyConversations();
     for (int id : std::as_const(started)) {
         if (conversation(id))
             Q_EMIT conversationStarted(id);
+    }
+}
+
+void ForumModel::insertInTimeOrder(std::vector<Message>& batch)
+{
+    // Runs of the batch that go to one place among the held messages: (place, first, end).
+    struct Run
+    {
+        size_t at;
+        size_t first;
+        size_t end;
+    };
+    std::vector<Run> runs;
+    const auto later = [](qint64 ts, const Message& held) {
+        return ts < held.message.ts;
+    };
+    for (size_t i = 0; i < batch.size();) {
+        const auto at = std::upper_bound(m_messages.cbegin(), m_messages.cend(), batch[i].message.ts, later);
+        size_t end = i + 1;
+        if (at == m_messages.cend())
+            end = batch.size();
+        else
+            while (end < batch.size() && batch[end].message.ts < at->message.ts)
+                ++end;
+        runs.push_back({size_t(at - m_messages.cbegin()), i, end});
+        i = end;
+    }
+
+    if (runs.size() > MaxInsertRuns) {
+        beginResetModel();
+        std::deque<Message> merged;
+        std::merge(std::make_move_iterator(m_messages.begin()), std::make_move_iterator(m_messages.end()),
+                   std::make_move_iterator(batch.begin()), std::make_move_iterator(batch.end()),
+                   std::back_inserter(merged),
+                   [](const Message& a, const Message& b) { return a.message.ts < b.message.ts; });
+        m_messages = std::move(merged);
+        endResetModel();
+        return;
+    }
+    size_t inserted = 0;
+    for (const Run& run : runs) {
+        const size_t at = run.at + inserted;
+        const size_t count = run.end - run.first;
+        beginInsertRows({}, int(at), int(at + count) - 1);
+        m_messages.insert(m_messages.begin() + qsizetype(at),
+                          std::make_move_iterator(batch.begin() + qsizetype(run.first)),
+                          std::make_move_iterator(batch.begin() + qsizetype(run.end)));
+        endInsertRows();
+        inserted += count;
     }
 }
 
@@ -249,32 +325,37 @@ void ForumModel::forgetHistory(const QString& hostKey)
     host.startNew = true;
     host.agents.clear();
     // The new history numbers from scratch: its messages are not duplicates of the old ones.
-    m_bySeq.removeIf([&hostKey](const QHash<Key, quint64>::iterator& it) { return it.key().hostKey == hostKey; });
+    m_bySeq.removeIf([&hostKey](const QHash<Key, Held>::iterator& it) { return it.key().hostKey == hostKey; });
 }
 
 void ForumModel::addNotice(const QString& hostKey, const QString& agent, const QString& text)
 {
+    // A notice goes right after the agent's latest message (it is about what follows it),
+    // not at the time the link learned of it, which can be later than messages still to come.
+    const HostProgress& host = m_hosts[hostKey];
+    const auto progress = host.agents.constFind(agent);
     Link::ForumMessage notice;
-    notice.ts = QDateTime::currentMSecsSinceEpoch();
+    notice.ts = progress != host.agents.cend() && progress->lastTs > 0 ? progress->lastTs
+        : host.hasMessages                                             ? host.lastTs
+                                                                       : QDateTime::currentMSecsSinceEpoch();
     notice.sender = NoticeSender;
     notice.role = QStringLiteral("system");
     notice.text = text;
     addMessages(hostKey, agent, {notice});
 }
 
-const ForumModel::Message* ForumModel::heldMessage(quint64 serial, const std::vector<Message>& batch) const
+int ForumModel::conversationAt(const QString& hostKey, qint64 ts, int fallback) const
 {
-    if (!m_messages.empty() && serial >= m_messages.front().serial) {
-        const quint64 index = serial - m_messages.front().serial;
-        if (index < m_messages.size())
-            return &m_messages[size_t(index)];
+    int earliest = fallback;
+    for (int index = conversationCount() - 1; index >= 0; --index) {
+        const Conversation& c = m_conversations[size_t(index)];
+        if (c.hostKey != hostKey)
+            continue;
+        if (c.start <= ts)
+            return m_firstConversation + index;
+        earliest = m_firstConversation + index;
     }
-    if (!batch.empty() && serial >= batch.front().serial) {
-        const quint64 index = serial - batch.front().serial;
-        if (index < batch.size())
-            return &batch[size_t(index)];
-    }
-    return nullptr;
+    return earliest;
 }
 
 ForumModel::Conversation* ForumModel::conversation(int id)
@@ -289,7 +370,7 @@ void ForumModel::release(const Message& message)
 {
     if (message.message.seq > 0) {
         const auto it = m_bySeq.find(Key{message.hostKey, message.agent, message.message.seq});
-        if (it != m_bySeq.end() && it.value() == message.serial)
+        if (it != m_bySeq.end() && it.value().serial == message.serial)
             m_bySeq.erase(it);
     }
     if (Conversation* c = conversation(message.conversation))

@@ -9,7 +9,8 @@
 #include <vector>
 
 /*
- * The forum messages of every agent of every host, in the order they arrived,
+ * The forum messages of every agent of every host, in time order (a backlog that
+ * arrives late goes where its times place it; equal times keep their arrival order),
  * grouped into conversations (one per forum run).
  *
  * A host's next message starts a new conversation when
@@ -19,6 +20,8 @@
  *  - the host's history changed (a Snapshot with hostChanged);
  *  - more than conversationGap() passed (by message time) since the host's latest message;
  *  - startConversation() was called for the host.
+ * A message older than the host's latest joins the host's conversation its time
+ * falls in (the latest one started at or before it), not the current one.
  * Conversation numbers rise and are never reused; the model holds the conversations
  * firstConversation() to firstConversation() + conversationCount() - 1, and forgets
  * the oldest ones once their messages are evicted.
@@ -49,6 +52,7 @@ public:
         HostKeyRole,
         SeqRole,
         ConversationRole, // int
+        IdRole, // quint64 above 0, unique and never reused: tells a message apart as rows move
     };
     Q_ENUM(Role)
 
@@ -77,6 +81,19 @@ public:
     qint64 conversationStart(int conversation) const;
     QString conversationHost(int conversation) const;
 
+    /// What a conversation list shows of a conversation.
+    struct ConversationInfo
+    {
+        QString hostKey;
+        qint64 start = 0; // the earliest message's time
+        qint64 end = 0; // the latest message's time
+        QStringList participants; // in order of appearance
+        QString firstText; // the text of its earliest message from an agent or host
+        int messages = 0;
+    };
+    /// An empty info (no messages) for a conversation not held.
+    ConversationInfo conversationInfo(int conversation) const;
+
     int rowCount(const QModelIndex& parent = {}) const override;
     QVariant data(const QModelIndex& index, int role = Qt::DisplayRole) const override;
     QHash<int, QByteArray> roleNames() const override;
@@ -92,6 +109,14 @@ private:
         Link::ForumMessage message;
         int conversation = -1;
         quint64 serial = 0;
+    };
+    /// What deduplication compares of a held message.
+    struct Held
+    {
+        quint64 serial = 0;
+        qint64 ts = 0;
+        QString sender;
+        QString text;
     };
     struct Key
     {
@@ -125,7 +150,10 @@ private:
     {
         QString hostKey;
         qint64 start = 0;
+        qint64 end = 0;
+        qint64 firstTextTs = 0;
         QStringList participants;
+        QString firstText;
         int messages = 0;
     };
 
@@ -133,16 +161,19 @@ private:
     void forgetHistory(const QString& hostKey);
     /// A message of AgentDeck's own (role system) among an agent's messages.
     void addNotice(const QString& hostKey, const QString& agent, const QString& text);
-    const Message* heldMessage(quint64 serial, const std::vector<Message>& batch) const;
+    /// Inserts messages sorted by time where their times place them, one insertion per run.
+    void insertInTimeOrder(std::vector<Message>& batch);
     Conversation* conversation(int id);
+    /// The host's latest conversation started at or before ts (else its earliest), or fallback.
+    int conversationAt(const QString& hostKey, qint64 ts, int fallback) const;
     /// Unregisters a message that leaves the model.
     void release(const Message& message);
     void evict(int count);
     void dropEmptyConversations();
 
     std::deque<Message> m_messages;
-    quint64 m_nextSerial = 0;
-    QHash<Key, quint64> m_bySeq;
+    quint64 m_nextSerial = 1; // 0 names no message
+    QHash<Key, Held> m_bySeq;
     QHash<QString, HostProgress> m_hosts;
     std::deque<Conversation> m_conversations;
     int m_firstConversation = 0;

@@ -8,6 +8,8 @@
 
 #include <memory>
 
+using namespace Qt::StringLiterals;
+
 namespace {
 
 const QString HostA = QStringLiteral("host-a");
@@ -64,7 +66,11 @@ private Q_SLOTS:
     void init();
     void cleanup();
 
-    void arrivalOrderAndRoles();
+    void timeOrderAndRoles();
+    void lateBacklogGoesInPlace();
+    void interleavedBacklogResetsOnce();
+    void lateMessageJoinsItsConversation();
+    void conversationInfo();
     void oneInsertPerEvent();
     void duplicatesDropped();
     void gapsAndRenumberingAreNotices();
@@ -97,7 +103,7 @@ void TestForumModel::cleanup()
     m_model.reset();
 }
 
-void TestForumModel::arrivalOrderAndRoles()
+void TestForumModel::timeOrderAndRoles()
 {
     m_model->applyEvent(HostA, forum(QStringLiteral("query"), {message(1, T0, QStringLiteral("first"))}));
     Link::ForumMessage fromMedia = message(1, T0 - 5000, QStringLiteral("second"), QStringLiteral("Media"));
@@ -106,8 +112,8 @@ void TestForumModel::arrivalOrderAndRoles()
     m_model->applyEvent(HostB, forum(QStringLiteral("media"), {fromMedia}));
 
     QCOMPARE(m_model->rowCount(), 2);
-    // Arrival order, not time order.
-    const QModelIndex second = m_model->index(1);
+    // Time order, not arrival order.
+    const QModelIndex second = m_model->index(0);
     QCOMPARE(second.data().toString(), QStringLiteral("second"));
     QCOMPARE(second.data(ForumModel::TextRole).toString(), QStringLiteral("second"));
     QCOMPARE(second.data(ForumModel::SenderRole).toString(), QStringLiteral("Media"));
@@ -117,7 +123,114 @@ void TestForumModel::arrivalOrderAndRoles()
     QCOMPARE(second.data(ForumModel::AgentRole).toString(), QStringLiteral("media"));
     QCOMPARE(second.data(ForumModel::HostKeyRole).toString(), HostB);
     QCOMPARE(second.data(ForumModel::SeqRole).toLongLong(), 1);
-    QCOMPARE(m_model->index(0).data(ForumModel::HostKeyRole).toString(), HostA);
+    QCOMPARE(m_model->index(1).data(ForumModel::HostKeyRole).toString(), HostA);
+    QVERIFY(m_model->index(0).data(ForumModel::IdRole).toULongLong()
+            != m_model->index(1).data(ForumModel::IdRole).toULongLong());
+
+    // Equal times keep their arrival order.
+    m_model->applyEvent(HostA, forum(QStringLiteral("query"), {message(2, T0, QStringLiteral("third"))}));
+    QCOMPARE(m_model->index(2).data().toString(), QStringLiteral("third"));
+}
+
+void TestForumModel::lateBacklogGoesInPlace()
+{
+    m_model->applyEvent(HostA,
+                        forum(QStringLiteral("query"),
+                              {message(1, T0, QStringLiteral("q1")), message(2, T0 + 2000, QStringLiteral("q2")),
+                               message(3, T0 + 4000, QStringLiteral("q3"))}));
+    QSignalSpy inserted(m_model.get(), &QAbstractItemModel::rowsInserted);
+    QSignalSpy reset(m_model.get(), &QAbstractItemModel::modelReset);
+    // The media agent's backlog arrives after the query agent's messages, its times out of order.
+    m_model->applyEvent(HostA,
+                        forum(QStringLiteral("media"),
+                              {message(1, T0 + 3000, QStringLiteral("b2"), QStringLiteral("Media")),
+                               message(2, T0 + 1000, QStringLiteral("b1"), QStringLiteral("Media")),
+                               message(3, T0 + 5000, QStringLiteral("b3"), QStringLiteral("Media"))}));
+    QStringList texts;
+    for (int row = 0; row < m_model->rowCount(); ++row)
+        texts.append(m_model->index(row).data().toString());
+    QCOMPARE(texts, QStringList({u"q1"_s, u"b1"_s, u"q2"_s, u"b2"_s, u"q3"_s, u"b3"_s}));
+    // One insertion per place, each where it belongs; one conversation.
+    QCOMPARE(reset.count(), 0);
+    QCOMPARE(inserted.count(), 3);
+    QCOMPARE(inserted.at(0).at(1).toInt(), 1);
+    QCOMPARE(inserted.at(1).at(1).toInt(), 3);
+    QCOMPARE(inserted.at(2).at(1).toInt(), 5);
+    QCOMPARE(conversations(*m_model), QList<int>({0, 0, 0, 0, 0, 0}));
+
+    // A message older than all goes first; the same backlog again is all duplicates.
+    m_model->applyEvent(
+        HostA,
+        forum(QStringLiteral("insight"), {message(1, T0 - 1000, QStringLiteral("i1"), QStringLiteral("Insight"))}));
+    QCOMPARE(m_model->index(0).data().toString(), QStringLiteral("i1"));
+    m_model->applyEvent(HostA,
+                        forum(QStringLiteral("media"),
+                              {message(1, T0 + 3000, QStringLiteral("b2"), QStringLiteral("Media")),
+                               message(2, T0 + 1000, QStringLiteral("b1"), QStringLiteral("Media"))}));
+    QCOMPARE(m_model->rowCount(), 7);
+    QCOMPARE(m_model->conversationCount(), 1);
+}
+
+void TestForumModel::interleavedBacklogResetsOnce()
+{
+    m_model->applyEvent(HostA, numbered(QStringLiteral("query"), 1, 100));
+    QSignalSpy inserted(m_model.get(), &QAbstractItemModel::rowsInserted);
+    QSignalSpy reset(m_model.get(), &QAbstractItemModel::modelReset);
+    QList<Link::ForumMessage> backlog;
+    for (qint64 seq = 1; seq <= 100; ++seq)
+        backlog.append(
+            message(seq, T0 + (seq - 1) * 1000 + 500, QStringLiteral("b%1").arg(seq), QStringLiteral("Media")));
+    m_model->applyEvent(HostA, forum(QStringLiteral("media"), backlog));
+    QCOMPARE(inserted.count(), 0);
+    QCOMPARE(reset.count(), 1);
+    QCOMPARE(m_model->rowCount(), 200);
+    for (int row = 0; row < 200; ++row)
+        QCOMPARE(m_model->index(row).data().toString(),
+                 QStringLiteral("%1%2").arg(row % 2 ? QStringLiteral("b") : QStringLiteral("m")).arg(row / 2 + 1));
+}
+
+void TestForumModel::lateMessageJoinsItsConversation()
+{
+    m_model->applyEvent(HostA, numbered(QStringLiteral("query"), 1, 3));
+    m_model->startConversation(HostA);
+    m_model->applyEvent(HostA, numbered(QStringLiteral("query"), 4, 5, T0 + 60000));
+    // The media agent's backlog covers both runs: each message joins the run of its time.
+    m_model->applyEvent(HostA,
+                        forum(QStringLiteral("media"),
+                              {message(1, T0 + 1500, QStringLiteral("early"), QStringLiteral("Media")),
+                               message(2, T0 + 60500, QStringLiteral("later"), QStringLiteral("Media"))}));
+    QCOMPARE(conversations(*m_model), QList<int>({0, 0, 0, 0, 1, 1, 1}));
+    QCOMPARE(m_model->index(2).data().toString(), QStringLiteral("early"));
+    QCOMPARE(m_model->index(5).data().toString(), QStringLiteral("later"));
+    QCOMPARE(m_model->conversationInfo(0).messages, 4);
+    QCOMPARE(m_model->conversationInfo(0).participants, QStringList({u"Query"_s, u"Media"_s}));
+    QCOMPARE(m_model->conversationInfo(1).messages, 3);
+    // Older than every run of the host: its first.
+    m_model->applyEvent(HostA, forum(QStringLiteral("insight"), {message(1, T0 - 5000, QStringLiteral("first"))}));
+    QCOMPARE(m_model->index(0).data(ForumModel::ConversationRole).toInt(), 0);
+    QCOMPARE(m_model->conversationStart(0), T0 - 5000);
+}
+
+void TestForumModel::conversationInfo()
+{
+    m_model->applyEvent(HostA, forum(QStringLiteral("query"), {message(1, T0 + 1000, QStringLiteral("later"))}));
+    Link::Event gap;
+    gap.type = Link::Event::Type::Gap;
+    gap.agent = QStringLiteral("media");
+    gap.kind = QStringLiteral("forum");
+    gap.from = 1;
+    gap.to = 1;
+    m_model->applyEvent(HostA, gap);
+    m_model->applyEvent(
+        HostA, forum(QStringLiteral("media"), {message(2, T0, QStringLiteral("## Opening"), QStringLiteral("Media"))}));
+    const ForumModel::ConversationInfo info = m_model->conversationInfo(0);
+    QCOMPARE(info.hostKey, HostA);
+    QCOMPARE(info.start, T0);
+    QCOMPARE(info.end, T0 + 1000);
+    QCOMPARE(info.messages, 3);
+    QCOMPARE(info.firstText, QStringLiteral("## Opening"));
+    QCOMPARE(info.participants, QStringList({u"Query"_s, QString(ForumModel::NoticeSender), u"Media"_s}));
+    QCOMPARE(m_model->conversationInfo(5).messages, 0);
 }
 
 void TestForumModel::oneInsertPerEvent()
@@ -252,7 +365,7 @@ void TestForumModel::hostChangeStartsConversation()
     snapshot.hostChanged = true;
     m_model->applyEvent(HostA, snapshot);
     // The new history's seq 1 to 3 carry the same text as the old ones: not duplicates now.
-    m_model->applyEvent(HostA, numbered(QStringLiteral("query"), 1, 3));
+    m_model->applyEvent(HostA, numbered(QStringLiteral("query"), 1, 3, T0 + 10000));
     QCOMPARE(m_model->rowCount(), 7);
     QCOMPARE(conversations(*m_model), QList<int>({0, 0, 0, 0, 1, 1, 1}));
 }
@@ -293,17 +406,18 @@ void TestForumModel::explicitConversation()
     m_model->startConversation(HostA);
     m_model->applyEvent(HostA, numbered(QStringLiteral("query"), 3, 3, T0 + 2000));
     m_model->applyEvent(HostB, numbered(QStringLiteral("query"), 3, 3, T0 + 2000));
-    QCOMPARE(conversations(*m_model), QList<int>({0, 0, 1, 1, 2, 1}));
+    // Rows in time order: A1 B1 A2 B2 A3 B3.
+    QCOMPARE(conversations(*m_model), QList<int>({0, 1, 0, 1, 2, 1}));
 }
 
 void TestForumModel::sessionStartStartsConversation()
 {
     // A bridged forum marks the first message of each new session.
     m_model->applyEvent(HostA, numbered(QStringLiteral("forum"), 1, 3));
-    Link::ForumMessage start = message(4, T0 + 1000, QStringLiteral("=== ForumEngine 监控开始 ==="));
+    Link::ForumMessage start = message(4, T0 + 3000, QStringLiteral("=== ForumEngine 监控开始 ==="));
     start.role = QStringLiteral("system");
     start.startsConversation = true;
-    m_model->applyEvent(HostA, forum(QStringLiteral("forum"), {start, message(5, T0 + 2000, QStringLiteral("next"))}));
+    m_model->applyEvent(HostA, forum(QStringLiteral("forum"), {start, message(5, T0 + 4000, QStringLiteral("next"))}));
     QCOMPARE(conversations(*m_model), QList<int>({0, 0, 0, 1, 1}));
 }
 

@@ -6,6 +6,7 @@
 #include "models/commandmodel.h"
 #include "models/consolefiltermodel.h"
 #include "models/consolemodel.h"
+#include "models/conversationlistmodel.h"
 #include "models/fleet.h"
 #include "models/forummodel.h"
 #include "server/engine/embeddedhost.h"
@@ -18,6 +19,7 @@
 #include "ui/commandbar.h"
 #include "ui/consolepane.h"
 #include "ui/consoleview.h"
+#include "ui/conversationview.h"
 #include "ui/dialogs.h"
 #include "ui/mainwindow.h"
 
@@ -36,6 +38,7 @@
 #include <QImage>
 #include <QLabel>
 #include <QLineEdit>
+#include <QListView>
 #include <QMenu>
 #include <QMessageBox>
 #include <QPlainTextEdit>
@@ -1706,6 +1709,17 @@ void TestMainWindow::screenshots()
         QTest::qWait(1000);
         QVERIFY(window->grab().save(
             screenshotPath(dark ? QStringLiteral("mainwindow-dark") : QStringLiteral("mainwindow-light"))));
+        // The forum page shows the demo's conversation as a chat.
+        auto* pages = window->findChild<QTabWidget*>(QStringLiteral("centralPages"));
+        auto* forumPage = window->findChild<ConversationView*>(QStringLiteral("conversationView"));
+        QVERIFY(pages && forumPage);
+        pages->setCurrentWidget(forumPage);
+        QVERIFY(forumPage->conversations()->rowCount() >= 1);
+        QTRY_VERIFY(forumPage->messageView()->model()->rowCount() >= 3);
+        QTest::qWait(300);
+        QVERIFY(window->grab().save(
+            screenshotPath(dark ? QStringLiteral("forum-demo-dark") : QStringLiteral("forum-demo-light"))));
+        pages->setCurrentIndex(0);
         ConsolePane* pane = window->openConsole(Local, QStringLiteral("demo-query"));
         typeCommand(window, QStringLiteral("status"));
         QTest::qWait(1500);

@@ -9,6 +9,7 @@
 #include "ui/agenttreeview.h"
 #include "ui/consolepane.h"
 #include "ui/consoleview.h"
+#include "ui/conversationview.h"
 #include "ui/forumview.h"
 
 #include <QApplication>
@@ -155,7 +156,13 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
     m_tabs->tabBar()->installEventFilter(this);
     connect(m_tabs, &QTabWidget::tabCloseRequested, this, &MainWindow::closeTab);
     connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::onCurrentTabChanged);
-    layout->addWidget(m_tabs, 1);
+    // The consoles and the forum's conversations share the centre, a page each.
+    auto* pages = new QTabWidget(central);
+    pages->setObjectName(QStringLiteral("centralPages"));
+    pages->setDocumentMode(true);
+    pages->addTab(m_tabs, tr("Consoles"));
+    pages->addTab(new ConversationView(m_fleet->forum(), pages), tr("Forum"));
+    layout->addWidget(pages, 1);
     buildAskBar();
     layout->addWidget(m_askBar);
     m_commandBar = new CommandBar(m_fleet->agents(), central);
