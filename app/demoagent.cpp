@@ -10,10 +10,12 @@
  * traceback on stderr). Launched by a host, it also connects back with the
  * AGENTDECK_URL, AGENTDECK_TOKEN and AGENTDECK_AGENT_ID it is given, posts to
  * the forum, reports metrics and status, takes the commands pause, resume and
- * status, and asks a person a question once in a while.
+ * status, and asks a person a question once in a while. With --crash-after it
+ * dies of an unhandled error (a traceback on stderr, exit code 1) some time
+ * between MS and twice MS after starting, for its host to restart.
  *
  * Usage: agentdeck-demo-agent --role query|media|insight|moderator [--speed F]
- *        [--seed N] [--ask-after MS]
+ *        [--seed N] [--ask-after MS] [--crash-after MS]
  */
 #include "server/engine/unixsignalwatcher.h"
 
@@ -29,6 +31,7 @@
 #include <QWebSocket>
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <unistd.h>
 
 namespace {
@@ -140,7 +143,7 @@ void writeOut(int fd, const QByteArray& bytes)
 class DemoAgent final : public QObject
 {
 public:
-    DemoAgent(const Role& role, double speed, quint32 seed, int askAfterMs)
+    DemoAgent(const Role& role, double speed, quint32 seed, int askAfterMs, int crashAfterMs)
         : m_role(role)
         , m_speed(speed)
         , m_random(seed)
@@ -173,6 +176,11 @@ public:
         m_metricsTimer.start(scaled(1000));
         if (role.asks)
             m_askTimer.start(askAfterMs >= 0 ? askAfterMs : scaled(60000 + int(m_random.bounded(30000))));
+        if (crashAfterMs > 0) {
+            m_crashTimer.setSingleShot(true);
+            connect(&m_crashTimer, &QTimer::timeout, this, &DemoAgent::crash);
+            m_crashTimer.start(crashAfterMs + int(m_random.bounded(crashAfterMs)));
+        }
         if (!m_url.isEmpty())
             connectToHost();
     }
@@ -288,6 +296,21 @@ private:
                                  "    return json.loads(payload)[\"items\"]\n"
                                  "KeyError: 'items'\n";
         writeOut(STDERR_FILENO, trace);
+    }
+
+    /// Dies as a Python worker does of an exception nobody caught.
+    void crash()
+    {
+        writeOut(STDERR_FILENO,
+                 "Traceback (most recent call last):\n"
+                 "  File \"/srv/pipeline/main.py\", line 42, in <module>\n"
+                 "    asyncio.run(pipeline.serve())\n"
+                 "  File \"/srv/pipeline/engine.py\", line 217, in serve\n"
+                 "    await self.collect(batch)\n"
+                 "  File \"/srv/pipeline/engine.py\", line 264, in collect\n"
+                 "    raise ConnectionError(f\"upstream closed after {n} items\")\n"
+                 "ConnectionError: upstream closed after 512 items\n");
+        std::_Exit(1);
     }
 
     // --- the connection ------------------------------------------------------
@@ -478,6 +501,7 @@ private:
     QTimer m_logTimer;
     QTimer m_forumTimer;
     QTimer m_metricsTimer;
+    QTimer m_crashTimer;
     QTimer m_askTimer;
     bool m_paused = false;
     bool m_drawingProgress = false; // other output waits until the bar is done
@@ -506,7 +530,10 @@ int main(int argc, char* argv[])
     const QCommandLineOption askOption(QStringLiteral("ask-after"),
                                        QStringLiteral("Ask the first question after MS milliseconds."),
                                        QStringLiteral("MS"));
-    parser.addOptions({roleOption, speedOption, seedOption, askOption});
+    const QCommandLineOption crashOption(QStringLiteral("crash-after"),
+                                         QStringLiteral("Crash between MS and twice MS milliseconds after starting."),
+                                         QStringLiteral("MS"));
+    parser.addOptions({roleOption, speedOption, seedOption, askOption, crashOption});
     parser.process(app);
 
     const QList<Role> all = roles();
@@ -520,7 +547,8 @@ int main(int argc, char* argv[])
     const double speed = std::max(0.01, parser.value(speedOption).toDouble());
     const quint32 seed = parser.isSet(seedOption) ? parser.value(seedOption).toUInt()
                                                   : quint32(QDateTime::currentMSecsSinceEpoch() ^ app.applicationPid());
-    DemoAgent agent(*role, speed, seed, parser.isSet(askOption) ? parser.value(askOption).toInt() : -1);
+    DemoAgent agent(*role, speed, seed, parser.isSet(askOption) ? parser.value(askOption).toInt() : -1,
+                    parser.isSet(crashOption) ? parser.value(crashOption).toInt() : -1);
 
     UnixSignalWatcher signalWatcher;
     signalWatcher.watch(SIGTERM);

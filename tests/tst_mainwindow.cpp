@@ -57,6 +57,7 @@
 #include <QTimer>
 #include <QToolButton>
 #include <QWheelEvent>
+#include <algorithm>
 
 /*
  * The window as a person uses it, on the offscreen platform, against a real
@@ -299,6 +300,7 @@ private Q_SLOTS:
     void typedLineReachesLaunchedAgent();
     void commandsAdvertisedByAnAgent();
     void consoleHeaderShowsPlanAndProgress();
+    void demoCrashesNowAndThenAndIsRestarted();
     void stoppingSeveralAgentsAsksFirst();
     void agentListMenuAndOfflineHost();
     void wrongHostTokenIsFixed();
@@ -444,6 +446,37 @@ void TestMainWindow::consoleHeaderShowsPlanAndProgress()
                     .save(screenshotPath(dark ? QStringLiteral("plan-dark") : QStringLiteral("plan-light"))));
     }
     applyPalette(false);
+}
+
+void TestMainWindow::demoCrashesNowAndThenAndIsRestarted()
+{
+    // The demo as the app starts it, twenty times faster: the media engine dies of an
+    // error within seconds and its host brings it back.
+    std::vector<AgentDefinition> demo = demoAgentDefinitions(QStringLiteral(AGENTDECK_DEMO_AGENT), 20.0);
+    demo.erase(std::remove_if(demo.begin(), demo.end(), [](const AgentDefinition& d) { return d.id != "demo-media"; }),
+               demo.end());
+    Deck deck(std::move(demo));
+    QVERIFY(deck.started);
+    QVERIFY(deck.show());
+    QTRY_VERIFY2_WITH_TIMEOUT(deck.agent(QStringLiteral("demo-media"))
+                                  && deck.agent(QStringLiteral("demo-media"))->restarts >= 1,
+                              deck.describe(QStringLiteral("demo-media")).constData(), 30000);
+    QTRY_VERIFY_WITH_TIMEOUT(deck.isRunning(QStringLiteral("demo-media")), Slow);
+    // Its traceback is one ERROR record, the exception line included.
+    ConsoleModel* console = deck.fleet()->console(Local, QStringLiteral("demo-media"));
+    QTRY_VERIFY_WITH_TIMEOUT(consoleHas(console, QStringLiteral("ConnectionError: upstream closed")), Slow);
+    int tracebackLines = 0;
+    for (int row = 0; row < console->rowCount(); ++row) {
+        const QModelIndex index = console->index(row, 0);
+        const QString text = index.data(ConsoleModel::TextRole).toString();
+        if (text.startsWith(QLatin1String("  File \"/srv/pipeline/"))
+            || text.startsWith(QLatin1String("ConnectionError"))
+            || text.startsWith(QLatin1String("    await self.collect"))) {
+            ++tracebackLines;
+            QVERIFY2(LogLevel(index.data(ConsoleModel::LevelRole).toInt()) == LogLevel::Error, qPrintable(text));
+        }
+    }
+    QVERIFY(tracebackLines >= 5);
 }
 
 void TestMainWindow::commandsAdvertisedByAnAgent()
