@@ -13,6 +13,7 @@
 #include <QScrollBar>
 #include <QSignalSpy>
 #include <QTest>
+#include <QToolButton>
 
 namespace {
 
@@ -64,6 +65,7 @@ private Q_SLOTS:
     void searchExpression();
     void longLinesScrollSideways();
     void partialLineIsALiveRow();
+    void wrapsLongLines();
     void doubleClickShowsTheLineInFull();
     void screenshots();
 };
@@ -302,6 +304,58 @@ void TestConsoleView::longLinesScrollSideways()
     QVERIFY(view.isFollowing());
     fill(console, 52, 60);
     QCOMPARE(view.firstVisibleRow(), 60 - view.viewport()->height() / view.lineHeight());
+}
+
+void TestConsoleView::wrapsLongLines()
+{
+    ConsoleModel console;
+    ConsolePane pane(&console, QStringLiteral("local"), QStringLiteral("bot"));
+    pane.resize(700, 400);
+    pane.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&pane));
+    ConsoleView* view = pane.view();
+    fill(console, 1, 100);
+    console.appendLines({line(101, "wide " + QByteArray(600, 'x') + " \x1b[31mred end\x1b[0m")});
+    console.flush();
+    QCOMPARE(view->rowLines(console.index(100, 0)), 1);
+    const int visibleLines = view->viewport()->height() / view->lineHeight();
+    QCOMPARE(view->firstVisibleRow(), 101 - visibleLines);
+
+    // The pane's Wrap button: the wide line takes several screen lines, all on screen.
+    auto* wrap = pane.findChild<QToolButton*>(QStringLiteral("wrapButton"));
+    QVERIFY(wrap);
+    wrap->click();
+    QVERIFY(view->wrapLines());
+    const int lines = view->rowLines(console.index(100, 0));
+    const int perLine = int((view->viewport()->width() - view->textLeft(console.index(100, 0)) - 4)
+                            / QFontMetricsF(view->font()).horizontalAdvance(QLatin1Char('x')));
+    QCOMPARE(lines, (5 + 600 + 8 + perLine - 1) / perLine);
+    QVERIFY(lines >= 5);
+    QVERIFY(view->isFollowing());
+    QCOMPARE(view->firstVisibleRow(), 101 - (visibleLines - lines + 1));
+    // Every screen line of the wrapped row is painted, the last one included.
+    const QImage image = view->viewport()->grab().toImage();
+    const int top = (100 - view->firstVisibleRow()) * view->lineHeight();
+    for (int k = 0; k < lines; ++k) {
+        const int y = top + k * view->lineHeight() + view->lineHeight() / 2;
+        const QRgb background = image.pixel(2, y);
+        int inked = 0;
+        for (int x = view->textLeft(console.index(100, 0)); x < image.width(); ++x)
+            inked += image.pixel(x, y) != background ? 1 : 0;
+        QVERIFY2(inked > 5, qPrintable(QStringLiteral("screen line %1 of %2 is empty").arg(k + 1).arg(lines)));
+    }
+    // A click on any of its screen lines is on that row.
+    QCOMPARE(view->rowAt(top + (lines - 1) * view->lineHeight() + 2), 100);
+    QCOMPARE(view->rowAt(top - 2), 99);
+    QVERIFY(pane.state().value(QStringLiteral("wrap")).toBool());
+    QVERIFY(pane.grab().save(QStringLiteral(AGENTDECK_BINARY_DIR "/consoleview-wrapped.png")));
+
+    // Off again: one line a row, scrolled sideways; a restored state brings wrapping back.
+    wrap->click();
+    QCOMPARE(view->rowLines(console.index(100, 0)), 1);
+    QCOMPARE(view->firstVisibleRow(), 101 - visibleLines);
+    pane.restoreState({{QStringLiteral("wrap"), true}});
+    QVERIFY(view->wrapLines());
 }
 
 void TestConsoleView::partialLineIsALiveRow()

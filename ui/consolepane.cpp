@@ -279,6 +279,10 @@ QWidget* ConsolePane::buildChips()
         actionRow->addWidget(button);
         return button;
     };
+    m_wrap = makeToggle(tr("Wrap"), tr("Wrap long lines instead of scrolling sideways"), actions);
+    m_wrap->setObjectName(QStringLiteral("wrapButton"));
+    connect(m_wrap, &QToolButton::toggled, m_view, &ConsoleView::setWrapLines);
+    actionRow->addWidget(m_wrap);
     addAction(QStringLiteral("findButton"), tr("Find"), tr("Search this console (Ctrl+F)"), &ConsolePane::showSearch);
     addAction(QStringLiteral("exportButton"), tr("Export…"), tr("Save the lines shown to a file"),
               &ConsolePane::exportShown);
@@ -666,6 +670,7 @@ QVariantMap ConsolePane::state() const
     QVariantMap state;
     state.insert(QStringLiteral("levels"), checkedBits(m_levelChips));
     state.insert(QStringLiteral("streams"), checkedBits(m_streamChips));
+    state.insert(QStringLiteral("wrap"), m_view->wrapLines());
     return state;
 }
 
@@ -677,4 +682,5 @@ void ConsolePane::restoreState(const QVariantMap& state)
     };
     restoreChips(m_levelChips, state.value(QStringLiteral("levels")).toUInt());
     restoreChips(m_streamChips, state.value(QStringLiteral("streams")).toUInt());
+    m_wrap->setChecked(state.value(QStringLiteral("wrap")).toBool());
 }

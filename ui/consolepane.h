@@ -115,6 +115,7 @@ private:
     QLabel* m_searchStatus = nullptr;
     QLabel* m_countLabel = nullptr;
     AgentStatusBar* m_status = nullptr;
+    QToolButton* m_wrap = nullptr;
     QPushButton* m_jump = nullptr;
     QWidget* m_historyBar = nullptr;
     QLabel* m_historyText = nullptr;

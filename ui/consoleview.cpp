@@ -15,6 +15,7 @@
 #include <QPainter>
 #include <QScrollBar>
 #include <QWheelEvent>
+#include <cmath>
 
 namespace {
 
@@ -129,7 +130,71 @@ int ConsoleView::rowAt(int y) const
     const int rows = m_model ? m_model->rowCount() : 0;
     if (rows == 0)
         return -1;
+    if (m_wrap && y >= 0) {
+        int top = 0;
+        for (int row = firstVisibleRow(); row < rows; ++row) {
+            top += rowLines(m_model->index(row, 0)) * m_lineHeight;
+            if (y < top)
+                return row;
+        }
+        return rows - 1;
+    }
     return std::clamp(firstVisibleRow() + (y < 0 ? -1 - (-y / m_lineHeight) : y / m_lineHeight), 0, rows - 1);
+}
+
+int ConsoleView::textLeft(const QModelIndex& index) const
+{
+    const QFontMetrics metrics(font());
+    int x = 4 + m_timeWidth + m_levelWidth;
+    for (const int role : {int(ConsoleModel::AgentRole), int(ConsoleModel::SourceRole)}) {
+        const QString label = index.data(role).toString();
+        if (!label.isEmpty())
+            x += metrics.horizontalAdvance(label) + metrics.horizontalAdvance(QLatin1Char(' ')) * 2;
+    }
+    return x;
+}
+
+qreal ConsoleView::wrapWidthFrom(int left) const
+{
+    // Whole characters of the (fixed-pitch) console font, so no glyph is cut in two.
+    const qreal character = std::max(1.0, QFontMetricsF(font()).horizontalAdvance(QLatin1Char('x')));
+    return character * std::max(16, int((viewport()->width() - left - 4) / character));
+}
+
+int ConsoleView::rowLines(const QModelIndex& index) const
+{
+    if (!m_wrap)
+        return 1;
+    const QString shown = Ansi::strip(index.data(Qt::DisplayRole).toString().left(MaxPaintedChars));
+    const qreal advance = QFontMetricsF(font()).horizontalAdvance(shown);
+    return std::clamp(int(std::ceil(advance / wrapWidthFrom(textLeft(index)) - 0.001)), 1, MaxPaintedChars);
+}
+
+int ConsoleView::rowsFittingAtEnd() const
+{
+    if (!m_wrap)
+        return visibleRows();
+    const int rows = m_model ? m_model->rowCount() : 0;
+    int room = viewport()->height() / m_lineHeight - (hasPartialRow() ? 1 : 0);
+    int fitting = hasPartialRow() ? 1 : 0;
+    for (int row = rows - 1; row >= 0; --row) {
+        room -= rowLines(m_model->index(row, 0));
+        if (room < 0)
+            break;
+        ++fitting;
+    }
+    return std::max(1, fitting);
+}
+
+void ConsoleView::setWrapLines(bool wrap)
+{
+    if (wrap == m_wrap)
+        return;
+    m_wrap = wrap;
+    horizontalScrollBar()->setValue(0);
+    setHorizontalScrollBarPolicy(wrap ? Qt::ScrollBarAlwaysOff : Qt::ScrollBarAsNeeded);
+    updateScrollRange();
+    scheduleUpdate();
 }
 
 int ConsoleView::shownRows() const
@@ -143,7 +208,7 @@ void ConsoleView::updateScrollRange()
     QScrollBar* bar = verticalScrollBar();
     m_adjusting = true;
     bar->setPageStep(visibleRows());
-    bar->setRange(0, std::max(0, rows - visibleRows()));
+    bar->setRange(0, std::max(0, rows - rowsFittingAtEnd()));
     if (m_following)
         bar->setValue(bar->maximum());
     QScrollBar* across = horizontalScrollBar();
@@ -605,17 +670,20 @@ void ConsoleView::paintEvent(QPaintEvent*)
     const int rows = m_model->rowCount();
     const int first = verticalScrollBar()->value();
     const int width = viewport()->width();
-    const int shift = horizontalScrollBar()->value();
+    const int shift = m_wrap ? 0 : horizontalScrollBar()->value();
     const QFontMetrics metrics = painter.fontMetrics();
     const int ascent = metrics.ascent();
-    const int count = std::min(rows - first, visibleRows() + 1);
+    const int height = viewport()->height();
     const auto [selectedFirst, selectedLast] = selection();
     QList<Ansi::Run> runs;
-    for (int i = 0; i < count; ++i) {
-        const int row = first + i;
+    int nextY = 0;
+    int row = first;
+    for (; row < rows && nextY < height; ++row) {
         const QModelIndex index = m_model->index(row, 0);
-        const int y = i * m_lineHeight;
-        const QRect line(0, y, width, m_lineHeight);
+        const int lines = rowLines(index);
+        const int y = nextY;
+        nextY += lines * m_lineHeight;
+        const QRect line(0, y, width, lines * m_lineHeight);
         const auto kind = Console::Kind(index.data(ConsoleModel::KindRole).toInt());
         const auto level = LogLevel(index.data(ConsoleModel::LevelRole).toInt());
         if (kind == Console::Kind::Gap)
@@ -666,51 +734,65 @@ void ConsoleView::paintEvent(QPaintEvent*)
         const auto advance = [&](int from, int length) {
             return metrics.horizontalAdvance(shown.mid(from, length));
         };
-        for (const Ansi::Run& run : std::as_const(runs)) {
-            if (run.background.isValid())
-                painter.fillRect(QRect(x + advance(0, run.begin), y, advance(run.begin, run.length), m_lineHeight),
-                                 run.background);
-        }
-        if (!m_highlight.pattern().isEmpty() && kind != Console::Kind::Mark) {
-            QRegularExpressionMatchIterator it = m_highlight.globalMatch(shown);
-            while (it.hasNext()) {
-                const QRegularExpressionMatch match = it.next();
-                if (match.capturedLength() == 0)
-                    continue;
-                const int start = int(match.capturedStart());
-                const QRect box(x + advance(0, start), y, advance(start, int(match.capturedLength())), m_lineHeight);
-                painter.fillRect(box, row == m_match ? currentMatchBack : matchBack);
-            }
-        }
         if (row == m_match) {
             painter.setPen(pal.color(QPalette::Highlight));
             painter.drawRect(line.adjusted(0, 0, -1, -1));
         }
         const QColor plain = kind == Console::Kind::Gap ? Colors::level(LogLevel::Warning, dark) : text;
-        int position = 0;
-        int px = x;
-        const auto drawPart = [&](int end, const QColor& color, bool bold) {
-            if (end <= position || px >= width)
-                return;
-            const QString part = shown.mid(position, end - position);
-            QFont font = painter.font();
-            if (font.bold() != bold) {
-                font.setBold(bold);
-                painter.setFont(font);
+        // A wrapped row paints its text once per screen line, shifted left by the
+        // lines before it and clipped to its own, so colours and matches carry over.
+        const qreal wrapWidth = lines > 1 ? wrapWidthFrom(x + shift) : 0;
+        for (int k = 0; k < lines; ++k) {
+            const int limit = width + int(std::ceil(k * wrapWidth));
+            if (lines > 1) {
+                painter.save();
+                painter.setClipRect(QRect(x, y + k * m_lineHeight, width - x, m_lineHeight));
+                painter.translate(-k * wrapWidth, qreal(k * m_lineHeight));
             }
-            painter.setPen(color.isValid() ? color : plain);
-            painter.drawText(px, y + ascent, part);
-            px += painter.fontMetrics().horizontalAdvance(part);
-            position = end;
-        };
-        for (const Ansi::Run& run : std::as_const(runs)) {
-            drawPart(run.begin, plain, false);
-            drawPart(run.begin + run.length, run.foreground, run.bold);
-        }
-        drawPart(int(shown.size()), plain, false);
-        if (!markTail.isEmpty() && px < width) {
-            painter.setPen(markColor);
-            painter.drawText(px, y + ascent, markTail);
+            for (const Ansi::Run& run : std::as_const(runs)) {
+                if (run.background.isValid())
+                    painter.fillRect(QRect(x + advance(0, run.begin), y, advance(run.begin, run.length), m_lineHeight),
+                                     run.background);
+            }
+            if (!m_highlight.pattern().isEmpty() && kind != Console::Kind::Mark) {
+                QRegularExpressionMatchIterator it = m_highlight.globalMatch(shown);
+                while (it.hasNext()) {
+                    const QRegularExpressionMatch match = it.next();
+                    if (match.capturedLength() == 0)
+                        continue;
+                    const int start = int(match.capturedStart());
+                    const QRect box(x + advance(0, start), y, advance(start, int(match.capturedLength())),
+                                    m_lineHeight);
+                    painter.fillRect(box, row == m_match ? currentMatchBack : matchBack);
+                }
+            }
+            int position = 0;
+            int px = x;
+            const auto drawPart = [&](int end, const QColor& color, bool bold) {
+                if (end <= position || px >= limit)
+                    return;
+                const QString part = shown.mid(position, end - position);
+                QFont font = painter.font();
+                if (font.bold() != bold) {
+                    font.setBold(bold);
+                    painter.setFont(font);
+                }
+                painter.setPen(color.isValid() ? color : plain);
+                painter.drawText(px, y + ascent, part);
+                px += painter.fontMetrics().horizontalAdvance(part);
+                position = end;
+            };
+            for (const Ansi::Run& run : std::as_const(runs)) {
+                drawPart(run.begin, plain, false);
+                drawPart(run.begin + run.length, run.foreground, run.bold);
+            }
+            drawPart(int(shown.size()), plain, false);
+            if (!markTail.isEmpty() && px < limit) {
+                painter.setPen(markColor);
+                painter.drawText(px, y + ascent, markTail);
+            }
+            if (lines > 1)
+                painter.restore();
         }
         noteRowWidth(x + shift + metrics.horizontalAdvance(shown) + metrics.horizontalAdvance(markTail) + 8);
         if (painter.font().bold()) {
@@ -720,9 +802,8 @@ void ConsoleView::paintEvent(QPaintEvent*)
         }
     }
     // The line still being written, after the last one: dim, with a caret where it goes on.
-    const int partialOffset = rows - first;
-    if (hasPartialRow() && partialOffset >= 0 && partialOffset <= visibleRows()) {
-        const int y = partialOffset * m_lineHeight;
+    if (hasPartialRow() && row == rows && nextY < height) {
+        const int y = nextY;
         int x = 4 - shift;
         painter.setPen(dim);
         painter.drawText(x, y + ascent, QStringLiteral("\u2026"));

@@ -53,6 +53,14 @@ public:
     /// Whether the live row is there (it follows the rows the model has).
     bool hasPartialRow() const { return !m_partial.isEmpty(); }
 
+    /// Long lines wrap onto as many screen lines as they need instead of scrolling sideways.
+    void setWrapLines(bool wrap);
+    bool wrapLines() const { return m_wrap; }
+    /// How many screen lines a row takes (1 unless lines wrap).
+    int rowLines(const QModelIndex& index) const;
+    /// Where a row's text starts (after time, level, agent and source), in pixels.
+    int textLeft(const QModelIndex& index) const;
+
     /// Highlights every match of the expression in the rows' text (invalid or empty: none).
     void setHighlight(const QRegularExpression& expression);
     /// Marks a row as the current search match and brings it into view (centred when it
@@ -113,6 +121,10 @@ private:
     void noteRowWidth(int width);
     /// Rows of the model, and the live row when there is one.
     int shownRows() const;
+    /// The width of one wrapped line of text that starts at left.
+    qreal wrapWidthFrom(int left) const;
+    /// Rows that fit on screen above the end (the bottom-most scroll position).
+    int rowsFittingAtEnd() const;
     void scheduleUpdate();
     int visibleRows() const;
     void setFollowing(bool following);
@@ -133,6 +145,7 @@ private:
     QString m_partial;
     int m_partialLevel = 0;
     int m_contentWidth = 0; // the widest row painted so far
+    bool m_wrap = false;
     QRegularExpression m_highlight;
     int m_match = -1;
     int m_anchor = -1; // where the selection started; -1: none
