@@ -129,7 +129,7 @@ ConsolePane::ConsolePane(ConsoleModel* console, const QString& hostKey, const QS
     connect(m_view, &ConsoleView::followingChanged, this, &ConsolePane::updateJumpButton);
     connect(m_view, &ConsoleView::unseenRowsChanged, this, &ConsolePane::updateJumpButton);
     connect(console, &ConsoleModel::partialChanged, this, &ConsolePane::updatePartial);
-    connect(m_view, &ConsoleView::lineActivated, this, &ConsolePane::showLine);
+    connect(m_view, &ConsoleView::lineActivated, this, &ConsolePane::openLineDetail);
     connect(console, &ConsoleModel::rowsTakenOut, m_view, &ConsoleView::beginPutBack);
     connect(console, &ConsoleModel::rowsPutBack, m_view, &ConsoleView::endPutBack);
     m_view->installEventFilter(this);
@@ -575,7 +575,7 @@ void ConsolePane::showAgentStatus(AgentTreeModel* agents)
     static_cast<QVBoxLayout*>(layout())->insertWidget(0, m_status);
 }
 
-LineDetailDialog* ConsolePane::showLine(int viewRow)
+LineDetailDialog* ConsolePane::openLineDetail(int viewRow)
 {
     const QModelIndex index = m_filter->index(viewRow, 0);
     if (!index.isValid())

@@ -56,7 +56,7 @@ public:
     /// Empties the console (its agent's lines up to now).
     void clear();
     /// Opens a window with one line of the view in full, its fields and copy buttons.
-    LineDetailDialog* showLine(int viewRow);
+    LineDetailDialog* openLineDetail(int viewRow);
 
     /// The chips and search options, to be restored later.
     QVariantMap state() const;
