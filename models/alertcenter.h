@@ -40,8 +40,8 @@ public:
     const QList<AlertRule>& rules() const { return m_rules; }
     AlertModel* alerts() const { return m_alerts.get(); }
 
-    /// Lines handed to the matcher whose answer has not come back yet.
-    int linesInFlight() const { return m_inFlight; }
+    /// Lines taken in whose rules have not been matched yet (waiting for a batch, or in the matcher).
+    int linesInFlight() const { return m_inFlight + int(m_batch.size()); }
 
     /// How long repeats count toward an alert instead of raising a new one.
     void setRateWindowMs(qint64 ms) { m_rateWindowMs = ms; }

@@ -48,6 +48,9 @@ public:
     void exportShown();
     /// Empties the console (its agent's lines up to now).
     void clear();
+    /// Brings the line numbered seq into view and selects it (an alert's line). False
+    /// when the console no longer holds it or its chips hide it.
+    bool showLine(qint64 seq);
 
     /// The chips and search options, to be restored later.
     QVariantMap state() const;
