@@ -108,14 +108,15 @@ void AlertCenter::onEvent(const QString& hostKey, const Link::Event& event)
     case Type::Log: {
         qint64 last = -1;
         for (const Link::ConsoleLine& line : event.lines) {
-            if (line.partial)
-                continue;
-            last = line.seq;
-            if (m_matchLines)
-                m_batch.push_back({hostKey, event.agent, line.seq, line.ts, line.level, line.text});
+            if (!line.partial)
+                last = line.seq;
         }
         if (last < 0)
             return;
+        if (m_matchLines) {
+            m_batch.push_back({hostKey, event.agent, event.lines});
+            m_batchLines += int(event.lines.size());
+        }
         const QString key = agentKey(hostKey, event.agent);
         m_lastSeq.insert(key, last);
         m_lastLineAt.insert(key, m_clock.elapsed());
@@ -123,7 +124,7 @@ void AlertCenter::onEvent(const QString& hostKey, const Link::Event& event)
             if (rule.kind == AlertRule::Kind::Silence)
                 m_fired.remove(conditionKey(rule, hostKey, event.agent));
         }
-        if (int(m_batch.size()) >= BatchLines) {
+        if (m_batchLines >= BatchLines) {
             flushLines();
         } else if (!m_batch.empty() && !m_flushQueued) {
             m_flushQueued = true;
@@ -299,24 +300,27 @@ void AlertCenter::flushLines()
     m_flushQueued = false;
     if (m_batch.empty())
         return;
-    std::vector<Line> batch;
+    std::vector<Chunk> batch;
     batch.swap(m_batch);
-    const int count = int(batch.size());
+    const int count = std::exchange(m_batchLines, 0);
     m_inFlight += count;
     Scanner* scanner = m_scanner.get();
     Mailbox* back = m_fromMatcher;
     m_toMatcher->post([this, scanner, back, count, batch = std::move(batch)] {
         std::vector<Hit> hits;
-        for (const Line& line : batch) {
-            if (line.level < scanner->floor)
-                continue;
-            scanner->hits.clear();
-            scanner->matcher.match(line.text, &scanner->hits);
-            for (const int index : scanner->hits) {
-                const Scanner::Filter& filter = scanner->filters[size_t(index)];
-                if (line.level < filter.minLevel || (!filter.agents.isEmpty() && !filter.agents.contains(line.agentId)))
+        for (const Chunk& chunk : batch) {
+            for (const Link::ConsoleLine& line : chunk.lines) {
+                if (line.partial || line.level < scanner->floor)
                     continue;
-                hits.push_back({filter.ruleId, line});
+                scanner->hits.clear();
+                scanner->matcher.match(line.text, &scanner->hits);
+                for (const int index : scanner->hits) {
+                    const Scanner::Filter& filter = scanner->filters[size_t(index)];
+                    if (line.level < filter.minLevel
+                        || (!filter.agents.isEmpty() && !filter.agents.contains(chunk.agentId)))
+                        continue;
+                    hits.push_back({filter.ruleId, chunk.hostKey, chunk.agentId, line.seq, line.level, line.text});
+                }
             }
         }
         back->post([this, count, hits = std::move(hits)] { onHits(hits, count); });
@@ -331,8 +335,7 @@ void AlertCenter::onHits(const std::vector<Hit>& hits, int lines)
         const AlertRule* found = rule(hit.ruleId);
         if (!found || !found->enabled)
             continue;
-        raise(*found, hit.line.hostKey, hit.line.agentId, QString::fromUtf8(hit.line.text), hit.line.seq,
-              hit.line.level);
+        raise(*found, hit.hostKey, hit.agentId, QString::fromUtf8(hit.text), hit.seq, hit.level);
     }
 }
 

@@ -41,7 +41,7 @@ public:
     AlertModel* alerts() const { return m_alerts.get(); }
 
     /// Lines taken in whose rules have not been matched yet (waiting for a batch, or in the matcher).
-    int linesInFlight() const { return m_inFlight + int(m_batch.size()); }
+    int linesInFlight() const { return m_inFlight + m_batchLines; }
 
     /// How long repeats count toward an alert instead of raising a new one.
     void setRateWindowMs(qint64 ms) { m_rateWindowMs = ms; }
@@ -55,19 +55,21 @@ Q_SIGNALS:
     void rulesChanged();
 
 private:
-    struct Line
+    /// One event's lines, shared with the models (no copy of a line is made to hand them over).
+    struct Chunk
     {
         QString hostKey;
         QString agentId;
-        qint64 seq = 0;
-        qint64 ts = 0;
-        LogLevel level = LogLevel::Unknown;
-        QByteArray text;
+        QList<Link::ConsoleLine> lines;
     };
     struct Hit
     {
         QString ruleId;
-        Line line;
+        QString hostKey;
+        QString agentId;
+        qint64 seq = 0;
+        LogLevel level = LogLevel::Unknown;
+        QByteArray text;
     };
     struct Scanner;
     struct Open
@@ -105,7 +107,8 @@ private:
     Mailbox* m_toMatcher = nullptr; // lives on m_thread
     Mailbox* m_fromMatcher = nullptr; // lives here
     std::unique_ptr<Scanner> m_scanner; // used on m_thread only
-    std::vector<Line> m_batch;
+    std::vector<Chunk> m_batch;
+    int m_batchLines = 0;
     bool m_flushQueued = false;
     int m_inFlight = 0;
 
