@@ -18,6 +18,7 @@
 #include "ui/mainwindow.h"
 
 #include <QAbstractItemModelTester>
+#include <QAction>
 #include <QApplication>
 #include <QComboBox>
 #include <QDialogButtonBox>
@@ -428,20 +429,27 @@ void TestAlerts::cpuOverThresholdForSeconds()
     hot.metric = QStringLiteral("cpu");
     hot.threshold = 80;
     watch.center.setRules({hot});
+    AlertRule big = timedRule(QStringLiteral("big"), AlertRule::Kind::Metric, 1);
+    big.metric = QStringLiteral("rss_bytes");
+    big.threshold = 100; // MiB
+    watch.center.setRules({hot, big});
     Bot busy(watch.host.url(), QStringLiteral("busy"));
     Bot calm(watch.host.url(), QStringLiteral("calm"));
     QTRY_VERIFY(busy.welcomed && calm.welcomed);
     busy.cpu(97);
     calm.cpu(12);
-    QTRY_COMPARE_WITH_TIMEOUT(watch.center.alerts()->rowCount(), 1, Slow);
-    const QModelIndex alert = watch.center.alerts()->index(0, 0);
-    QCOMPARE(alert.data(AlertModel::AgentIdRole).toString(), QStringLiteral("busy"));
-    QCOMPARE(alert.data(AlertModel::TextRole).toString(), QStringLiteral("CPU over 80 % for 1 s"));
-    // It holds: still one alert.
+    calm.send({{QStringLiteral("type"), QStringLiteral("metrics")},
+               {QStringLiteral("values"), QJsonObject{{QStringLiteral("rss_bytes"), 200.0 * 1024 * 1024}}}});
+    QTRY_COMPARE_WITH_TIMEOUT(watch.center.alerts()->rowCount(), 2, Slow);
+    QStringList alerts = alertsOf(watch.center.alerts());
+    alerts.sort();
+    QCOMPARE(alerts,
+             (QStringList{QStringLiteral("big calm memory over 100 MiB for 1 s"),
+                          QStringLiteral("hot busy CPU over 80 % for 1 s")}));
+    // It holds: still one alert each.
     busy.cpu(99);
     QTest::qWait(1500);
-    QCOMPARE(watch.center.alerts()->rowCount(), 1);
-    QCOMPARE(watch.center.alerts()->unacknowledged(watch.key, QStringLiteral("calm")), 0);
+    QCOMPARE(watch.center.alerts()->rowCount(), 2);
 }
 
 void TestAlerts::launchedAgentCrashes()
@@ -470,6 +478,15 @@ void TestAlerts::launchedAgentCrashes()
                                      == QLatin1String("EXITED"),
                              Slow);
     QCOMPARE(watch.center.alerts()->unacknowledged(watch.key, QStringLiteral("fine")), 0);
+
+    // A connected bot that says it crashed.
+    Bot bot(watch.host.url(), QStringLiteral("bot"));
+    QTRY_VERIFY(bot.welcomed);
+    bot.status(QStringLiteral("busy"));
+    bot.status(QStringLiteral("error"));
+    QTRY_COMPARE_WITH_TIMEOUT(watch.center.alerts()->unacknowledged(watch.key, QStringLiteral("bot")), 1, Slow);
+    QCOMPARE(watch.center.alerts()->index(0, 0).data(AlertModel::TextRole).toString(),
+             QStringLiteral("status “error”"));
 }
 
 void TestAlerts::windowShowsAnAlertEverywhere()
@@ -575,6 +592,14 @@ void TestAlerts::windowShowsAnAlertEverywhere()
                 .toString()
                 .contains(QLatin1String("out of memory")));
     QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("acknowledgeAllAlerts")), Qt::LeftButton);
+    // Rules… in the panel opens the rules dialog.
+    bool rulesShown = false;
+    onNextDialog<AlertRulesDialog>([&rulesShown](AlertRulesDialog* dialog) {
+        rulesShown = true;
+        dialog->reject();
+    });
+    QTest::mouseClick(window->findChild<QPushButton*>(QStringLiteral("editAlertRules")), Qt::LeftButton);
+    QVERIFY(rulesShown);
     QCOMPARE(tree->alertBadge(echo), 0);
     QCOMPARE(window->alertCenter()->alerts()->unacknowledged(), 0);
     QVERIFY(!tabs->tabText(1).contains(QStringLiteral("⚠")));
@@ -588,7 +613,14 @@ void TestAlerts::rulesDialogEditsValidatesAndPersists()
         MainWindow* window = desktop.window();
         window->restoreSession();
         // A first start: the default rules.
-        QCOMPARE(window->alertCenter()->rules().size(), 3);
+        const QList<AlertRule> defaults = window->alertCenter()->rules();
+        QCOMPARE(defaults.size(), 3);
+        QCOMPARE(defaults[0].kind, AlertRule::Kind::Line);
+        QCOMPARE(defaults[0].minLevel, LogLevel::Error);
+        QVERIFY(defaults[0].pattern.isEmpty() && defaults[0].agents.isEmpty());
+        QCOMPARE(defaults[1].kind, AlertRule::Kind::Crash);
+        QCOMPARE(defaults[2].kind, AlertRule::Kind::HostOffline);
+        QCOMPARE(defaults[2].seconds, 30);
         bool seen = false;
         onNextDialog<AlertRulesDialog>([&seen](AlertRulesDialog* dialog) {
             seen = true;
@@ -643,7 +675,7 @@ void TestAlerts::rulesDialogEditsValidatesAndPersists()
             QVERIFY(ok->isEnabled());
             ok->click();
         });
-        window->showAlertRules();
+        window->findChild<QAction*>(QStringLiteral("alertRulesAction"))->trigger();
         QVERIFY(seen);
         const QList<AlertRule> rules = window->alertCenter()->rules();
         QCOMPARE(rules.size(), 4);
