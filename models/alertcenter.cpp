@@ -71,6 +71,7 @@ AlertCenter::~AlertCenter()
 
 void AlertCenter::setRules(const QList<AlertRule>& rules)
 {
+    AGENTDECK_CHECK_THREAD(this);
     m_rules = rules;
     QStringList patterns;
     std::vector<Scanner::Filter> filters;
@@ -103,6 +104,7 @@ const AlertRule* AlertCenter::rule(const QString& id) const
 
 void AlertCenter::onEvent(const QString& hostKey, const Link::Event& event)
 {
+    AGENTDECK_CHECK_THREAD(this);
     using Type = Link::Event::Type;
     switch (event.type) {
     case Type::Log: {
@@ -306,7 +308,11 @@ void AlertCenter::flushLines()
     m_inFlight += count;
     Scanner* scanner = m_scanner.get();
     Mailbox* back = m_fromMatcher;
-    m_toMatcher->post([this, scanner, back, count, batch = std::move(batch)] {
+    QThread* matcherThread = &m_thread;
+    m_toMatcher->post([this, scanner, back, count, matcherThread, batch = std::move(batch)] {
+        // The scanner is the matcher thread's alone.
+        if (Q_UNLIKELY(QThread::currentThread() != matcherThread))
+            qFatal("alert lines matched off the matcher thread");
         std::vector<Hit> hits;
         for (const Chunk& chunk : batch) {
             for (const Link::ConsoleLine& line : chunk.lines) {
@@ -329,6 +335,7 @@ void AlertCenter::flushLines()
 
 void AlertCenter::onHits(const std::vector<Hit>& hits, int lines)
 {
+    AGENTDECK_CHECK_THREAD(this);
     m_inFlight -= lines;
     for (const Hit& hit : hits) {
         // Rules may have changed while the lines were matched.
