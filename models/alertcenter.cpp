@@ -325,7 +325,8 @@ void AlertCenter::flushLines()
                     if (line.level < filter.minLevel
                         || (!filter.agents.isEmpty() && !filter.agents.contains(chunk.agentId)))
                         continue;
-                    hits.push_back({filter.ruleId, chunk.hostKey, chunk.agentId, line.seq, line.level, line.text});
+                    hits.push_back({filter.ruleId, chunk.hostKey, chunk.agentId, line.seq, line.level, line.text,
+                                    line.source == "agentdeck"});
                 }
             }
         }
@@ -342,8 +343,19 @@ void AlertCenter::onHits(const std::vector<Hit>& hits, int lines)
         const AlertRule* found = rule(hit.ruleId);
         if (!found || !found->enabled)
             continue;
+        // The launcher's ERROR line about an unexpected exit is the crash a crash rule reports:
+        // a rule that looks only at levels leaves it to that one, so one crash is one alert.
+        if (hit.fromLauncher && found->pattern.isEmpty() && coveredByCrashRule(hit.agentId))
+            continue;
         raise(*found, hit.hostKey, hit.agentId, QString::fromUtf8(hit.text), hit.seq, hit.level);
     }
+}
+
+bool AlertCenter::coveredByCrashRule(const QString& agentId) const
+{
+    return std::any_of(m_rules.begin(), m_rules.end(), [&agentId](const AlertRule& rule) {
+        return rule.enabled && rule.kind == AlertRule::Kind::Crash && rule.covers(agentId);
+    });
 }
 
 QString AlertCenter::where(const QString& hostKey, const QString& agentId) const

@@ -70,6 +70,7 @@ private:
         qint64 seq = 0;
         LogLevel level = LogLevel::Unknown;
         QByteArray text;
+        bool fromLauncher = false; // the host's own line about the agent's process (source "agentdeck")
     };
     struct Scanner;
     struct Open
@@ -91,6 +92,7 @@ private:
     void raise(const AlertRule& rule, const QString& hostKey, const QString& agentId, const QString& text,
                qint64 seq = 0, LogLevel level = LogLevel::Unknown);
     const AlertRule* rule(const QString& id) const;
+    bool coveredByCrashRule(const QString& agentId) const;
     QString where(const QString& hostKey, const QString& agentId) const;
     /// Whether an agent is expected to write (not stopped, crashed or offline).
     bool isRunning(const QString& hostKey, const QString& agentId) const;

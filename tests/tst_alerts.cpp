@@ -463,8 +463,8 @@ void TestAlerts::launchedAgentCrashes()
     fine.autorestart = AgentDefinition::Restart::Never;
     Watch watch({crasher, fine});
     QVERIFY(watch.started);
-    // The launcher's ERROR line about the exit would raise the default line rule too.
-    watch.center.setRules({AlertRule::defaults().at(1)});
+    // The default rules: the launcher's ERROR line about the exit is left to the crash rule.
+    watch.center.setRules(AlertRule::defaults());
     QTRY_COMPARE_WITH_TIMEOUT(watch.center.alerts()->rowCount(), 1, Slow);
     const QModelIndex alert = watch.center.alerts()->index(0, 0);
     QCOMPARE(alert.data(AlertModel::RuleIdRole).toString(), QStringLiteral("default-crashes"));
@@ -478,7 +478,8 @@ void TestAlerts::launchedAgentCrashes()
                                      == QLatin1String("EXITED"),
                              Slow);
     QCOMPARE(watch.center.alerts()->unacknowledged(watch.key, QStringLiteral("fine")), 0);
-
+    QTRY_COMPARE(watch.center.linesInFlight(), 0);
+    QCOMPARE(watch.center.alerts()->rowCount(), 1);
     // A connected bot that says it crashed.
     Bot bot(watch.host.url(), QStringLiteral("bot"));
     QTRY_VERIFY(bot.welcomed);
@@ -487,6 +488,15 @@ void TestAlerts::launchedAgentCrashes()
     QTRY_COMPARE_WITH_TIMEOUT(watch.center.alerts()->unacknowledged(watch.key, QStringLiteral("bot")), 1, Slow);
     QCOMPARE(watch.center.alerts()->index(0, 0).data(AlertModel::TextRole).toString(),
              QStringLiteral("status “error”"));
+
+    // Without a crash rule the error line is the alert.
+    watch.center.setRules({AlertRule::defaults().at(0)});
+    AgentDefinition again = crasher;
+    again.id = "again";
+    watch.fleet.defineAgent(watch.key, QStringLiteral("again"), again.toJson());
+    QTRY_VERIFY_WITH_TIMEOUT(watch.center.alerts()->unacknowledged(watch.key, QStringLiteral("again")) == 1, Slow);
+    QCOMPARE(watch.center.alerts()->index(0, 0).data(AlertModel::RuleIdRole).toString(),
+             QStringLiteral("default-errors"));
 }
 
 void TestAlerts::windowShowsAnAlertEverywhere()
