@@ -391,6 +391,7 @@ void Fleet::apply(Host& host, const Event& event)
             m_linesApplied += line.partial ? 0 : 1;
         console(key, event.agent)->appendLines(event.lines);
         m_all->appendLines(agentLabel(host, event.agent), event.lines);
+        Q_EMIT eventApplied(key, event);
         return;
     }
     case Event::Type::Gap:
@@ -460,6 +461,7 @@ void Fleet::apply(Host& host, const Event& event)
     m_metrics->applyEvent(key, event);
     m_asks->applyEvent(key, event);
     m_commands->applyEvent(key, event);
+    Q_EMIT eventApplied(key, event);
     if (event.type == Event::Type::Snapshot)
         Q_EMIT snapshotApplied(key);
     else if (event.type == Event::Type::AgentRemoved)

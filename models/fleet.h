@@ -111,6 +111,10 @@ Q_SIGNALS:
     /// Results of commands sent through sendCommand(); a line written to a program's
     /// stdin reports "sent to stdin" (it has no answer of its own).
     void commandFinished(const QString& hostKey, const QString& id, const QString& agent, bool ok, const QString& text);
+    /// An event of a host was applied to the models (lines, agents' states, metrics...), for
+    /// parts that watch the fleet as it changes (alerts). Connect directly and stay quick:
+    /// it comes for every event.
+    void eventApplied(const QString& hostKey, const Link::Event& event);
 
 private:
     struct Host;

@@ -14,6 +14,9 @@ packages=(
     qt6-base-dev qt6-websockets-dev qt6-charts-dev
     # Qt6Charts' CMake package needs Qt6OpenGL's, which qt6-base-dev only recommends
     libqt6opengl6-dev
+    # Hyperscan, which matches alert rules against console lines; PCRE2, which the
+    # alert benchmark compares it with
+    libhyperscan-dev libpcre2-dev pkg-config
     # rsvg-convert, which renders the application icon's PNGs during the build
     librsvg2-bin
     # a font with Chinese characters: the consoles of BettaFish, MaiMBot and LangBot are mostly Chinese

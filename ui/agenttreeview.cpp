@@ -27,12 +27,24 @@ bool isBridged(const QModelIndex& index)
 }
 
 /// Paints the state dot before names, greys offline hosts and their agents,
-/// tells how long until an offline host is tried again, and tags agents read
-/// from elsewhere (a BettaFish server, a log file).
+/// tells how long until an offline host is tried again, tags agents read
+/// from elsewhere (a BettaFish server, a log file), and shows the count of an
+/// agent's waiting alerts in a badge after its name.
 class AgentDelegate final : public QStyledItemDelegate
 {
 public:
     using QStyledItemDelegate::QStyledItemDelegate;
+
+    AgentTreeView::AlertCount alertCount;
+
+    int alertsOf(const QModelIndex& index) const
+    {
+        if (!alertCount || index.column() != AgentTreeModel::NameColumn)
+            return 0;
+        const bool isHost = index.data(AgentTreeModel::IsHostRole).toBool();
+        return alertCount(index.data(AgentTreeModel::HostKeyRole).toString(),
+                          isHost ? QString() : index.data(AgentTreeModel::AgentIdRole).toString());
+    }
 
     void paint(QPainter* painter, const QStyleOptionViewItem& option, const QModelIndex& index) const override
     {
@@ -40,7 +52,9 @@ public:
             paintProgress(painter, option, index);
             return;
         }
-        if (!isBridged(index)) {
+        const bool bridged = isBridged(index);
+        const int alerts = alertsOf(index);
+        if (!bridged && alerts == 0) {
             QStyledItemDelegate::paint(painter, option, index);
             return;
         }
@@ -51,22 +65,45 @@ public:
         const QRect textRect = style->subElementRect(QStyle::SE_ItemViewItemText, &item, widget);
         const int size = std::clamp(textRect.height() - 6, 8, 12);
         const int gap = 5;
-        // The name gives way to the mark, which follows it.
+        QFont badgeFont = item.font;
+        badgeFont.setBold(true);
+        badgeFont.setPointSizeF(badgeFont.pointSizeF() * 0.85);
+        const QFontMetrics badgeMetrics(badgeFont);
+        const QString badge = QString::number(alerts);
+        const int badgeHeight = std::min(textRect.height() - 2, badgeMetrics.height() + 2);
+        const int badgeWidth = alerts > 0 ? std::max(badgeMetrics.horizontalAdvance(badge) + 10, badgeHeight) : 0;
+        const int reserve = (bridged ? size + gap : 0) + (alerts > 0 ? badgeWidth + gap : 0);
+        // The name gives way to the mark and the badge, which follow it.
         const QFontMetrics nameMetrics(item.font);
         const int margin = style->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, widget) + 1;
-        item.text = nameMetrics.elidedText(item.text, item.textElideMode,
-                                           std::max(0, textRect.width() - 2 * margin - size - gap));
+        item.text =
+            nameMetrics.elidedText(item.text, item.textElideMode, std::max(0, textRect.width() - 2 * margin - reserve));
         style->drawControl(QStyle::CE_ItemViewItem, &item, painter, widget);
 
-        const int left = std::min(textRect.left() + margin + nameMetrics.horizontalAdvance(item.text) + gap,
-                                  textRect.right() - size);
-        const QRectF mark(left, textRect.center().y() - size / 2.0 + 0.5, size, size);
-        const bool selected = item.state & QStyle::State_Selected;
-        QColor color =
-            selected ? item.palette.color(QPalette::HighlightedText) : item.palette.color(QPalette::PlaceholderText);
-        if (isHostOffline(index))
-            color = item.palette.color(QPalette::Disabled, QPalette::Text);
-        AgentTreeView::paintOriginMark(painter, mark, color);
+        int left = std::min(textRect.left() + margin + nameMetrics.horizontalAdvance(item.text) + gap,
+                            textRect.right() - reserve + gap);
+        if (bridged) {
+            const QRectF mark(left, textRect.center().y() - size / 2.0 + 0.5, size, size);
+            const bool selected = item.state & QStyle::State_Selected;
+            QColor color = selected ? item.palette.color(QPalette::HighlightedText)
+                                    : item.palette.color(QPalette::PlaceholderText);
+            if (isHostOffline(index))
+                color = item.palette.color(QPalette::Disabled, QPalette::Text);
+            AgentTreeView::paintOriginMark(painter, mark, color);
+            left += size + gap;
+        }
+        if (alerts > 0) {
+            const QRectF pill(left, textRect.center().y() - badgeHeight / 2.0 + 0.5, badgeWidth, badgeHeight);
+            painter->save();
+            painter->setRenderHint(QPainter::Antialiasing);
+            painter->setPen(Qt::NoPen);
+            painter->setBrush(AgentTreeView::alertBadgeColor());
+            painter->drawRoundedRect(pill, badgeHeight / 2.0, badgeHeight / 2.0);
+            painter->setFont(badgeFont);
+            painter->setPen(Qt::white);
+            painter->drawText(pill, Qt::AlignCenter, badge);
+            painter->restore();
+        }
     }
 
 private:
@@ -150,6 +187,23 @@ AgentTreeView::AgentTreeView(QWidget* parent)
         viewport()->update(); // retry countdowns
     });
     m_tick.start();
+}
+
+void AgentTreeView::setAlertCount(AlertCount count)
+{
+    static_cast<AgentDelegate*>(itemDelegate())->alertCount = std::move(count);
+    viewport()->update();
+}
+
+int AgentTreeView::alertBadge(const QModelIndex& index) const
+{
+    return static_cast<const AgentDelegate*>(itemDelegate())->alertsOf(index.siblingAtColumn(0));
+}
+
+QColor AgentTreeView::alertBadgeColor()
+{
+    // Readable with white digits on light and dark lists alike.
+    return QColor(0xc6, 0x28, 0x28);
 }
 
 void AgentTreeView::setAgentModel(AgentTreeModel* model)

@@ -3,6 +3,7 @@
 
 #include <QTimer>
 #include <QTreeView>
+#include <functional>
 
 class AgentTreeModel;
 class QPainter;
@@ -22,6 +23,12 @@ public:
     explicit AgentTreeView(QWidget* parent = nullptr);
 
     void setAgentModel(AgentTreeModel* model);
+    /// How many alerts wait for an agent (agent id empty: for a host itself), shown in a badge.
+    using AlertCount = std::function<int(const QString& hostKey, const QString& agentId)>;
+    void setAlertCount(AlertCount count);
+    /// The count the badge of a row shows; 0 without one.
+    int alertBadge(const QModelIndex& index) const;
+    static QColor alertBadgeColor();
     QSize sizeHint() const override;
 
     /// The agents selected (host key, agent id); a selected host stands for all its agents.

@@ -545,6 +545,26 @@ void ConsolePane::find(bool backwards)
     updateSearchStatus();
 }
 
+bool ConsolePane::showLine(qint64 seq)
+{
+    if (seq <= 0)
+        return false;
+    m_console->flush();
+    // Newest first: an alert is usually about a recent line.
+    for (int row = m_console->rowCount() - 1; row >= 0; --row) {
+        const Console::Record* record = m_console->record(row);
+        if (!record || record->kind != Console::Kind::Line || record->seq != seq)
+            continue;
+        const int shown = m_filter->mapFromSource(m_console->index(row, 0)).row();
+        if (shown < 0)
+            return false;
+        m_view->setSelection(shown, shown);
+        m_view->setCurrentMatch(shown);
+        return true;
+    }
+    return false;
+}
+
 void ConsolePane::updateJumpButton()
 {
     const bool show = !m_view->isFollowing();

@@ -57,6 +57,9 @@ public:
     void clear();
     /// Opens a window with one line of the view in full, its fields and copy buttons.
     LineDetailDialog* openLineDetail(int viewRow);
+    /// Brings the line numbered seq into view and selects it (an alert's line). False
+    /// when the console no longer holds it or its chips hide it.
+    bool showLine(qint64 seq);
 
     /// The chips and search options, to be restored later.
     QVariantMap state() const;

@@ -2,11 +2,16 @@
 #include "ui/mainwindow.h"
 
 #include "models/agenttreemodel.h"
+#include "models/alertcenter.h"
+#include "models/alertmodel.h"
 #include "models/askmodel.h"
 #include "models/commandline.h"
 #include "models/consolemodel.h"
 #include "models/fleet.h"
 #include "ui/agenttreeview.h"
+#include "ui/alertnotifier.h"
+#include "ui/alertrulesdialog.h"
+#include "ui/alertsview.h"
 #include "ui/consolepane.h"
 #include "ui/consoleview.h"
 #include "ui/conversationview.h"
@@ -142,6 +147,7 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
     addDockWidget(Qt::RightDockWidgetArea, questionsDock);
     splitDockWidget(forumDock, questionsDock, Qt::Vertical);
     questionsDock->hide();
+    buildAlerts();
 
     auto* central = new QWidget(this);
     auto* layout = new QVBoxLayout(central);
@@ -242,6 +248,93 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
     resize(std::max(1280, available.width() * 85 / 100), std::max(800, available.height() * 85 / 100));
 }
 
+void MainWindow::buildAlerts()
+{
+    m_alertCenter = new AlertCenter(m_fleet, this);
+    m_notifier = new AlertNotifier(this);
+    m_alertsView = new AlertsView(m_alertCenter->alerts(), this);
+    m_alertsDock = new QDockWidget(tr("Alerts"), this);
+    m_alertsDock->setObjectName(QStringLiteral("alertsDock"));
+    m_alertsDock->setWidget(m_alertsView);
+    // Below the consoles, between the agent list and the forum: a table wants the width.
+    setCorner(Qt::BottomLeftCorner, Qt::LeftDockWidgetArea);
+    setCorner(Qt::BottomRightCorner, Qt::RightDockWidgetArea);
+    addDockWidget(Qt::BottomDockWidgetArea, m_alertsDock);
+    // It shows itself with the first alert (unless the saved layout shows it already).
+    m_alertsDock->hide();
+    m_tree->setAlertCount([this](const QString& hostKey, const QString& agentId) {
+        return m_alertCenter->alerts()->unacknowledged(hostKey, agentId);
+    });
+    connect(m_alertCenter, &AlertCenter::alertRaised, this, &MainWindow::onAlertRaised);
+    connect(m_alertCenter->alerts(), &AlertModel::unacknowledgedChanged, this, &MainWindow::updateAlertBadges);
+    connect(m_alertsView, &AlertsView::openRequested, this, &MainWindow::showAlert);
+    connect(m_alertsView, &AlertsView::rulesRequested, this, &MainWindow::showAlertRules);
+    connect(m_notifier, &AlertNotifier::activated, this,
+            [this](const QVariant& payload) { showAlert(payload.toULongLong()); });
+}
+
+void MainWindow::onAlertRaised(quint64 alertId)
+{
+    const AlertModel::Alert* alert = m_alertCenter->alerts()->alert(alertId);
+    if (!alert)
+        return;
+    m_notifier->notify(tr("%1: %2").arg(alert->ruleName, alert->where), alert->text, QVariant::fromValue(alertId));
+    if (!m_alertsDockShown && !m_alertsDock->isVisible()) {
+        m_alertsDockShown = true;
+        // The docks beside it keep their widths (the layout would give some of it to the new one).
+        QList<QDockWidget*> besides;
+        QList<int> widths;
+        for (QDockWidget* dock : findChildren<QDockWidget*>()) {
+            const Qt::DockWidgetArea area = dockWidgetArea(dock);
+            if (dock->isVisible() && !dock->isFloating()
+                && (area == Qt::LeftDockWidgetArea || area == Qt::RightDockWidgetArea)) {
+                besides.append(dock);
+                widths.append(dock->width());
+            }
+        }
+        m_alertsDock->show();
+        resizeDocks(besides, widths, Qt::Horizontal);
+        resizeDocks({m_alertsDock}, {fontMetrics().height() * 9}, Qt::Vertical);
+    }
+}
+
+void MainWindow::updateAlertBadges()
+{
+    const int waiting = m_alertCenter->alerts()->unacknowledged();
+    m_alertsDock->setWindowTitle(waiting > 0 ? tr("Alerts (%1)").arg(waiting) : tr("Alerts"));
+    m_tree->viewport()->update();
+    updateTabStates();
+}
+
+void MainWindow::showAlert(quint64 alertId)
+{
+    const AlertModel::Alert* alert = m_alertCenter->alerts()->alert(alertId);
+    if (!alert)
+        return;
+    const QString hostKey = alert->hostKey;
+    const QString agentId = alert->agentId;
+    const qint64 seq = alert->seq;
+    if (agentId.isEmpty() || !m_fleet->link(hostKey)) {
+        m_alertsDock->show();
+        m_alertsDock->raise();
+        return;
+    }
+    ConsolePane* pane = openConsole(hostKey, agentId);
+    if (pane && seq > 0 && !pane->showLine(seq))
+        statusBar()->showMessage(tr("%1: the console no longer shows that line").arg(tabTitle(hostKey, agentId)), 8000);
+    if (pane)
+        pane->window()->activateWindow();
+}
+
+void MainWindow::showAlertRules()
+{
+    AlertRulesDialog dialog(m_alertCenter->rules(), this);
+    if (dialog.exec() != QDialog::Accepted)
+        return;
+    m_alertCenter->setRules(dialog.rules());
+    saveSession();
+}
+
 MainWindow::~MainWindow()
 {
     m_detached.clear();
@@ -303,6 +396,9 @@ void MainWindow::buildMenus()
     view->addAction(findChild<QDockWidget*>(QStringLiteral("agentsDock"))->toggleViewAction());
     view->addAction(findChild<QDockWidget*>(QStringLiteral("forumDock"))->toggleViewAction());
     view->addAction(findChild<QDockWidget*>(QStringLiteral("questionsDock"))->toggleViewAction());
+    view->addAction(m_alertsDock->toggleViewAction());
+    QAction* rules = view->addAction(tr("Alert &Rules…"), this, &MainWindow::showAlertRules);
+    rules->setObjectName(QStringLiteral("alertRulesAction"));
     for (int i = 1; i <= 9; ++i) {
         auto* shortcut = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_0 + i)), this);
         connect(shortcut, &QShortcut::activated, this, [this, i] {
@@ -1017,7 +1113,12 @@ void MainWindow::updateAgentCounts()
 
 void MainWindow::updateTabStates()
 {
-    // Each agent's tab wears its state's dot, and says how many errors wait unread.
+    // Each agent's tab wears its state's dot, and says how many errors wait unread and how
+    // many alerts wait (until acknowledged, also on the tab shown).
+    const auto withAlerts = [this](const QString& text, const ConsolePane* pane) {
+        const int alerts = m_alertCenter->alerts()->unacknowledged(pane->hostKey(), pane->agentId());
+        return alerts > 0 ? tr("%1  ⚠ %2").arg(text).arg(alerts) : text;
+    };
     for (int i = 0; i < m_tabs->count(); ++i) {
         auto* pane = static_cast<ConsolePane*>(m_tabs->widget(i));
         if (pane->isMerged())
@@ -1029,11 +1130,11 @@ void MainWindow::updateTabStates()
         if (i == m_tabs->currentIndex()) {
             // Errors on screen count as read.
             m_fleet->agents()->markRead(pane->hostKey(), pane->agentId());
-            m_tabs->setTabText(i, title);
+            m_tabs->setTabText(i, withAlerts(title, pane));
             continue;
         }
         const int errors = agent.data(AgentTreeModel::UnreadErrorsRole).toInt();
-        m_tabs->setTabText(i, errors > 0 ? tr("%1 (%2)").arg(title).arg(errors) : title);
+        m_tabs->setTabText(i, withAlerts(errors > 0 ? tr("%1 (%2)").arg(title).arg(errors) : title, pane));
     }
 }
 
@@ -1104,6 +1205,7 @@ void MainWindow::saveSession() const
     settings.setValue(QStringLiteral("window/geometry"), saveGeometry());
     settings.setValue(QStringLiteral("window/state"), saveState());
     settings.setValue(QStringLiteral("commands/history"), m_commandBar->history());
+    settings.setValue(QStringLiteral("alerts/rules"), AlertRules::toVariant(m_alertCenter->rules()));
 
     QVariantList hosts;
     for (const auto& [key, entry] : m_remoteHosts) {
@@ -1142,6 +1244,9 @@ void MainWindow::restoreSession()
 {
     QSettings settings;
     m_commandBar->setHistory(settings.value(QStringLiteral("commands/history")).toStringList());
+    // A first start keeps the center's own rules (AlertRule::defaults()).
+    if (settings.contains(QStringLiteral("alerts/rules")))
+        m_alertCenter->setRules(AlertRules::fromVariant(settings.value(QStringLiteral("alerts/rules")).toList()));
     const QVariantList hosts = settings.value(QStringLiteral("hosts")).toList();
     for (const QVariant& value : hosts) {
         const QVariantMap map = value.toMap();

@@ -12,18 +12,23 @@
 #include <memory>
 
 class AgentTreeView;
+class AlertCenter;
+class AlertNotifier;
+class AlertsView;
 class ConsolePane;
 class Fleet;
 class QLabel;
 class QPushButton;
+class QDockWidget;
 class QTabWidget;
 
 /*
  * The AgentDeck window: the hosts and agents on the left, a console per agent
  * (and one for all of them) in tabs that can be reordered or torn off into
  * windows of their own, the command bar at the bottom, and open questions
- * from agents above it. Hosts, tabs, the layout and the command history are
- * kept across restarts.
+ * from agents above it, and the alerts its rules raise (a dock, badges on tabs
+ * and agents, a tray message). Hosts, tabs, the layout, the command history
+ * and the alert rules are kept across restarts.
  */
 class MainWindow final : public QMainWindow
 {
@@ -36,6 +41,12 @@ public:
     ~MainWindow() override;
 
     Fleet* fleet() const { return m_fleet; }
+    AlertCenter* alertCenter() const { return m_alertCenter; }
+    AlertNotifier* alertNotifier() const { return m_notifier; }
+    /// Opens the console of an alert's agent at its line (an alert of a host shows the Alerts list).
+    void showAlert(quint64 alertId);
+    /// Alert Rules…: edits the rules and keeps them for the next start.
+    void showAlertRules();
 
     /// Where this computer's own host (embedded in this process) takes agents and
     /// viewers, for Connect a Bot… and the status bar.
@@ -130,7 +141,16 @@ private:
     /// Drops restored consoles of launched agents that the host's first snapshot no longer lists.
     void dropRemovedConsoles(const QString& hostKey);
 
+    void buildAlerts();
+    void onAlertRaised(quint64 alertId);
+    void updateAlertBadges();
+
     Fleet* m_fleet;
+    AlertCenter* m_alertCenter = nullptr;
+    AlertNotifier* m_notifier = nullptr;
+    AlertsView* m_alertsView = nullptr;
+    QDockWidget* m_alertsDock = nullptr;
+    bool m_alertsDockShown = false; // by the first alert: after that, closed is closed
     AgentTreeView* m_tree = nullptr;
     QTabWidget* m_tabs = nullptr;
     CommandBar* m_commandBar = nullptr;
