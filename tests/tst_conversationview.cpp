@@ -2,6 +2,7 @@
 #include "models/conversationlistmodel.h"
 #include "models/fleet.h"
 #include "models/forummodel.h"
+#include "support/screenshots.h"
 #include "ui/conversationview.h"
 #include "ui/mainwindow.h"
 
@@ -125,33 +126,6 @@ int pixelsOf(const QImage& image, QRgb color)
             count += (line[x] & 0xffffff) == (color & 0xffffff);
     }
     return count;
-}
-
-void applyPalette(bool dark)
-{
-    QPalette palette = QApplication::style()->standardPalette();
-    if (dark) {
-        const QColor window(0x2b, 0x2b, 0x2b), base(0x1e, 0x1e, 0x1e), text(0xe6, 0xe6, 0xe6);
-        palette.setColor(QPalette::Window, window);
-        palette.setColor(QPalette::WindowText, text);
-        palette.setColor(QPalette::Base, base);
-        palette.setColor(QPalette::AlternateBase, QColor(0x33, 0x33, 0x33));
-        palette.setColor(QPalette::Text, text);
-        palette.setColor(QPalette::Button, QColor(0x3a, 0x3a, 0x3a));
-        palette.setColor(QPalette::ButtonText, text);
-        palette.setColor(QPalette::Highlight, QColor(0x3d, 0x6f, 0xb4));
-        palette.setColor(QPalette::HighlightedText, Qt::white);
-        palette.setColor(QPalette::PlaceholderText, QColor(0x9a, 0x9a, 0x9a));
-        palette.setColor(QPalette::Link, QColor(0x6c, 0xa6, 0xf0));
-    }
-    QApplication::setPalette(palette);
-}
-
-QString screenshotPath(const QString& name)
-{
-    const QString path = QStringLiteral(AGENTDECK_BINARY_DIR "/screenshots/") + name + QStringLiteral(".png");
-    QDir().mkpath(QFileInfo(path).absolutePath());
-    return path;
 }
 
 QStringList texts(const QAbstractItemModel* model)

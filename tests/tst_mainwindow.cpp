@@ -13,6 +13,7 @@
 #include "server/engine/hostserver.h"
 #include "server/link/hostlink.h"
 #include "support/fixtures.h"
+#include "support/screenshots.h"
 #include "ui/agentstatusbar.h"
 #include "ui/agenttreeview.h"
 #include "ui/askviews.h"
@@ -255,37 +256,6 @@ QSet<QString> forumSenders(const QAbstractItemModel* forum)
     for (int row = 0; row < forum->rowCount(); ++row)
         senders.insert(forum->index(row, 0).data(ForumModel::SenderRole).toString());
     return senders;
-}
-
-void applyPalette(bool dark)
-{
-    QPalette palette = QApplication::style()->standardPalette();
-    if (dark) {
-        const QColor window(0x2b, 0x2b, 0x2b), base(0x1e, 0x1e, 0x1e), text(0xe6, 0xe6, 0xe6);
-        palette.setColor(QPalette::Window, window);
-        palette.setColor(QPalette::WindowText, text);
-        palette.setColor(QPalette::Base, base);
-        palette.setColor(QPalette::AlternateBase, QColor(0x33, 0x33, 0x33));
-        palette.setColor(QPalette::Text, text);
-        palette.setColor(QPalette::Button, QColor(0x3a, 0x3a, 0x3a));
-        palette.setColor(QPalette::ButtonText, text);
-        palette.setColor(QPalette::Highlight, QColor(0x3d, 0x6f, 0xb4));
-        palette.setColor(QPalette::HighlightedText, Qt::white);
-        palette.setColor(QPalette::PlaceholderText, QColor(0x9a, 0x9a, 0x9a));
-        palette.setColor(QPalette::ToolTipBase, base);
-        palette.setColor(QPalette::ToolTipText, text);
-        palette.setColor(QPalette::Disabled, QPalette::Text, QColor(0x80, 0x80, 0x80));
-        palette.setColor(QPalette::Disabled, QPalette::WindowText, QColor(0x80, 0x80, 0x80));
-        palette.setColor(QPalette::Disabled, QPalette::ButtonText, QColor(0x80, 0x80, 0x80));
-    }
-    QApplication::setPalette(palette);
-}
-
-QString screenshotPath(const QString& name)
-{
-    const QString path = QStringLiteral(AGENTDECK_BINARY_DIR "/screenshots/") + name + QStringLiteral(".png");
-    QDir().mkpath(QFileInfo(path).absolutePath());
-    return path;
 }
 
 } // namespace
