@@ -373,10 +373,12 @@ void AlertCenter::raise(const AlertRule& rule, const QString& hostKey, const QSt
     const QString key = conditionKey(rule, hostKey, agentId);
     const qint64 now = m_clock.elapsed();
     const qint64 wall = QDateTime::currentMSecsSinceEpoch();
-    const auto open = m_open.constFind(key);
-    if (open != m_open.cend() && now - open->since < m_rateWindowMs) {
+    const auto open = m_open.find(key);
+    if (open != m_open.end() && now - open->last < m_rateWindowMs) {
         const AlertModel::Alert* alert = m_alerts->alert(open->alertId);
         if (alert && !alert->acknowledged) {
+            // Still going: counted on the alert already shown, however long it lasts.
+            open->last = now;
             m_alerts->repeat(open->alertId, wall);
             return;
         }

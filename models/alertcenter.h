@@ -22,9 +22,10 @@ class Mailbox;
  * its AlertModel. Console lines are matched off this thread: they are handed
  * to a matcher thread in batches, and the rules they match come back by the
  * same way. Crashes, hosts offline, metrics over a threshold and silent agents
- * are followed here, from the fleet's events and a tick. A rule raises at most
- * one alert per agent in the rate window (10 s): what happens again meanwhile
- * counts toward that alert instead of making a new one, until it is acknowledged.
+ * are followed here, from the fleet's events and a tick. A rule raises one
+ * alert per agent for a run of occurrences: what happens again within the rate
+ * window (60 s) of the one before counts toward the alert already shown instead
+ * of making a new one (and a new notification), until it is acknowledged.
  */
 class AlertCenter final : public QObject
 {
@@ -43,7 +44,7 @@ public:
     /// Lines taken in whose rules have not been matched yet (waiting for a batch, or in the matcher).
     int linesInFlight() const { return m_inFlight + m_batchLines; }
 
-    /// How long repeats count toward an alert instead of raising a new one.
+    /// How long after an occurrence a repeat still counts toward its alert instead of raising a new one.
     void setRateWindowMs(qint64 ms) { m_rateWindowMs = ms; }
     qint64 rateWindowMs() const { return m_rateWindowMs; }
     /// Lines handed over at once at most; more wait for the next turn of the loop.
@@ -76,7 +77,7 @@ private:
     struct Open
     {
         quint64 alertId = 0;
-        qint64 since = 0; // m_clock ms
+        qint64 last = 0; // m_clock ms of its latest occurrence
     };
 
     void onEvent(const QString& hostKey, const Link::Event& event);
@@ -100,7 +101,7 @@ private:
     Fleet* m_fleet;
     std::unique_ptr<AlertModel> m_alerts;
     QList<AlertRule> m_rules;
-    qint64 m_rateWindowMs = 10000;
+    qint64 m_rateWindowMs = 60000;
     bool m_matchLines = false; // some enabled rule looks at lines
     QElapsedTimer m_clock;
     QTimer m_tick;

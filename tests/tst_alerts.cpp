@@ -335,6 +335,20 @@ void TestAlerts::floodIsOneAlertWithACount()
     QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 2, Slow);
     QCOMPARE(raised.count(), 2);
     QCOMPARE(model->unacknowledged(), 1);
+
+    // An error that keeps coming back, each time within the window of the one before,
+    // stays that one alert however long it goes on; after a quiet window it is news.
+    watch.center.setRateWindowMs(2500);
+    for (int i = 0; i < 4; ++i) {
+        QTest::qWait(700);
+        bot.log(QStringLiteral("ERROR"), {QStringLiteral("retry %1 failed").arg(i)});
+        QTRY_COMPARE_WITH_TIMEOUT(model->index(0, 0).data(AlertModel::CountRole).toInt(), 2 + i, Slow);
+    }
+    QCOMPARE(raised.count(), 2);
+    QTest::qWait(3500);
+    bot.log(QStringLiteral("ERROR"), {QStringLiteral("failed again")});
+    QTRY_COMPARE_WITH_TIMEOUT(model->rowCount(), 3, Slow);
+    QCOMPARE(raised.count(), 3);
 }
 
 void TestAlerts::hostOfflineForSeconds()
