@@ -5,6 +5,7 @@
 #include <QTreeView>
 
 class AgentTreeModel;
+class MetricsHistory;
 class QPainter;
 
 /*
@@ -22,6 +23,8 @@ public:
     explicit AgentTreeView(QWidget* parent = nullptr);
 
     void setAgentModel(AgentTreeModel* model);
+    /// Draws the last minutes of CPU and lines per second behind their numbers.
+    void setMetricsHistory(MetricsHistory* history);
     QSize sizeHint() const override;
 
     /// The agents selected (host key, agent id); a selected host stands for all its agents.

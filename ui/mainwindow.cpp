@@ -10,6 +10,7 @@
 #include "ui/consolepane.h"
 #include "ui/consoleview.h"
 #include "ui/forumview.h"
+#include "ui/loadview.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -225,6 +226,7 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
                                      8000);
     });
 
+    buildLoadDock();
     buildMenus();
     // Typing goes to the command line until the user clicks elsewhere.
     m_commandBar->lineEdit()->setFocus();
@@ -244,6 +246,20 @@ void MainWindow::eraseDetached(Predicate which)
     m_detached.erase(std::remove_if(m_detached.begin(), m_detached.end(),
                                     [&which](const auto& detached) { return which(*detached); }),
                      m_detached.end());
+}
+
+void MainWindow::buildLoadDock()
+{
+    // A dock, not a console tab: it spans the window's width below the consoles, where
+    // a row of charts fits at 1280 x 800, and it can be floated onto a screen of its own.
+    auto* loadView = new LoadView(m_fleet->agents(), m_fleet->metrics(), this);
+    auto* loadDock = new QDockWidget(tr("Load"), this);
+    loadDock->setObjectName(QStringLiteral("loadDock"));
+    loadDock->setWidget(loadView);
+    addDockWidget(Qt::BottomDockWidgetArea, loadDock);
+    // Opened from the View menu; until then it draws nothing.
+    loadDock->hide();
+    m_tree->setMetricsHistory(m_fleet->metrics());
 }
 
 void MainWindow::buildMenus()
@@ -294,6 +310,9 @@ void MainWindow::buildMenus()
     view->addAction(findChild<QDockWidget*>(QStringLiteral("agentsDock"))->toggleViewAction());
     view->addAction(findChild<QDockWidget*>(QStringLiteral("forumDock"))->toggleViewAction());
     view->addAction(findChild<QDockWidget*>(QStringLiteral("questionsDock"))->toggleViewAction());
+    QAction* load = findChild<QDockWidget*>(QStringLiteral("loadDock"))->toggleViewAction();
+    load->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_G));
+    view->addAction(load);
     for (int i = 1; i <= 9; ++i) {
         auto* shortcut = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_0 + i)), this);
         connect(shortcut, &QShortcut::activated, this, [this, i] {
