@@ -29,6 +29,7 @@
 #include <QLineSeries>
 #include <QMenuBar>
 #include <QPushButton>
+#include <QScrollArea>
 #include <QSettings>
 #include <QStyle>
 #include <QTest>
@@ -203,6 +204,7 @@ private Q_SLOTS:
     void overlaysTheCheckedAgents();
     void hiddenViewDoesNoWork();
     void unitsAreHumanised();
+    void thinningKeepsPeaks();
     void sparklinesPaintInTheAgentList();
     void screenshots();
 };
@@ -269,11 +271,21 @@ void TestLoadView::rangeChangesTheAxis()
     const LoadChart* chart = view.chart(QStringLiteral("Agent CPU"));
     const qint64 span = axisEnd(chart) - chart->timeAxis()->min().toMSecsSinceEpoch();
     QCOMPARE(span, qint64(minutes) * 60 * 1000);
-    // Cut to what is shown: a point a second for the last ten minutes, one per 10 s before,
-    // and one left of the range so that the line comes in from the edge.
-    const qsizetype count = chart->series().first()->count();
-    const qsizetype expected = minutes <= 10 ? minutes * 60 + 1 : 600 + (minutes - 10) * 6 + 1;
-    QVERIFY2(std::abs(count - expected) <= 12, qPrintable(QStringLiteral("%1 points").arg(count)));
+    // Cut to what is shown, with one point left of it, so that the line comes in from the
+    // edge; the history keeps an hour, so at 60 minutes there is none left of it.
+    const QList<QPointF> shown = chart->series().first()->points();
+    const qint64 from = chart->timeAxis()->min().toMSecsSinceEpoch();
+    if (minutes < 60)
+        QVERIFY(shown.first().x() < double(from));
+    QVERIFY(shown.at(1).x() >= double(from));
+    QCOMPARE(shown.last(), models.history.series(Host, QStringLiteral("a"), QStringLiteral("cpu")).last());
+    // No more than a lowest and a highest point per pixel column of the plot ...
+    const int columns = int(chart->chart()->plotArea().width());
+    QVERIFY2(shown.size() <= 2 * columns + 2,
+             qPrintable(QStringLiteral("%1 points, %2 px").arg(shown.size()).arg(columns)));
+    // ... which at 5 minutes is every second.
+    if (minutes == 5)
+        QVERIFY2(shown.size() >= 300 && shown.size() <= 303, qPrintable(QString::number(shown.size())));
     QCOMPARE(chart->timeAxis()->format(), minutes <= 10 ? QStringLiteral("HH:mm:ss") : QStringLiteral("HH:mm"));
 }
 
@@ -453,11 +465,30 @@ void TestLoadView::unitsAreHumanised()
     QCOMPARE(view.chart(QStringLiteral("Agent memory"))->shownUnit(), QStringLiteral("MiB"));
     QCOMPARE(view.chart(QStringLiteral("Network"))->shownUnit(), QStringLiteral("KiB/s"));
     QCOMPARE(view.chart(QStringLiteral("Lines/s"))->shownUnit(), QStringLiteral("lines/s"));
+    QCOMPARE(view.chart(QStringLiteral("Lines/s"))->chart()->title(), QStringLiteral("Lines/s"));
     // An agent's CPU is a share of one core: the axis follows the largest, from 10 % up,
     // past 100 % for an agent using several cores.
     QCOMPARE(view.chart(QStringLiteral("Agent CPU"))->valueAxis()->max(), 10.0);
     models.agentMetrics(QStringLiteral("a"), now() + 500, 340);
     QTRY_COMPARE(view.chart(QStringLiteral("Agent CPU"))->valueAxis()->max(), 400.0);
+}
+
+void TestLoadView::thinningKeepsPeaks()
+{
+    // An hour a second, flat but for one spike and one dip.
+    QList<QPointF> points;
+    for (int i = 0; i < 3600; ++i)
+        points.append(QPointF(double(i) * 1000, i == 1234 ? 90.0 : i == 2345 ? 0.0 : 10.0));
+    const QList<QPointF> thinned = LoadChart::thin(points.cbegin(), points.cend(), 0, 3600 * 1000, 200);
+    QVERIFY2(thinned.size() <= 400, qPrintable(QString::number(thinned.size())));
+    QVERIFY(thinned.contains(QPointF(1234000, 90.0)));
+    QVERIFY(thinned.contains(QPointF(2345000, 0.0)));
+    QCOMPARE(thinned.first(), points.first());
+    QCOMPARE(thinned.last(), points.last());
+    for (qsizetype i = 1; i < thinned.size(); ++i)
+        QVERIFY(thinned.at(i).x() > thinned.at(i - 1).x());
+    // Fewer points than pixels: all of them.
+    QCOMPARE(LoadChart::thin(points.cbegin(), points.cbegin() + 300, 0, 300 * 1000, 200).size(), 300);
 }
 
 void TestLoadView::sparklinesPaintInTheAgentList()
@@ -592,6 +623,11 @@ void TestLoadView::screenshots()
         QVERIFY(window->grab().save(screenshotPath(dark ? QStringLiteral("load-dark") : QStringLiteral("load-light"))));
         QVERIFY(view->grab().save(
             screenshotPath(dark ? QStringLiteral("load-view-dark") : QStringLiteral("load-view-light"))));
+        // Every chart, also those below the fold.
+        auto* charts = view->findChild<QScrollArea*>(QStringLiteral("loadCharts"));
+        QVERIFY(charts && charts->widget());
+        QVERIFY(charts->widget()->grab().save(
+            screenshotPath(dark ? QStringLiteral("load-charts-dark") : QStringLiteral("load-charts-light"))));
     }
     applyPalette(false);
     // The sparklines in the agent list: a CPU cell of a running demo agent has its two minutes.

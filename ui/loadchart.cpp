@@ -7,6 +7,7 @@
 #include <QDateTime>
 #include <QDateTimeAxis>
 #include <QGraphicsEllipseItem>
+#include <QGraphicsLayout>
 #include <QLegend>
 #include <QLegendMarker>
 #include <QLineSeries>
@@ -98,6 +99,47 @@ LoadChart::LoadChart(const QString& title, Unit unit, QWidget* parent)
 
 LoadChart::~LoadChart() = default;
 
+QList<QPointF> LoadChart::thin(QList<QPointF>::const_iterator begin, QList<QPointF>::const_iterator end, qint64 from,
+                               qint64 to, int columns)
+{
+    if (end - begin <= 2 * qsizetype(columns))
+        return QList<QPointF>(begin, end);
+    QList<QPointF> out;
+    out.reserve(2 * columns + 2);
+    const double step = double(to - from) / columns;
+    auto it = begin;
+    while (it != end) {
+        const auto column = qint64(std::floor((it->x() - double(from)) / step));
+        QPointF low = *it;
+        QPointF high = *it;
+        for (++it; it != end && qint64(std::floor((it->x() - double(from)) / step)) == column; ++it) {
+            if (it->y() < low.y())
+                low = *it;
+            if (it->y() > high.y())
+                high = *it;
+        }
+        // In time order, and only once when they are the same point.
+        if (low.x() > high.x())
+            std::swap(low, high);
+        out.append(low);
+        if (high != low)
+            out.append(high);
+    }
+    // The ends stay where they are: the line starts at the edge and ends at the newest value.
+    if (out.first() != *begin)
+        out.prepend(*begin);
+    if (out.last() != *(end - 1))
+        out.append(*(end - 1));
+    return out;
+}
+
+double LoadChart::lineWidth() const
+{
+    // A few lines read better a little bolder; many are drawn on the raster engine's
+    // fast path for one-pixel pens (a wider pen is stroked into polygons first).
+    return m_lines.size() <= MaxLegend ? 1.5 : 1.0;
+}
+
 void LoadChart::setFloor(double top)
 {
     m_floor = top;
@@ -121,6 +163,11 @@ void LoadChart::setLines(const QList<Line>& lines, qint64 from, qint64 to)
     bool sameNames = lines.size() == m_series.size();
     for (qsizetype i = 0; sameNames && i < lines.size(); ++i)
         sameNames = lines.at(i).name == m_series.at(i)->name();
+    // No more than a lowest and a highest point per pixel column: more would not show,
+    // and each point costs Qt Charts a stroke segment when it lays the line out.
+    // Before its first layout the plot's width is not known: the view's less the value axis.
+    const double plotWidth = chart()->plotArea().width() > 10 ? chart()->plotArea().width() : width() - 50;
+    const int columns = std::max(16, int(plotWidth));
     m_lines.clear();
     m_lines.reserve(lines.size());
     for (const Line& line : lines) {
@@ -128,12 +175,10 @@ void LoadChart::setLines(const QList<Line>& lines, qint64 from, qint64 to)
         const auto first = std::lower_bound(line.points.cbegin(), line.points.cend(), double(from),
                                             [](const QPointF& p, double x) { return p.x() < x; });
         const auto begin = first == line.points.cbegin() ? first : first - 1;
-        m_lines.append({line.name, QList<QPointF>(begin, line.points.cend()), line.dashed});
+        m_lines.append({line.name, thin(begin, line.points.cend(), from, to, columns), line.dashed});
     }
     if (!sameNames)
         rebuild(lines);
-    m_timeAxis->setRange(QDateTime::fromMSecsSinceEpoch(from), QDateTime::fromMSecsSinceEpoch(to));
-    m_timeAxis->setFormat(to - from <= 10 * 60 * 1000 ? QStringLiteral("HH:mm:ss") : QStringLiteral("HH:mm"));
     updateValueRange();
 }
 
@@ -151,6 +196,29 @@ void LoadChart::updateValueRange()
     const Scale scale = scaleFor(m_unit, largest);
     m_scale = scale.divisor;
     m_shownUnit = scale.unit;
+    // Four or five gridlines at round numbers.
+    double top = std::max(largest / m_scale, m_floor);
+    const double step = niceCeil(top / 4);
+    top = std::max(step, std::ceil(top / step - 1e-9) * step);
+
+    // A new axis range lays out every line again (Qt Charts strokes each one for its
+    // hover shape): emptied first, the lines are laid out once, with their new points.
+    for (QLineSeries* series : std::as_const(m_series))
+        series->clear();
+    m_timeAxis->setRange(QDateTime::fromMSecsSinceEpoch(m_from), QDateTime::fromMSecsSinceEpoch(m_to));
+    m_timeAxis->setFormat(m_to - m_from <= 10 * 60 * 1000 ? QStringLiteral("HH:mm:ss") : QStringLiteral("HH:mm"));
+    m_valueAxis->setRange(0, top);
+    m_valueAxis->setTickInterval(step);
+    const int decimals = step == std::floor(step) ? 0 : step * 10 == std::floor(step * 10) ? 1 : 2;
+    m_valueAxis->setLabelFormat(QStringLiteral("%.%1f").arg(decimals));
+    const QString title = objectName();
+    // "Lines/s" says its unit already.
+    const bool said = m_shownUnit.isEmpty() || title.compare(m_shownUnit, Qt::CaseInsensitive) == 0;
+    chart()->setTitle(said ? title : QStringLiteral("%1 (%2)").arg(title, m_shownUnit));
+    // The plot's place follows the title, legend and axis labels: settled now, while
+    // the lines are empty, it does not lay them out again once they are filled.
+    if (QGraphicsLayout* layout = chart()->layout())
+        layout->activate();
     for (qsizetype i = 0; i < m_lines.size(); ++i) {
         QList<QPointF> shown = m_lines.at(i).points;
         if (m_scale != 1) {
@@ -159,15 +227,6 @@ void LoadChart::updateValueRange()
         }
         m_series.at(i)->replace(shown);
     }
-    // Four or five gridlines at round numbers.
-    double top = std::max(largest / m_scale, m_floor);
-    const double step = niceCeil(top / 4);
-    top = std::max(step, std::ceil(top / step - 1e-9) * step);
-    m_valueAxis->setRange(0, top);
-    m_valueAxis->setTickInterval(step);
-    m_valueAxis->setLabelFormat(step != std::floor(step) ? QStringLiteral("%.1f") : QStringLiteral("%.0f"));
-    const QString title = objectName();
-    chart()->setTitle(m_shownUnit.isEmpty() ? title : QStringLiteral("%1 (%2)").arg(title, m_shownUnit));
 }
 
 void LoadChart::rebuild(const QList<Line>& lines)
@@ -183,7 +242,7 @@ void LoadChart::rebuild(const QList<Line>& lines)
         series->attachAxis(m_timeAxis);
         series->attachAxis(m_valueAxis);
         QPen pen = series->pen();
-        pen.setWidthF(1.5);
+        pen.setWidthF(lineWidth());
         if (line.dashed) {
             // A limit (memory total) drawn in the colour of the line it bounds.
             pen.setStyle(Qt::DashLine);
@@ -199,7 +258,9 @@ void LoadChart::rebuild(const QList<Line>& lines)
         connect(marker, &QLegendMarker::clicked, this, [this, marker] { toggle(marker); });
         styleMarker(marker);
     }
-    chart->legend()->setVisible(lines.size() > 1);
+    // Past a dozen entries a legend's names are cut to nothing (and measuring them costs
+    // more than drawing the lines): the list beside the charts names them, hovering tells.
+    chart->legend()->setVisible(lines.size() > 1 && lines.size() <= MaxLegend);
 }
 
 void LoadChart::toggle(QLegendMarker* marker)
@@ -266,7 +327,7 @@ void LoadChart::applyPalette()
     // The theme restyled the lines; dashed limits take their line's colour again.
     for (qsizetype i = 0; i < m_series.size() && i < m_lines.size(); ++i) {
         QPen pen = m_series.at(i)->pen();
-        pen.setWidthF(1.5);
+        pen.setWidthF(lineWidth());
         if (m_lines.at(i).dashed) {
             pen.setStyle(Qt::DashLine);
             if (i > 0)

@@ -26,6 +26,8 @@ class LoadChart final : public QChartView
 
 public:
     enum class Unit { Percent, Bytes, BytesPerSecond, LinesPerSecond, Plain };
+    /// The most lines a legend is shown for.
+    static constexpr int MaxLegend = 12;
     Q_ENUM(Unit)
 
     /// One line: raw values, x in ms since the epoch, oldest first.
@@ -56,6 +58,11 @@ public:
     /// The unit values are shown in ("%", "MiB", "KiB/s", ...).
     QString shownUnit() const { return m_shownUnit; }
 
+    /// The points between begin and end, at most the lowest and the highest of each of
+    /// columns equal slices of from..to (the pixel columns of the plot), and the first and
+    /// the last, in time order.
+    static QList<QPointF> thin(QList<QPointF>::const_iterator begin, QList<QPointF>::const_iterator end, qint64 from,
+                               qint64 to, int columns);
     /// A value in a readable unit: "12.5 %", "1.2 GiB", "300 KiB/s", "4.0 lines/s".
     static QString formatValue(double value, Unit unit);
 
@@ -73,6 +80,7 @@ private:
     void toggle(QLegendMarker* marker);
     void styleMarker(QLegendMarker* marker);
     void updateValueRange();
+    double lineWidth() const;
 
     Unit m_unit;
     QDateTimeAxis* m_timeAxis = nullptr;

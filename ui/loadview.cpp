@@ -5,6 +5,7 @@
 #include "models/metricshistory.h"
 
 #include <QComboBox>
+#include <QCoreApplication>
 #include <QDateTime>
 #include <QDateTimeAxis>
 #include <QEvent>
@@ -449,4 +450,10 @@ void LoadView::layoutGrid()
     }
     for (int c = 0; c < m_gridColumns; ++c)
         m_gridLayout->setColumnStretch(c, 1);
+    // Sizes now (the grid, then the scroll area around it, then the grid again), so that
+    // the charts thin their lines to the pixels they will have and lay them out once,
+    // not again when they get their size.
+    m_gridLayout->activate();
+    QCoreApplication::sendPostedEvents(nullptr, QEvent::LayoutRequest);
+    m_gridLayout->activate();
 }
