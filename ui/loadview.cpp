@@ -112,10 +112,10 @@ LoadView::LoadView(AgentTreeModel* agents, MetricsHistory* history, QWidget* par
     m_redrawTimer.setSingleShot(true);
     m_redrawTimer.setInterval(RedrawIntervalMs);
     connect(&m_redrawTimer, &QTimer::timeout, this, &LoadView::redraw);
+    // Metrics come once a second: the clock that moves the time axis brings whatever
+    // arrived since, in one redraw however many hosts and agents sent some.
     m_tick.setInterval(1000);
-    connect(&m_tick, &QTimer::timeout, this, &LoadView::scheduleRedraw);
-
-    connect(m_history, &MetricsHistory::seriesChanged, this, &LoadView::onSeriesChanged);
+    connect(&m_tick, &QTimer::timeout, this, &LoadView::redraw);
     const auto sourcesChanged = [this] {
         m_sourcesDirty = true;
         scheduleRedraw();
@@ -211,12 +211,6 @@ void LoadView::resizeEvent(QResizeEvent* event)
     QWidget::resizeEvent(event);
     if (columns() != m_gridColumns)
         layoutGrid();
-}
-
-void LoadView::onSeriesChanged(const QString& hostKey, const QString& agentId)
-{
-    if (!m_paused && m_shown.contains({hostKey, agentId}))
-        scheduleRedraw();
 }
 
 void LoadView::onItemChanged(QTreeWidgetItem* item)

@@ -24,9 +24,9 @@ class QTreeWidgetItem;
  * second and every other metric the agents report (agents), the checked ones
  * overlaid on each chart. The last 5, 15 or 60 minutes, live, or paused.
  *
- * It draws only while it is visible, at most four times a second however often
- * metrics arrive; hidden, it only notes that something changed and catches up
- * when shown again.
+ * It draws only while it is visible: once a second, with whatever metrics came
+ * since, and when what it shows changes (at most four times a second); hidden, it
+ * does nothing and catches up when shown again.
  */
 class LoadView final : public QWidget
 {
@@ -34,7 +34,7 @@ class LoadView final : public QWidget
     Q_DISABLE_COPY_MOVE(LoadView)
 
 public:
-    /// The shortest time between two redraws.
+    /// The shortest time between two redraws for changes of hosts and agents.
     static constexpr int RedrawIntervalMs = 250;
     /// Agents checked by themselves as they appear, up to this many.
     static constexpr int DefaultOverlay = 6;
@@ -84,9 +84,8 @@ private:
         double floor = 0; // LoadChart::setFloor()
     };
 
-    void onSeriesChanged(const QString& hostKey, const QString& agentId);
     void onItemChanged(QTreeWidgetItem* item);
-    /// Asks for a redraw within RedrawIntervalMs; nothing while hidden.
+    /// Asks for a redraw within RedrawIntervalMs (a host or agent came, went or was renamed); nothing while hidden.
     void scheduleRedraw();
     void redraw();
     /// Brings the list to the agent model's hosts and agents.
