@@ -102,7 +102,7 @@ LoadChart::~LoadChart() = default;
 QList<QPointF> LoadChart::thin(QList<QPointF>::const_iterator begin, QList<QPointF>::const_iterator end, qint64 from,
                                qint64 to, int columns)
 {
-    if (end - begin <= 2 * qsizetype(columns))
+    if (end - begin <= 2 * qsizetype(columns) || to <= from || columns < 1)
         return QList<QPointF>(begin, end);
     QList<QPointF> out;
     out.reserve(2 * columns + 2);

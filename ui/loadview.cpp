@@ -123,9 +123,11 @@ LoadView::LoadView(AgentTreeModel* agents, MetricsHistory* history, QWidget* par
     connect(m_agents, &QAbstractItemModel::rowsInserted, this, sourcesChanged);
     connect(m_agents, &QAbstractItemModel::rowsRemoved, this, sourcesChanged);
     connect(m_agents, &QAbstractItemModel::modelReset, this, sourcesChanged);
-    connect(m_agents, &QAbstractItemModel::dataChanged, this, [this, sourcesChanged](const QModelIndex& topLeft) {
+    // A name in the list and the legends (or a status, which changes the whole row):
+    // taken with the next redraw, as statuses may change many times a second.
+    connect(m_agents, &QAbstractItemModel::dataChanged, this, [this](const QModelIndex& topLeft) {
         if (topLeft.column() == AgentTreeModel::NameColumn)
-            sourcesChanged(); // a name in the list and the legends
+            m_sourcesDirty = true;
     });
 }
 

@@ -85,7 +85,7 @@ private:
     };
 
     void onItemChanged(QTreeWidgetItem* item);
-    /// Asks for a redraw within RedrawIntervalMs (a host or agent came, went or was renamed); nothing while hidden.
+    /// Asks for a redraw within RedrawIntervalMs (a host or agent came or went); nothing while hidden.
     void scheduleRedraw();
     void redraw();
     /// Brings the list to the agent model's hosts and agents.
