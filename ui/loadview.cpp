@@ -174,6 +174,11 @@ bool LoadView::isShown(const QString& hostKey, const QString& agentId) const
     return m_shown.contains({hostKey, agentId});
 }
 
+QSize LoadView::sizeHint() const
+{
+    return {3 * ChartWidth, 2 * 175 + 40};
+}
+
 LoadChart* LoadView::chart(const QString& title) const
 {
     for (LoadChart* chart : m_charts) {

@@ -60,6 +60,8 @@ public:
     int redrawCount() const { return m_redraws; }
     /// The end of the time shown, ms since the epoch.
     qint64 shownUntil() const { return m_to; }
+    /// Two rows of charts: opened at 1280 x 800, about half the window.
+    QSize sizeHint() const override;
 
 protected:
     void showEvent(QShowEvent* event) override;
