@@ -66,21 +66,21 @@ Scale scaleFor(LoadChart::Unit unit, double largest)
 
 } // namespace
 
+// The chart is given at construction: setChart() would leave the view's own first chart behind.
 LoadChart::LoadChart(const QString& title, Unit unit, QWidget* parent)
-    : QChartView(parent)
+    : QChartView(new QChart, parent) // the view owns the chart
     , m_unit(unit)
 {
     setObjectName(title);
     setRenderHint(QPainter::Antialiasing);
     setMouseTracking(true);
     setMinimumSize(220, 170);
-    auto* chart = new QChart;
+    QChart* chart = this->chart();
     chart->setTitle(title);
     chart->setAnimationOptions(QChart::NoAnimation); // live data: every frame would be a tween
     chart->setMargins(QMargins(2, 2, 2, 2));
     chart->setBackgroundRoundness(0);
     chart->legend()->setAlignment(Qt::AlignBottom);
-    setChart(chart); // the view owns the chart
 
     m_timeAxis = new QDateTimeAxis(chart);
     m_timeAxis->setTickCount(4);
