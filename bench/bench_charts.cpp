@@ -80,9 +80,9 @@ struct Models
         event.type = Link::Event::Type::Metrics;
         event.agent = ids.at(agent);
         event.ts = ts;
-        const double phase = double(ts / 1000) / (20.0 + agent);
+        const double angle = double(ts / 1000) / (20.0 + agent);
         for (qsizetype k = 0; k < keys.size(); ++k)
-            event.values.append({keys.at(k), 50 + 40 * std::sin(phase + double(k))});
+            event.values.append({keys.at(k), 50 + 40 * std::sin(angle + double(k))});
         tree.applyEvent(Host, event);
         history.applyEvent(Host, event);
     }
