@@ -2,6 +2,7 @@
 #include "models/metricshistory.h"
 
 #include <QDateTime>
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -149,11 +150,21 @@ void MetricsHistory::addPoint(Owner& owner, qint64 ts, const QList<std::pair<QSt
     const Point* newest = !owner.fine.empty() ? &owner.fine.back()
         : !owner.coarse.empty()               ? &owner.coarse.back()
                                               : nullptr;
-    if (newest && ts < newest->ts)
-        return;
-
     Point* target = nullptr;
-    if (!owner.fine.empty() && secondOf(owner.fine.back().ts) == secondOf(ts)) {
+    if (newest && ts < newest->ts) {
+        // An agent's metrics may come from two sources (the launcher's sample of its
+        // process and the agent's own metrics messages), each stamped when it was made:
+        // one may arrive after a newer one of the other. It joins its second, unless
+        // its bucket is thinned already.
+        if (!owner.coarse.empty() && bucketOf(ts) <= owner.coarse.back().ts)
+            return;
+        const qint64 second = secondOf(ts);
+        auto at = std::lower_bound(owner.fine.begin(), owner.fine.end(), second,
+                                   [](const Point& point, qint64 s) { return secondOf(point.ts) < s; });
+        if (at == owner.fine.end() || secondOf(at->ts) != second)
+            at = owner.fine.insert(at, Point{ts, {}});
+        target = &*at;
+    } else if (!owner.fine.empty() && secondOf(owner.fine.back().ts) == secondOf(ts)) {
         target = &owner.fine.back();
     } else {
         owner.fine.push_back({ts, {}});

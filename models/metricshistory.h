@@ -20,7 +20,10 @@
  * Time is the events' ts, not the clock: each series owner (a host, or an agent)
  * ages by its own newest point.
  *  - At most one point a second: a second value within the same second replaces
- *    the first; a point older than the owner's newest is dropped.
+ *    the first. A point older than the owner's newest joins the point of its own
+ *    second (or takes its place in time), as the launcher's sample of an agent and
+ *    the agent's own metrics arrive in either order; it is dropped only when its
+ *    bucket is thinned already.
  *  - Points older than thinAfter() (default 10 minutes: recent enough to show
  *    every second of a spike, old enough for an overview chart) are thinned to one
  *    point per 10-second bucket aligned to the epoch, at the bucket's start, whose

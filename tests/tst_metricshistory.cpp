@@ -47,6 +47,7 @@ private Q_SLOTS:
     void dropsWhatIsOlderThanAnHour();
     void thinnedPointsAgeOutToo();
     void onePointPerSecond();
+    void lateMetricsOfASecondSourceAreKept();
     void keysAndOwners();
     void oneSignalPerEvent();
     void agentRemovedForgetsSeries();
@@ -153,12 +154,56 @@ void TestMetricsHistory::onePointPerSecond()
 
     history.applyEvent(HostA, metrics(Query, Base + 1000, {{Cpu, 3.0}}));
     QCOMPARE(history.pointCount(HostA, Query), 2);
-    // Late: older than the newest point.
+    // Late: older than the newest point, it joins the point of its own second.
     history.applyEvent(HostA, metrics(Query, Base + 500, {{Cpu, 9.0}}));
     QCOMPARE(history.pointCount(HostA, Query), 2);
+    QCOMPARE(history.series(HostA, Query, Cpu).first().y(), 9.0);
     QCOMPARE(history.series(HostA, Query, Cpu).last().y(), 3.0);
     // A key missing from a point has no value there.
     QCOMPARE(history.series(HostA, Query, Rss).size(), 1);
+}
+
+void TestMetricsHistory::lateMetricsOfASecondSourceAreKept()
+{
+    // A launched agent: the launcher samples its process, the agent sends its own
+    // metrics; each is stamped when made, and they arrive in either order.
+    const QString Tokens = QStringLiteral("tokens_per_s");
+    MetricsHistory history;
+    QSignalSpy changed(&history, &MetricsHistory::seriesChanged);
+    history.applyEvent(HostA, metrics(Query, Base + 1200, {{Cpu, 5.0}, {Rss, 100.0}}));
+    history.applyEvent(HostA, metrics(Query, Base + 1100, {{Tokens, 40.0}}));
+    history.applyEvent(HostA, metrics(Query, Base + 3200, {{Cpu, 6.0}, {Rss, 100.0}}));
+    // A second with no sample of the launcher takes its place in time.
+    history.applyEvent(HostA, metrics(Query, Base + 2100, {{Tokens, 50.0}}));
+    history.applyEvent(HostA, metrics(Query, Base + 3100, {{Tokens, 60.0}}));
+    QCOMPARE(changed.count(), 5);
+    QCOMPARE(history.keys(HostA, Query), QStringList({Cpu, Rss, Tokens}));
+    QCOMPARE(history.pointCount(HostA, Query), 3);
+    QCOMPARE(history.series(HostA, Query, Tokens),
+             QList<QPointF>({QPointF(double(Base + 1200), 40.0), QPointF(double(Base + 2100), 50.0),
+                             QPointF(double(Base + 3200), 60.0)}));
+    QCOMPARE(history.series(HostA, Query, Cpu),
+             QList<QPointF>({QPointF(double(Base + 1200), 5.0), QPointF(double(Base + 3200), 6.0)}));
+
+    // Once its bucket is thinned, a late point has nowhere to go.
+    history.setThinAfter(60 * 1000);
+    history.applyEvent(HostA, metrics(Query, Base + 120000, {{Cpu, 7.0}}));
+    const qsizetype before = history.pointCount(HostA, Query);
+    history.applyEvent(HostA, metrics(Query, Base + 5000, {{Tokens, 70.0}}));
+    QCOMPARE(history.pointCount(HostA, Query), before);
+    QCOMPARE(history.series(HostA, Query, Tokens), QList<QPointF>({QPointF(double(Base), 50.0)}));
+
+    // The table shows the late point where it belongs.
+    MetricsHistory fresh;
+    MetricsModel model(&fresh);
+    QAbstractItemModelTester tester(&model, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    model.setOwner(HostA, Query);
+    fresh.applyEvent(HostA, metrics(Query, Base + 1000, {{Cpu, 1.0}}));
+    fresh.applyEvent(HostA, metrics(Query, Base + 3000, {{Cpu, 3.0}}));
+    fresh.applyEvent(HostA, metrics(Query, Base + 2000, {{Tokens, 2.0}}));
+    QCOMPARE(model.rowCount(), 3);
+    QCOMPARE(model.index(1, 0).data(MetricsModel::TimeRole).toLongLong(), Base + 2000);
+    QCOMPARE(model.index(1, 1).data().toDouble(), 2.0);
 }
 
 void TestMetricsHistory::keysAndOwners()

@@ -3,6 +3,7 @@
 
 #include "models/agenttreemodel.h"
 #include "ui/colors.h"
+#include "ui/sparklinedelegate.h"
 
 #include <QApplication>
 #include <QContextMenuEvent>
@@ -240,6 +241,15 @@ void AgentTreeView::setAgentModel(AgentTreeModel* model)
             expandAll();
     });
     expandAll();
+}
+
+void AgentTreeView::setMetricsHistory(MetricsHistory* history)
+{
+    // The sparklines move on with the view's once-a-second repaint.
+    for (const auto& [column, key] :
+         {std::pair(AgentTreeModel::CpuColumn, "cpu"), std::pair(AgentTreeModel::LinesPerSecondColumn, "lines_per_s")})
+        setItemDelegateForColumn(column,
+                                 new SparklineDelegate(history, QString::fromLatin1(key), itemDelegate(), this));
 }
 
 QSize AgentTreeView::sizeHint() const

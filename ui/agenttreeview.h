@@ -6,6 +6,7 @@
 #include <functional>
 
 class AgentTreeModel;
+class MetricsHistory;
 class QPainter;
 
 /*
@@ -29,6 +30,8 @@ public:
     /// The count the badge of a row shows; 0 without one.
     int alertBadge(const QModelIndex& index) const;
     static QColor alertBadgeColor();
+    /// Draws the last minutes of CPU and lines per second behind their numbers.
+    void setMetricsHistory(MetricsHistory* history);
     QSize sizeHint() const override;
 
     /// The agents selected (host key, agent id); a selected host stands for all its agents.

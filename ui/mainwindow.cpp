@@ -16,6 +16,7 @@
 #include "ui/consoleview.h"
 #include "ui/conversationview.h"
 #include "ui/forumview.h"
+#include "ui/loadview.h"
 
 #include <QApplication>
 #include <QClipboard>
@@ -240,6 +241,7 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
                                      8000);
     });
 
+    buildLoadDock();
     buildMenus();
     // Typing goes to the command line until the user clicks elsewhere.
     m_commandBar->lineEdit()->setFocus();
@@ -348,6 +350,20 @@ void MainWindow::eraseDetached(Predicate which)
                      m_detached.end());
 }
 
+void MainWindow::buildLoadDock()
+{
+    // A dock, not a console tab: it spans the window's width below the consoles, where
+    // a row of charts fits at 1280 x 800, and it can be floated onto a screen of its own.
+    auto* loadView = new LoadView(m_fleet->agents(), m_fleet->metrics(), this);
+    auto* loadDock = new QDockWidget(tr("Load"), this);
+    loadDock->setObjectName(QStringLiteral("loadDock"));
+    loadDock->setWidget(loadView);
+    addDockWidget(Qt::BottomDockWidgetArea, loadDock);
+    // Opened from the View menu; until then it draws nothing.
+    loadDock->hide();
+    m_tree->setMetricsHistory(m_fleet->metrics());
+}
+
 void MainWindow::buildMenus()
 {
     QMenu* file = menuBar()->addMenu(tr("&File"));
@@ -399,6 +415,9 @@ void MainWindow::buildMenus()
     view->addAction(m_alertsDock->toggleViewAction());
     QAction* rules = view->addAction(tr("Alert &Rules…"), this, &MainWindow::showAlertRules);
     rules->setObjectName(QStringLiteral("alertRulesAction"));
+    QAction* load = findChild<QDockWidget*>(QStringLiteral("loadDock"))->toggleViewAction();
+    load->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_G));
+    view->addAction(load);
     for (int i = 1; i <= 9; ++i) {
         auto* shortcut = new QShortcut(QKeySequence(Qt::CTRL | Qt::Key(Qt::Key_0 + i)), this);
         connect(shortcut, &QShortcut::activated, this, [this, i] {

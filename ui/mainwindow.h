@@ -95,6 +95,8 @@ protected:
 
 private:
     struct Detached;
+    /// The Load dock (charts of hosts and agents) and the agent list's sparklines.
+    void buildLoadDock();
     void buildMenus();
     void buildAskBar();
     void styleAskBar();
