@@ -10,7 +10,7 @@
 #include "server/engine/hostserver.h"
 #include "server/link/locallink.h"
 #include "server/link/remotelink.h"
-#include "support/screenshots.h"
+#include "support/windowtests.h"
 #include "ui/agenttreeview.h"
 #include "ui/alertnotifier.h"
 #include "ui/alertrulesdialog.h"
@@ -191,22 +191,6 @@ struct Watch
     QString key;
     bool started = false;
 };
-
-/// Calls handle with the next modal dialog of type Dialog once it shows.
-template <typename Dialog, typename Handle>
-void onNextDialog(Handle handle)
-{
-    auto* poll = new QTimer;
-    poll->setInterval(50);
-    QObject::connect(poll, &QTimer::timeout, poll, [poll, handle] {
-        if (auto* dialog = qobject_cast<Dialog*>(QApplication::activeModalWidget())) {
-            poll->stop();
-            poll->deleteLater();
-            handle(dialog);
-        }
-    });
-    poll->start();
-}
 
 } // namespace
 

@@ -2,7 +2,7 @@
 #include "models/conversationlistmodel.h"
 #include "models/fleet.h"
 #include "models/forummodel.h"
-#include "support/screenshots.h"
+#include "support/windowtests.h"
 #include "ui/conversationview.h"
 #include "ui/mainwindow.h"
 

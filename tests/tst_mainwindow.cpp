@@ -13,7 +13,7 @@
 #include "server/engine/hostserver.h"
 #include "server/link/hostlink.h"
 #include "support/fixtures.h"
-#include "support/screenshots.h"
+#include "support/windowtests.h"
 #include "ui/agentstatusbar.h"
 #include "ui/agenttreeview.h"
 #include "ui/askviews.h"
@@ -588,22 +588,6 @@ void TestMainWindow::agentListMenuAndOfflineHost()
 }
 
 namespace {
-
-/// Runs handle(dialog) on the next modal dialog of type Dialog, once it is open.
-template <typename Dialog, typename Handle>
-void onNextDialog(Handle handle)
-{
-    auto* poll = new QTimer;
-    poll->setInterval(50);
-    QObject::connect(poll, &QTimer::timeout, poll, [poll, handle] {
-        if (auto* dialog = qobject_cast<Dialog*>(QApplication::activeModalWidget())) {
-            poll->stop();
-            poll->deleteLater();
-            handle(dialog);
-        }
-    });
-    poll->start();
-}
 
 /// Whether a window lies within its screen, or (larger than the screen) starts at its top left.
 bool onScreen(const QWidget* window)

@@ -294,6 +294,14 @@ void LoadChart::styleMarker(QLegendMarker* marker)
     marker->setBrush(brush);
 }
 
+void LoadChart::changeEvent(QEvent* event)
+{
+    QChartView::changeEvent(event);
+    // Its own palette has changed by now (its parent may hear of the change first).
+    if (event->type() == QEvent::PaletteChange)
+        applyPalette();
+}
+
 void LoadChart::applyPalette()
 {
     QChart* chart = this->chart();

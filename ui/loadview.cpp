@@ -207,10 +207,7 @@ void LoadView::hideEvent(QHideEvent* event)
 void LoadView::changeEvent(QEvent* event)
 {
     QWidget::changeEvent(event);
-    if (event->type() == QEvent::PaletteChange) {
-        for (LoadChart* chart : std::as_const(m_charts))
-            chart->applyPalette();
-    }
+    // The charts follow a palette change on their own (LoadChart::changeEvent).
 }
 
 void LoadView::resizeEvent(QResizeEvent* event)

@@ -286,17 +286,22 @@ void MainWindow::onAlertRaised(quint64 alertId)
         // The docks beside it keep their widths (the layout would give some of it to the new one).
         QList<QDockWidget*> besides;
         QList<int> widths;
+        bool bottomTaken = false; // the Load dock: the Alerts dock takes its share, not its height
         for (QDockWidget* dock : findChildren<QDockWidget*>()) {
             const Qt::DockWidgetArea area = dockWidgetArea(dock);
-            if (dock->isVisible() && !dock->isFloating()
-                && (area == Qt::LeftDockWidgetArea || area == Qt::RightDockWidgetArea)) {
+            if (!dock->isVisible() || dock->isFloating())
+                continue;
+            if (area == Qt::LeftDockWidgetArea || area == Qt::RightDockWidgetArea) {
                 besides.append(dock);
                 widths.append(dock->width());
+            } else if (area == Qt::BottomDockWidgetArea && dock != m_alertsDock) {
+                bottomTaken = true;
             }
         }
         m_alertsDock->show();
         resizeDocks(besides, widths, Qt::Horizontal);
-        resizeDocks({m_alertsDock}, {fontMetrics().height() * 9}, Qt::Vertical);
+        if (!bottomTaken)
+            resizeDocks({m_alertsDock}, {fontMetrics().height() * 9}, Qt::Vertical);
     }
 }
 
@@ -359,8 +364,18 @@ void MainWindow::buildLoadDock()
     loadDock->setObjectName(QStringLiteral("loadDock"));
     loadDock->setWidget(loadView);
     addDockWidget(Qt::BottomDockWidgetArea, loadDock);
+    // It shares the bottom with the Alerts list as a tab: side by side, neither has room.
+    tabifyDockWidget(m_alertsDock, loadDock);
     // Opened from the View menu; until then it draws nothing.
     loadDock->hide();
+    // Opened by hand, it takes about half the window's height (two rows of charts),
+    // whatever another bottom dock (Alerts) had set the area's height to.
+    connect(loadDock->toggleViewAction(), &QAction::triggered, this, [this, loadDock](bool shown) {
+        if (shown && !loadDock->isFloating()) {
+            loadDock->raise();
+            resizeDocks({loadDock}, {height() * 45 / 100}, Qt::Vertical);
+        }
+    });
     m_tree->setMetricsHistory(m_fleet->metrics());
 }
 

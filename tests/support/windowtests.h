@@ -6,6 +6,7 @@
 #include <QFileInfo>
 #include <QPalette>
 #include <QStyle>
+#include <QTimer>
 
 /// The light palette of the style, or a dark one, for the whole application: the
 /// window tests look at every view in both.
@@ -41,4 +42,20 @@ inline QString screenshotPath(const QString& name)
     const QString path = QStringLiteral(AGENTDECK_BINARY_DIR "/screenshots/") + name + QStringLiteral(".png");
     QDir().mkpath(QFileInfo(path).absolutePath());
     return path;
+}
+
+/// Runs handle(dialog) on the next modal dialog of type Dialog, once it is open.
+template <typename Dialog, typename Handle>
+void onNextDialog(Handle handle)
+{
+    auto* poll = new QTimer;
+    poll->setInterval(50);
+    QObject::connect(poll, &QTimer::timeout, poll, [poll, handle] {
+        if (auto* dialog = qobject_cast<Dialog*>(QApplication::activeModalWidget())) {
+            poll->stop();
+            poll->deleteLater();
+            handle(dialog);
+        }
+    });
+    poll->start();
 }
