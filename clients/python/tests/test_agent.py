@@ -105,6 +105,17 @@ def test_commands_round_trip(host):
     assert paused.is_set()
 
 
+def send_quit(url, agent_id):
+    """A viewer sends the agent its "quit" command."""
+
+    async def scenario():
+        viewer = await Viewer.open(url)
+        await viewer.send({"type": "command", "id": "q", "agent": agent_id, "name": "quit", "args": {}})
+        await viewer.close()
+
+    run(scenario())
+
+
 def test_closed_from_its_own_command_handlers(host):
     # A handler that ends the bot: what it wrote before is flushed, and run_forever returns.
     for asynchronous in (False, True):
@@ -120,13 +131,8 @@ def test_closed_from_its_own_command_handlers(host):
 
         agent.add_command("quit", quit_async if asynchronous else quit_now)
 
-        async def scenario():
-            viewer = await Viewer.open(host.url)
-            await viewer.send({"type": "command", "id": "q", "agent": agent.agent_id, "name": "quit", "args": {}})
-            await viewer.close()
-
         with agent:
-            run(scenario())
+            send_quit(host.url, agent.agent_id)
             finished = threading.Thread(target=agent.run_forever)
             finished.start()
             finished.join(15)
@@ -158,13 +164,8 @@ def test_run_forever_and_close_wait_for_a_close_under_way(host):
 
         agent.add_command("quit", quit_async if asynchronous else quit_sync)
 
-        async def scenario():
-            viewer = await Viewer.open(host.url)
-            await viewer.send({"type": "command", "id": "q", "agent": agent.agent_id, "name": "quit", "args": {}})
-            await viewer.close()
-
         with agent:
-            run(scenario())
+            send_quit(host.url, agent.agent_id)
             deadline = time.monotonic() + TIMEOUT
             while not agent.core._command_tasks and time.monotonic() < deadline:
                 time.sleep(0.01)
