@@ -51,6 +51,7 @@ class Mailbox final : public QObject
 
 public:
     using QObject::QObject;
+    ~Mailbox() override;
 
     /// Runs f on this mailbox's thread, after what was posted before.
     void post(std::function<void()> f);
