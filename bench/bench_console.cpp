@@ -8,6 +8,9 @@
 //    that span (the longest gap between 1 ms probe ticks). Baseline in the same
 //    run: one thread testing every line with the same matcher logic written as
 //    a plain loop over QStrings (what a QSortFilterProxyModel would do).
+// 3. Folding: every record of several lines (a third of the lines continue a
+//    record) folded and opened again, against a level filter change over the
+//    same console as the baseline.
 //
 // Usage: bench_console [lines (1000000)] [runs (5)]
 #include "models/consolefiltermodel.h"
@@ -80,8 +83,9 @@ struct Timing
     int matches = 0;
 };
 
-/// Changes the filter and runs the event loop until the result is in place.
-Timing changeFilter(ConsoleFilterModel& proxy, const ConsoleFilter& filter)
+/// Changes the filter (or what change does) and runs the event loop until the result is in place.
+template <typename Change>
+Timing timeChange(ConsoleFilterModel& proxy, Change change)
 {
     Timing timing;
     QElapsedTimer clock;
@@ -99,7 +103,7 @@ Timing changeFilter(ConsoleFilterModel& proxy, const ConsoleFilter& filter)
     probe.start();
     clock.start();
     sinceTick.start();
-    proxy.setFilter(filter);
+    change();
     timing.longestBlockMs = std::max(timing.longestBlockMs, sinceTick.nsecsElapsed() / 1e6);
     sinceTick.restart();
     while (!applied)
@@ -109,6 +113,11 @@ Timing changeFilter(ConsoleFilterModel& proxy, const ConsoleFilter& filter)
     QObject::disconnect(connection);
     timing.matches = proxy.rowCount();
     return timing;
+}
+
+Timing changeFilter(ConsoleFilterModel& proxy, const ConsoleFilter& filter)
+{
+    return timeChange(proxy, [&] { proxy.setFilter(filter); });
 }
 
 /// One thread, every line converted to QString and tested: the baseline.
@@ -223,5 +232,52 @@ int main(int argc, char* argv[])
                     c.filter.sources.isEmpty() && !c.filter.wholeWord && baseMatches != matches ? "  (counts differ)"
                                                                                                 : "");
     }
+
+    // Records: a log line and the indented lines under it (every third line continues one).
+    ConsoleModel records;
+    records.setMaxLines(count);
+    records.setMaxBytes(qint64(1) << 40);
+    {
+        QList<Link::ConsoleLine> batch;
+        for (qint64 i = 1; i <= count; ++i) {
+            Link::ConsoleLine line;
+            line.seq = i;
+            line.ts = 1763773200000 + i;
+            line.level = LogLevel::Info;
+            line.text = i % 3 == 0 ? QByteArray("    at frame " + QByteArray::number(i))
+                                   : QByteArray("2025-11-22 | INFO | step " + QByteArray::number(i));
+            batch.append(std::move(line));
+            if (batch.size() == 1000) {
+                records.appendLines(batch);
+                batch.clear();
+            }
+        }
+        records.appendLines(batch);
+        records.flush();
+    }
+    ConsoleFilterModel folding;
+    folding.setSourceModel(&records);
+    std::printf("\nfolding over %lld lines, a third continuing a record (median of %d)\n", count, runs);
+    std::printf("%-28s %10s %10s %10s\n", "change", "ms", "block ms", "rows");
+    std::vector<double> foldMs, foldBlock, openMs, openBlock, levelMs, levelBlock;
+    int folded = 0;
+    ConsoleFilter info;
+    info.levels = 1u << unsigned(LogLevel::Info);
+    for (int run = 0; run < runs; ++run) {
+        const Timing fold = timeChange(folding, [&] { folding.setFoldRecords(true); });
+        foldMs.push_back(fold.ms);
+        foldBlock.push_back(fold.longestBlockMs);
+        folded = fold.matches;
+        const Timing open = timeChange(folding, [&] { folding.setFoldRecords(false); });
+        openMs.push_back(open.ms);
+        openBlock.push_back(open.longestBlockMs);
+        const Timing level = changeFilter(folding, run % 2 ? ConsoleFilter() : info);
+        levelMs.push_back(level.ms);
+        levelBlock.push_back(level.longestBlockMs);
+    }
+    std::printf("%-28s %10.1f %10.2f %10d\n", "fold every record", median(foldMs), median(foldBlock), folded);
+    std::printf("%-28s %10.1f %10.2f %10d\n", "open every record", median(openMs), median(openBlock),
+                folding.rowCount());
+    std::printf("%-28s %10.1f %10.2f\n", "baseline: level filter", median(levelMs), median(levelBlock));
     return 0;
 }

@@ -44,6 +44,48 @@ unsigned char foldAscii(unsigned char c)
     return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
 }
 
+/// An agent's stream, whose lines make records.
+quint32 recordKey(const Record& r)
+{
+    return quint32(r.agent) << 8 | quint32(r.stream);
+}
+
+bool continues(const Record& r)
+{
+    return r.kind == Kind::Line && (r.flags & Console::Continues);
+}
+
+using Heads = QHash<quint32, qint64>;
+
+/// The first line of the record a matching row is folded away under; -1 when it shows.
+/// heads follows the rows given, in order. on: records fold (the filter has no text);
+/// all and toggled: which records are folded.
+qint64 foldedUnder(qint64 absolute, const Record& record, Heads* heads, qint64 firstIndex, bool on, bool all,
+                   const QSet<qint64>& toggled)
+{
+    if (record.kind == Kind::Gap) {
+        // Lines after a gap cannot be said to belong to a record before it.
+        heads->remove(recordKey(record));
+        heads->remove(recordKey(record) ^ 1);
+        return -1;
+    }
+    if (record.kind != Kind::Line)
+        return -1;
+    if (!continues(record)) {
+        heads->insert(recordKey(record), absolute);
+        return -1;
+    }
+    const auto it = heads->constFind(recordKey(record));
+    // A record whose first line left the console shows what is left of it.
+    if (it == heads->constEnd() || *it < firstIndex || !on || all == toggled.contains(*it))
+        return -1;
+    return *it;
+}
+
+/// Rows looked at, at most, to find where a record ends (a record this long, or this
+/// far from its first line among other agents' lines, ends there).
+constexpr qint64 MaxRecordScan = 100000;
+
 } // namespace
 
 /*
@@ -267,6 +309,12 @@ struct ScanWork
     std::vector<Console::Span> spans;
     std::shared_ptr<const ConsoleMatcher> matcher;
     std::vector<std::vector<qint64>> parts;
+    // Which records fold, and each stream's newest record at the end (out).
+    qint64 firstIndex = 0;
+    bool foldOn = false;
+    bool foldAll = false;
+    QSet<qint64> toggled;
+    Heads heads;
     std::atomic<int> remaining{0};
     std::atomic<bool> cancelled{false};
     QPromise<std::vector<qint64>> promise;
@@ -293,10 +341,28 @@ struct ScanWork
                 all.reserve(total);
                 for (const auto& p : parts)
                     all.insert(all.end(), p.begin(), p.end());
+                foldInOrder(&all);
             }
+            AGENTDECK_HANDED_OVER(this);
             promise.addResult(std::move(all));
             promise.finish();
         }
+    }
+
+    /// The parts match rows each on their own; which fold away, and the newest records, take them in order.
+    void foldInOrder(std::vector<qint64>* rows)
+    {
+        size_t s = 0;
+        rows->erase(
+            std::remove_if(rows->begin(), rows->end(),
+                           [&](qint64 absolute) {
+                               while (spans[s].firstIndex + (spans[s].end - spans[s].begin) <= absolute)
+                                   ++s;
+                               const Console::Span& span = spans[s];
+                               const Record& r = span.block->records[span.begin + quint32(absolute - span.firstIndex)];
+                               return foldedUnder(absolute, r, &heads, firstIndex, foldOn, foldAll, toggled) >= 0;
+                           }),
+            rows->end());
     }
 };
 
@@ -355,9 +421,12 @@ void ConsoleFilterModel::setSourceModel(QAbstractItemModel* source)
     QAbstractProxyModel::setSourceModel(m_console);
     m_rows.clear();
     m_front = 0;
+    m_heads.clear();
+    m_toggled.clear();
+    m_extents.clear();
     if (m_console) {
         m_matcher = std::make_unique<ConsoleMatcher>(m_filter, m_console->sources(), m_console->agents());
-        m_rows = filterRange(m_console->firstIndex(), m_console->firstIndex() + m_console->rowCount());
+        m_rows = filterRange(m_console->firstIndex(), m_console->firstIndex() + m_console->rowCount(), &m_heads);
         m_sourceConnections = {
             connect(m_console, &QAbstractItemModel::rowsAboutToBeRemoved, this,
                     &ConsoleFilterModel::onRowsAboutToBeRemoved),
@@ -371,7 +440,10 @@ void ConsoleFilterModel::setSourceModel(QAbstractItemModel* source)
                     }),
             connect(m_console, &QAbstractItemModel::modelReset, this,
                     [this] {
-                        m_rows = filterRange(m_console->firstIndex(), m_console->firstIndex() + m_console->rowCount());
+                        m_heads.clear();
+                        m_extents.clear();
+                        m_rows = filterRange(m_console->firstIndex(), m_console->firstIndex() + m_console->rowCount(),
+                                             &m_heads);
                         m_front = 0;
                         endResetModel();
                     }),
@@ -405,7 +477,9 @@ void ConsoleFilterModel::rebuild()
     if (m_console->rowCount() <= ForegroundRows) {
         beginResetModel();
         m_matcher = std::move(matcher);
-        m_rows = filterRange(m_console->firstIndex(), m_console->firstIndex() + m_console->rowCount());
+        m_heads.clear();
+        m_extents.clear();
+        m_rows = filterRange(m_console->firstIndex(), m_console->firstIndex() + m_console->rowCount(), &m_heads);
         m_front = 0;
         endResetModel();
         Q_EMIT filterApplied();
@@ -416,6 +490,10 @@ void ConsoleFilterModel::rebuild()
     auto work = std::make_shared<ScanWork>();
     work->spans = m_console->snapshot();
     work->matcher = std::make_shared<const ConsoleMatcher>(*matcher);
+    work->firstIndex = m_console->firstIndex();
+    work->foldOn = m_filter.text.isEmpty();
+    work->foldAll = m_foldAll;
+    work->toggled = m_toggled;
     m_scan->matcher = std::move(matcher);
     m_scan->end = m_console->firstIndex() + m_console->rowCount();
     m_scan->work = work;
@@ -475,7 +553,11 @@ void ConsoleFilterModel::onScanFinished()
     rows.erase(rows.begin(), std::lower_bound(rows.begin(), rows.end(), first));
     rows.erase(std::lower_bound(rows.begin(), rows.end(), redoFrom), rows.end());
     m_matcher = std::move(scan->matcher);
-    const std::vector<qint64> tail = filterRange(redoFrom, end);
+    AGENTDECK_TAKEN_OVER(scan->work.get());
+    m_heads = std::move(scan->work->heads);
+    m_extents.clear();
+    reopenHeads(redoFrom, rows.data(), rows.data() + rows.size());
+    const std::vector<qint64> tail = filterRange(redoFrom, end, &m_heads);
     rows.insert(rows.end(), tail.begin(), tail.end());
 
     beginResetModel();
@@ -493,7 +575,8 @@ bool ConsoleFilterModel::matchesRow(int sourceRow) const
     return r && m_matcher->matches(*r, text, nullptr);
 }
 
-std::vector<qint64> ConsoleFilterModel::filterRange(qint64 fromAbsolute, qint64 toAbsolute) const
+std::vector<qint64> ConsoleFilterModel::filterRange(qint64 fromAbsolute, qint64 toAbsolute, Heads* heads,
+                                                    QSet<qint64>* foldedInto) const
 {
     std::vector<qint64> rows;
     if (!m_console || !m_matcher || toAbsolute <= fromAbsolute)
@@ -504,10 +587,199 @@ std::vector<qint64> ConsoleFilterModel::filterRange(qint64 fromAbsolute, qint64 
     for (qint64 a = fromAbsolute; a < toAbsolute; ++a) {
         QByteArrayView text;
         const Record* r = m_console->record(int(a - first), &text);
-        if (r && m_matcher->matches(*r, text, &re))
+        if (!r || !m_matcher->matches(*r, text, &re))
+            continue;
+        const qint64 head = foldedUnder(a, *r, heads);
+        if (head < 0)
             rows.push_back(a);
+        else if (foldedInto)
+            foldedInto->insert(head);
     }
     return rows;
+}
+
+qint64 ConsoleFilterModel::foldedUnder(qint64 absolute, const Record& record, Heads* heads) const
+{
+    return ::foldedUnder(absolute, record, heads, m_console->firstIndex(), folds(), m_foldAll, m_toggled);
+}
+
+std::vector<qint64> ConsoleFilterModel::recordRows(qint64 head, qint64 from, Extent* extent) const
+{
+    std::vector<qint64> rows;
+    const qint64 first = m_console->firstIndex();
+    const qint64 end = first + m_console->rowCount();
+    const Record* start = head >= first ? m_console->record(int(head - first)) : nullptr;
+    extent->scannedTo = end;
+    if (!start || start->kind != Kind::Line || continues(*start)) {
+        extent->complete = true;
+        return rows;
+    }
+    const quint32 key = recordKey(*start);
+    const QRegularExpression re = m_matcher->usesRegex() ? m_matcher->makeRegex() : QRegularExpression();
+    const qint64 limit = std::min(end, head + 1 + MaxRecordScan);
+    for (qint64 a = std::max(from, head + 1); a < limit; ++a) {
+        QByteArrayView text;
+        const Record* r = m_console->record(int(a - first), &text);
+        if (!r || (r->kind == Kind::Line && recordKey(*r) != key) || r->kind == Kind::Mark)
+            continue;
+        if (r->kind == Kind::Gap && (recordKey(*r) | 1) != (key | 1))
+            continue;
+        if (!m_matcher->matches(*r, text, &re))
+            continue;
+        if (r->kind == Kind::Gap || !continues(*r)) {
+            extent->scannedTo = a;
+            extent->complete = true;
+            return rows;
+        }
+        rows.push_back(a);
+    }
+    extent->complete = limit < end;
+    extent->scannedTo = limit;
+    return rows;
+}
+
+const ConsoleFilterModel::Extent& ConsoleFilterModel::extent(qint64 head) const
+{
+    if (m_extents.size() > 20000)
+        m_extents.clear();
+    Extent& known = m_extents[head];
+    if (known.complete)
+        return known;
+    Extent more;
+    const std::vector<qint64> rows = recordRows(head, known.scannedTo, &more);
+    known.lines += int(rows.size());
+    if (!rows.empty())
+        known.last = rows.back();
+    known.scannedTo = more.scannedTo;
+    known.complete = more.complete;
+    return known;
+}
+
+void ConsoleFilterModel::setFoldRecords(bool fold)
+{
+    if (fold == m_foldAll && m_toggled.isEmpty())
+        return;
+    m_foldAll = fold;
+    m_toggled.clear();
+    if (folds())
+        rebuild();
+}
+
+bool ConsoleFilterModel::setRecordFolded(int row, bool folded)
+{
+    if (!m_console || row < 0 || row >= rowCount() || !folds())
+        return false;
+    const qint64 head = m_rows[m_front + size_t(row)];
+    Extent unused;
+    const std::vector<qint64> rows = recordRows(head, head + 1, &unused);
+    if (rows.empty())
+        return false;
+    if (folded == isFolded(head))
+        return true;
+    if (folded == m_foldAll)
+        m_toggled.remove(head);
+    else
+        m_toggled.insert(head);
+    // The record's rows go or come back in runs of rows next to each other here, the
+    // last run first, so that the runs before it keep their places.
+    const auto begin = m_rows.begin() + qsizetype(m_front);
+    struct Run
+    {
+        int at; // the first row's place here
+        size_t from; // the run's rows in rows
+        size_t to;
+    };
+    std::vector<Run> runs;
+    for (size_t k = 0; k < rows.size(); ++k) {
+        const auto it = std::lower_bound(begin, m_rows.end(), rows[k]);
+        const bool shown = it != m_rows.end() && *it == rows[k];
+        if (shown != folded)
+            continue;
+        const int at = int(it - begin);
+        // Shown rows run on when they are next to each other; rows to put back, when
+        // they go in the same place.
+        if (!runs.empty() && runs.back().to == k && at == runs.back().at + (folded ? int(k - runs.back().from) : 0))
+            runs.back().to = k + 1;
+        else
+            runs.push_back({at, k, k + 1});
+    }
+    for (auto run = runs.rbegin(); run != runs.rend(); ++run) {
+        const int count = int(run->to - run->from);
+        const auto at = m_rows.begin() + qsizetype(m_front) + run->at;
+        if (folded) {
+            beginRemoveRows(QModelIndex(), run->at, run->at + count - 1);
+            m_rows.erase(at, at + count);
+            endRemoveRows();
+        } else {
+            beginInsertRows(QModelIndex(), run->at, run->at + count - 1);
+            m_rows.insert(at, rows.begin() + qsizetype(run->from), rows.begin() + qsizetype(run->to));
+            endInsertRows();
+        }
+    }
+    const QModelIndex first = index(row, 0);
+    Q_EMIT dataChanged(first, first, {FoldRole, RecordLinesRole});
+    return true;
+}
+
+QModelIndex ConsoleFilterModel::reveal(const QModelIndex& sourceIndex)
+{
+    const QModelIndex shown = mapFromSource(sourceIndex);
+    if (shown.isValid() || !m_console || !sourceIndex.isValid())
+        return shown;
+    const qint64 absolute = m_console->firstIndex() + sourceIndex.row();
+    const Record* r = m_console->record(sourceIndex.row());
+    if (!r || !continues(*r))
+        return {};
+    // Its record's first line is the last line of its stream shown before it that continues nothing.
+    const auto begin = m_rows.begin() + qsizetype(m_front);
+    auto it = std::lower_bound(begin, m_rows.end(), absolute);
+    for (int looked = 0; it != begin && looked < MaxRecordScan; ++looked) {
+        --it;
+        const Record* before = m_console->record(int(*it - m_console->firstIndex()));
+        if (!before || before->kind != Kind::Line || recordKey(*before) != recordKey(*r) || continues(*before))
+            continue;
+        setRecordFolded(int(it - begin), false);
+        break;
+    }
+    return mapFromSource(sourceIndex);
+}
+
+void ConsoleFilterModel::reopenHeads(qint64 below, const qint64* begin, const qint64* end)
+{
+    QSet<quint32> lost;
+    for (auto it = m_heads.begin(); it != m_heads.end();) {
+        if (*it >= below) {
+            lost.insert(it.key());
+            it = m_heads.erase(it);
+        } else {
+            ++it;
+        }
+    }
+    if (!lost.isEmpty())
+        findHeads(begin, std::lower_bound(begin, end, below), &lost);
+}
+
+void ConsoleFilterModel::findHeads(const qint64* begin, const qint64* end, QSet<quint32>* wanted)
+{
+    const qint64 first = m_console->firstIndex();
+    for (qint64 looked = 0; end != begin && looked < MaxRecordScan && !(wanted && wanted->isEmpty()); ++looked) {
+        --end;
+        const Record* r = m_console->record(int(*end - first));
+        if (!r || r->kind != Kind::Line || continues(*r))
+            continue;
+        const quint32 key = recordKey(*r);
+        if (wanted ? wanted->remove(key) : !m_heads.contains(key))
+            m_heads.insert(key, *end);
+    }
+}
+
+void ConsoleFilterModel::announceRecords(const QSet<qint64>& heads)
+{
+    for (const qint64 head : heads) {
+        const int row = proxyRowOf(head);
+        if (row >= 0)
+            Q_EMIT dataChanged(index(row, 0), index(row, 0), {RecordLinesRole, RecordEndRole});
+    }
 }
 
 int ConsoleFilterModel::proxyRowOf(qint64 absolute) const
@@ -549,6 +821,8 @@ void ConsoleFilterModel::onRowsAboutToBeRemoved(const QModelIndex& parent, int f
         m_removingFront = false;
         if (m_scan)
             m_scan->validBelow = std::min(m_scan->validBelow, base + first);
+        reopenHeads(base + first, m_rows.data() + m_front, m_rows.data() + m_rows.size());
+        m_extents.clear();
         const auto cut = std::lower_bound(begin, m_rows.end(), base + first);
         m_removing = size_t(m_rows.end() - cut);
         if (m_removing)
@@ -582,7 +856,9 @@ void ConsoleFilterModel::onRowsInserted(const QModelIndex& parent, int first, in
             rebuild();
             return;
         }
-        const std::vector<qint64> rows = filterRange(base, base + last + 1);
+        // Their records are their own: a record's lines come in one page or the next.
+        Heads heads;
+        const std::vector<qint64> rows = filterRange(base, base + last + 1, &heads);
         if (rows.empty())
             return;
         m_rows.erase(m_rows.begin(), m_rows.begin() + qsizetype(m_front));
@@ -592,7 +868,9 @@ void ConsoleFilterModel::onRowsInserted(const QModelIndex& parent, int first, in
         endInsertRows();
         return;
     }
-    const std::vector<qint64> rows = filterRange(base + first, base + last + 1);
+    QSet<qint64> grown;
+    const std::vector<qint64> rows = filterRange(base + first, base + last + 1, &m_heads, &grown);
+    announceRecords(grown);
     if (rows.empty())
         return;
     const int at = rowCount();
@@ -640,6 +918,45 @@ QModelIndex ConsoleFilterModel::mapToSource(const QModelIndex& proxyIndex) const
         return {};
     const qint64 absolute = m_rows[m_front + size_t(proxyIndex.row())];
     return m_console->index(int(absolute - m_console->firstIndex()), 0);
+}
+
+QVariant ConsoleFilterModel::data(const QModelIndex& proxyIndex, int role) const
+{
+    if (role < FoldRole || !m_console)
+        return QAbstractProxyModel::data(proxyIndex, role);
+    if (!proxyIndex.isValid() || proxyIndex.row() >= rowCount())
+        return {};
+    const qint64 head = m_rows[m_front + size_t(proxyIndex.row())];
+    // While a search shows lines on their own, no line stands for others.
+    const Extent& record = folds() ? extent(head) : Extent();
+    switch (role) {
+    case FoldRole:
+        return record.lines == 0 ? NoRecord : (isFolded(head) ? Folded : Open);
+    case RecordLinesRole:
+        return record.lines;
+    case RecordEndRole:
+        return record.last >= 0
+            ? m_console->index(int(record.last - m_console->firstIndex()), 0).data(ConsoleModel::TextRole)
+            : QVariant();
+    case RecordRowsRole: {
+        QModelIndexList rows;
+        if (record.lines > 0) {
+            Extent unused;
+            for (const qint64 absolute : recordRows(head, head + 1, &unused))
+                rows.append(m_console->index(int(absolute - m_console->firstIndex()), 0));
+        }
+        return QVariant::fromValue(rows);
+    }
+    default:
+        return {};
+    }
+}
+
+bool ConsoleFilterModel::setData(const QModelIndex& proxyIndex, const QVariant& value, int role)
+{
+    if (role != FoldRole)
+        return QAbstractProxyModel::setData(proxyIndex, value, role);
+    return proxyIndex.isValid() && setRecordFolded(proxyIndex.row(), value.toBool());
 }
 
 QModelIndex ConsoleFilterModel::mapFromSource(const QModelIndex& sourceIndex) const

@@ -144,6 +144,7 @@ void ConsoleModel::appendLines(const QList<Link::ConsoleLine>& lines)
         record.level = line.level;
         record.stream = line.stream;
         record.source = internSource(line.source);
+        record.flags = records(0, line.stream).next(line);
         store(record, line.text);
         ++m_appended;
     }
@@ -164,7 +165,9 @@ void ConsoleModel::appendLines(const QString& agent, const QList<Link::ConsoleLi
         last = std::max(last, line.seq);
         if (Q_UNLIKELY(!m_resendable.isEmpty()) && isResend(agentId, line.seq, line.text))
             continue;
-        m_mergeQueue.push_back(lineRow(line, agentId));
+        Pending row = lineRow(line, agentId);
+        row.record.flags = records(agentId, line.stream).next(line);
+        m_mergeQueue.push_back(std::move(row));
         ++m_appended;
     }
     scheduleFlush();
@@ -485,6 +488,22 @@ ConsoleModel::Pending ConsoleModel::lineRow(const Link::ConsoleLine& line, quint
     return row;
 }
 
+quint8 ConsoleModel::Records::next(const Link::ConsoleLine& line)
+{
+    // The host gave every line its level, continuation lines their record's: a line
+    // continues only when it looks like a continuation and has the same level.
+    levels.next(LogLevel::Unknown, line.level, line.text, line.ts);
+    if (levels.lastContinued() && line.level == first)
+        return Console::Continues;
+    first = line.level;
+    return 0;
+}
+
+ConsoleModel::Records& ConsoleModel::records(quint16 agent, Protocol::Stream stream)
+{
+    return m_records[quint32(agent) << 8 | quint32(stream)];
+}
+
 ConsoleModel::Pending ConsoleModel::gapRow(qint64 from, qint64 to, const QString& reason, qint64 ts)
 {
     Pending gap;
@@ -503,6 +522,7 @@ std::vector<ConsoleModel::Pending> ConsoleModel::historyRows(const QList<Link::C
     std::vector<Pending> rows;
     int g = 0;
     qint64 next = from; // the first number not yet accounted for
+    Records streams[2]; // the page's own: it comes before the lines held
     const auto addGapsBelow = [&](qint64 seq, qint64 ts) {
         for (; g < gaps.size() && gaps[g].from < seq; ++g) {
             const qint64 gapFrom = std::max(gaps[g].from, next);
@@ -518,6 +538,7 @@ std::vector<ConsoleModel::Pending> ConsoleModel::historyRows(const QList<Link::C
             continue;
         addGapsBelow(line.seq, line.ts);
         rows.push_back(lineRow(line, 0));
+        rows.back().record.flags = streams[line.stream == Protocol::Stream::Stderr ? 1 : 0].next(line);
         next = line.seq + 1;
     }
     addGapsBelow(to < std::numeric_limits<qint64>::max() ? to + 1 : to, rows.empty() ? 0 : rows.back().record.ts);
@@ -795,6 +816,8 @@ QVariant ConsoleModel::data(const QModelIndex& index, int role) const
         return r->kind == Kind::Mark ? QVariant(m_marks.value(m_markIds.value(absolute)).result) : QVariant();
     case MarkStateRole:
         return r->kind == Kind::Mark ? QVariant(int(m_marks.value(m_markIds.value(absolute)).state)) : QVariant();
+    case ContinuesRole:
+        return (r->flags & Console::Continues) != 0;
     default:
         return {};
     }
@@ -809,7 +832,8 @@ QHash<int, QByteArray> ConsoleModel::roleNames() const
             {KindRole, "kind"},           {AgentRole, "agent"},
             {GapFromRole, "gapFrom"},     {GapToRole, "gapTo"},
             {MarkIdRole, "markId"},       {MarkResultRole, "markResult"},
-            {MarkStateRole, "markState"}, {GapLoadableRole, "gapLoadable"}};
+            {MarkStateRole, "markState"}, {GapLoadableRole, "gapLoadable"},
+            {ContinuesRole, "continues"}};
 }
 
 std::vector<Console::Span> ConsoleModel::snapshot() const

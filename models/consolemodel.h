@@ -2,6 +2,7 @@
 #pragma once
 
 #include "server/link/linkevent.h"
+#include "server/protocol/loglevel.h"
 
 #include <QAbstractListModel>
 #include <QHash>
@@ -32,8 +33,12 @@ struct Record
     LogLevel level = LogLevel::Unknown;
     Protocol::Stream stream = Protocol::Stream::Stdout;
     Kind kind = Kind::Line;
-    quint8 reserved = 0;
+    quint8 flags = 0; // Continues
 };
+
+/// The line continues the record of the line before it on its agent's stream (a
+/// traceback or an indented dump under a log line), and has that line's level.
+constexpr quint8 Continues = 1;
 static_assert(sizeof(Record) == 32);
 
 struct Block
@@ -93,6 +98,7 @@ public:
         MarkResultRole, // the result's text, once there is one
         MarkStateRole, // int (MarkState)
         GapLoadableRole, // bool: the host may still have the gap's lines (isLoadableGap)
+        ContinuesRole, // bool: the line continues the record above it (Console::Continues)
     };
     /// Where loading older lines from the host's history stands.
     enum class HistoryState { Idle, Loading, Complete, Failed };
@@ -221,6 +227,16 @@ private:
                                      qint64 to);
     static Pending gapRow(qint64 from, qint64 to, const QString& reason, qint64 ts);
     Pending lineRow(const Link::ConsoleLine& line, quint16 agent);
+    /// Which lines continue the record before them on their agent's stream.
+    struct Records
+    {
+        RecordLevels levels;
+        LogLevel first = LogLevel::Unknown; // the level of the record's first line
+        /// Console::Continues when the line continues the record before it.
+        quint8 next(const Link::ConsoleLine& line);
+    };
+    /// The records of an agent's stream as its lines arrive.
+    Records& records(quint16 agent, Protocol::Stream stream);
     /// Takes out the rows from absolute on, telling the views, and returns them.
     std::vector<Pending> takeFrom(qint64 absolute);
     qint64 store(Console::Record record, QByteArrayView text);
@@ -253,6 +269,7 @@ private:
     QStringList m_agents{QString()};
     QHash<QString, quint16> m_agentIndex;
     QHash<quint16, qint64> m_lastSeq; // by agent
+    QHash<quint32, Records> m_records; // by agent and stream
     struct Resendable
     {
         qint64 until = 0; // the last number the host gave up

@@ -112,6 +112,10 @@ private Q_SLOTS:
     void filterInBackgroundWhileLinesArrive();
     void newFilterCancelsRunningOne();
     void badRegexKeepsLastResult();
+    void recordsFoldIntoTheirFirstLine();
+    void mergedRecordsFoldPerAgentStream();
+    void foldedRecordsAfterLateLinesAndGaps();
+    void foldAllMatchesReferenceInBackground();
 };
 
 void TestConsoleModel::renumberedKeepsNewLinesAndDropsResends()
@@ -679,6 +683,223 @@ void TestConsoleModel::badRegexKeepsLastResult()
     proxy.setFilter(filter);
     QVERIFY(!proxy.errorString().isEmpty());
     QCOMPARE(proxy.rowCount(), 1);
+}
+
+namespace {
+
+QList<Link::ConsoleLine> traceback(qint64 firstSeq, qint64 ts, const QByteArray& error = "ValueError: bad input",
+                                   Protocol::Stream stream = Protocol::Stream::Stderr)
+{
+    const QByteArray texts[] = {"2026-12-07 10:00:00 | ERROR | job failed",
+                                "Traceback (most recent call last):", "  File \"job.py\", line 3, in <module>",
+                                "    run()", error};
+    QList<Link::ConsoleLine> lines;
+    for (const QByteArray& text : texts) {
+        lines.append(line(firstSeq, text, LogLevel::Error, stream, {}, ts));
+        ++firstSeq;
+        ts += 1;
+    }
+    return lines;
+}
+
+QList<bool> continuations(const QAbstractItemModel& model)
+{
+    QList<bool> result;
+    for (int row = 0; row < model.rowCount(); ++row)
+        result.append(model.index(row, 0).data(ConsoleModel::ContinuesRole).toBool());
+    return result;
+}
+
+} // namespace
+
+void TestConsoleModel::recordsFoldIntoTheirFirstLine()
+{
+    ConsoleModel console;
+    console.appendLines(traceback(1, 5000));
+    // An indented line with a level of its own is a record of its own.
+    console.appendLines({line(6, "  indented but a warning", LogLevel::Warning, Protocol::Stream::Stderr, {}, 5005),
+                         line(7, "next", LogLevel::Info, Protocol::Stream::Stdout, {}, 5006)});
+    console.flush();
+    QCOMPARE(continuations(console), QList<bool>({false, true, true, true, true, false, false}));
+
+    ConsoleFilterModel proxy;
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    proxy.setSourceModel(&console);
+    QCOMPARE(proxy.rowCount(), 7);
+    const QModelIndex head = proxy.index(0, 0);
+    QCOMPARE(head.data(ConsoleFilterModel::FoldRole).toInt(), int(ConsoleFilterModel::Open));
+    QCOMPARE(head.data(ConsoleFilterModel::RecordLinesRole).toInt(), 4);
+    QCOMPARE(head.data(ConsoleFilterModel::RecordEndRole).toString(), QStringLiteral("ValueError: bad input"));
+    for (int row = 1; row < 7; ++row)
+        QCOMPARE(proxy.index(row, 0).data(ConsoleFilterModel::FoldRole).toInt(), int(ConsoleFilterModel::NoRecord));
+
+    // Folded, the record is its first line, which knows the lines under it.
+    QSignalSpy changed(&proxy, &QAbstractItemModel::dataChanged);
+    QVERIFY(proxy.setData(head, true, ConsoleFilterModel::FoldRole));
+    QCOMPARE(texts(proxy),
+             QStringList({QStringLiteral("2026-12-07 10:00:00 | ERROR | job failed"),
+                          QStringLiteral("  indented but a warning"), QStringLiteral("next")}));
+    QCOMPARE(proxy.index(0, 0).data(ConsoleFilterModel::FoldRole).toInt(), int(ConsoleFilterModel::Folded));
+    QCOMPARE(changed.count(), 1);
+    const auto folded = proxy.index(0, 0).data(ConsoleFilterModel::RecordRowsRole).value<QModelIndexList>();
+    QCOMPARE(folded.size(), 4);
+    QCOMPARE(folded.last().data(ConsoleModel::TextRole).toString(), QStringLiteral("ValueError: bad input"));
+    QVERIFY(!proxy.setData(proxy.index(2, 0), true, ConsoleFilterModel::FoldRole)); // no record starts there
+
+    // Opened again, every line is back in its place.
+    QVERIFY(proxy.setData(proxy.index(0, 0), false, ConsoleFilterModel::FoldRole));
+    QCOMPARE(texts(proxy), texts(console));
+
+    // Folding every record: a record still being written grows under its first line.
+    proxy.setFoldRecords(true);
+    QCOMPARE(proxy.rowCount(), 3);
+    console.appendLines(
+        {line(8, "2026-12-07 10:00:01 | ERROR | again", LogLevel::Error, Protocol::Stream::Stderr, {}, 5010),
+         line(9, "  detail one", LogLevel::Error, Protocol::Stream::Stderr, {}, 5011)});
+    console.flush();
+    QCOMPARE(proxy.rowCount(), 4);
+    changed.clear();
+    console.appendLines({line(10, "  detail two", LogLevel::Error, Protocol::Stream::Stderr, {}, 5012)});
+    console.flush();
+    QCOMPARE(proxy.rowCount(), 4);
+    QCOMPARE(changed.count(), 1); // the first line says how many lines it holds now
+    QCOMPARE(proxy.index(3, 0).data(ConsoleFilterModel::RecordLinesRole).toInt(), 2);
+    QCOMPARE(proxy.index(3, 0).data(ConsoleFilterModel::RecordEndRole).toString(), QStringLiteral("  detail two"));
+
+    // A search shows every line that matches, folded or not.
+    ConsoleFilter search;
+    search.text = QStringLiteral("detail");
+    proxy.setFilter(search);
+    QCOMPARE(texts(proxy), QStringList({QStringLiteral("  detail one"), QStringLiteral("  detail two")}));
+    QCOMPARE(proxy.index(0, 0).data(ConsoleFilterModel::FoldRole).toInt(), int(ConsoleFilterModel::NoRecord));
+    proxy.setFilter({});
+    QCOMPARE(proxy.rowCount(), 4);
+    proxy.setFoldRecords(false);
+    QCOMPARE(texts(proxy), texts(console));
+}
+
+void TestConsoleModel::mergedRecordsFoldPerAgentStream()
+{
+    ConsoleModel all;
+    all.setMerged(true);
+    ConsoleFilterModel proxy;
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    proxy.setSourceModel(&all);
+    // a's traceback on stderr, with b's lines and a's own stdout between its lines.
+    const QList<Link::ConsoleLine> a = traceback(1, 1000);
+    all.appendLines(QStringLiteral("a"), a);
+    all.appendLines(QStringLiteral("a"), {line(6, "a says hello", LogLevel::Info, Protocol::Stream::Stdout, {}, 1002)});
+    all.appendLines(
+        QStringLiteral("b"),
+        {line(1, "b one", LogLevel::Info, {}, {}, 1001), line(2, "  b indented", LogLevel::Info, {}, {}, 1003)});
+    all.flush();
+    QCOMPARE(texts(all),
+             QStringList({QString::fromUtf8(a[0].text), QString::fromUtf8(a[1].text), QStringLiteral("b one"),
+                          QString::fromUtf8(a[2].text), QStringLiteral("a says hello"), QString::fromUtf8(a[3].text),
+                          QStringLiteral("  b indented"), QString::fromUtf8(a[4].text)}));
+    proxy.setFoldRecords(true);
+    QCOMPARE(texts(proxy),
+             QStringList({QString::fromUtf8(a[0].text), QStringLiteral("b one"), QStringLiteral("a says hello")}));
+    QCOMPARE(proxy.index(0, 0).data(ConsoleFilterModel::RecordLinesRole).toInt(), 4);
+    QCOMPARE(proxy.index(1, 0).data(ConsoleFilterModel::RecordLinesRole).toInt(), 1);
+    // Opening a's record puts its lines back between the others, in three places.
+    QSignalSpy inserted(&proxy, &QAbstractItemModel::rowsInserted);
+    QVERIFY(proxy.setData(proxy.index(0, 0), false, ConsoleFilterModel::FoldRole));
+    QCOMPARE(inserted.count(), 3);
+    QCOMPARE(texts(proxy),
+             QStringList({QString::fromUtf8(a[0].text), QString::fromUtf8(a[1].text), QStringLiteral("b one"),
+                          QString::fromUtf8(a[2].text), QStringLiteral("a says hello"), QString::fromUtf8(a[3].text),
+                          QString::fromUtf8(a[4].text)}));
+    QSignalSpy removed(&proxy, &QAbstractItemModel::rowsRemoved);
+    QVERIFY(proxy.setData(proxy.index(0, 0), true, ConsoleFilterModel::FoldRole));
+    QCOMPARE(removed.count(), 3);
+    QCOMPARE(proxy.rowCount(), 3);
+    // Only b's agent filtered: a's records are not there to fold into.
+    proxy.setFilter({0, 0, {}, {QStringLiteral("b")}, {}, false, false, false});
+    QCOMPARE(texts(proxy), QStringList({QStringLiteral("b one")}));
+    QVERIFY(proxy.setData(proxy.index(0, 0), false, ConsoleFilterModel::FoldRole));
+    QCOMPARE(texts(proxy), QStringList({QStringLiteral("b one"), QStringLiteral("  b indented")}));
+}
+
+void TestConsoleModel::foldedRecordsAfterLateLinesAndGaps()
+{
+    ConsoleModel all;
+    all.setMerged(true);
+    ConsoleFilterModel proxy;
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    proxy.setSourceModel(&all);
+    proxy.setFoldRecords(true);
+    all.appendLines(QStringLiteral("a"), traceback(1, 1000).mid(0, 3));
+    all.flush();
+    QCOMPARE(proxy.rowCount(), 1);
+    // A late line of b goes before a's last lines: they are taken out and put back, and
+    // the lines a sends next still fold under its record's first line.
+    all.appendLines(QStringLiteral("b"), {line(1, "b late", LogLevel::Info, {}, {}, 1001)});
+    all.flush();
+    all.appendLines(QStringLiteral("a"), traceback(1, 1000).mid(3));
+    all.flush();
+    QCOMPARE(texts(proxy),
+             QStringList({QStringLiteral("2026-12-07 10:00:00 | ERROR | job failed"), QStringLiteral("b late")}));
+    QCOMPARE(proxy.index(0, 0).data(ConsoleFilterModel::RecordLinesRole).toInt(), 4);
+
+    // After a gap, a continuation line has no record to fold into: it shows.
+    ConsoleModel one;
+    ConsoleFilterModel oneProxy;
+    oneProxy.setSourceModel(&one);
+    oneProxy.setFoldRecords(true);
+    one.appendLines(traceback(1, 1000).mid(0, 3));
+    one.appendGap(4, 9, QStringLiteral("rate_limited"));
+    one.appendLines({line(10, "  more of it", LogLevel::Error, Protocol::Stream::Stderr, {}, 1003)});
+    one.flush();
+    QCOMPARE(one.index(4).data(ConsoleModel::ContinuesRole).toBool(), true);
+    QCOMPARE(oneProxy.rowCount(), 3);
+    QCOMPARE(oneProxy.index(0, 0).data(ConsoleFilterModel::RecordLinesRole).toInt(), 2);
+    QCOMPARE(oneProxy.index(2, 0).data().toString(), QStringLiteral("  more of it"));
+}
+
+void TestConsoleModel::foldAllMatchesReferenceInBackground()
+{
+    // Many rows: the folded result is worked out on other threads.
+    ConsoleModel console;
+    QList<Link::ConsoleLine> lines;
+    QStringList expected;
+    qint64 seq = 1;
+    for (int record = 0; record < 8000; ++record) {
+        const qint64 ts = 1000 + seq * 10;
+        const int extra = record % 5;
+        lines.append(line(seq++, "record " + QByteArray::number(record), LogLevel::Info, {}, {}, ts));
+        expected.append(QStringLiteral("record %1").arg(record));
+        for (int k = 0; k < extra; ++k)
+            lines.append(line(seq++, "    part " + QByteArray::number(k), LogLevel::Info, {}, {}, ts + 1));
+    }
+    console.appendLines(lines);
+    console.flush();
+    QVERIFY(console.rowCount() > ConsoleFilterModel::ForegroundRows);
+    ConsoleFilterModel proxy;
+    QAbstractItemModelTester tester(&proxy, QAbstractItemModelTester::FailureReportingMode::QtTest);
+    proxy.setSourceModel(&console);
+    QSignalSpy applied(&proxy, &ConsoleFilterModel::filterApplied);
+    proxy.setFoldRecords(true);
+    QVERIFY(proxy.isFiltering());
+    QTRY_COMPARE(applied.count(), 1);
+    QCOMPARE(texts(proxy), expected);
+    QCOMPARE(proxy.index(4, 0).data(ConsoleFilterModel::RecordLinesRole).toInt(), 4);
+    proxy.setFoldRecords(false);
+    QTRY_COMPARE(applied.count(), 2);
+    QCOMPARE(proxy.rowCount(), console.rowCount());
+
+    // The scan also says which record is still open: a line that continues it joins it.
+    console.appendLines({line(seq, "    part 4", LogLevel::Info, {}, {}, lines.last().ts + 1)});
+    console.flush();
+    const int last = proxy.rowCount() - 1;
+    QCOMPARE(proxy.index(last - 5, 0).data().toString(), QStringLiteral("record 7999"));
+    QCOMPARE(proxy.index(last - 5, 0).data(ConsoleFilterModel::RecordLinesRole).toInt(), 5);
+    QVERIFY(proxy.setData(proxy.index(last - 5, 0), true, ConsoleFilterModel::FoldRole));
+    QCOMPARE(proxy.rowCount(), last - 4);
+    console.appendLines({line(seq + 1, "    part 5", LogLevel::Info, {}, {}, lines.last().ts + 2)});
+    console.flush();
+    QCOMPARE(proxy.rowCount(), last - 4);
+    QCOMPARE(proxy.index(last - 5, 0).data(ConsoleFilterModel::RecordLinesRole).toInt(), 6);
 }
 
 QTEST_GUILESS_MAIN(TestConsoleModel)

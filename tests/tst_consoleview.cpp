@@ -1,5 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "models/consolefiltermodel.h"
 #include "models/consolemodel.h"
+#include "support/windowtests.h"
 #include "ui/ansi.h"
 #include "ui/consolepane.h"
 #include "ui/consoleview.h"
@@ -8,6 +10,7 @@
 #include <QApplication>
 #include <QClipboard>
 #include <QDateTime>
+#include <QLineEdit>
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QScrollBar>
@@ -67,6 +70,7 @@ private Q_SLOTS:
     void partialLineIsALiveRow();
     void wrapsLongLines();
     void doubleClickShowsTheLineInFull();
+    void foldsARecordIntoOneRow();
     void screenshots();
 };
 
@@ -337,11 +341,13 @@ void TestConsoleView::wrapsLongLines()
     const QImage image = view->viewport()->grab().toImage();
     const int top = (100 - view->firstVisibleRow()) * view->lineHeight();
     for (int k = 0; k < lines; ++k) {
-        const int y = top + k * view->lineHeight() + view->lineHeight() / 2;
-        const QRgb background = image.pixel(2, y);
+        const int y0 = top + k * view->lineHeight();
+        const QRgb background = image.pixel(1, y0 + 1);
         int inked = 0;
-        for (int x = view->textLeft(console.index(100, 0)); x < image.width(); ++x)
-            inked += image.pixel(x, y) != background ? 1 : 0;
+        for (int y = y0; y < y0 + view->lineHeight(); ++y) {
+            for (int x = view->textLeft(console.index(100, 0)); x < image.width(); ++x)
+                inked += image.pixel(x, y) != background ? 1 : 0;
+        }
         QVERIFY2(inked > 5, qPrintable(QStringLiteral("screen line %1 of %2 is empty").arg(k + 1).arg(lines)));
     }
     // A click on any of its screen lines is on that row.
@@ -430,6 +436,100 @@ void TestConsoleView::doubleClickShowsTheLineInFull()
     dialog->findChild<QPushButton*>(QStringLiteral("copyText"))->click();
     QCOMPARE(QApplication::clipboard()->text(), dialog->text());
     dialog->close();
+}
+
+void TestConsoleView::foldsARecordIntoOneRow()
+{
+    ConsoleModel console;
+    ConsolePane pane(&console, QStringLiteral("local"), QStringLiteral("bot"));
+    pane.resize(760, 300);
+    pane.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&pane));
+    const QByteArray record[] = {"2025-11-22 10:00:00 | ERROR | fetch failed",
+                                 "Traceback (most recent call last):", "  File \"bot.py\", line 42, in fetch",
+                                 "    data = page['results']", "KeyError: 'results'"};
+    QList<Link::ConsoleLine> lines{line(1, "connected")};
+    for (const QByteArray& text : record)
+        lines.append(line(lines.size() + 1, text, LogLevel::Error, Protocol::Stream::Stderr));
+    lines.append(line(7, "retrying in 5 s", LogLevel::Warning));
+    console.appendLines(lines);
+    console.flush();
+    ConsoleView* view = pane.view();
+    QAbstractItemModel* shown = view->model();
+    QCOMPARE(shown->rowCount(), 7);
+    const auto rowY = [view](int row) {
+        return (row - view->firstVisibleRow()) * view->lineHeight() + view->lineHeight() / 2;
+    };
+
+    // A click on the fold marker of the record's first line folds it into that line.
+    QCOMPARE(shown->index(1, 0).data(ConsoleFilterModel::FoldRole).toInt(), int(ConsoleFilterModel::Open));
+    QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, QPoint(8, rowY(1)));
+    QCOMPARE(shown->rowCount(), 3);
+    QCOMPARE(shown->index(1, 0).data(ConsoleFilterModel::FoldRole).toInt(), int(ConsoleFilterModel::Folded));
+    QVERIFY(!view->hasSelection()); // the click was on the marker, not on the line
+    // The folded line shows how many lines it holds: blue ink after its text.
+    const QImage image = view->viewport()->grab().toImage();
+    const QColor link = view->palette().color(QPalette::Link);
+    int linkInk = 0;
+    for (int x = view->textLeft(shown->index(1, 0)); x < image.width(); ++x) {
+        for (int y = rowY(1) - 3; y <= rowY(1) + 3; ++y) {
+            const QColor c = image.pixelColor(x, y);
+            linkInk +=
+                std::abs(c.red() - link.red()) + std::abs(c.green() - link.green()) + std::abs(c.blue() - link.blue())
+                < 60;
+        }
+    }
+    QVERIFY2(linkInk > 10, qPrintable(QString::number(linkInk)));
+
+    // Copied, the folded record is whole.
+    view->setSelection(1, 1);
+    view->copy();
+    const QStringList copied = QApplication::clipboard()->text().split(QLatin1Char('\n'), Qt::SkipEmptyParts);
+    QCOMPARE(copied.size(), 5);
+    QVERIFY(copied.last().endsWith(QStringLiteral("KeyError: 'results'")));
+    // Shown in full, it is the whole record.
+    LineDetailDialog* dialog = pane.openLineDetail(1);
+    QVERIFY(dialog);
+    QCOMPARE(dialog->text().split(QLatin1Char('\n')).size(), 5);
+    QVERIFY(dialog->allFields().contains(QStringLiteral("Lines: 5")));
+    dialog->close();
+
+    // A search that finds a line inside the folded record opens it.
+    pane.showSearch();
+    auto* edit = pane.findChild<QLineEdit*>(QStringLiteral("searchEdit"));
+    edit->setText(QStringLiteral("KeyError"));
+    QTest::keyClick(edit, Qt::Key_Return);
+    QCOMPARE(shown->rowCount(), 7);
+    QCOMPARE(view->currentMatchRow(), 5);
+    pane.hideSearch();
+
+    // The Fold button folds every record, and the pane remembers it.
+    auto* fold = pane.findChild<QToolButton*>(QStringLiteral("foldButton"));
+    QVERIFY(fold);
+    fold->click();
+    QTRY_COMPARE(shown->rowCount(), 3);
+    QVERIFY(pane.state().value(QStringLiteral("fold")).toBool());
+    // Lines that continue the folded record while it is folded join it.
+    console.appendLines(
+        {line(8, "2025-11-22 10:00:07 | ERROR | still failing", LogLevel::Error, Protocol::Stream::Stderr),
+         line(9, "  attempt 2 of 3", LogLevel::Error, Protocol::Stream::Stderr)});
+    console.flush();
+    QCOMPARE(shown->rowCount(), 4);
+    QCOMPARE(shown->index(3, 0).data(ConsoleFilterModel::RecordLinesRole).toInt(), 1);
+    // ...and a click on the line count opens it again.
+    QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, QPoint(view->textLeft(shown->index(1, 0)) - 4, rowY(1)));
+    QCOMPARE(shown->rowCount(), 4); // not on the count: nothing opened
+    const int countX =
+        view->textLeft(shown->index(1, 0)) + view->fontMetrics().horizontalAdvance(QString::fromUtf8(record[0])) + 14;
+    QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, QPoint(countX, rowY(1)));
+    QCOMPARE(shown->rowCount(), 8);
+
+    for (const bool dark : {false, true}) {
+        applyPalette(dark);
+        QCoreApplication::processEvents();
+        QVERIFY(pane.grab().save(screenshotPath(dark ? QStringLiteral("fold-dark") : QStringLiteral("fold-light"))));
+    }
+    applyPalette(false);
 }
 
 void TestConsoleView::screenshots()

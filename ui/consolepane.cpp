@@ -283,6 +283,11 @@ QWidget* ConsolePane::buildChips()
     m_wrap->setObjectName(QStringLiteral("wrapButton"));
     connect(m_wrap, &QToolButton::toggled, m_view, &ConsoleView::setWrapLines);
     actionRow->addWidget(m_wrap);
+    m_fold =
+        makeToggle(tr("Fold"), tr("Fold every record of several lines (a traceback) into its first line"), actions);
+    m_fold->setObjectName(QStringLiteral("foldButton"));
+    connect(m_fold, &QToolButton::toggled, m_filter, &ConsoleFilterModel::setFoldRecords);
+    actionRow->addWidget(m_fold);
     addAction(QStringLiteral("findButton"), tr("Find"), tr("Search this console (Ctrl+F)"), &ConsolePane::showSearch);
     addAction(QStringLiteral("exportButton"), tr("Export…"), tr("Save the lines shown to a file"),
               &ConsolePane::exportShown);
@@ -537,7 +542,7 @@ void ConsolePane::find(bool backwards)
         }
         at = (at % matches + matches) % matches;
         const QModelIndex line = m_matches->mapToSource(m_matches->index(at, 0));
-        row = m_filter->mapFromSource(line).row();
+        row = m_filter->reveal(line).row();
         if (row < 0)
             return; // the view's filter is still being worked out
     }
@@ -555,7 +560,7 @@ bool ConsolePane::showLine(qint64 seq)
         const Console::Record* record = m_console->record(row);
         if (!record || record->kind != Console::Kind::Line || record->seq != seq)
             continue;
-        const int shown = m_filter->mapFromSource(m_console->index(row, 0)).row();
+        const int shown = m_filter->reveal(m_console->index(row, 0)).row();
         if (shown < 0)
             return false;
         m_view->setSelection(shown, shown);
@@ -691,6 +696,7 @@ QVariantMap ConsolePane::state() const
     state.insert(QStringLiteral("levels"), checkedBits(m_levelChips));
     state.insert(QStringLiteral("streams"), checkedBits(m_streamChips));
     state.insert(QStringLiteral("wrap"), m_view->wrapLines());
+    state.insert(QStringLiteral("fold"), m_filter->foldRecords());
     return state;
 }
 
@@ -703,4 +709,5 @@ void ConsolePane::restoreState(const QVariantMap& state)
     restoreChips(m_levelChips, state.value(QStringLiteral("levels")).toUInt());
     restoreChips(m_streamChips, state.value(QStringLiteral("streams")).toUInt());
     m_wrap->setChecked(state.value(QStringLiteral("wrap")).toBool());
+    m_fold->setChecked(state.value(QStringLiteral("fold")).toBool());
 }

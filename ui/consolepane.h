@@ -119,6 +119,7 @@ private:
     QLabel* m_countLabel = nullptr;
     AgentStatusBar* m_status = nullptr;
     QToolButton* m_wrap = nullptr;
+    QToolButton* m_fold = nullptr;
     QPushButton* m_jump = nullptr;
     QWidget* m_historyBar = nullptr;
     QLabel* m_historyText = nullptr;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/consoleview.h"
 
+#include "models/consolefiltermodel.h"
 #include "models/consolemodel.h"
 #include "ui/ansi.h"
 #include "ui/colors.h"
@@ -145,7 +146,7 @@ int ConsoleView::rowAt(int y) const
 int ConsoleView::textLeft(const QModelIndex& index) const
 {
     const QFontMetrics metrics(font());
-    int x = 4 + m_timeWidth + m_levelWidth;
+    int x = 4 + m_foldWidth + m_timeWidth + m_levelWidth;
     for (const int role : {int(ConsoleModel::AgentRole), int(ConsoleModel::SourceRole)}) {
         const QString label = index.data(role).toString();
         if (!label.isEmpty())
@@ -282,7 +283,7 @@ void ConsoleView::onRowsInserted(int first, int last)
         scheduleUpdate();
         return;
     }
-    if (!m_following && !m_puttingBack) {
+    if (!m_following && !m_puttingBack && !m_toggling) {
         m_unseen += count;
         Q_EMIT unseenRowsChanged(m_unseen);
     }
@@ -419,6 +420,7 @@ void ConsoleView::changeEvent(QEvent* event)
         m_lineHeight = std::max(1, metrics.lineSpacing());
         m_timeWidth = metrics.horizontalAdvance(QStringLiteral("00:00:00.000  "));
         m_levelWidth = metrics.horizontalAdvance(QStringLiteral("CRITICAL  "));
+        m_foldWidth = std::max(metrics.horizontalAdvance(QLatin1Char('x')), m_lineHeight * 2 / 3) + 2;
         updateScrollRange();
     }
 }
@@ -488,8 +490,16 @@ QString ConsoleView::selectedText() const
         return {};
     QString text;
     for (int row = first; row <= last; ++row) {
-        text += rowText(m_model->index(row, 0));
+        const QModelIndex index = m_model->index(row, 0);
+        text += rowText(index);
         text += QLatin1Char('\n');
+        // A folded record is copied whole.
+        if (index.data(ConsoleFilterModel::FoldRole).toInt() != ConsoleFilterModel::Folded)
+            continue;
+        for (const QModelIndex& line : index.data(ConsoleFilterModel::RecordRowsRole).value<QModelIndexList>()) {
+            text += rowText(line);
+            text += QLatin1Char('\n');
+        }
     }
     return text;
 }
@@ -568,6 +578,8 @@ void ConsoleView::mousePressEvent(QMouseEvent* event)
         QAbstractScrollArea::mousePressEvent(event);
         return;
     }
+    if (toggleRecordAt(event->position().toPoint()))
+        return;
     const int row = rowAt(int(event->position().y()));
     if (row < 0)
         return;
@@ -580,6 +592,44 @@ void ConsoleView::mousePressEvent(QMouseEvent* event)
     }
     m_dragging = true;
     m_dragY = int(event->position().y());
+}
+
+bool ConsoleView::toggleRecordAt(const QPoint& point)
+{
+    for (const auto& [box, row] : std::as_const(m_foldCounts)) {
+        if (box.contains(point)) {
+            toggleRecord(row);
+            return true;
+        }
+    }
+    const int x = point.x() + (m_wrap ? 0 : horizontalScrollBar()->value());
+    const int row = rowAt(point.y());
+    if (x < 2 || x >= 4 + m_foldWidth || row < 0
+        || m_model->index(row, 0).data(ConsoleFilterModel::FoldRole).toInt() == ConsoleFilterModel::NoRecord)
+        return false;
+    toggleRecord(row);
+    return true;
+}
+
+void ConsoleView::toggleRecord(int row)
+{
+    const QModelIndex index = m_model ? m_model->index(row, 0) : QModelIndex();
+    const int fold = index.data(ConsoleFilterModel::FoldRole).toInt();
+    if (fold == ConsoleFilterModel::NoRecord)
+        return;
+    QScrollBar* bar = verticalScrollBar();
+    const int top = bar->value();
+    m_toggling = true;
+    m_model->setData(index, fold != ConsoleFilterModel::Folded, ConsoleFilterModel::FoldRole);
+    m_toggling = false;
+    // A record opened at the end stays where it is rather than pushing its first line away.
+    if (m_following && row < bar->value()) {
+        setFollowing(false);
+        m_adjusting = true;
+        bar->setValue(top);
+        m_adjusting = false;
+    }
+    scheduleUpdate();
 }
 
 void ConsoleView::mouseMoveEvent(QMouseEvent* event)
@@ -640,6 +690,14 @@ void ConsoleView::contextMenuEvent(QContextMenuEvent* event)
         menu.addSeparator();
     } else if (row >= 0) {
         menu.addAction(tr("Show Line…"), this, [this, row] { Q_EMIT lineActivated(row); });
+        const QModelIndex index = m_model->index(row, 0);
+        const int fold = index.data(ConsoleFilterModel::FoldRole).toInt();
+        if (fold != ConsoleFilterModel::NoRecord) {
+            const int lines = index.data(ConsoleFilterModel::RecordLinesRole).toInt() + 1;
+            menu.addAction(fold == ConsoleFilterModel::Folded ? tr("Open Record (%L1 lines)").arg(lines)
+                                                              : tr("Fold Record (%L1 lines)").arg(lines),
+                           this, [this, row] { toggleRecord(row); });
+        }
         menu.addSeparator();
     }
     menu.addAction(tr("Jump to Latest"), this, &ConsoleView::scrollToBottom)->setEnabled(!m_following);
@@ -675,6 +733,8 @@ void ConsoleView::paintEvent(QPaintEvent*)
     const int ascent = metrics.ascent();
     const int height = viewport()->height();
     const auto [selectedFirst, selectedLast] = selection();
+    const QColor foldCountBack = dark ? QColor(0x3a, 0x7b, 0xd5, 70) : QColor(0x1a, 0x5f, 0xb4, 28);
+    m_foldCounts.clear();
     QList<Ansi::Run> runs;
     int nextY = 0;
     int row = first;
@@ -696,10 +756,39 @@ void ConsoleView::paintEvent(QPaintEvent*)
             painter.fillRect(line, selectionBack);
 
         int x = 4 - shift;
+        // The fold marker of a record's first line; a thin rule beside the lines it holds.
+        const int fold = index.data(ConsoleFilterModel::FoldRole).toInt();
+        const qreal middle = x + (m_foldWidth - 2) / 2.0;
+        if (fold != ConsoleFilterModel::NoRecord) {
+            const qreal half = m_lineHeight * 0.24;
+            const qreal cy = y + m_lineHeight / 2.0;
+            const QPointF open[] = {
+                {middle - half, cy - half / 2}, {middle + half, cy - half / 2}, {middle, cy + half * 0.8}};
+            const QPointF closed[] = {
+                {middle - half / 2, cy - half}, {middle - half / 2, cy + half}, {middle + half * 0.8, cy}};
+            painter.save();
+            painter.setRenderHint(QPainter::Antialiasing);
+            painter.setPen(Qt::NoPen);
+            painter.setBrush(fold == ConsoleFilterModel::Folded ? pal.color(QPalette::Link) : dim);
+            painter.drawPolygon(fold == ConsoleFilterModel::Folded ? closed : open, 3);
+            painter.restore();
+        } else if (index.data(ConsoleModel::ContinuesRole).toBool()) {
+            painter.fillRect(QRectF(middle - 0.5, y, 1, lines * m_lineHeight), dim);
+        }
+        x += m_foldWidth;
         painter.setPen(dim);
         painter.drawText(x, y + ascent, timeText(index.data(ConsoleModel::TimeRole).toLongLong()));
         x += m_timeWidth;
         QString body = index.data(Qt::DisplayRole).toString();
+        // A folded record ends its first line with how many lines it holds, and its last line.
+        const int foldedLines =
+            fold == ConsoleFilterModel::Folded ? index.data(ConsoleFilterModel::RecordLinesRole).toInt() : 0;
+        const QString foldCount = foldedLines == 1 ? tr("+1 line") : tr("+%L1 lines").arg(foldedLines);
+        const QString foldEnd = foldedLines
+            ? Ansi::strip(index.data(ConsoleFilterModel::RecordEndRole).toString().left(200)).trimmed()
+            : QString();
+        const int foldTailWidth =
+            foldedLines ? 16 + metrics.horizontalAdvance(foldCount) + 8 + metrics.horizontalAdvance(foldEnd) : 0;
         QColor markColor;
         QString markTail; // the command's outcome, after its text, in the outcome's colour
         if (kind == Console::Kind::Gap && index.data(ConsoleModel::GapLoadableRole).toBool()) {
@@ -791,10 +880,26 @@ void ConsoleView::paintEvent(QPaintEvent*)
                 painter.setPen(markColor);
                 painter.drawText(px, y + ascent, markTail);
             }
+            if (foldedLines && px < limit) {
+                const QRect box(px + 8, y + 1, metrics.horizontalAdvance(foldCount) + 8, m_lineHeight - 2);
+                painter.save();
+                painter.setRenderHint(QPainter::Antialiasing);
+                painter.setPen(Qt::NoPen);
+                painter.setBrush(foldCountBack);
+                painter.drawRoundedRect(box, 3, 3);
+                painter.restore();
+                painter.setPen(pal.color(QPalette::Link));
+                painter.drawText(box, Qt::AlignCenter, foldCount);
+                painter.setPen(dim);
+                painter.drawText(box.right() + 8, y + ascent, foldEnd);
+                if (lines == 1)
+                    m_foldCounts.append({box, row});
+            }
             if (lines > 1)
                 painter.restore();
         }
-        noteRowWidth(x + shift + metrics.horizontalAdvance(shown) + metrics.horizontalAdvance(markTail) + 8);
+        noteRowWidth(x + shift + metrics.horizontalAdvance(shown) + metrics.horizontalAdvance(markTail) + foldTailWidth
+                     + 8);
         if (painter.font().bold()) {
             QFont font = painter.font();
             font.setBold(false);
@@ -804,7 +909,7 @@ void ConsoleView::paintEvent(QPaintEvent*)
     // The line still being written, after the last one: dim, with a caret where it goes on.
     if (hasPartialRow() && row == rows && nextY < height) {
         const int y = nextY;
-        int x = 4 - shift;
+        int x = 4 - shift + m_foldWidth;
         painter.setPen(dim);
         painter.drawText(x, y + ascent, QStringLiteral("\u2026"));
         x += m_timeWidth;

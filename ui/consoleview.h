@@ -14,7 +14,10 @@
  * come and go at both ends). It follows the newest line while scrolled to the
  * bottom and otherwise stays where the reader is. Lines show the program's ANSI
  * colours; search matches are highlighted; rows are selected with the mouse
- * or Ctrl+A and copied as plain text.
+ * or Ctrl+A and copied as plain text. Over a ConsoleFilterModel, a record of
+ * several lines (a traceback) has a fold marker on its first line: a click
+ * folds it into that line, which then says how many lines it holds and ends
+ * with the last one, and opens it again; copied, a folded record is all there.
  */
 class ConsoleView final : public QAbstractScrollArea
 {
@@ -60,6 +63,8 @@ public:
     int rowLines(const QModelIndex& index) const;
     /// Where a row's text starts (after time, level, agent and source), in pixels.
     int textLeft(const QModelIndex& index) const;
+    /// Folds the record that starts at a row, or opens it when it is folded.
+    void toggleRecord(int row);
 
     /// Highlights every match of the expression in the rows' text (invalid or empty: none).
     void setHighlight(const QRegularExpression& expression);
@@ -130,12 +135,17 @@ private:
     void setFollowing(bool following);
     void extendSelectionTo(int row);
     void autoScroll();
+    /// Toggles the record whose fold marker (or folded line count) is at a point.
+    bool toggleRecordAt(const QPoint& point);
 
     QPointer<QAbstractItemModel> m_model;
     QList<QMetaObject::Connection> m_connections;
     int m_lineHeight = 16;
     int m_timeWidth = 0;
     int m_levelWidth = 0;
+    int m_foldWidth = 0; // the fold markers' column, before the time
+    QList<std::pair<QRect, int>> m_foldCounts; // a folded record's line count on screen, and its row
+    bool m_toggling = false; // rows come and go because a record was folded or opened
     bool m_following = true;
     bool m_puttingBack = false;
     int m_valueBeforePutBack = 0;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "ui/linedetaildialog.h"
 
+#include "models/consolefiltermodel.h"
 #include "models/consolemodel.h"
 #include "server/protocol/protocol.h"
 #include "ui/ansi.h"
@@ -47,9 +48,17 @@ LineDetailDialog::LineDetailDialog(const QModelIndex& index, QWidget* parent)
     addField(tr("Source"), index.data(ConsoleModel::SourceRole).toString());
     const qint64 seq = index.data(ConsoleModel::SeqRole).toLongLong();
     addField(tr("Number"), seq > 0 ? QString::number(seq) : QString());
+    // The first line of a record (a traceback under its log line) stands for all of it.
+    const auto rest = index.data(ConsoleFilterModel::RecordRowsRole).value<QModelIndexList>();
+    if (!rest.isEmpty()) {
+        setWindowTitle(tr("Console Record"));
+        addField(tr("Lines"), QString::number(rest.size() + 1));
+    }
     layout->addLayout(form);
 
-    const QString text = Ansi::strip(index.data(ConsoleModel::TextRole).toString());
+    QString text = Ansi::strip(index.data(ConsoleModel::TextRole).toString());
+    for (const QModelIndex& line : rest)
+        text += QLatin1Char('\n') + Ansi::strip(line.data(ConsoleModel::TextRole).toString());
     m_text = new QPlainTextEdit(text, this);
     m_text->setObjectName(QStringLiteral("lineText"));
     m_text->setReadOnly(true);

@@ -9,7 +9,8 @@ class QPlainTextEdit;
 /*
  * One console line in full: its text wrapped (however long it is, colour codes
  * removed) and its fields (time to the millisecond, level, stream, agent,
- * source, number), each ready to copy.
+ * source, number), each ready to copy. The first line of a record of several
+ * lines shows the whole record.
  */
 class LineDetailDialog final : public QDialog
 {
