@@ -447,6 +447,25 @@ void TestMainWindow::demoCrashesNowAndThenAndIsRestarted()
         }
     }
     QVERIFY(tracebackLines >= 5);
+    // Its console folds it into its first line, which ends with the exception.
+    ConsolePane* pane = deck.window->openConsole(Local, QStringLiteral("demo-media"));
+    QVERIFY(pane);
+    auto* fold = pane->findChild<QToolButton*>(QStringLiteral("foldButton"));
+    QVERIFY(fold);
+    fold->click();
+    QAbstractItemModel* shown = pane->view()->model();
+    int folded = 0;
+    for (int row = 0; row < shown->rowCount(); ++row) {
+        const QModelIndex index = shown->index(row, 0);
+        QVERIFY(!index.data(ConsoleModel::TextRole).toString().startsWith(QLatin1String("  File \"/srv/pipeline/")));
+        if (index.data(ConsoleFilterModel::RecordEndRole).toString()
+            != QLatin1String("ConnectionError: upstream closed after 512 items"))
+            continue;
+        QCOMPARE(index.data(ConsoleFilterModel::FoldRole).toInt(), int(ConsoleFilterModel::Folded));
+        QVERIFY(index.data(ConsoleFilterModel::RecordLinesRole).toInt() >= 7);
+        ++folded;
+    }
+    QVERIFY(folded >= 1);
 }
 
 void TestMainWindow::commandsAdvertisedByAnAgent()
