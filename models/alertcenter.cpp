@@ -191,7 +191,8 @@ void AlertCenter::checkAgentState(const QString& hostKey, const QString& agentId
         text = statusText.isEmpty() ? tr("status “%1”").arg(state) : statusText;
     for (const AlertRule& rule : std::as_const(m_rules)) {
         if (rule.enabled && rule.kind == AlertRule::Kind::Crash && rule.covers(agentId))
-            raise(rule, hostKey, agentId, text, m_lastSeq.value(key), LogLevel::Critical);
+            raise(rule, hostKey, agentId, text, m_lastSeq.value(key), LogLevel::Critical,
+                  processState == QLatin1String("FATAL"));
     }
 }
 
@@ -368,7 +369,7 @@ QString AlertCenter::where(const QString& hostKey, const QString& agentId) const
 }
 
 void AlertCenter::raise(const AlertRule& rule, const QString& hostKey, const QString& agentId, const QString& text,
-                        qint64 seq, LogLevel level)
+                        qint64 seq, LogLevel level, bool worse)
 {
     const QString key = conditionKey(rule, hostKey, agentId);
     const qint64 now = m_clock.elapsed();
@@ -379,7 +380,9 @@ void AlertCenter::raise(const AlertRule& rule, const QString& hostKey, const QSt
         if (alert && !alert->acknowledged) {
             // Still going: counted on the alert already shown, however long it lasts.
             open->last = now;
-            m_alerts->repeat(open->alertId, wall);
+            m_alerts->repeat(open->alertId, wall, worse ? text : QString());
+            if (worse)
+                Q_EMIT alertRaised(open->alertId); // told again: it will not come back by itself
             return;
         }
     }

@@ -90,8 +90,9 @@ private:
     void flushLines();
     void onHits(const std::vector<Hit>& hits, int lines);
     /// Raises an alert for rule, or counts one more toward its open alert for that agent.
+    /// worse: what happened is worse than the open alert says (its text is replaced, and it is told again).
     void raise(const AlertRule& rule, const QString& hostKey, const QString& agentId, const QString& text,
-               qint64 seq = 0, LogLevel level = LogLevel::Unknown);
+               qint64 seq = 0, LogLevel level = LogLevel::Unknown, bool worse = false);
     const AlertRule* rule(const QString& id) const;
     bool coveredByCrashRule(const QString& agentId) const;
     QString where(const QString& hostKey, const QString& agentId) const;

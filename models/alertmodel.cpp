@@ -25,7 +25,7 @@ quint64 AlertModel::add(Alert alert)
     return m_alerts.front().id;
 }
 
-bool AlertModel::repeat(quint64 id, qint64 ts)
+bool AlertModel::repeat(quint64 id, qint64 ts, const QString& text)
 {
     const int row = rowOf(id);
     if (row < 0)
@@ -33,6 +33,8 @@ bool AlertModel::repeat(quint64 id, qint64 ts)
     Alert& alert = m_alerts[size_t(row)];
     ++alert.count;
     alert.lastTs = ts;
+    if (!text.isEmpty())
+        alert.text = text;
     Q_EMIT dataChanged(index(row, TimeColumn), index(row, CountColumn));
     return true;
 }

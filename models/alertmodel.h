@@ -57,7 +57,8 @@ public:
     /// Adds an alert at the top and returns its id (alert.id is ignored).
     quint64 add(Alert alert);
     /// The alert happened once more at ts (ms since the epoch); false when it is gone.
-    bool repeat(quint64 id, qint64 ts);
+    /// It happened again at ts; text, when not empty, is what it is now (a crash that became FATAL).
+    bool repeat(quint64 id, qint64 ts, const QString& text = {});
     const Alert* alert(quint64 id) const;
     int rowOf(quint64 id) const;
     void acknowledge(int row);

@@ -207,6 +207,7 @@ private Q_SLOTS:
     void silentAgent();
     void cpuOverThresholdForSeconds();
     void launchedAgentCrashes();
+    void restartsRunOutIsFatal();
     void windowShowsAnAlertEverywhere();
     void rulesDialogEditsValidatesAndPersists();
 };
@@ -467,6 +468,33 @@ void TestAlerts::launchedAgentCrashes()
     QTRY_VERIFY_WITH_TIMEOUT(watch.center.alerts()->unacknowledged(watch.key, QStringLiteral("again")) == 1, Slow);
     QCOMPARE(watch.center.alerts()->index(0, 0).data(AlertModel::RuleIdRole).toString(),
              QStringLiteral("default-errors"));
+}
+
+void TestAlerts::restartsRunOutIsFatal()
+{
+    // Dies at once each time it starts: restarted once, then given up (FATAL).
+    AgentDefinition crasher = testBot(
+        "crasher",
+        {QStringLiteral("--exit-after"), QStringLiteral("50"), QStringLiteral("--exit-code"), QStringLiteral("2")});
+    crasher.startsecs = 5;
+    crasher.startretries = 1;
+    crasher.backoffInitialMs = 100;
+    Watch watch({crasher});
+    QVERIFY(watch.started);
+    watch.center.setRules(AlertRule::defaults());
+    QSignalSpy raised(&watch.center, &AlertCenter::alertRaised);
+    QTRY_VERIFY_WITH_TIMEOUT(watch.fleet.agents()->agent(watch.key, QStringLiteral("crasher"))
+                                 && watch.fleet.agents()->agent(watch.key, QStringLiteral("crasher"))->processState
+                                     == QLatin1String("FATAL"),
+                             Slow);
+    // One alert, counted at each exit, that says at last that the agent is given up, and
+    // is told again then.
+    QTRY_COMPARE(countOf(watch.center.alerts(), QStringLiteral("default-crashes"), QStringLiteral("crasher")), 2);
+    QCOMPARE(watch.center.alerts()->rowCount(), 1);
+    QCOMPARE(watch.center.alerts()->index(0, 0).data(AlertModel::TextRole).toString(),
+             QStringLiteral("FATAL: not restarted again"));
+    QCOMPARE(raised.count(), 2);
+    QCOMPARE(raised.at(0), raised.at(1));
 }
 
 void TestAlerts::windowShowsAnAlertEverywhere()
