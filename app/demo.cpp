@@ -21,9 +21,10 @@ std::vector<AgentDefinition> demoAgentDefinitions(const QString& program, double
         d.args = {QStringLiteral("--role"), QLatin1String(role)};
         if (speed != 1.0)
             d.args << QStringLiteral("--speed") << QString::number(speed);
-        // Now and then the media engine dies of an error and its host restarts it.
+        // Now and then (the first time within a minute) the media engine dies of an error
+        // and its host restarts it.
         if (qstrcmp(role, "media") == 0)
-            d.args << QStringLiteral("--crash-after") << QString::number(int(40000 / speed));
+            d.args << QStringLiteral("--crash-after") << QString::number(int(30000 / speed));
         d.saved = false;
         definitions.push_back(d);
     }
