@@ -17,6 +17,7 @@
 #include <QRegularExpression>
 #include <QScrollBar>
 #include <QStyle>
+#include <QTabBar>
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -503,14 +504,14 @@ void TestConversationView::inMainWindow()
     Fleet fleet;
     MainWindow window(&fleet);
     window.resize(1600, 900);
-    auto* pages = window.findChild<QTabWidget*>(QStringLiteral("centralPages"));
-    QVERIFY(pages);
-    int forumPage = -1;
-    for (int i = 0; i < pages->count(); ++i)
-        forumPage = pages->tabText(i) == QStringLiteral("Forum") ? i : forumPage;
-    QVERIFY(forumPage >= 0);
-    auto* view = qobject_cast<ConversationView*>(pages->widget(forumPage));
+    // The forum is a tab beside the consoles, right after "All agents".
+    QTabWidget* tabs = window.tabs();
+    QCOMPARE(tabs->tabText(1), QStringLiteral("Forum"));
+    auto* view = qobject_cast<ConversationView*>(tabs->widget(1));
     QVERIFY(view);
+    QCOMPARE(view, window.forumPage());
+    QVERIFY(!window.paneAt(1));
+    QVERIFY(!tabs->tabBar()->tabButton(1, QTabBar::RightSide)); // it does not close
 
     // BettaFish's forum, as its bridge reports it, with one agent's backlog arriving late.
     QList<Link::ForumMessage> messages = bettaFishForum();
@@ -528,7 +529,7 @@ void TestConversationView::inMainWindow()
         forum(QStringLiteral("bf-insight"),
               {message(1, T0 + 20 * Minute, markdownSample(), QStringLiteral("INSIGHT Engine"))}));
 
-    pages->setCurrentIndex(forumPage);
+    tabs->setCurrentIndex(1);
     window.show();
     QVERIFY(QTest::qWaitForWindowExposed(&window));
     // The discussion, and its end mark, which comes after a pause longer than a conversation's gap.

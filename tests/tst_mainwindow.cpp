@@ -336,7 +336,7 @@ void TestMainWindow::typedLineReachesLaunchedAgent()
 
     openFromTree(deck.window, QStringLiteral("echo"));
     QTabWidget* tabs = deck.window->tabs();
-    QCOMPARE(tabs->count(), 2);
+    QCOMPARE(tabs->count(), 3); // all agents, the forum, echo
     QCOMPARE(tabs->tabText(tabs->currentIndex()), QStringLiteral("echo"));
     // The command bar now talks to the agent on screen.
     QCOMPARE(deck.window->commandBar()->targets(), QList<AgentRef>({{Local, QStringLiteral("echo")}}));
@@ -1046,25 +1046,34 @@ void TestMainWindow::tabsCloseReorderTearOff()
     QTabWidget* tabs = window->tabs();
     for (const char* id : {"a", "b", "c"})
         openFromTree(window, QLatin1String(id));
-    QCOMPARE(tabs->count(), 4);
+    QCOMPARE(tabs->count(), 5);
     QCOMPARE(tabs->tabText(0), QStringLiteral("All agents"));
-    // The "All agents" tab cannot be closed.
+    QCOMPARE(tabs->tabText(1), QStringLiteral("Forum"));
+    // Neither "All agents" nor the forum can be closed or torn off.
     QVERIFY(!tabs->tabBar()->tabButton(0, QTabBar::RightSide));
+    QVERIFY(!tabs->tabBar()->tabButton(1, QTabBar::RightSide));
+    QTest::mouseDClick(tabs->tabBar(), Qt::LeftButton, {}, tabs->tabBar()->tabRect(1).center());
+    QCOMPARE(window->detachedConsoles().size(), 0);
+    QCOMPARE(tabs->count(), 5);
     // Agent tabs wear their agent's state.
-    QTRY_VERIFY(!tabs->tabIcon(1).isNull());
+    QTRY_VERIFY(!tabs->tabIcon(2).isNull());
 
     // Opening an open console brings its tab forward instead of adding one.
     openFromTree(window, QStringLiteral("a"));
-    QCOMPARE(tabs->count(), 4);
+    QCOMPARE(tabs->count(), 5);
     QCOMPARE(tabs->tabText(tabs->currentIndex()), QStringLiteral("a"));
 
-    // Ctrl+3 picks the third tab.
-    QTest::keyClick(window, Qt::Key_3, Qt::ControlModifier);
-    QCOMPARE(tabs->currentIndex(), 2);
+    // Ctrl+4 picks the fourth tab; on the forum's tab the command bar talks to all agents.
+    QTest::keyClick(window, Qt::Key_4, Qt::ControlModifier);
+    QCOMPARE(tabs->currentIndex(), 3);
+    QTest::keyClick(window, Qt::Key_2, Qt::ControlModifier);
+    QCOMPARE(tabs->currentWidget(), window->forumPage());
+    QVERIFY(!window->currentConsole());
+    QCOMPARE(window->commandBar()->targets().size(), 3);
 
     // Reorder.
-    tabs->tabBar()->moveTab(3, 1);
-    QCOMPARE(tabs->tabText(1), QStringLiteral("c"));
+    tabs->tabBar()->moveTab(4, 2);
+    QCOMPARE(tabs->tabText(2), QStringLiteral("c"));
 
     // Close "b" with its close button.
     const int bIndex = [&] {
@@ -1076,11 +1085,11 @@ void TestMainWindow::tabsCloseReorderTearOff()
     auto* close = tabs->tabBar()->tabButton(bIndex, QTabBar::RightSide);
     QVERIFY(close);
     QTest::mouseClick(close, Qt::LeftButton);
-    QCOMPARE(tabs->count(), 3);
+    QCOMPARE(tabs->count(), 4);
 
     // Tear "c" off by dragging its tab down, out of the bar.
     QTabBar* bar = tabs->tabBar();
-    const QPoint from = bar->tabRect(1).center();
+    const QPoint from = bar->tabRect(2).center();
     QTest::mousePress(bar, Qt::LeftButton, {}, from);
     QTest::mouseMove(bar, from + QPoint(0, 20));
     QTest::mouseMove(bar, from + QPoint(0, 120));
@@ -1089,13 +1098,13 @@ void TestMainWindow::tabsCloseReorderTearOff()
     QCOMPARE(torn->agentId(), QStringLiteral("c"));
     QVERIFY(torn->window() != window);
     QVERIFY(torn->window()->isVisible());
-    QCOMPARE(tabs->count(), 2);
+    QCOMPARE(tabs->count(), 3);
     QVERIFY(torn->window()->windowTitle().startsWith(QLatin1String("c")));
 
     // Its "Back to Tabs" button puts it back.
     torn->findChild<QToolButton*>(QStringLiteral("detachButton"))->click();
     QCOMPARE(window->detachedConsoles().size(), 0);
-    QCOMPARE(tabs->count(), 3);
+    QCOMPARE(tabs->count(), 4);
     QCOMPARE(torn->window(), window);
 
     // Double-clicking a tab tears it off too; closing that window closes the console.
@@ -1103,7 +1112,7 @@ void TestMainWindow::tabsCloseReorderTearOff()
     QCOMPARE(window->detachedConsoles().size(), 1);
     window->detachedConsoles().first()->window()->close();
     QTRY_COMPARE(window->detachedConsoles().size(), 0);
-    QCOMPARE(tabs->count(), 2);
+    QCOMPARE(tabs->count(), 3);
 }
 
 void TestMainWindow::restoresAfterRestart()
@@ -1141,13 +1150,16 @@ void TestMainWindow::restoresAfterRestart()
         QVERIFY(onScreen(b->window()));
         // Moved off the screen (a monitor that is not there next time).
         b->window()->move(5000, 4000);
+        // The forum's tab moved after the remote agent's: its place is kept too.
+        window->tabs()->tabBar()->moveTab(1, 3);
         window->tabs()->setCurrentIndex(1);
+        QCOMPARE(window->currentConsole()->agentId(), QStringLiteral("a"));
         window->commandBar()->lineEdit()->setText(QStringLiteral("first line"));
         QTest::keyClick(window->commandBar()->lineEdit(), Qt::Key_Return);
         window->resize(1320, 760);
         geometry = window->saveGeometry();
         window->close();
-        QCOMPARE(QSettings().value(QStringLiteral("consoles/tabs")).toList().size(), 5);
+        QCOMPARE(QSettings().value(QStringLiteral("consoles/tabs")).toList().size(), 6);
     }
 
     // The next start: "gone" is no longer defined on the host.
@@ -1157,10 +1169,11 @@ void TestMainWindow::restoresAfterRestart()
     QVERIFY(again.show());
     QTabWidget* tabs = window->tabs();
     // Its console is dropped once the host's snapshot shows it is not there.
-    QTRY_COMPARE(tabs->count(), 3);
+    QTRY_COMPARE(tabs->count(), 4);
     QCOMPARE(tabs->tabText(0), QStringLiteral("All agents"));
     QCOMPARE(tabs->tabText(1), QStringLiteral("a"));
     QVERIFY(tabs->tabText(2).startsWith(QLatin1String("far@")));
+    QCOMPARE(tabs->widget(3), window->forumPage());
     QCOMPARE(tabs->currentIndex(), 1);
     QCOMPARE(window->detachedConsoles().size(), 1);
     ConsolePane* b = window->detachedConsoles().first();
@@ -1185,7 +1198,7 @@ void TestMainWindow::restoresAfterRestart()
 
     // An agent removed from its host takes its console with it, in a tab or torn off.
     again.fleet()->removeAgent(Local, QStringLiteral("a"));
-    QTRY_COMPARE_WITH_TIMEOUT(tabs->count(), 2, Slow);
+    QTRY_COMPARE_WITH_TIMEOUT(tabs->count(), 3, Slow);
     again.fleet()->removeAgent(Local, QStringLiteral("b"));
     QTRY_COMPARE_WITH_TIMEOUT(window->detachedConsoles().size(), 0, Slow);
 
@@ -1716,16 +1729,15 @@ void TestMainWindow::screenshots()
         QVERIFY(window->grab().save(
             screenshotPath(dark ? QStringLiteral("mainwindow-dark") : QStringLiteral("mainwindow-light"))));
         // The forum page shows the demo's conversation as a chat.
-        auto* pages = window->findChild<QTabWidget*>(QStringLiteral("centralPages"));
-        auto* forumPage = window->findChild<ConversationView*>(QStringLiteral("conversationView"));
-        QVERIFY(pages && forumPage);
-        pages->setCurrentWidget(forumPage);
+        ConversationView* forumPage = window->forumPage();
+        QVERIFY(forumPage);
+        window->tabs()->setCurrentWidget(forumPage);
+        QVERIFY(!window->currentConsole());
         QVERIFY(forumPage->conversations()->rowCount() >= 1);
         QTRY_VERIFY(forumPage->messageView()->model()->rowCount() >= 3);
         QTest::qWait(300);
         QVERIFY(window->grab().save(
             screenshotPath(dark ? QStringLiteral("forum-demo-dark") : QStringLiteral("forum-demo-light"))));
-        pages->setCurrentIndex(0);
         ConsolePane* pane = window->openConsole(Local, QStringLiteral("demo-query"));
         typeCommand(window, QStringLiteral("status"));
         QTest::qWait(1500);

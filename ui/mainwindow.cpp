@@ -163,13 +163,7 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
     m_tabs->tabBar()->installEventFilter(this);
     connect(m_tabs, &QTabWidget::tabCloseRequested, this, &MainWindow::closeTab);
     connect(m_tabs, &QTabWidget::currentChanged, this, &MainWindow::onCurrentTabChanged);
-    // The consoles and the forum's conversations share the centre, a page each.
-    auto* pages = new QTabWidget(central);
-    pages->setObjectName(QStringLiteral("centralPages"));
-    pages->setDocumentMode(true);
-    pages->addTab(m_tabs, tr("Consoles"));
-    pages->addTab(new ConversationView(m_fleet->forum(), pages), tr("Forum"));
-    layout->addWidget(pages, 1);
+    layout->addWidget(m_tabs, 1);
     buildAskBar();
     layout->addWidget(m_askBar);
     m_commandBar = new CommandBar(m_fleet->agents(), central);
@@ -177,11 +171,16 @@ MainWindow::MainWindow(Fleet* fleet, QWidget* parent)
     layout->addWidget(m_commandBar);
     setCentralWidget(central);
 
-    // The console of all agents is always there, first.
+    // The console of all agents and the forum's conversations are always there, first.
     ConsolePane* all = makePane(QString(), QString());
     m_tabs->addTab(all, tr("All agents"));
-    m_tabs->tabBar()->setTabButton(0, QTabBar::RightSide, nullptr);
-    m_tabs->tabBar()->setTabButton(0, QTabBar::LeftSide, nullptr);
+    m_forumPage = new ConversationView(m_fleet->forum(), m_tabs);
+    m_tabs->addTab(m_forumPage, tr("Forum"));
+    m_tabs->setTabToolTip(1, tr("The agents' conversations, host by host"));
+    for (const int fixed : {0, 1}) {
+        m_tabs->tabBar()->setTabButton(fixed, QTabBar::RightSide, nullptr);
+        m_tabs->tabBar()->setTabButton(fixed, QTabBar::LeftSide, nullptr);
+    }
 
     m_endpointLabel = new QLabel(this);
     m_endpointLabel->setObjectName(QStringLiteral("endpointLabel"));
@@ -655,8 +654,8 @@ ConsolePane* MainWindow::makePane(const QString& hostKey, const QString& agentId
 ConsolePane* MainWindow::findConsole(const QString& hostKey, const QString& agentId) const
 {
     for (int i = 0; i < m_tabs->count(); ++i) {
-        auto* pane = static_cast<ConsolePane*>(m_tabs->widget(i));
-        if (pane->hostKey() == hostKey && pane->agentId() == agentId)
+        auto* pane = paneAt(i);
+        if (pane && pane->hostKey() == hostKey && pane->agentId() == agentId)
             return pane;
     }
     for (const auto& detached : m_detached) {
@@ -687,7 +686,7 @@ ConsolePane* MainWindow::openConsole(const QString& hostKey, const QString& agen
 
 void MainWindow::closeTab(int index)
 {
-    auto* pane = static_cast<ConsolePane*>(m_tabs->widget(index));
+    auto* pane = paneAt(index);
     if (!pane || pane->isMerged())
         return;
     m_tabs->removeTab(index);
@@ -697,8 +696,8 @@ void MainWindow::closeTab(int index)
 void MainWindow::closeConsole(const QString& hostKey, const QString& agentId)
 {
     for (int i = m_tabs->count() - 1; i >= 0; --i) {
-        const auto* pane = static_cast<ConsolePane*>(m_tabs->widget(i));
-        if (pane->hostKey() == hostKey && pane->agentId() == agentId)
+        const auto* pane = paneAt(i);
+        if (pane && pane->hostKey() == hostKey && pane->agentId() == agentId)
             closeTab(i);
     }
     eraseDetached([&](const Detached& detached) {
@@ -715,13 +714,18 @@ void MainWindow::dropRemovedConsoles(const QString& hostKey)
     }
 }
 
+ConsolePane* MainWindow::paneAt(int index) const
+{
+    return qobject_cast<ConsolePane*>(m_tabs->widget(index));
+}
+
 ConsolePane* MainWindow::currentConsole() const
 {
     for (const auto& detached : m_detached) {
         if (detached->window->isActiveWindow())
             return detached->pane;
     }
-    return static_cast<ConsolePane*>(m_tabs->currentWidget());
+    return paneAt(m_tabs->currentIndex());
 }
 
 QList<ConsolePane*> MainWindow::detachedConsoles() const
@@ -788,7 +792,7 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event)
             if ((mouse->buttons() & Qt::LeftButton)
                 && (pos.y() < -TearOffDistance || pos.y() > bar.height() + TearOffDistance)) {
                 const int index = m_tabs->tabBar()->tabAt(m_tabPressPos);
-                auto* pane = static_cast<ConsolePane*>(m_tabs->widget(index));
+                auto* pane = paneAt(index);
                 if (pane && !pane->isMerged()) {
                     // Let the bar finish its drag before the tab goes.
                     QMouseEvent release(QEvent::MouseButtonRelease, mouse->position(), mouse->globalPosition(),
@@ -800,7 +804,7 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event)
             }
         } else if (event->type() == QEvent::MouseButtonDblClick) {
             const int index = m_tabs->tabBar()->tabAt(static_cast<QMouseEvent*>(event)->position().toPoint());
-            auto* pane = static_cast<ConsolePane*>(m_tabs->widget(index));
+            auto* pane = paneAt(index);
             if (pane && !pane->isMerged()) {
                 toggleDetached(pane);
                 return true;
@@ -812,11 +816,9 @@ bool MainWindow::eventFilter(QObject* watched, QEvent* event)
 
 void MainWindow::onCurrentTabChanged()
 {
-    auto* pane = static_cast<ConsolePane*>(m_tabs->currentWidget());
-    if (!pane)
-        return;
-    if (pane->isMerged()) {
-        m_commandBar->setTargetsAll();
+    auto* pane = paneAt(m_tabs->currentIndex());
+    if (!pane || pane->isMerged()) {
+        m_commandBar->setTargetsAll(); // the forum's tab too: its agents are all the agents
     } else {
         m_commandBar->setTargets({{pane->hostKey(), pane->agentId()}});
         m_fleet->agents()->markRead(pane->hostKey(), pane->agentId());
@@ -827,7 +829,7 @@ void MainWindow::onCurrentTabChanged()
 
 void MainWindow::updateCommandAccess()
 {
-    auto* pane = static_cast<ConsolePane*>(m_tabs->currentWidget());
+    auto* pane = paneAt(m_tabs->currentIndex());
     QString reason;
     if (pane && !pane->isMerged()) {
         reason = m_fleet->readOnlyReason(pane->hostKey());
@@ -1085,7 +1087,7 @@ void MainWindow::removeAgent(const QString& hostKey, const QString& agentId)
 void MainWindow::removeHost(const QString& hostKey)
 {
     for (int i = m_tabs->count() - 1; i >= 0; --i) {
-        if (static_cast<ConsolePane*>(m_tabs->widget(i))->hostKey() == hostKey)
+        if (paneAt(i) && paneAt(i)->hostKey() == hostKey)
             closeTab(i);
     }
     eraseDetached([&hostKey](const Detached& detached) { return detached.pane->hostKey() == hostKey; });
@@ -1154,8 +1156,8 @@ void MainWindow::updateTabStates()
         return alerts > 0 ? tr("%1  ⚠ %2").arg(text).arg(alerts) : text;
     };
     for (int i = 0; i < m_tabs->count(); ++i) {
-        auto* pane = static_cast<ConsolePane*>(m_tabs->widget(i));
-        if (pane->isMerged())
+        auto* pane = paneAt(i);
+        if (!pane || pane->isMerged())
             continue;
         const QModelIndex agent = m_fleet->agents()->indexOf(pane->hostKey(), pane->agentId());
         const QString state = agent.isValid() ? agent.data(AgentTreeModel::StateRole).toString() : QString();
@@ -1263,8 +1265,12 @@ void MainWindow::saveSession() const
             tab.insert(QStringLiteral("geometry"), pane->window()->saveGeometry());
         return tab;
     };
-    for (int i = 0; i < m_tabs->count(); ++i)
-        tabs.append(describe(static_cast<ConsolePane*>(m_tabs->widget(i)), false));
+    for (int i = 0; i < m_tabs->count(); ++i) {
+        if (ConsolePane* pane = paneAt(i))
+            tabs.append(describe(pane, false));
+        else
+            tabs.append(QVariantMap{{QStringLiteral("forum"), true}}); // where the forum's tab is
+    }
     for (const auto& detached : m_detached)
         tabs.append(describe(detached->pane, true));
     settings.setValue(QStringLiteral("consoles/tabs"), tabs);
@@ -1295,8 +1301,14 @@ void MainWindow::restoreSession()
     }
     const QVariantList tabs = settings.value(QStringLiteral("consoles/tabs")).toList();
     int position = 0;
+    bool forumPlaced = false;
     for (const QVariant& value : tabs) {
         const QVariantMap tab = value.toMap();
+        if (tab.value(QStringLiteral("forum")).toBool()) {
+            m_tabs->tabBar()->moveTab(m_tabs->indexOf(m_forumPage), position++);
+            forumPlaced = true;
+            continue;
+        }
         const QString agent = tab.value(QStringLiteral("agent")).toString();
         ConsolePane* pane = nullptr;
         if (agent.isEmpty()) {
@@ -1319,6 +1331,8 @@ void MainWindow::restoreSession()
             m_tabs->tabBar()->moveTab(m_tabs->indexOf(pane), position++);
         }
     }
+    if (!forumPlaced)
+        m_tabs->tabBar()->moveTab(m_tabs->indexOf(m_forumPage), std::min(1, m_tabs->count() - 1));
     m_tabs->setCurrentIndex(
         std::clamp(settings.value(QStringLiteral("consoles/current")).toInt(), 0, m_tabs->count() - 1));
     restoreGeometry(settings.value(QStringLiteral("window/geometry")).toByteArray());

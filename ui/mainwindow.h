@@ -16,6 +16,7 @@ class AlertCenter;
 class AlertNotifier;
 class AlertsView;
 class ConsolePane;
+class ConversationView;
 class Fleet;
 class QLabel;
 class QPushButton;
@@ -73,8 +74,13 @@ public:
 
     /// Opens (or brings forward) the console of an agent.
     ConsolePane* openConsole(const QString& hostKey, const QString& agentId);
-    /// The console the user looks at: the current tab, or the active torn-off window.
+    /// The console the user looks at: the current tab, or the active torn-off window;
+    /// null on the forum's tab.
     ConsolePane* currentConsole() const;
+    /// The console of a tab; null for the forum's.
+    ConsolePane* paneAt(int index) const;
+    /// The forum's tab: conversations and chat.
+    ConversationView* forumPage() const { return m_forumPage; }
     /// Moves a console from the tabs into a window of its own, or back.
     void toggleDetached(ConsolePane* pane);
     QList<ConsolePane*> detachedConsoles() const;
@@ -155,6 +161,7 @@ private:
     bool m_alertsDockShown = false; // by the first alert: after that, closed is closed
     AgentTreeView* m_tree = nullptr;
     QTabWidget* m_tabs = nullptr;
+    ConversationView* m_forumPage = nullptr;
     CommandBar* m_commandBar = nullptr;
     QWidget* m_askBar = nullptr;
     AskCard* m_askCard = nullptr;
