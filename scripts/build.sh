@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Configures and builds AgentDeck. Environment:
 #   AGENTDECK_BUILD_DIR  build directory (default: build)
-#   AGENTDECK_SANITIZE   1 for an AddressSanitizer + UndefinedBehaviorSanitizer build
+#   AGENTDECK_SANITIZE   1 for an AddressSanitizer + UndefinedBehaviorSanitizer build (no benchmarks)
 #   AGENTDECK_WERROR     1 to treat warnings as errors
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -17,6 +17,7 @@ if [ ! -f "$build/build.ninja" ]; then
     cmake -S "$root" -B "$build" -G Ninja \
         -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DAGENTDECK_SANITIZE="$(on_off "$sanitize")" \
+        -DAGENTDECK_BUILD_BENCH="$([ "$sanitize" = "1" ] && echo OFF || echo ON)" \
         -DAGENTDECK_WERROR="$(on_off "$werror")" >/dev/null
 fi
 cmake --build "$build" --parallel "$(nproc)"
