@@ -4,6 +4,7 @@
 #include "models/forummodel.h"
 #include "support/windowtests.h"
 #include "ui/conversationview.h"
+#include "ui/emptyhint.h"
 #include "ui/mainwindow.h"
 
 #include <QAbstractItemModelTester>
@@ -16,6 +17,7 @@
 #include <QPushButton>
 #include <QRegularExpression>
 #include <QScrollBar>
+#include <QStringListModel>
 #include <QStyle>
 #include <QTabBar>
 #include <QTabWidget>
@@ -156,6 +158,7 @@ private Q_SLOTS:
     void searchAcrossConversations();
     void copyMessage();
     void exportMarkdown();
+    void emptyViewsSayWhatWillShow();
     void inMainWindow();
 
 private:
@@ -497,6 +500,41 @@ void TestConversationView::exportMarkdown()
     // A place that cannot be written says why.
     QVERIFY(!view->exportConversation(dir.filePath(QStringLiteral("missing/forum.md")), &error));
     QVERIFY(!error.isEmpty());
+}
+
+void TestConversationView::emptyViewsSayWhatWillShow()
+{
+    // Ink in the middle of the view: the hint while there are no rows, nothing once there are.
+    const auto inkInMiddle = [](QListView& view) {
+        const QImage image = view.viewport()->grab().toImage();
+        const QRgb background = image.pixel(2, 2);
+        int ink = 0;
+        for (int y = image.height() / 3; y < image.height() * 2 / 3; ++y) {
+            for (int x = 0; x < image.width(); ++x)
+                ink += image.pixel(x, y) != background ? 1 : 0;
+        }
+        return ink;
+    };
+    QStringListModel rows;
+    QListView view;
+    view.setModel(&rows);
+    setEmptyHint(&view, QStringLiteral("Nothing here yet"));
+    view.resize(300, 200);
+    view.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&view));
+    QVERIFY(inkInMiddle(view) > 20);
+    rows.setStringList({QStringLiteral("one row")});
+    QCOMPARE(inkInMiddle(view), 0);
+
+    // The forum's page, before anything was said.
+    ConversationView* page = show();
+    for (const bool dark : {false, true}) {
+        applyPalette(dark);
+        QCoreApplication::processEvents();
+        QVERIFY(page->grab().save(
+            screenshotPath(dark ? QStringLiteral("forum-empty-dark") : QStringLiteral("forum-empty-light"))));
+    }
+    applyPalette(false);
 }
 
 void TestConversationView::inMainWindow()

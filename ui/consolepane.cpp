@@ -259,7 +259,9 @@ QWidget* ConsolePane::buildChips()
     auto updateCount = [this] {
         const int shown = m_filter->rowCount();
         const int all = m_console->rowCount();
-        m_countLabel->setText(shown == all ? tr("%L1 lines").arg(all) : tr("%L1 of %L2 lines").arg(shown).arg(all));
+        m_countLabel->setText(shown != all   ? tr("%L1 of %L2 lines").arg(shown).arg(all)
+                                  : all == 1 ? tr("1 line")
+                                             : tr("%L1 lines").arg(all));
         if (m_searchBar && m_searchBar->isVisible())
             updateSearchStatus(); // matches keep coming with new lines
     };

@@ -4,6 +4,7 @@
 #include "models/conversationlistmodel.h"
 #include "models/forummodel.h"
 #include "ui/colors.h"
+#include "ui/emptyhint.h"
 #include "ui/forumview.h"
 
 #include <QAbstractTextDocumentLayout>
@@ -556,6 +557,7 @@ ConversationView::ConversationView(ForumModel* forum, QWidget* parent)
     m_list->setSelectionMode(QAbstractItemView::SingleSelection);
     m_list->setUniformItemSizes(true);
     m_list->setFrameShape(QFrame::NoFrame);
+    setEmptyHint(m_list, tr("No conversations yet"));
     connect(m_list->selectionModel(), &QItemSelectionModel::currentChanged, this,
             &ConversationView::onConversationChosen);
 
@@ -597,6 +599,9 @@ ConversationView::ConversationView(ForumModel* forum, QWidget* parent)
     m_chat->setSelectionMode(QAbstractItemView::SingleSelection);
     m_chat->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_chat->setFrameShape(QFrame::NoFrame);
+    setEmptyHint(m_chat,
+                 tr("The agents' conversations show here: what they post to the forum (a \"forum\" "
+                    "message, or BettaFish's forum through its bridge), one conversation at a time."));
     m_chat->setContextMenuPolicy(Qt::CustomContextMenu);
     m_chat->installEventFilter(this);
     connect(m_chat, &QWidget::customContextMenuRequested, this, &ConversationView::showContextMenu);

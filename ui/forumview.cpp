@@ -3,6 +3,7 @@
 
 #include "models/forummodel.h"
 #include "ui/colors.h"
+#include "ui/emptyhint.h"
 
 #include <QDateTime>
 #include <QPainter>
@@ -104,6 +105,7 @@ ForumView::ForumView(QWidget* parent)
     setWordWrap(true);
     setSelectionMode(QAbstractItemView::NoSelection);
     setFrameShape(QFrame::NoFrame);
+    setEmptyHint(this, tr("The latest forum messages of every host show here."));
     connect(verticalScrollBar(), &QScrollBar::valueChanged, this,
             [this](int value) { m_atBottom = value >= verticalScrollBar()->maximum() - 4; });
     connect(verticalScrollBar(), &QScrollBar::rangeChanged, this, [this] {
