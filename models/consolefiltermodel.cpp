@@ -680,6 +680,11 @@ bool ConsoleFilterModel::setRecordFolded(int row, bool folded)
         m_toggled.remove(head);
     else
         m_toggled.insert(head);
+    if (m_scan) {
+        // The result on its way was worked out with the record as it was.
+        rebuild();
+        return true;
+    }
     // The record's rows go or come back in runs of rows next to each other here, the
     // last run first, so that the runs before it keep their places.
     const auto begin = m_rows.begin() + qsizetype(m_front);

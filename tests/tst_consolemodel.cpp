@@ -881,8 +881,14 @@ void TestConsoleModel::foldAllMatchesReferenceInBackground()
     QSignalSpy applied(&proxy, &ConsoleFilterModel::filterApplied);
     proxy.setFoldRecords(true);
     QVERIFY(proxy.isFiltering());
+    // Opened while the folded result is still being worked out: it stays open.
+    QCOMPARE(proxy.index(10, 0).data().toString(), QStringLiteral("record 4"));
+    QVERIFY(proxy.setData(proxy.index(10, 0), false, ConsoleFilterModel::FoldRole));
     QTRY_COMPARE(applied.count(), 1);
+    for (int k = 3; k >= 0; --k)
+        expected.insert(5, QStringLiteral("    part %1").arg(k));
     QCOMPARE(texts(proxy), expected);
+    QCOMPARE(proxy.index(4, 0).data(ConsoleFilterModel::FoldRole).toInt(), int(ConsoleFilterModel::Open));
     QCOMPARE(proxy.index(4, 0).data(ConsoleFilterModel::RecordLinesRole).toInt(), 4);
     proxy.setFoldRecords(false);
     QTRY_COMPARE(applied.count(), 2);
