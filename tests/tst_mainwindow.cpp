@@ -271,6 +271,7 @@ private Q_SLOTS:
     void commandsAdvertisedByAnAgent();
     void consoleHeaderShowsPlanAndProgress();
     void demoCrashesNowAndThenAndIsRestarted();
+    void namesReadableAtTheSmallestSize();
     void stoppingSeveralAgentsAsksFirst();
     void agentListMenuAndOfflineHost();
     void wrongHostTokenIsFixed();
@@ -466,6 +467,38 @@ void TestMainWindow::demoCrashesNowAndThenAndIsRestarted()
         ++folded;
     }
     QVERIFY(folded >= 1);
+}
+
+void TestMainWindow::namesReadableAtTheSmallestSize()
+{
+    // A first start at 1280x800 with the demo: its agents raise alerts, and every name
+    // in the agent list is still whole with the badge after it.
+    Deck deck(demoAgentDefinitions(QStringLiteral(AGENTDECK_DEMO_AGENT), 8.0));
+    QVERIFY(deck.started);
+    deck.window->resize(1280, 800);
+    QVERIFY(deck.show());
+    auto* tree = deck.window->findChild<AgentTreeView*>();
+    QVERIFY(tree);
+    AgentTreeModel* agents = deck.fleet()->agents();
+    const QModelIndex host = agents->index(0, 0);
+    QTRY_COMPARE_WITH_TIMEOUT(agents->rowCount(host), 4, Slow);
+    const auto badges = [&] {
+        int withBadge = 0;
+        for (int row = 0; row < agents->rowCount(host); ++row)
+            withBadge += tree->alertBadge(agents->index(row, 0, host)) > 0 ? 1 : 0;
+        return withBadge;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(badges() >= 2, Slow);
+    QTest::qWait(50);
+    QCOMPARE(tree->shownName(host), host.data().toString());
+    for (int row = 0; row < agents->rowCount(host); ++row) {
+        const QModelIndex agent = agents->index(row, 0, host);
+        QCOMPARE(tree->shownName(agent), agent.data().toString());
+    }
+    // The consoles and the forum keep their share.
+    QVERIFY2(deck.window->tabs()->width() >= 1280 * 2 / 5, qPrintable(QString::number(deck.window->tabs()->width())));
+    QVERIFY(deck.window->findChild<QDockWidget*>(QStringLiteral("forumDock"))->width() >= 250);
+    QVERIFY(deck.window->grab().save(screenshotPath(QStringLiteral("names-1280"))));
 }
 
 void TestMainWindow::commandsAdvertisedByAnAgent()

@@ -53,58 +53,89 @@ public:
             paintProgress(painter, option, index);
             return;
         }
-        const bool bridged = isBridged(index);
-        const int alerts = alertsOf(index);
-        if (!bridged && alerts == 0) {
+        const NameLayout name = layoutName(option, index);
+        if (!name.bridged && name.alerts == 0) {
             QStyledItemDelegate::paint(painter, option, index);
             return;
         }
-        QStyleOptionViewItem item = option;
-        initStyleOption(&item, index);
+        const QStyleOptionViewItem& item = name.item;
         const QWidget* widget = item.widget;
         QStyle* style = widget ? widget->style() : QApplication::style();
-        const QRect textRect = style->subElementRect(QStyle::SE_ItemViewItemText, &item, widget);
-        const int size = std::clamp(textRect.height() - 6, 8, 12);
-        const int gap = 5;
-        QFont badgeFont = item.font;
-        badgeFont.setBold(true);
-        badgeFont.setPointSizeF(badgeFont.pointSizeF() * 0.85);
-        const QFontMetrics badgeMetrics(badgeFont);
-        const QString badge = QString::number(alerts);
-        const int badgeHeight = std::min(textRect.height() - 2, badgeMetrics.height() + 2);
-        const int badgeWidth = alerts > 0 ? std::max(badgeMetrics.horizontalAdvance(badge) + 10, badgeHeight) : 0;
-        const int reserve = (bridged ? size + gap : 0) + (alerts > 0 ? badgeWidth + gap : 0);
-        // The name gives way to the mark and the badge, which follow it.
-        const QFontMetrics nameMetrics(item.font);
-        const int margin = style->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, widget) + 1;
-        item.text =
-            nameMetrics.elidedText(item.text, item.textElideMode, std::max(0, textRect.width() - 2 * margin - reserve));
         style->drawControl(QStyle::CE_ItemViewItem, &item, painter, widget);
 
-        int left = std::min(textRect.left() + margin + nameMetrics.horizontalAdvance(item.text) + gap,
-                            textRect.right() - reserve + gap);
-        if (bridged) {
-            const QRectF mark(left, textRect.center().y() - size / 2.0 + 0.5, size, size);
+        const QRect& text = name.textRect;
+        const int margin = style->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, widget) + 1;
+        int left = std::min(text.left() + margin + QFontMetrics(item.font).horizontalAdvance(item.text) + name.gap,
+                            text.right() - name.reserve + name.gap);
+        if (name.bridged) {
+            const QRectF mark(left, text.center().y() - name.markSize / 2.0 + 0.5, name.markSize, name.markSize);
             const bool selected = item.state & QStyle::State_Selected;
             QColor color = selected ? item.palette.color(QPalette::HighlightedText)
                                     : item.palette.color(QPalette::PlaceholderText);
             if (isHostOffline(index))
                 color = item.palette.color(QPalette::Disabled, QPalette::Text);
             AgentTreeView::paintOriginMark(painter, mark, color);
-            left += size + gap;
+            left += name.markSize + name.gap;
         }
-        if (alerts > 0) {
-            const QRectF pill(left, textRect.center().y() - badgeHeight / 2.0 + 0.5, badgeWidth, badgeHeight);
+        if (name.alerts > 0) {
+            const QRectF pill(left, text.center().y() - name.badgeHeight / 2.0 + 0.5, name.badgeWidth,
+                              name.badgeHeight);
             painter->save();
             painter->setRenderHint(QPainter::Antialiasing);
             painter->setPen(Qt::NoPen);
             painter->setBrush(AgentTreeView::alertBadgeColor());
-            painter->drawRoundedRect(pill, badgeHeight / 2.0, badgeHeight / 2.0);
-            painter->setFont(badgeFont);
+            painter->drawRoundedRect(pill, name.badgeHeight / 2.0, name.badgeHeight / 2.0);
+            painter->setFont(name.badgeFont);
             painter->setPen(Qt::white);
-            painter->drawText(pill, Qt::AlignCenter, badge);
+            painter->drawText(pill, Qt::AlignCenter, name.badge);
             painter->restore();
         }
+    }
+
+    /// Where a name and what follows it go: the name elided to leave room for the
+    /// origin mark and the alert badge after it.
+    struct NameLayout
+    {
+        QStyleOptionViewItem item; // its text as painted
+        QRect textRect;
+        bool bridged = false;
+        int alerts = 0;
+        int markSize = 0;
+        int gap = 5;
+        int reserve = 0;
+        int badgeWidth = 0;
+        int badgeHeight = 0;
+        QFont badgeFont;
+        QString badge;
+    };
+
+    NameLayout layoutName(const QStyleOptionViewItem& option, const QModelIndex& index) const
+    {
+        NameLayout name;
+        name.item = option;
+        initStyleOption(&name.item, index);
+        name.bridged = isBridged(index);
+        name.alerts = alertsOf(index);
+        const QWidget* widget = name.item.widget;
+        QStyle* style = widget ? widget->style() : QApplication::style();
+        name.textRect = style->subElementRect(QStyle::SE_ItemViewItemText, &name.item, widget);
+        name.markSize = std::clamp(name.textRect.height() - 6, 8, 12);
+        name.badgeFont = name.item.font;
+        name.badgeFont.setBold(true);
+        name.badgeFont.setPointSizeF(name.badgeFont.pointSizeF() * 0.85);
+        const QFontMetrics badgeMetrics(name.badgeFont);
+        name.badge = QString::number(name.alerts);
+        name.badgeHeight = std::min(name.textRect.height() - 2, badgeMetrics.height() + 2);
+        name.badgeWidth =
+            name.alerts > 0 ? std::max(badgeMetrics.horizontalAdvance(name.badge) + 10, name.badgeHeight) : 0;
+        name.reserve =
+            (name.bridged ? name.markSize + name.gap : 0) + (name.alerts > 0 ? name.badgeWidth + name.gap : 0);
+        // The name gives way to the mark and the badge, which follow it.
+        const QFontMetrics nameMetrics(name.item.font);
+        const int margin = style->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, widget) + 1;
+        name.item.text = nameMetrics.elidedText(name.item.text, name.item.textElideMode,
+                                                std::max(0, name.textRect.width() - 2 * margin - name.reserve));
+        return name;
     }
 
 private:
@@ -201,6 +232,16 @@ int AgentTreeView::alertBadge(const QModelIndex& index) const
     return static_cast<const AgentDelegate*>(itemDelegate())->alertsOf(index.siblingAtColumn(0));
 }
 
+QString AgentTreeView::shownName(const QModelIndex& index) const
+{
+    QStyleOptionViewItem option;
+    initViewItemOption(&option);
+    option.rect = visualRect(index.siblingAtColumn(AgentTreeModel::NameColumn));
+    return static_cast<const AgentDelegate*>(itemDelegate())
+        ->layoutName(option, index.siblingAtColumn(AgentTreeModel::NameColumn))
+        .item.text;
+}
+
 QColor AgentTreeView::alertBadgeColor()
 {
     // Readable with white digits on light and dark lists alike.
@@ -254,9 +295,12 @@ void AgentTreeView::setMetricsHistory(MetricsHistory* history)
 
 QSize AgentTreeView::sizeHint() const
 {
-    // The numbers and room for names of some sixteen characters.
-    return QSize(m_numbersWidth + indentation() + fontMetrics().averageCharWidth() * 20 + 24,
-                 QTreeView::sizeHint().height());
+    // The numbers, and the names shown (some sixteen characters when there are none yet)
+    // with room for an alert badge after them.
+    const int chars = fontMetrics().averageCharWidth();
+    const int icon = style()->pixelMetric(QStyle::PM_SmallIconSize, nullptr, this);
+    const int names = std::max(sizeHintForColumn(AgentTreeModel::NameColumn), indentation() * 2 + icon + chars * 16);
+    return QSize(m_numbersWidth + names + chars * 5 + frameWidth() * 2, QTreeView::sizeHint().height());
 }
 
 void AgentTreeView::showHeaderMenu(const QPoint& pos)

@@ -30,6 +30,8 @@ public:
     /// The count the badge of a row shows; 0 without one.
     int alertBadge(const QModelIndex& index) const;
     static QColor alertBadgeColor();
+    /// A row's name as the list paints it now: elided when its column is too narrow.
+    QString shownName(const QModelIndex& index) const;
     /// Draws the last minutes of CPU and lines per second behind their numbers.
     void setMetricsHistory(MetricsHistory* history);
     QSize sizeHint() const override;

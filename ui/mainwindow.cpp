@@ -1195,10 +1195,10 @@ void MainWindow::showEvent(QShowEvent* event)
         // A first start: room for the agent list's columns and for the forum's messages.
         m_layoutRestored = true;
         QTimer::singleShot(0, this, [this] {
-            // The consoles get half the window or more.
+            // The consoles get some half of the window.
             resizeDocks({findChild<QDockWidget*>(QStringLiteral("agentsDock")),
                          findChild<QDockWidget*>(QStringLiteral("forumDock"))},
-                        {std::min(m_tree->sizeHint().width(), width() * 3 / 10),
+                        {std::min(m_tree->sizeHint().width(), width() / 3),
                          std::min(fontMetrics().averageCharWidth() * 52, width() * 2 / 9)},
                         Qt::Horizontal);
         });
