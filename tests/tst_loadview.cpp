@@ -14,10 +14,10 @@
 
 #include <QAction>
 #include <QApplication>
+#include <QCategoryAxis>
 #include <QChart>
 #include <QComboBox>
 #include <QDateTime>
-#include <QDateTimeAxis>
 #include <QDir>
 #include <QDockWidget>
 #include <QElapsedTimer>
@@ -155,9 +155,16 @@ QStringList seriesNames(const LoadChart* chart)
     return names;
 }
 
+/// Minutes since local midnight.
+int minutesOfDay(qint64 msecs)
+{
+    const QTime time = QDateTime::fromMSecsSinceEpoch(msecs).time();
+    return time.hour() * 60 + time.minute();
+}
+
 qint64 axisEnd(const LoadChart* chart)
 {
-    return chart->timeAxis()->max().toMSecsSinceEpoch();
+    return qint64(chart->timeAxis()->max());
 }
 
 } // namespace
@@ -243,12 +250,12 @@ void TestLoadView::rangeChangesTheAxis()
     range->setCurrentIndex(index);
     QCOMPARE(view.rangeMinutes(), minutes);
     const LoadChart* chart = view.chart(QStringLiteral("Agent CPU"));
-    const qint64 span = axisEnd(chart) - chart->timeAxis()->min().toMSecsSinceEpoch();
+    const qint64 span = axisEnd(chart) - qint64(chart->timeAxis()->min());
     QCOMPARE(span, qint64(minutes) * 60 * 1000);
     // Cut to what is shown, with one point left of it, so that the line comes in from the
     // edge; the history keeps an hour, so at 60 minutes there is none left of it.
     const QList<QPointF> shown = chart->series().first()->points();
-    const qint64 from = chart->timeAxis()->min().toMSecsSinceEpoch();
+    const qint64 from = qint64(chart->timeAxis()->min());
     if (minutes < 60)
         QVERIFY(shown.first().x() < double(from));
     QVERIFY(shown.at(1).x() >= double(from));
@@ -260,7 +267,25 @@ void TestLoadView::rangeChangesTheAxis()
     // ... which at 5 minutes is every second.
     if (minutes == 5)
         QVERIFY2(shown.size() >= 300 && shown.size() <= 303, qPrintable(QString::number(shown.size())));
-    QCOMPARE(chart->timeAxis()->format(), minutes <= 10 ? QStringLiteral("HH:mm:ss") : QStringLiteral("HH:mm"));
+    // Time labels at round minutes of the local clock, within the range, several of them.
+    QCategoryAxis* time = chart->timeAxis(); // its getters are not const
+    const QStringList labels = time->categoriesLabels();
+    QVERIFY2(labels.size() >= 3 && labels.size() <= 8, qPrintable(labels.join(QLatin1Char(' '))));
+    qint64 step = 0;
+    for (qsizetype i = 0; i < labels.size(); ++i) {
+        const qint64 at = qint64(time->endValue(labels.at(i)));
+        QVERIFY(at >= from && at <= axisEnd(chart));
+        const QDateTime local = QDateTime::fromMSecsSinceEpoch(at);
+        QCOMPARE(local.time().second(), 0);
+        QCOMPARE(labels.at(i), local.toString(QStringLiteral("HH:mm")));
+        if (i > 0) {
+            const qint64 gap = at - qint64(time->endValue(labels.at(i - 1)));
+            QVERIFY(step == 0 || gap == step);
+            step = gap;
+        }
+    }
+    QVERIFY(step % (60 * 1000) == 0);
+    QCOMPARE(minutesOfDay(qint64(time->endValue(labels.first()))) % (step / 60000), 0);
 }
 
 void TestLoadView::pauseFreezesResumeCatchesUp()

@@ -3,9 +3,9 @@
 
 #include "ui/colors.h"
 
+#include <QCategoryAxis>
 #include <QChart>
 #include <QDateTime>
-#include <QDateTimeAxis>
 #include <QGraphicsEllipseItem>
 #include <QGraphicsLayout>
 #include <QLegend>
@@ -82,8 +82,8 @@ LoadChart::LoadChart(const QString& title, Unit unit, QWidget* parent)
     chart->setBackgroundRoundness(0);
     chart->legend()->setAlignment(Qt::AlignBottom);
 
-    m_timeAxis = new QDateTimeAxis(chart);
-    m_timeAxis->setTickCount(4);
+    m_timeAxis = new QCategoryAxis(chart);
+    m_timeAxis->setLabelsPosition(QCategoryAxis::AxisLabelsPositionOnValue);
     chart->addAxis(m_timeAxis, Qt::AlignBottom);
     m_valueAxis = new QValueAxis(chart);
     m_valueAxis->setTickType(QValueAxis::TicksDynamic);
@@ -156,6 +156,45 @@ QString LoadChart::formatValue(double value, Unit unit)
     return scale.unit.isEmpty() ? number : number + QLatin1Char(' ') + scale.unit;
 }
 
+qint64 LoadChart::timeStep(qint64 span, int maxLabels)
+{
+    constexpr qint64 Second = 1000;
+    constexpr qint64 Minute = 60 * Second;
+    for (const qint64 step : {10 * Second, 15 * Second, 30 * Second, Minute, 2 * Minute, 5 * Minute, 10 * Minute,
+                              15 * Minute, 20 * Minute, 30 * Minute}) {
+        if (span / step <= maxLabels)
+            return step;
+    }
+    return 60 * Minute;
+}
+
+void LoadChart::updateTimeLabels()
+{
+    // As many labels as fit with room between them, at the round times of the local
+    // clock; they keep their places on the lines as the range moves on.
+    const QFontMetrics metrics(m_timeAxis->labelsFont());
+    const double plotWidth = chart()->plotArea().width() > 10 ? chart()->plotArea().width() : width() - 50;
+    const int labelWidth = metrics.horizontalAdvance(QStringLiteral("00:00"));
+    const qint64 step = timeStep(m_to - m_from, std::max(1, int(plotWidth / (labelWidth * 1.5))));
+    const qint64 offset = qint64(QDateTime::fromMSecsSinceEpoch(m_to).offsetFromUtc()) * 1000;
+    const auto roundUp = [&](qint64 t) {
+        return (t + offset + step - 1) / step * step - offset;
+    };
+    const qint64 first = roundUp(m_from);
+    const qint64 last = roundUp(m_to + 1) - step; // the last at or before the end
+    if (step == m_labelStep && first == m_labelFirst && last == m_labelLast)
+        return;
+    m_labelStep = step;
+    m_labelFirst = first;
+    m_labelLast = last;
+    const QString format = step % 60000 == 0 ? QStringLiteral("HH:mm") : QStringLiteral("HH:mm:ss");
+    for (const QString& label : m_timeAxis->categoriesLabels())
+        m_timeAxis->remove(label);
+    m_timeAxis->setStartValue(double(first - step));
+    for (qint64 t = first; t <= last; t += step)
+        m_timeAxis->append(QDateTime::fromMSecsSinceEpoch(t).toString(format), double(t));
+}
+
 void LoadChart::setLines(const QList<Line>& lines, qint64 from, qint64 to)
 {
     m_from = from;
@@ -205,8 +244,8 @@ void LoadChart::updateValueRange()
     // hover shape): emptied first, the lines are laid out once, with their new points.
     for (QLineSeries* series : std::as_const(m_series))
         series->clear();
-    m_timeAxis->setRange(QDateTime::fromMSecsSinceEpoch(m_from), QDateTime::fromMSecsSinceEpoch(m_to));
-    m_timeAxis->setFormat(m_to - m_from <= 10 * 60 * 1000 ? QStringLiteral("HH:mm:ss") : QStringLiteral("HH:mm"));
+    m_timeAxis->setRange(double(m_from), double(m_to));
+    updateTimeLabels();
     m_valueAxis->setRange(0, top);
     m_valueAxis->setTickInterval(step);
     const int decimals = step == std::floor(step) ? 0 : step * 10 == std::floor(step * 10) ? 1 : 2;
@@ -261,6 +300,9 @@ void LoadChart::rebuild(const QList<Line>& lines)
     // Past a dozen entries a legend's names are cut to nothing (and measuring them costs
     // more than drawing the lines): the list beside the charts names them, hovering tells.
     chart->legend()->setVisible(lines.size() > 1 && lines.size() <= MaxLegend);
+    // A legend shown again shows its entries when its layout runs: now, not at some later event.
+    if (QGraphicsLayout* legendLayout = chart->legend()->layout())
+        legendLayout->activate();
 }
 
 void LoadChart::toggle(QLegendMarker* marker)

@@ -7,7 +7,7 @@
 #include <QSet>
 #include <QString>
 
-class QDateTimeAxis;
+class QCategoryAxis;
 class QGraphicsEllipseItem;
 class QLegendMarker;
 class QLineSeries;
@@ -50,7 +50,8 @@ public:
     /// Follows the palette (light or dark); call when it changes.
     void applyPalette();
 
-    QDateTimeAxis* timeAxis() const { return m_timeAxis; }
+    /// The time axis: ms since the epoch, with its labels at round times ("12:35", "12:40").
+    QCategoryAxis* timeAxis() const { return m_timeAxis; }
     QValueAxis* valueAxis() const { return m_valueAxis; }
     QList<QLineSeries*> series() const { return m_series; }
     /// The nearest shown point to a position in this view, as "name: value at 12:34:56"; empty if none.
@@ -65,6 +66,8 @@ public:
                                qint64 to, int columns);
     /// A value in a readable unit: "12.5 %", "1.2 GiB", "300 KiB/s", "4.0 lines/s".
     static QString formatValue(double value, Unit unit);
+    /// The round step (10 s … 1 h) between time labels that puts at most maxLabels of them on span ms.
+    static qint64 timeStep(qint64 span, int maxLabels);
 
 Q_SIGNALS:
     /// The point under the pointer, or an empty text when it leaves.
@@ -81,10 +84,12 @@ private:
     void toggle(QLegendMarker* marker);
     void styleMarker(QLegendMarker* marker);
     void updateValueRange();
+    /// Labels and grid lines at the round times of the shown range.
+    void updateTimeLabels();
     double lineWidth() const;
 
     Unit m_unit;
-    QDateTimeAxis* m_timeAxis = nullptr;
+    QCategoryAxis* m_timeAxis = nullptr;
     QValueAxis* m_valueAxis = nullptr;
     QList<QLineSeries*> m_series;
     QList<Line> m_lines; // raw, cut to the shown range
@@ -95,4 +100,7 @@ private:
     QString m_shownUnit;
     qint64 m_from = 0;
     qint64 m_to = 0;
+    qint64 m_labelStep = 0; // the time labels now shown: every m_labelStep ms
+    qint64 m_labelFirst = 0; // from this one
+    qint64 m_labelLast = 0; // to this one
 };

@@ -7,7 +7,6 @@
 #include <QComboBox>
 #include <QCoreApplication>
 #include <QDateTime>
-#include <QDateTimeAxis>
 #include <QEvent>
 #include <QGridLayout>
 #include <QHBoxLayout>
