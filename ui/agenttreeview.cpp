@@ -53,21 +53,24 @@ public:
             paintProgress(painter, option, index);
             return;
         }
-        const NameLayout name = layoutName(option, index);
-        if (!name.bridged && name.alerts == 0) {
+        // Most rows have neither mark nor badge: the style paints them (every cell, every second).
+        const bool bridged = isBridged(index);
+        const int alerts = alertsOf(index);
+        if (!bridged && alerts == 0) {
             QStyledItemDelegate::paint(painter, option, index);
             return;
         }
+        const NameLayout name = layoutName(option, index, bridged, alerts);
         const QStyleOptionViewItem& item = name.item;
         const QWidget* widget = item.widget;
         QStyle* style = widget ? widget->style() : QApplication::style();
         style->drawControl(QStyle::CE_ItemViewItem, &item, painter, widget);
 
         const QRect& text = name.textRect;
-        const int margin = style->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, widget) + 1;
-        int left = std::min(text.left() + margin + QFontMetrics(item.font).horizontalAdvance(item.text) + name.gap,
-                            text.right() - name.reserve + name.gap);
-        if (name.bridged) {
+        const int gap = NameLayout::Gap;
+        int left = std::min(text.left() + name.margin + QFontMetrics(item.font).horizontalAdvance(item.text) + gap,
+                            text.right() - name.reserve + gap);
+        if (bridged) {
             const QRectF mark(left, text.center().y() - name.markSize / 2.0 + 0.5, name.markSize, name.markSize);
             const bool selected = item.state & QStyle::State_Selected;
             QColor color = selected ? item.palette.color(QPalette::HighlightedText)
@@ -75,9 +78,9 @@ public:
             if (isHostOffline(index))
                 color = item.palette.color(QPalette::Disabled, QPalette::Text);
             AgentTreeView::paintOriginMark(painter, mark, color);
-            left += name.markSize + name.gap;
+            left += name.markSize + gap;
         }
-        if (name.alerts > 0) {
+        if (alerts > 0) {
             const QRectF pill(left, text.center().y() - name.badgeHeight / 2.0 + 0.5, name.badgeWidth,
                               name.badgeHeight);
             painter->save();
@@ -96,45 +99,41 @@ public:
     /// origin mark and the alert badge after it.
     struct NameLayout
     {
+        static constexpr int Gap = 5; // between the name, the mark and the badge
         QStyleOptionViewItem item; // its text as painted
         QRect textRect;
-        bool bridged = false;
-        int alerts = 0;
+        int margin = 0; // of the text inside textRect
         int markSize = 0;
-        int gap = 5;
-        int reserve = 0;
+        int reserve = 0; // for the mark and the badge
         int badgeWidth = 0;
         int badgeHeight = 0;
         QFont badgeFont;
         QString badge;
     };
 
-    NameLayout layoutName(const QStyleOptionViewItem& option, const QModelIndex& index) const
+    NameLayout layoutName(const QStyleOptionViewItem& option, const QModelIndex& index, bool bridged, int alerts) const
     {
         NameLayout name;
         name.item = option;
         initStyleOption(&name.item, index);
-        name.bridged = isBridged(index);
-        name.alerts = alertsOf(index);
         const QWidget* widget = name.item.widget;
         QStyle* style = widget ? widget->style() : QApplication::style();
         name.textRect = style->subElementRect(QStyle::SE_ItemViewItemText, &name.item, widget);
+        name.margin = style->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, widget) + 1;
         name.markSize = std::clamp(name.textRect.height() - 6, 8, 12);
         name.badgeFont = name.item.font;
         name.badgeFont.setBold(true);
         name.badgeFont.setPointSizeF(name.badgeFont.pointSizeF() * 0.85);
         const QFontMetrics badgeMetrics(name.badgeFont);
-        name.badge = QString::number(name.alerts);
+        name.badge = QString::number(alerts);
         name.badgeHeight = std::min(name.textRect.height() - 2, badgeMetrics.height() + 2);
-        name.badgeWidth =
-            name.alerts > 0 ? std::max(badgeMetrics.horizontalAdvance(name.badge) + 10, name.badgeHeight) : 0;
+        name.badgeWidth = alerts > 0 ? std::max(badgeMetrics.horizontalAdvance(name.badge) + 10, name.badgeHeight) : 0;
         name.reserve =
-            (name.bridged ? name.markSize + name.gap : 0) + (name.alerts > 0 ? name.badgeWidth + name.gap : 0);
+            (bridged ? name.markSize + NameLayout::Gap : 0) + (alerts > 0 ? name.badgeWidth + NameLayout::Gap : 0);
         // The name gives way to the mark and the badge, which follow it.
-        const QFontMetrics nameMetrics(name.item.font);
-        const int margin = style->pixelMetric(QStyle::PM_FocusFrameHMargin, nullptr, widget) + 1;
-        name.item.text = nameMetrics.elidedText(name.item.text, name.item.textElideMode,
-                                                std::max(0, name.textRect.width() - 2 * margin - name.reserve));
+        name.item.text = QFontMetrics(name.item.font)
+                             .elidedText(name.item.text, name.item.textElideMode,
+                                         std::max(0, name.textRect.width() - 2 * name.margin - name.reserve));
         return name;
     }
 
@@ -236,10 +235,10 @@ QString AgentTreeView::shownName(const QModelIndex& index) const
 {
     QStyleOptionViewItem option;
     initViewItemOption(&option);
-    option.rect = visualRect(index.siblingAtColumn(AgentTreeModel::NameColumn));
-    return static_cast<const AgentDelegate*>(itemDelegate())
-        ->layoutName(option, index.siblingAtColumn(AgentTreeModel::NameColumn))
-        .item.text;
+    const QModelIndex name = index.siblingAtColumn(AgentTreeModel::NameColumn);
+    const auto* delegate = static_cast<const AgentDelegate*>(itemDelegate());
+    option.rect = visualRect(name);
+    return delegate->layoutName(option, name, isBridged(name), delegate->alertsOf(name)).item.text;
 }
 
 QColor AgentTreeView::alertBadgeColor()

@@ -64,6 +64,19 @@ Scale scaleFor(LoadChart::Unit unit, double largest)
     return {1, QString()};
 }
 
+/// The round step (10 s … 1 h) between time labels that puts at most maxLabels of them on span ms.
+qint64 timeStep(qint64 span, int maxLabels)
+{
+    constexpr qint64 Second = 1000;
+    constexpr qint64 Minute = 60 * Second;
+    for (const qint64 step : {10 * Second, 15 * Second, 30 * Second, Minute, 2 * Minute, 5 * Minute, 10 * Minute,
+                              15 * Minute, 20 * Minute, 30 * Minute}) {
+        if (span / step <= maxLabels)
+            return step;
+    }
+    return 60 * Minute;
+}
+
 } // namespace
 
 // The chart is given at construction: setChart() would leave the view's own first chart behind.
@@ -156,34 +169,31 @@ QString LoadChart::formatValue(double value, Unit unit)
     return scale.unit.isEmpty() ? number : number + QLatin1Char(' ') + scale.unit;
 }
 
-qint64 LoadChart::timeStep(qint64 span, int maxLabels)
+double LoadChart::plotWidth() const
 {
-    constexpr qint64 Second = 1000;
-    constexpr qint64 Minute = 60 * Second;
-    for (const qint64 step : {10 * Second, 15 * Second, 30 * Second, Minute, 2 * Minute, 5 * Minute, 10 * Minute,
-                              15 * Minute, 20 * Minute, 30 * Minute}) {
-        if (span / step <= maxLabels)
-            return step;
-    }
-    return 60 * Minute;
+    const double plot = chart()->plotArea().width();
+    return plot > 10 ? plot : width() - 50;
 }
 
 void LoadChart::updateTimeLabels()
 {
     // As many labels as fit with room between them, at the round times of the local
     // clock; they keep their places on the lines as the range moves on.
-    const QFontMetrics metrics(m_timeAxis->labelsFont());
-    const double plotWidth = chart()->plotArea().width() > 10 ? chart()->plotArea().width() : width() - 50;
-    const int labelWidth = metrics.horizontalAdvance(QStringLiteral("00:00"));
-    const qint64 step = timeStep(m_to - m_from, std::max(1, int(plotWidth / (labelWidth * 1.5))));
-    const qint64 offset = qint64(QDateTime::fromMSecsSinceEpoch(m_to).offsetFromUtc()) * 1000;
-    const auto roundUp = [&](qint64 t) {
-        return (t + offset + step - 1) / step * step - offset;
+    const int labelWidth = QFontMetrics(m_timeAxis->labelsFont()).horizontalAdvance(QStringLiteral("00:00"));
+    const qint64 step = timeStep(m_to - m_from, std::max(1, int(plotWidth() / (labelWidth * 1.5))));
+    const auto place = [&](qint64 offset) {
+        const auto roundUp = [&](qint64 t) {
+            return (t + offset + step - 1) / step * step - offset;
+        };
+        return std::pair(roundUp(m_from), roundUp(m_to + 1) - step); // the first in the range, the last
     };
-    const qint64 first = roundUp(m_from);
-    const qint64 last = roundUp(m_to + 1) - step; // the last at or before the end
-    if (step == m_labelStep && first == m_labelFirst && last == m_labelLast)
+    // The labels move on at least every step, and the clock's offset (a local-time
+    // conversion) is looked up again then, not at every redraw.
+    if (const auto [first, last] = place(m_labelOffset);
+        step == m_labelStep && first == m_labelFirst && last == m_labelLast)
         return;
+    m_labelOffset = qint64(QDateTime::fromMSecsSinceEpoch(m_to).offsetFromUtc()) * 1000;
+    const auto [first, last] = place(m_labelOffset);
     m_labelStep = step;
     m_labelFirst = first;
     m_labelLast = last;
@@ -204,9 +214,7 @@ void LoadChart::setLines(const QList<Line>& lines, qint64 from, qint64 to)
         sameNames = lines.at(i).name == m_series.at(i)->name();
     // No more than a lowest and a highest point per pixel column: more would not show,
     // and each point costs Qt Charts a stroke segment when it lays the line out.
-    // Before its first layout the plot's width is not known: the view's less the value axis.
-    const double plotWidth = chart()->plotArea().width() > 10 ? chart()->plotArea().width() : width() - 50;
-    const int columns = std::max(16, int(plotWidth));
+    const int columns = std::max(16, int(plotWidth()));
     m_lines.clear();
     m_lines.reserve(lines.size());
     for (const Line& line : lines) {

@@ -66,8 +66,6 @@ public:
                                qint64 to, int columns);
     /// A value in a readable unit: "12.5 %", "1.2 GiB", "300 KiB/s", "4.0 lines/s".
     static QString formatValue(double value, Unit unit);
-    /// The round step (10 s … 1 h) between time labels that puts at most maxLabels of them on span ms.
-    static qint64 timeStep(qint64 span, int maxLabels);
 
 Q_SIGNALS:
     /// The point under the pointer, or an empty text when it leaves.
@@ -86,6 +84,8 @@ private:
     void updateValueRange();
     /// Labels and grid lines at the round times of the shown range.
     void updateTimeLabels();
+    /// The plot's width; before its first layout, the view's less the value axis.
+    double plotWidth() const;
     double lineWidth() const;
 
     Unit m_unit;
@@ -103,4 +103,5 @@ private:
     qint64 m_labelStep = 0; // the time labels now shown: every m_labelStep ms
     qint64 m_labelFirst = 0; // from this one
     qint64 m_labelLast = 0; // to this one
+    qint64 m_labelOffset = 0; // the local clock's offset from UTC in ms when they were made
 };
